@@ -1,0 +1,153 @@
+//! Dose schedules: regimens expanded into sorted dose events, keeping the periodic structure
+//! that steady-state metrics need.
+
+/// One oral dose as taken (before bioavailability and lag are applied).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct DoseEvent {
+    /// Time the dose is taken (h from the start of the simulation).
+    pub time_h: f64,
+    /// Amount taken (µg).
+    pub amount_ug: f64,
+}
+
+/// A pattern of doses repeated every `period_h`, `periods` times, starting at `first_h`.
+///
+/// "180 µg every 24 h" has one dose per period; "15 mg at 8, 13 and 19 h every day" has three,
+/// at offsets 0, 5 and 11 h from the first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Periodic {
+    /// Length of one repetition (h), the dosing interval τ.
+    pub period_h: f64,
+    /// Time of the first dose of the first period (h).
+    pub first_h: f64,
+    /// Doses of one period, `time_h` relative to the period start (0 for the first), ascending,
+    /// all in `[0, period_h)`.
+    pub pattern: Vec<DoseEvent>,
+    /// Number of periods given.
+    pub periods: u32,
+}
+
+/// The doses of one regimen.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Schedule {
+    /// A repeated pattern: steady state is defined.
+    Periodic(Periodic),
+    /// Doses at arbitrary times: no steady state.
+    Explicit {
+        /// The doses, ascending in time.
+        doses: Vec<DoseEvent>,
+    },
+}
+
+impl Schedule {
+    /// Every dose, in time order.
+    pub fn events(&self) -> Vec<DoseEvent> {
+        match self {
+            Schedule::Explicit { doses } => doses.clone(),
+            Schedule::Periodic(p) => {
+                let mut out = Vec::with_capacity(p.pattern.len() * p.periods as usize);
+                for k in 0..p.periods {
+                    let start = p.first_h + f64::from(k) * p.period_h;
+                    out.extend(p.pattern.iter().map(|d| DoseEvent { time_h: start + d.time_h, amount_ug: d.amount_ug }));
+                }
+                out
+            }
+        }
+    }
+
+    /// The periodic structure, when there is one.
+    pub fn periodic(&self) -> Option<&Periodic> {
+        match self {
+            Schedule::Periodic(p) => Some(p),
+            Schedule::Explicit { .. } => None,
+        }
+    }
+
+    /// Number of doses.
+    pub fn dose_count(&self) -> usize {
+        match self {
+            Schedule::Explicit { doses } => doses.len(),
+            Schedule::Periodic(p) => p.pattern.len() * p.periods as usize,
+        }
+    }
+
+    /// Total amount taken (µg).
+    pub fn total_ug(&self) -> f64 {
+        match self {
+            Schedule::Explicit { doses } => doses.iter().map(|d| d.amount_ug).sum(),
+            Schedule::Periodic(p) => p.pattern.iter().map(|d| d.amount_ug).sum::<f64>() * f64::from(p.periods),
+        }
+    }
+
+    /// "every 24 h", "3 doses every 24 h" or "12 doses at set times", for tables.
+    pub fn describe(&self) -> String {
+        match self {
+            Schedule::Periodic(p) if p.pattern.len() == 1 => format!("every {} h × {}", p.period_h, p.periods),
+            Schedule::Periodic(p) => format!("{} doses every {} h × {}", p.pattern.len(), p.period_h, p.periods),
+            Schedule::Explicit { doses } => format!("{} doses at set times", doses.len()),
+        }
+    }
+}
+
+/// The output grid of one regimen: `0, step, 2·step, … , duration` together with every dose time
+/// and every absorption start (dose + lag) inside the span, so that troughs and the onset of
+/// absorption are sampled exactly. Ascending, without duplicates.
+pub fn output_grid_h(duration_h: f64, step_h: f64, events: &[DoseEvent], tlag_h: f64) -> Vec<f64> {
+    // Computed as i·step (not by accumulation) so the grid has no drift.
+    let n = (duration_h / step_h + 1e-9).floor() as usize;
+    let mut grid: Vec<f64> = (0..=n).map(|i| i as f64 * step_h).collect();
+    if grid.last().is_some_and(|&t| t < duration_h) {
+        grid.push(duration_h);
+    }
+    for e in events {
+        for t in [e.time_h, e.time_h + tlag_h] {
+            if t <= duration_h {
+                grid.push(t);
+            }
+        }
+    }
+    grid.sort_by(f64::total_cmp);
+    grid.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * b.abs().max(1.0));
+    grid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periodic_pattern_expands_in_order() {
+        let s = Schedule::Periodic(Periodic {
+            period_h: 24.0,
+            first_h: 8.0,
+            pattern: vec![
+                DoseEvent { time_h: 0.0, amount_ug: 15_000.0 },
+                DoseEvent { time_h: 5.0, amount_ug: 15_000.0 },
+                DoseEvent { time_h: 11.0, amount_ug: 15_000.0 },
+            ],
+            periods: 2,
+        });
+        let times: Vec<f64> = s.events().iter().map(|e| e.time_h).collect();
+        assert_eq!(times, vec![8.0, 13.0, 19.0, 32.0, 37.0, 43.0]);
+        assert_eq!(s.dose_count(), 6);
+        assert_eq!(s.total_ug(), 90_000.0);
+    }
+
+    #[test]
+    fn grid_contains_doses_and_lagged_starts() {
+        let events = [DoseEvent { time_h: 8.25, amount_ug: 1.0 }];
+        let g = output_grid_h(24.0, 1.0, &events, 0.5);
+        assert!(g.contains(&8.25) && g.contains(&8.75));
+        assert_eq!(g.first(), Some(&0.0));
+        assert_eq!(g.last(), Some(&24.0));
+        assert!(g.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(g.len(), 25 + 2);
+    }
+
+    #[test]
+    fn grid_ends_at_duration_when_step_does_not_divide_it() {
+        let g = output_grid_h(10.0, 3.0, &[], 0.0);
+        assert_eq!(g, vec![0.0, 3.0, 6.0, 9.0, 10.0]);
+    }
+}

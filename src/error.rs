@@ -1,0 +1,233 @@
+//! Typed errors. The library returns these; the CLI maps them to exit codes (2 for bad input,
+//! 1 for anything else) and prints them.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A failure of the numerical core. Carries the numbers involved.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    /// A model parameter is outside its meaningful range.
+    #[error("parameter `{name}` = {value} is invalid: expected {expected}")]
+    InvalidParameter { name: &'static str, value: f64, expected: &'static str },
+    /// The ODE integrator could not meet its tolerance.
+    #[error("the ODE solver failed at t = {t_h} h: {reason}; loosen `rtol` under [ode] or use solver = \"exact\"")]
+    OdeFailed { t_h: f64, reason: String },
+    /// A steady state does not exist or could not be computed.
+    #[error("steady state could not be computed: {reason}")]
+    SteadyState { reason: String },
+}
+
+/// Where in an input file something is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Location {
+    /// The file, when the input came from one.
+    pub file: Option<PathBuf>,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column (characters), when known.
+    pub column: Option<usize>,
+}
+
+impl Location {
+    /// The 1-based line and column of byte `offset` in `text`.
+    pub fn of_offset(text: &str, offset: usize) -> Self {
+        let offset = offset.min(text.len());
+        let before = &text[..floor_char_boundary(text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Self { file: None, line: Some(line), column: Some(column) }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.as_ref().map_or("<scenario>".to_string(), |p| p.display().to_string());
+        write!(f, "{file}")?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What is wrong with an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputErrorKind {
+    /// The file is not valid TOML.
+    Syntax { message: String },
+    /// A key we do not know, with the nearest known key and the full list.
+    UnknownKey { key: String, suggestion: Option<String>, expected: Vec<String> },
+    /// A value of the wrong type.
+    WrongType { key: String, message: String },
+    /// A required key is missing.
+    Missing { key: String, hint: String },
+    /// A value out of its allowed range.
+    OutOfRange { key: String, value: String, expected: String },
+    /// Two keys that cannot be given together.
+    Conflict { key: String, other: String, hint: String },
+    /// A quantity whose unit did not parse.
+    BadQuantity { key: String, text: String, expected: String },
+    /// A name (compound, solver, ...) that is not known.
+    UnknownName { key: String, name: String, suggestion: Option<String>, known: Vec<String> },
+    /// The run would produce more output than memory allows.
+    TooLarge { key: String, rows: u64, bytes: u64, limit_rows: u64 },
+    /// The file could not be read.
+    Io { message: String },
+    /// A command-line option conflicts with another or is invalid.
+    Option { message: String },
+}
+
+/// A bad input, located in its file. Displayed as `file:line:col: key: problem` and a hint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    /// Where the problem is.
+    pub location: Location,
+    /// What the problem is.
+    pub kind: InputErrorKind,
+}
+
+impl InputError {
+    /// An error at a byte span of the source text.
+    pub fn at(text: &str, span: Option<std::ops::Range<usize>>, kind: InputErrorKind) -> Self {
+        let location = span.map_or_else(Location::default, |s| Location::of_offset(text, s.start));
+        Self { location, kind }
+    }
+
+    /// Attaches the file path.
+    pub fn in_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.location.file = Some(path.into());
+        self
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use InputErrorKind::*;
+        write!(f, "{}: ", self.location)?;
+        match &self.kind {
+            Syntax { message } => write!(f, "invalid TOML: {message}"),
+            UnknownKey { key, suggestion, expected } => {
+                write!(f, "unknown key `{key}`")?;
+                if let Some(s) = suggestion {
+                    write!(f, "; did you mean `{s}`?")?;
+                }
+                if !expected.is_empty() {
+                    write!(f, "\n  help: keys allowed here: {}", expected.join(", "))?;
+                }
+                Ok(())
+            }
+            WrongType { key, message } => write!(f, "key `{key}`: {message}"),
+            Missing { key, hint } => write!(f, "missing key `{key}`\n  help: {hint}"),
+            OutOfRange { key, value, expected } => {
+                write!(f, "key `{key}`: {value} is out of range\n  help: expected {expected}")
+            }
+            Conflict { key, other, hint } => {
+                write!(f, "key `{key}` cannot be given together with `{other}`\n  help: {hint}")
+            }
+            BadQuantity { key, text, expected } => {
+                write!(f, "key `{key}`: cannot read {text}\n  help: expected {expected}")
+            }
+            UnknownName { key, name, suggestion, known } => {
+                write!(f, "key `{key}`: unknown name \"{name}\"")?;
+                if let Some(s) = suggestion {
+                    write!(f, "; did you mean \"{s}\"?")?;
+                }
+                write!(f, "\n  help: known: {}", known.join(", "))
+            }
+            TooLarge { key, rows, bytes, limit_rows } => write!(
+                f,
+                "key `{key}`: the output grid would have {rows} rows (about {} MB), over the limit of {limit_rows} rows\n  help: increase `step_h` or shorten `duration_h`",
+                bytes / 1_000_000
+            ),
+            Io { message } => write!(f, "{message}"),
+            Option { message } => write!(f, "{message}"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Any error of k2sim: bad input (exit code 2) or a failure while running (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The user's input is wrong; the message says where and how to fix it.
+    #[error("{0}")]
+    Input(#[from] InputError),
+    /// The numerical core failed.
+    #[error("{0}")]
+    Sim(#[from] SimError),
+    /// A figure could not be drawn.
+    #[error("drawing a figure failed: {0}")]
+    Plot(String),
+    /// Writing an output failed.
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for bad input, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest of `candidates` to `word`, if it is close enough to be a plausible typo.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let lower = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_become_lines_and_columns() {
+        let text = "a = 1\nbé = 2\nc = 3";
+        let loc = Location::of_offset(text, text.find("2").unwrap());
+        assert_eq!((loc.line, loc.column), (Some(2), Some(6)));
+    }
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        let keys = ["dose_ug", "interval_h", "doses"];
+        assert_eq!(suggest("dose_gu", keys).as_deref(), Some("dose_ug"));
+        assert_eq!(suggest("intervall_h", keys).as_deref(), Some("interval_h"));
+        assert_eq!(suggest("colour", keys), None);
+    }
+}

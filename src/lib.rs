@@ -1,0 +1,11 @@
+//! k2sim: pharmacokinetic simulation of vitamin K2 dosing regimens.
+//!
+//! The library is pure: it takes validated data and returns data. Files, figures on disk and the
+//! terminal belong to the CLI (`cli.rs`) and the writers in [`output`].
+
+pub mod compound;
+pub mod dosing;
+pub mod error;
+pub mod model;
+pub mod sim;
+pub mod units;
