@@ -6,6 +6,11 @@
 pub mod compound;
 pub mod dosing;
 pub mod error;
+pub mod figure;
 pub mod model;
+pub mod output;
+pub mod plot;
+pub mod run;
+pub mod scenario;
 pub mod sim;
 pub mod units;

@@ -1,0 +1,244 @@
+//! Writers: every output is serialized to bytes here, and [`write_atomic`] is the one place that
+//! creates files (temp file in the same directory, then rename), so a failed or interrupted run
+//! never leaves a half-written file over a good one.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::compound::Evidence;
+use crate::error::Error;
+use crate::run::{MassBalance, Metrics, ResolvedParams, RunResult};
+use crate::scenario::{fmt_value, ParamSources, Scenario};
+use crate::units::ng_ml_to_nmol_l;
+
+/// `timeseries.csv`: tidy, `regimen,time_h,conc_ng_ml,conc_nmol_l`, one row per regimen and
+/// output time.
+pub fn timeseries_csv(result: &RunResult) -> Result<Vec<u8>, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| Error::Write { path: PathBuf::from("timeseries.csv"), source: std::io::Error::other(e) };
+    w.write_record(["regimen", "time_h", "conc_ng_ml", "conc_nmol_l"]).map_err(csv_err)?;
+    for r in &result.regimens {
+        let mm = r.params.molar_mass_g_mol;
+        for (t, c) in r.trajectory.time_h.iter().zip(&r.trajectory.conc_ng_ml) {
+            w.write_record([r.regimen.label.as_str(), &fmt_time(*t), &fmt_sig(*c), &fmt_sig(ng_ml_to_nmol_l(*c, mm))]).map_err(csv_err)?;
+        }
+    }
+    w.into_inner().map_err(|e| Error::Write { path: PathBuf::from("timeseries.csv"), source: std::io::Error::other(e.to_string()) })
+}
+
+/// A time in hours with at most 9 decimals and no trailing zeros (grid times are i·step, whose
+/// binary rounding would otherwise show as 0.30000000000000004).
+pub fn fmt_time(t: f64) -> String {
+    let s = format!("{t:.9}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
+/// A value with 10 significant digits, plain notation for ordinary magnitudes.
+pub fn fmt_sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x == 0.0 { "0".into() } else { x.to_string() };
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-6..=12).contains(&mag) {
+        return format!("{x:.9e}");
+    }
+    let decimals = (9 - mag).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
+#[derive(serde::Serialize)]
+struct RegimenSummary<'a> {
+    label: &'a str,
+    compound: &'a str,
+    compound_name: &'a str,
+    schedule: String,
+    dose_count: usize,
+    total_dose_ug: f64,
+    params: &'a ResolvedParams,
+    param_sources: &'a ParamSources,
+    metrics: &'a Metrics,
+    mass_balance: &'a MassBalance,
+}
+
+#[derive(serde::Serialize)]
+struct Summary<'a> {
+    k2sim_version: &'static str,
+    scenario: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    model: &'static str,
+    solver: &'static str,
+    duration_h: f64,
+    step_h: f64,
+    regimens: Vec<RegimenSummary<'a>>,
+    warnings: &'a [String],
+}
+
+/// `summary.json`: per regimen its resolved parameters with their sources, and its metrics.
+pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, Error> {
+    let summary = Summary {
+        k2sim_version: env!("CARGO_PKG_VERSION"),
+        scenario: &scenario.name,
+        description: scenario.description.as_deref(),
+        model: "one-compartment, first-order absorption",
+        solver: result.solver.name(),
+        duration_h: scenario.duration_h,
+        step_h: scenario.step_h,
+        regimens: result
+            .regimens
+            .iter()
+            .map(|r| RegimenSummary {
+                label: &r.regimen.label,
+                compound: r.regimen.compound.id,
+                compound_name: r.regimen.compound.name,
+                schedule: r.regimen.schedule.describe(),
+                dose_count: r.regimen.schedule.dose_count(),
+                total_dose_ug: r.regimen.schedule.total_ug(),
+                params: &r.params,
+                param_sources: &r.regimen.sources,
+                metrics: &r.metrics,
+                mass_balance: &r.mass_balance,
+            })
+            .collect(),
+        warnings: &scenario.warnings,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Write { path: "summary.json".into(), source: std::io::Error::other(e) })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn opt(x: Option<f64>, digits: usize) -> String {
+    x.map_or("–".into(), |v| format!("{v:.digits$}"))
+}
+
+/// The table printed after a run: one column per regimen, a row per metric.
+pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let mut row = |name: &str, f: &dyn Fn(&crate::run::RegimenResult) -> String| {
+        rows.push((name.to_string(), result.regimens.iter().map(f).collect()));
+    };
+    row("compound", &|r| r.regimen.compound.id.to_string());
+    row("schedule", &|r| r.regimen.schedule.describe());
+    row("ka (1/h)", &|r| format!("{:.4}", r.params.ka_per_h));
+    row("half-life (h)", &|r| format!("{:.1}", r.params.half_life_h));
+    row("V/F (L)", &|r| format!("{:.1}", r.params.v_l));
+    row("Cmax (ng/mL)", &|r| format!("{:.4}", r.metrics.cmax_ng_ml));
+    row("Tmax (h)", &|r| format!("{:.2}", r.metrics.tmax_h));
+    row("AUC0-t (ng·h/mL)", &|r| format!("{:.1}", r.metrics.auc_0_t_ng_h_ml));
+    row("Cmax,ss (ng/mL)", &|r| opt(r.metrics.cmax_ss_ng_ml, 4));
+    row("Cmin,ss trough (ng/mL)", &|r| opt(r.metrics.cmin_ss_ng_ml, 4));
+    row("Cavg,ss (ng/mL)", &|r| opt(r.metrics.cavg_ss_ng_ml, 4));
+    row("AUCtau,ss (ng·h/mL)", &|r| opt(r.metrics.auc_tau_ss_ng_h_ml, 1));
+    row("accumulation ratio", &|r| opt(r.metrics.accumulation_ratio, 2));
+    row("fluctuation (%)", &|r| opt(r.metrics.fluctuation_pct, 1));
+    row("90% of ss trough after (d)", &|r| opt(r.metrics.t_90ss_h.map(|t| t / 24.0), 1));
+    row("steady state in run", &|r| match (r.metrics.steady_state_reached, r.metrics.last_trough_pct_of_ss) {
+        (Some(true), _) => "yes".into(),
+        (Some(false), Some(p)) => format!("no ({p:.0}% of ss)"),
+        (Some(false), None) => "no".into(),
+        (None, _) => "–".into(),
+    });
+    let labels: Vec<&str> = result.regimens.iter().map(|r| r.regimen.label.as_str()).collect();
+    let name_w = rows.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..labels.len())
+        .map(|i| rows.iter().map(|(_, v)| v[i].chars().count()).chain([labels[i].chars().count()]).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — {} solver, {} h", scenario.name, result.solver.name(), fmt_value(scenario.duration_h));
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
+    let _ = write!(out, "  {}", pad("", name_w));
+    for (l, w) in labels.iter().zip(&widths) {
+        let _ = write!(out, "  {}", pad(l, *w));
+    }
+    out.push('\n');
+    for (name, vals) in &rows {
+        let _ = write!(out, "  {}", pad(name, name_w));
+        for (v, w) in vals.iter().zip(&widths) {
+            let _ = write!(out, "  {}", pad(v, *w));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The provenance of each parameter, for `figure.txt`-style notes and `k2sim compounds`.
+pub fn evidence_tag(e: Option<Evidence>) -> &'static str {
+    e.map_or("set by user", Evidence::tag)
+}
+
+/// A file or directory name made from free text: ASCII letters, digits, `-` and `_` only, never empty,
+/// never `.` or `..`, so no scenario name can point outside the output directory.
+pub fn sanitize_file_stem(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| match c {
+            'µ' | 'μ' => 'u',
+            c if c.is_ascii_alphanumeric() || c == '-' => c,
+            _ => '_',
+        })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    let s = s.trim_matches('_').chars().take(80).collect::<String>();
+    if s.is_empty() { "scenario".into() } else { s }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory is written,
+/// flushed to disk, and renamed over `path`. On any failure the temporary file is removed and
+/// the previous `path`, if any, is untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let err = |source: std::io::Error| Error::Write { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_plainly() {
+        assert_eq!(fmt_time(0.1 * 3.0), "0.3");
+        assert_eq!(fmt_time(672.0), "672");
+        assert_eq!(fmt_sig(1.234567890123), "1.23456789");
+        assert_eq!(fmt_sig(325.0), "325");
+        assert_eq!(fmt_sig(0.000123456789012), "0.000123456789");
+        assert_eq!(fmt_sig(1.5e-9), "1.500000000e-9");
+    }
+
+    #[test]
+    fn names_cannot_escape_the_output_directory() {
+        assert_eq!(sanitize_file_stem("../../etc/passwd"), "etc_passwd");
+        assert_eq!(sanitize_file_stem("MK-7 180 µg once daily"), "MK-7_180_ug_once_daily");
+        assert_eq!(sanitize_file_stem(".."), "scenario");
+        assert_eq!(sanitize_file_stem("/"), "scenario");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A path in a missing directory fails cleanly.
+        assert!(write_atomic(&dir.path().join("missing/a.txt"), b"x").is_err());
+    }
+}

@@ -1,0 +1,1781 @@
+//! Concentration–time figures as PNG and SVG bytes, drawn with plotters.
+//!
+//! The module is pure: a [`Figure`] goes in, bytes or a string come out; it never touches the
+//! file system and never prints. Writing the bytes to disk (atomically) is the caller's job.
+//!
+//! The layout is computed here rather than by plotters' `ChartBuilder` because a journal figure
+//! needs things the builder does not give: tick steps that respect days and hours, labels that
+//! provably do not overlap, a legend placed where it hides no curve, and text placed on its
+//! baseline identically in the bitmap and the SVG backend (the two anchor text differently).
+//!
+//! Fonts: DejaVu Sans (regular and bold) is compiled in and registered with plotters' `ab_glyph`
+//! renderer under the family `sans-serif`, so rendering needs no system font and no fontconfig.
+
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontDesc, FontFamily, FontStyle, FontTransform, RGBAColor, RGBColor};
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------------------------
+
+/// One line on a figure: a labelled concentration–time curve.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Series {
+    /// Legend text, e.g. `"MK-7 180 µg once daily"`.
+    pub label: String,
+    /// `(time_h, conc)` pairs: time in hours, concentration in the unit named by
+    /// [`Figure::y_label`]. Points with a non-finite coordinate are not drawn; the line is broken
+    /// there rather than bridged, so a gap in the data stays visible.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Scale of the concentration axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum YScale {
+    /// Linear axis from 0 with about 8 % headroom above the highest value (default).
+    #[default]
+    Linear,
+    /// Base-10 axis spanning whole decades; values ≤ 0 cannot be shown and are left out.
+    Log,
+}
+
+/// A complete figure: title, axes and one or more series.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Figure {
+    /// Bold heading at the top left.
+    pub title: String,
+    /// Smaller grey line under the title, e.g. `"one-compartment model · exact solver"`.
+    pub subtitle: Option<String>,
+    /// Concentration axis label with its unit, e.g. `"Serum MK-7 (ng/mL)"`.
+    pub y_label: String,
+    /// The curves, drawn in order with the Okabe–Ito palette (colours repeat after eight).
+    pub series: Vec<Series>,
+    /// Linear or logarithmic concentration axis.
+    pub y_scale: YScale,
+    /// Dose times in hours, one list per series in the same order as [`Figure::series`]
+    /// (or an empty outer vector for no marks). Drawn as small triangles in the series colour
+    /// along the bottom of the plot area.
+    pub dose_marks_h: Vec<Vec<f64>>,
+}
+
+/// Output size of a rendered figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Width in pixels (SVG: user units). Default 1800. Fonts and strokes scale with it.
+    pub width_px: u32,
+    /// Height in pixels (SVG: user units). Default 1100.
+    pub height_px: u32,
+}
+
+impl Default for RenderOptions {
+    /// 1800 × 1100 px: a full-width journal figure at about 250 dpi.
+    fn default() -> Self {
+        Self {
+            width_px: 1800,
+            height_px: 1100,
+        }
+    }
+}
+
+/// Largest accepted width or height, in pixels. A bigger RGB buffer (over 1.2 GB at the limit)
+/// is almost certainly a unit mistake rather than a wish.
+pub const MAX_SIDE_PX: u32 = 20_000;
+
+/// Why a figure could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// Width or height is 0 or larger than [`MAX_SIDE_PX`].
+    #[error(
+        "figure size {width_px} x {height_px} px is invalid: each side must be between 1 and {MAX_SIDE_PX} px"
+    )]
+    InvalidSize {
+        /// Requested width in pixels.
+        width_px: u32,
+        /// Requested height in pixels.
+        height_px: u32,
+    },
+    /// The figure has no series, a series has no points, or no point anywhere is finite.
+    #[error("nothing to plot: the figure needs at least one series, and every series at least one finite (time, concentration) point")]
+    EmptyFigure,
+    /// `dose_marks_h` is neither empty nor one list per series.
+    #[error("the figure has {series} series but {dose_mark_sets} lists of dose marks: give one list per series, in the same order, or none")]
+    DoseMarksMismatch {
+        /// Number of series in the figure.
+        series: usize,
+        /// Number of dose-mark lists given.
+        dose_mark_sets: usize,
+    },
+    /// A bundled font could not be parsed (a corrupted build, not a user error).
+    #[error("the bundled font {face} could not be loaded")]
+    Font {
+        /// File name of the font face.
+        face: &'static str,
+    },
+    /// The plotting backend failed while drawing.
+    #[error("drawing the figure failed: {message}")]
+    Draw {
+        /// The backend's description of the failure.
+        message: String,
+    },
+    /// The PNG encoder failed.
+    #[error("encoding the PNG failed: {message}")]
+    Encode {
+        /// The encoder's description of the failure.
+        message: String,
+    },
+}
+
+/// Renders `fig` as PNG bytes of exactly `opts.width_px` × `opts.height_px` pixels (8-bit RGB).
+///
+/// The same figure and options always give the same bytes. Up to 8 megapixels the figure is
+/// drawn at twice the size and averaged down, because plotters' bitmap rasterizer does not
+/// anti-alias lines and 3 px curves would otherwise look jagged.
+pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+    validate_size(opts)?;
+    let prep = Prepared::new(fig)?;
+    ensure_fonts()?;
+
+    let (w, h) = (opts.width_px, opts.height_px);
+    let factor: u32 = if u64::from(w) * u64::from(h) <= 8_000_000 {
+        2
+    } else {
+        1
+    };
+    let (cw, ch) = (w * factor, h * factor);
+    let layout = Layout::new(&prep, f64::from(cw), f64::from(ch))?;
+
+    let mut canvas = vec![255u8; cw as usize * ch as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut canvas, (cw, ch)).into_drawing_area();
+        draw_figure(&root, &prep, &layout, Flavor::Bitmap)?;
+        root.present().map_err(draw_error)?;
+    }
+    let rgb = if factor == 1 {
+        canvas
+    } else {
+        downsample(&canvas, cw as usize, ch as usize, factor as usize)
+    };
+
+    let mut png = Vec::new();
+    {
+        use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+        use image::ImageEncoder;
+        PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Adaptive)
+            .write_image(&rgb, w, h, image::ColorType::Rgb8)
+            .map_err(|e| PlotError::Encode {
+                message: e.to_string(),
+            })?;
+    }
+    Ok(png)
+}
+
+/// Renders `fig` as an SVG document of `opts.width_px` × `opts.height_px` user units.
+///
+/// Text is emitted as `<text font-family="sans-serif">` and drawn by the viewer; the layout
+/// assumes DejaVu Sans metrics, which are at least as wide as common sans-serif faces, so labels
+/// do not collide with a narrower font either. The same figure always gives the same string.
+pub fn render_svg(fig: &Figure, opts: &RenderOptions) -> Result<String, PlotError> {
+    validate_size(opts)?;
+    let prep = Prepared::new(fig)?;
+    ensure_fonts()?;
+
+    let (w, h) = (opts.width_px, opts.height_px);
+    let layout = Layout::new(&prep, f64::from(w), f64::from(h))?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        draw_figure(&root, &prep, &layout, Flavor::Svg)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
+/// Whether a time axis spanning `span_h` hours is labelled in days rather than hours:
+/// true when the span exceeds 72 h (3 days), where hour ticks would run into the hundreds.
+pub fn time_axis_in_days(span_h: f64) -> bool {
+    span_h > 72.0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fonts, palette, small helpers
+// ---------------------------------------------------------------------------------------------
+
+const FONT_REGULAR: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/DejaVuSans.ttf"
+));
+const FONT_BOLD: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/DejaVuSans-Bold.ttf"
+));
+
+/// Registers the bundled faces once per process; plotters keeps them in a global table.
+fn ensure_fonts() -> Result<(), PlotError> {
+    static REGISTERED: OnceLock<Result<(), &'static str>> = OnceLock::new();
+    let outcome = REGISTERED.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT_REGULAR)
+            .map_err(|_| "DejaVuSans.ttf")?;
+        plotters::style::register_font("sans-serif", FontStyle::Bold, FONT_BOLD)
+            .map_err(|_| "DejaVuSans-Bold.ttf")?;
+        Ok(())
+    });
+    outcome.map_err(|face| PlotError::Font { face })
+}
+
+/// Okabe & Ito (2008) colour-blind-safe palette, in their recommended order.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2), // blue
+    RGBColor(0xD5, 0x5E, 0x00), // vermillion
+    RGBColor(0x00, 0x9E, 0x73), // bluish green
+    RGBColor(0xCC, 0x79, 0xA7), // reddish purple
+    RGBColor(0xE6, 0x9F, 0x00), // orange
+    RGBColor(0x56, 0xB4, 0xE9), // sky blue
+    RGBColor(0xF0, 0xE4, 0x42), // yellow
+    RGBColor(0x00, 0x00, 0x00), // black
+];
+
+fn series_colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+const INK: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
+const TICK_INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
+const SUBTITLE_INK: RGBColor = RGBColor(0x5F, 0x5F, 0x5F);
+const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
+const LEGEND_BORDER: RGBColor = RGBColor(0xB4, 0xB4, 0xB4);
+const DOSE_KEY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+fn validate_size(opts: &RenderOptions) -> Result<(), PlotError> {
+    let ok = |v: u32| (1..=MAX_SIDE_PX).contains(&v);
+    if ok(opts.width_px) && ok(opts.height_px) {
+        Ok(())
+    } else {
+        Err(PlotError::InvalidSize {
+            width_px: opts.width_px,
+            height_px: opts.height_px,
+        })
+    }
+}
+
+fn draw_error<E: std::error::Error + Send + Sync>(
+    e: plotters::drawing::DrawingAreaErrorKind<E>,
+) -> PlotError {
+    PlotError::Draw {
+        message: e.to_string(),
+    }
+}
+
+/// Box-filter reduction by an integer factor: exact, fast and deterministic.
+fn downsample(src: &[u8], w: usize, h: usize, factor: usize) -> Vec<u8> {
+    let (ow, oh) = (w / factor, h / factor);
+    let n = (factor * factor) as u32;
+    let mut out = vec![0u8; ow * oh * 3];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let mut acc = [0u32; 3];
+            for dy in 0..factor {
+                let row = (oy * factor + dy) * w;
+                for dx in 0..factor {
+                    let i = (row + ox * factor + dx) * 3;
+                    acc[0] += u32::from(src[i]);
+                    acc[1] += u32::from(src[i + 1]);
+                    acc[2] += u32::from(src[i + 2]);
+                }
+            }
+            let o = (oy * ow + ox) * 3;
+            for c in 0..3 {
+                out[o + c] = ((acc[c] + n / 2) / n) as u8;
+            }
+        }
+    }
+    out
+}
+
+/// Width in pixels of `text` set in DejaVu Sans at plotters size `size`.
+fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+    let style = if bold {
+        FontStyle::Bold
+    } else {
+        FontStyle::Normal
+    };
+    FontDesc::new(FontFamily::SansSerif, size, style)
+        .box_size(text)
+        .map(|(w, _)| f64::from(w))
+        // Fonts are registered before any layout; a failure here cannot happen, and an
+        // estimate keeps layout total rather than threading an error through every measure.
+        .unwrap_or(0.6 * size * text.chars().count() as f64)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data preparation: ranges of the axes
+// ---------------------------------------------------------------------------------------------
+
+/// The figure checked and reduced to what the layout needs: the ranges of both axes.
+struct Prepared<'a> {
+    fig: &'a Figure,
+    /// Time axis range in hours.
+    x_lo_h: f64,
+    x_hi_h: f64,
+    /// Time axis labelled in days.
+    days: bool,
+    /// Concentration axis range in data units (for log: whole decades).
+    y_lo: f64,
+    y_hi: f64,
+    log: bool,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(fig: &'a Figure) -> Result<Self, PlotError> {
+        if fig.series.is_empty() {
+            return Err(PlotError::EmptyFigure);
+        }
+        if !fig.dose_marks_h.is_empty() && fig.dose_marks_h.len() != fig.series.len() {
+            return Err(PlotError::DoseMarksMismatch {
+                series: fig.series.len(),
+                dose_mark_sets: fig.dose_marks_h.len(),
+            });
+        }
+        let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+        if fig
+            .series
+            .iter()
+            .any(|s| !s.points.iter().any(|p| finite(&p)))
+        {
+            return Err(PlotError::EmptyFigure);
+        }
+        let all = || fig.series.iter().flat_map(|s| s.points.iter()).filter(finite);
+
+        let t_min = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let t_max = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        // Simulations start at time 0; a first sample a little later should not shift the
+        // origin, but a window late in a long run (days 20–28) should not waste the axis on 0.
+        let mut x_lo = if t_min >= 0.0 && t_min <= 0.1 * t_max {
+            0.0
+        } else {
+            t_min
+        };
+        let mut x_hi = t_max;
+        if x_hi - x_lo <= f64::EPSILON * x_hi.abs().max(1.0) {
+            x_lo -= 1.0;
+            x_hi += 1.0;
+        }
+        let days = time_axis_in_days(x_hi - x_lo);
+
+        let log = fig.y_scale == YScale::Log;
+        let (y_lo, y_hi) = if log {
+            log_range(fig)
+        } else {
+            let y_min = all().map(|p| p.1).fold(f64::INFINITY, f64::min);
+            let y_max = all().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            let lo = if y_min < 0.0 { y_min * 1.08 } else { 0.0 };
+            let hi = if y_max > 0.0 { y_max * 1.08 } else { 0.0 };
+            if hi - lo > 0.0 {
+                (lo, hi)
+            } else {
+                (lo, lo + 1.0)
+            }
+        };
+        Ok(Self {
+            fig,
+            x_lo_h: x_lo,
+            x_hi_h: x_hi,
+            days,
+            y_lo,
+            y_hi,
+            log,
+        })
+    }
+
+    /// Axis value of a data point: `None` where it cannot be drawn (non-finite, or ≤ 0 on log).
+    fn transform(&self, (t, y): (f64, f64)) -> Option<(f64, f64)> {
+        if !t.is_finite() || !y.is_finite() {
+            return None;
+        }
+        if self.log {
+            (y > 0.0).then(|| (t, y.log10()))
+        } else {
+            Some((t, y))
+        }
+    }
+
+    fn y_lo_t(&self) -> f64 {
+        if self.log {
+            self.y_lo.log10()
+        } else {
+            self.y_lo
+        }
+    }
+
+    fn y_hi_t(&self) -> f64 {
+        if self.log {
+            self.y_hi.log10()
+        } else {
+            self.y_hi
+        }
+    }
+}
+
+/// Whole-decade range for a log axis.
+///
+/// Top: the decade above the highest value (with the same 8 % headroom as the linear axis).
+/// Bottom: the decade below the lowest value worth showing, but no lower than max/10⁴. After
+/// the first dose a curve rises from zero through arbitrarily small values, which would drag
+/// the floor to the limit and squeeze the interesting part; so for a series that peaks and
+/// falls, its values before the first peak do not set the floor (the rise then enters from the
+/// bottom edge, as usual on log plots). A series that only rises keeps two decades below its
+/// maximum.
+fn log_range(fig: &Figure) -> (f64, f64) {
+    let positive = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite() && p.1 > 0.0;
+    let y_max = fig
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|p| positive(p))
+        .map(|p| p.1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !y_max.is_finite() {
+        // Nothing positive to show: an empty but well-formed axis.
+        return (1.0, 10.0);
+    }
+    let mut floor = f64::INFINITY;
+    for s in &fig.series {
+        let ys: Vec<f64> = s
+            .points
+            .iter()
+            .filter(|p| positive(p))
+            .map(|p| p.1)
+            .collect();
+        let Some(s_max) = ys.iter().copied().reduce(f64::max) else {
+            continue;
+        };
+        let first_fall = ys.windows(2).position(|w| w[1] < w[0]);
+        let s_min = match first_fall {
+            Some(i) => ys[i..].iter().copied().fold(f64::INFINITY, f64::min),
+            None => ys
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+                .max(s_max / 100.0),
+        };
+        floor = floor.min(s_min);
+    }
+    let floor = floor.max(y_max / 1e4);
+    let lo = 10f64.powf(floor.log10().floor());
+    let mut hi = 10f64.powf((y_max * 1.08).log10().ceil());
+    if hi <= lo {
+        hi = lo * 10.0;
+    }
+    (lo, hi)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ticks
+// ---------------------------------------------------------------------------------------------
+
+/// A tick on an axis, in that axis' display units (days, hours, or concentration).
+#[derive(Debug, Clone, PartialEq)]
+struct Tick {
+    value: f64,
+    label: Option<String>,
+    /// Minor ticks are shorter and get no grid line (log axes only).
+    minor: bool,
+}
+
+/// Candidate time steps: whole days and weeks for a regimen over days, clock-friendly
+/// divisions of a day for hours, and 1-2-5 steps beyond those.
+fn time_steps(days: bool) -> Vec<f64> {
+    let mut steps: Vec<f64> = Vec::new();
+    for k in -3..=0 {
+        for m in [1.0, 2.0, 5.0] {
+            steps.push(m * 10f64.powi(k));
+        }
+    }
+    steps.retain(|&s| s < 1.0);
+    if days {
+        steps.extend([1.0, 2.0, 7.0, 14.0, 28.0]);
+        steps.extend(one_two_five(1..=6).filter(|&s| s >= 50.0));
+    } else {
+        steps.extend([1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0]);
+        steps.extend(one_two_five(1..=6).filter(|&s| s >= 50.0));
+    }
+    steps
+}
+
+fn one_two_five(decades: std::ops::RangeInclusive<i32>) -> impl Iterator<Item = f64> {
+    decades.flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+}
+
+/// Decimals needed to print multiples of `step` exactly (1 → 0, 0.5 → 1, 0.25 → 2).
+fn decimals_for(step: f64) -> usize {
+    for d in 0..=6 {
+        let scaled = step * 10f64.powi(d);
+        if (scaled - scaled.round()).abs() < 1e-6 * scaled.abs().max(1.0) {
+            return d as usize;
+        }
+    }
+    6
+}
+
+fn format_tick(value: f64, decimals: usize) -> String {
+    let s = format!("{value:.decimals$}");
+    // "-0" and "-0.0" come from rounding tiny negative noise; print the zero plainly.
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// Multiples of `step` within `[lo, hi]`, labelled with the step's decimals.
+fn linear_ticks(lo: f64, hi: f64, step: f64) -> Vec<Tick> {
+    let decimals = decimals_for(step);
+    let eps = step * 1e-9;
+    let first = ((lo - eps) / step).ceil() as i64;
+    let last = ((hi + eps) / step).floor() as i64;
+    (first..=last)
+        .map(|i| {
+            let value = i as f64 * step;
+            Tick {
+                value,
+                label: Some(format_tick(value, decimals)),
+                minor: false,
+            }
+        })
+        .collect()
+}
+
+/// Picks the step whose tick count is closest to five (ties: fewer ticks) among the steps
+/// whose labels keep a clear gap; `fits(step, ticks)` is that test. If no step fits (a tiny
+/// figure), the largest candidate is used.
+fn choose_ticks(
+    lo: f64,
+    hi: f64,
+    steps: &[f64],
+    fits: impl Fn(f64, &[Tick]) -> bool,
+) -> Vec<Tick> {
+    let span = hi - lo;
+    let mut best: Option<(f64, Vec<Tick>)> = None;
+    for &step in steps {
+        let intervals = span / step;
+        if !(1.0..=12.0).contains(&intervals) {
+            continue;
+        }
+        let ticks = linear_ticks(lo, hi, step);
+        if ticks.len() < 2 || !fits(step, &ticks) {
+            continue;
+        }
+        let score = (intervals - 5.0).abs();
+        if best.as_ref().is_none_or(|(b, _)| score <= *b) {
+            best = Some((score, ticks));
+        }
+    }
+    best.map(|(_, t)| t).unwrap_or_else(|| {
+        let step = steps
+            .iter()
+            .copied()
+            .find(|&s| span / s <= 1.0)
+            .unwrap_or(span);
+        linear_ticks(lo, hi, step)
+    })
+}
+
+/// Steps for a linear concentration axis: 1, 2, 5 × 10ᵏ, and 2.5 × 10ᵏ where it still gives
+/// whole numbers (25, 250, …) so labels never carry a lone extra decimal.
+fn concentration_steps(span: f64) -> Vec<f64> {
+    let top = span.log10().ceil() as i32;
+    let mut steps = Vec::new();
+    for k in (top - 3)..=(top + 1) {
+        for m in [1.0, 2.0, 2.5, 5.0] {
+            if m == 2.5 && k < 1 {
+                continue;
+            }
+            steps.push(m * 10f64.powi(k));
+        }
+    }
+    steps
+}
+
+const SUPERSCRIPT: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+
+/// Decade label: plain decimals from 0.001 to 10000, powers of ten beyond.
+fn decade_label(exp: i32) -> String {
+    if (-3..=4).contains(&exp) {
+        format_tick(10f64.powi(exp), exp.min(0).unsigned_abs() as usize)
+    } else {
+        let digits: String = exp
+            .unsigned_abs()
+            .to_string()
+            .chars()
+            .filter_map(|c| c.to_digit(10).map(|d| SUPERSCRIPT[d as usize]))
+            .collect();
+        format!("10{}{}", if exp < 0 { "⁻" } else { "" }, digits)
+    }
+}
+
+/// Log-axis ticks: labelled decades (every other one when decades are crowded), unlabelled
+/// minor ticks at 2–9 when there is room, and labelled 2 and 5 when only one decade is shown.
+fn log_ticks(lo: f64, hi: f64, decade_px: f64, label_h: f64) -> Vec<Tick> {
+    let e_lo = lo.log10().round() as i32;
+    let e_hi = hi.log10().round() as i32;
+    let every = if decade_px >= 2.0 * label_h { 1 } else { 2 };
+    let single = e_hi - e_lo <= 1;
+    let mut ticks = Vec::new();
+    for e in e_lo..=e_hi {
+        let base = 10f64.powi(e);
+        ticks.push(Tick {
+            value: base,
+            label: ((e - e_lo) % every == 0).then(|| decade_label(e)),
+            minor: false,
+        });
+        if e == e_hi || decade_px < 40.0 {
+            continue;
+        }
+        for m in 2..=9 {
+            let labelled = single && (m == 2 || m == 5);
+            let value = f64::from(m) * base;
+            ticks.push(Tick {
+                value,
+                label: labelled.then(|| format_tick(value, e.min(0).unsigned_abs() as usize)),
+                minor: !labelled,
+            });
+        }
+    }
+    ticks
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rect {
+    left: f64,
+    top: f64,
+    right: f64,
+    bottom: f64,
+}
+
+impl Rect {
+    fn width(&self) -> f64 {
+        self.right - self.left
+    }
+    fn height(&self) -> f64 {
+        self.bottom - self.top
+    }
+    fn grow(&self, by: f64) -> Rect {
+        Rect {
+            left: self.left - by,
+            top: self.top - by,
+            right: self.right + by,
+            bottom: self.bottom + by,
+        }
+    }
+}
+
+/// Font sizes (plotters units) and stroke widths (px), all proportional to the figure size.
+#[derive(Debug, Clone, Copy)]
+struct Metrics {
+    title: f64,
+    subtitle: f64,
+    axis: f64,
+    tick: f64,
+    legend: f64,
+    pad: f64,
+    tick_len: f64,
+    tick_gap: f64,
+    label_gap: f64,
+    series_w: f64,
+    axis_w: f64,
+    grid_w: f64,
+    border_w: f64,
+    mark_h: f64,
+    mark_w: f64,
+}
+
+impl Metrics {
+    /// Sizes are set for an 1800 px wide figure and scaled by `u`: the width ratio, limited by
+    /// the height ratio so a very wide, short figure keeps room for its plot.
+    fn new(w: f64, h: f64) -> Self {
+        let u = (w / 1800.0).min(h / 900.0);
+        let font = |px: f64| (px * u).max(1.0);
+        Self {
+            title: font(48.0),
+            subtitle: font(33.0),
+            axis: font(40.0), // 2.2 % of 1800 px
+            tick: font(34.0), // 1.9 %
+            legend: font(33.0),
+            pad: 30.0 * u,
+            tick_len: 12.0 * u,
+            tick_gap: 9.0 * u,
+            label_gap: 18.0 * u,
+            series_w: 3.0 * u,
+            axis_w: 2.0 * u,
+            grid_w: 1.5 * u,
+            border_w: 1.5 * u,
+            mark_h: 17.0 * u,
+            mark_w: 15.0 * u,
+        }
+    }
+}
+
+/// Where the legend goes: inside the plot area in a corner free of curves, or, when every
+/// corner would hide data, in a row between the subtitle and the plot.
+#[derive(Debug, Clone, PartialEq)]
+enum LegendPlace {
+    Inside(Rect),
+    Above { top: f64 },
+}
+
+/// One legend entry: a series line or the dose-mark key.
+struct LegendEntry {
+    label: String,
+    key: LegendKey,
+}
+
+enum LegendKey {
+    Line(RGBColor),
+    DoseMark,
+}
+
+/// Dose marks of one series, as pixel x positions, in their own row above the time axis.
+struct MarkRow {
+    colour: RGBColor,
+    xs: Vec<f64>,
+    /// Triangles when they have room, thin ticks when doses are too dense for triangles.
+    triangles: bool,
+    base_y: f64,
+}
+
+/// Everything needed to draw, in canvas pixels.
+struct Layout {
+    m: Metrics,
+    title_size: f64,
+    subtitle_size: f64,
+    y_label_size: f64,
+    title_baseline: f64,
+    subtitle_baseline: f64,
+    plot: Rect,
+    x_ticks: Vec<(f64, Tick)>,
+    y_ticks: Vec<(f64, Tick)>,
+    x_label: &'static str,
+    x_tick_baseline: f64,
+    x_label_baseline: f64,
+    y_label_baseline: f64,
+    /// Per series: polylines in pixels, already clipped to the plot area.
+    paths: Vec<Vec<Vec<(f64, f64)>>>,
+    /// Per series: isolated points (no drawable neighbour) to show as dots.
+    dots: Vec<Vec<(f64, f64)>>,
+    marks: Vec<MarkRow>,
+    legend: Vec<LegendEntry>,
+    legend_place: LegendPlace,
+    legend_rows: Vec<Vec<usize>>,
+}
+
+/// Text geometry, measured in the bitmap font (DejaVu Sans as rasterized by ab_glyph) and
+/// expressed as fractions of the plotters font size.
+const ASCENT: f64 = 0.80;
+const DESCENT: f64 = 0.22;
+/// Half the height of digits and capitals: added to a tick position to centre a label on it.
+const HALF_CAP: f64 = 0.31;
+
+impl Layout {
+    fn new(prep: &Prepared, w: f64, h: f64) -> Result<Self, PlotError> {
+        let inside = Self::build(prep, w, h, false);
+        if matches!(inside.legend_place, LegendPlace::Inside(_)) {
+            return Ok(inside);
+        }
+        Ok(Self::build(prep, w, h, true))
+    }
+
+    /// Lays the figure out; with `above` false it tries the four inside corners and returns a
+    /// layout whose legend place is `Above { top: 0.0 }` if none is free.
+    fn build(prep: &Prepared, w: f64, h: f64, above: bool) -> Self {
+        let m = Metrics::new(w, h);
+        let fig = prep.fig;
+
+        // Title and subtitle shrink to fit rather than run off the canvas.
+        let avail = (w - 2.0 * m.pad).max(1.0);
+        let fit = |text: &str, size: f64, bold: bool| {
+            let tw = text_width(text, size, bold);
+            if tw > avail {
+                (size * avail / tw).max(size * 0.5)
+            } else {
+                size
+            }
+        };
+        let title_size = fit(&fig.title, m.title, true);
+        let subtitle_size = fig
+            .subtitle
+            .as_deref()
+            .map_or(m.subtitle, |s| fit(s, m.subtitle, false));
+
+        // --- vertical stack from the top ---
+        let mut y = m.pad;
+        let mut title_baseline = y;
+        if !fig.title.is_empty() {
+            title_baseline = y + ASCENT * title_size;
+            y += (ASCENT + DESCENT) * title_size;
+        }
+        let mut subtitle_baseline = y;
+        if fig.subtitle.as_deref().is_some_and(|s| !s.is_empty()) {
+            y += 0.25 * subtitle_size;
+            subtitle_baseline = y + ASCENT * subtitle_size;
+            y += (ASCENT + DESCENT) * subtitle_size;
+        }
+        y += 0.6 * m.tick;
+
+        let legend = legend_entries(prep);
+        let row_h = 1.45 * m.legend;
+        let legend_rows = if above {
+            flow_rows(&legend, m.legend, avail)
+        } else {
+            Vec::new()
+        };
+        let above_top = y;
+        if above {
+            y += legend_rows.len() as f64 * row_h + 0.4 * m.tick;
+        }
+        let top = y + HALF_CAP * m.tick;
+
+        let x_tick_line = m.tick_len + m.tick_gap + (ASCENT - 0.14) * m.tick;
+        let bottom = h
+            - m.pad
+            - (ASCENT + DESCENT) * m.axis
+            - m.label_gap
+            - DESCENT * m.tick
+            - x_tick_line;
+        let bottom = bottom.max(top + 1.0);
+
+        // --- y ticks (depend only on the height) ---
+        let plot_h = bottom - top;
+        let (y_lo_t, y_hi_t) = (prep.y_lo_t(), prep.y_hi_t());
+        let y_ticks_raw = if prep.log {
+            let decades = (y_hi_t - y_lo_t).max(1.0);
+            log_ticks(prep.y_lo, prep.y_hi, plot_h / decades, m.tick)
+        } else {
+            let span = prep.y_hi - prep.y_lo;
+            let steps = concentration_steps(span);
+            // Labels need 2.2 label heights per step so they read as separate lines.
+            choose_ticks(prep.y_lo, prep.y_hi, &steps, |step, _| {
+                step / span * plot_h >= 2.2 * 0.63 * m.tick
+            })
+        };
+        let y_label_w = y_ticks_raw
+            .iter()
+            .filter_map(|t| t.label.as_deref())
+            .map(|l| text_width(l, m.tick, false))
+            .fold(0.0, f64::max);
+
+        // The y label shrinks only if longer than the plot is tall.
+        let y_label_size = {
+            let tw = text_width(&fig.y_label, m.axis, false);
+            if tw > plot_h {
+                (m.axis * plot_h / tw).max(m.axis * 0.5)
+            } else {
+                m.axis
+            }
+        };
+        let y_label_baseline = m.pad + ASCENT * m.axis;
+        let left = m.pad + (ASCENT + DESCENT) * m.axis + m.label_gap + y_label_w + m.tick_gap + m.tick_len;
+
+        // --- x ticks ---
+        let unit = if prep.days { 24.0 } else { 1.0 };
+        let (x_lo, x_hi) = (prep.x_lo_h / unit, prep.x_hi_h / unit);
+        let hi_label_w = text_width(&format_tick(x_hi, 0), m.tick, false);
+        let right = (w - m.pad - 0.5 * hi_label_w).max(left + 1.0);
+        let plot_w = right - left;
+        let steps = time_steps(prep.days);
+        let x_ticks_raw = choose_ticks(x_lo, x_hi, &steps, |step, ticks| {
+            let widest = ticks
+                .iter()
+                .filter_map(|t| t.label.as_deref())
+                .map(|l| text_width(l, m.tick, false))
+                .fold(0.0, f64::max);
+            step / (x_hi - x_lo) * plot_w >= widest + 1.2 * m.tick
+        });
+
+        let plot = Rect {
+            left,
+            top,
+            right,
+            bottom,
+        };
+        let frame = Frame {
+            plot,
+            x_lo: prep.x_lo_h,
+            x_hi: prep.x_hi_h,
+            y_lo: y_lo_t,
+            y_hi: y_hi_t,
+        };
+        let x_ticks = x_ticks_raw
+            .into_iter()
+            .map(|t| (frame.px(t.value * unit), t))
+            .collect();
+        let y_ticks = y_ticks_raw
+            .into_iter()
+            .map(|t| {
+                let v = if prep.log { t.value.log10() } else { t.value };
+                (frame.py(v), t)
+            })
+            .collect();
+
+        let x_tick_baseline = bottom + x_tick_line;
+        let x_label_baseline = h - m.pad - DESCENT * m.axis;
+
+        // --- curves in pixels ---
+        let mut paths = Vec::with_capacity(fig.series.len());
+        let mut dots = Vec::with_capacity(fig.series.len());
+        for s in &fig.series {
+            let (p, d) = series_paths(prep, &frame, &s.points);
+            paths.push(p);
+            dots.push(d);
+        }
+
+        // --- dose marks, one row per series that has marks in range ---
+        let mut marks = Vec::new();
+        let row_step = m.mark_h + 5.0 * (m.mark_h / 17.0);
+        for (i, times) in fig.dose_marks_h.iter().enumerate() {
+            let mut xs: Vec<f64> = times
+                .iter()
+                .copied()
+                .filter(|t| t.is_finite() && *t >= prep.x_lo_h && *t <= prep.x_hi_h)
+                .map(|t| frame.px(t))
+                .collect();
+            if xs.is_empty() {
+                continue;
+            }
+            xs.sort_by(f64::total_cmp);
+            let min_gap = xs
+                .windows(2)
+                .map(|p| p[1] - p[0])
+                .fold(f64::INFINITY, f64::min);
+            marks.push(MarkRow {
+                colour: series_colour(i),
+                triangles: min_gap >= 1.05 * m.mark_w,
+                base_y: bottom - m.axis_w - 3.0 * (m.mark_h / 17.0) - marks.len() as f64 * row_step,
+                xs,
+            });
+        }
+        let marks_top = marks
+            .last()
+            .map_or(bottom, |r| r.base_y - m.mark_h);
+
+        // --- legend ---
+        let legend_place = if above {
+            LegendPlace::Above { top: above_top }
+        } else {
+            let (bw, bh) = legend_box_size(&legend, m.legend);
+            let inset = 18.0 * (m.legend / 33.0);
+            let lower_bottom = marks_top - inset;
+            let candidates = [
+                // Upper left first: accumulating PK curves rise to the right.
+                (left + inset, top + inset),
+                (right - inset - bw, top + inset),
+                (right - inset - bw, lower_bottom - bh),
+                (left + inset, lower_bottom - bh),
+            ];
+            let clearance = m.series_w + 8.0 * (m.legend / 33.0);
+            candidates
+                .iter()
+                .map(|&(x, y)| Rect {
+                    left: x,
+                    top: y,
+                    right: x + bw,
+                    bottom: y + bh,
+                })
+                .find(|r| {
+                    r.left >= left
+                        && r.right <= right
+                        && r.top >= top
+                        && r.bottom <= bottom
+                        && !hits_curves(&r.grow(clearance), &paths, &dots)
+                })
+                .map_or(LegendPlace::Above { top: 0.0 }, LegendPlace::Inside)
+        };
+
+        Self {
+            m,
+            title_size,
+            subtitle_size,
+            y_label_size,
+            title_baseline,
+            subtitle_baseline,
+            plot,
+            x_ticks,
+            y_ticks,
+            x_label: if prep.days { "Time (days)" } else { "Time (h)" },
+            x_tick_baseline,
+            x_label_baseline,
+            y_label_baseline,
+            paths,
+            dots,
+            marks,
+            legend,
+            legend_place,
+            legend_rows,
+        }
+    }
+}
+
+/// Linear map from axis values (hours; concentration or its log10) to canvas pixels.
+struct Frame {
+    plot: Rect,
+    x_lo: f64,
+    x_hi: f64,
+    y_lo: f64,
+    y_hi: f64,
+}
+
+impl Frame {
+    fn px(&self, t: f64) -> f64 {
+        self.plot.left + (t - self.x_lo) / (self.x_hi - self.x_lo) * self.plot.width()
+    }
+    fn py(&self, v: f64) -> f64 {
+        self.plot.bottom - (v - self.y_lo) / (self.y_hi - self.y_lo) * self.plot.height()
+    }
+}
+
+/// Liang–Barsky: the part of segment `a`–`b` inside the box, as parameters `0 ≤ t0 ≤ t1 ≤ 1`.
+fn clip_segment(a: (f64, f64), b: (f64, f64), lo: (f64, f64), hi: (f64, f64)) -> Option<(f64, f64)> {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let mut t0 = 0.0f64;
+    let mut t1 = 1.0f64;
+    for (p, q) in [
+        (-dx, a.0 - lo.0),
+        (dx, hi.0 - a.0),
+        (-dy, a.1 - lo.1),
+        (dy, hi.1 - a.1),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+        }
+    }
+    (t0 <= t1).then_some((t0, t1))
+}
+
+/// Turns one series into pixel polylines clipped to the axis ranges, broken at points that
+/// cannot be drawn, plus the isolated drawable points that have no segment of their own.
+#[allow(clippy::type_complexity)]
+fn series_paths(
+    prep: &Prepared,
+    frame: &Frame,
+    points: &[(f64, f64)],
+) -> (Vec<Vec<(f64, f64)>>, Vec<(f64, f64)>) {
+    let lo = (frame.x_lo, frame.y_lo);
+    let hi = (frame.x_hi, frame.y_hi);
+    let to_px = |p: (f64, f64)| (frame.px(p.0), frame.py(p.1));
+    let tp: Vec<Option<(f64, f64)>> = points.iter().map(|&p| prep.transform(p)).collect();
+
+    let mut paths = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    let flush = |current: &mut Vec<(f64, f64)>, paths: &mut Vec<Vec<(f64, f64)>>| {
+        if current.len() >= 2 {
+            paths.push(std::mem::take(current));
+        } else {
+            current.clear();
+        }
+    };
+    for pair in tp.windows(2) {
+        let (Some(a), Some(b)) = (pair[0], pair[1]) else {
+            flush(&mut current, &mut paths);
+            continue;
+        };
+        let Some((t0, t1)) = clip_segment(a, b, lo, hi) else {
+            flush(&mut current, &mut paths);
+            continue;
+        };
+        let at = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+        if t0 > 0.0 || current.is_empty() {
+            flush(&mut current, &mut paths);
+            current.push(to_px(at(t0)));
+        }
+        current.push(to_px(at(t1)));
+        if t1 < 1.0 {
+            flush(&mut current, &mut paths);
+        }
+    }
+    flush(&mut current, &mut paths);
+
+    let inside = |p: (f64, f64)| p.0 >= lo.0 && p.0 <= hi.0 && p.1 >= lo.1 && p.1 <= hi.1;
+    let dots = (0..tp.len())
+        .filter_map(|i| {
+            let p = tp[i]?;
+            let lonely = (i == 0 || tp[i - 1].is_none()) && tp.get(i + 1).is_none_or(Option::is_none);
+            (lonely && inside(p)).then(|| to_px(p))
+        })
+        .collect();
+    (paths, dots)
+}
+
+fn hits_curves(r: &Rect, paths: &[Vec<Vec<(f64, f64)>>], dots: &[Vec<(f64, f64)>]) -> bool {
+    let lo = (r.left, r.top);
+    let hi = (r.right, r.bottom);
+    let inside = |p: &(f64, f64)| p.0 >= lo.0 && p.0 <= hi.0 && p.1 >= lo.1 && p.1 <= hi.1;
+    paths.iter().flatten().any(|path| {
+        path.windows(2)
+            .any(|s| clip_segment(s[0], s[1], lo, hi).is_some())
+    }) || dots.iter().flatten().any(inside)
+}
+
+fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
+    let mut entries: Vec<LegendEntry> = prep
+        .fig
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| LegendEntry {
+            label: s.label.clone(),
+            key: LegendKey::Line(series_colour(i)),
+        })
+        .collect();
+    let any_marks = prep.fig.dose_marks_h.iter().flatten().any(|t| {
+        t.is_finite() && *t >= prep.x_lo_h && *t <= prep.x_hi_h
+    });
+    if any_marks {
+        entries.push(LegendEntry {
+            label: "Dose".to_string(),
+            key: LegendKey::DoseMark,
+        });
+    }
+    entries
+}
+
+/// Legend proportions, as multiples of the legend font size.
+const KEY_LEN: f64 = 2.0;
+const KEY_GAP: f64 = 0.5;
+const BOX_PAD_X: f64 = 0.6;
+const BOX_PAD_Y: f64 = 0.4;
+const ROW_H: f64 = 1.45;
+const ITEM_GAP: f64 = 1.6;
+
+fn entry_width(e: &LegendEntry, size: f64) -> f64 {
+    (KEY_LEN + KEY_GAP) * size + text_width(&e.label, size, false)
+}
+
+fn legend_box_size(entries: &[LegendEntry], size: f64) -> (f64, f64) {
+    let widest = entries
+        .iter()
+        .map(|e| entry_width(e, size))
+        .fold(0.0, f64::max);
+    (
+        widest + 2.0 * BOX_PAD_X * size,
+        entries.len() as f64 * ROW_H * size + 2.0 * BOX_PAD_Y * size,
+    )
+}
+
+/// Splits entries into rows no wider than `avail` for the legend above the plot.
+fn flow_rows(entries: &[LegendEntry], size: f64, avail: f64) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = Vec::new();
+    let mut x = 0.0;
+    for (i, e) in entries.iter().enumerate() {
+        let w = entry_width(e, size);
+        match rows.last_mut() {
+            Some(row) if x + ITEM_GAP * size + w <= avail => {
+                row.push(i);
+                x += ITEM_GAP * size + w;
+            }
+            _ => {
+                rows.push(vec![i]);
+                x = w;
+            }
+        }
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing
+// ---------------------------------------------------------------------------------------------
+
+/// Backend quirks that the drawing code must compensate for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    /// plotters' ab_glyph rasterizer puts the baseline half a font size below a top anchor and
+    /// builds thick polylines as one self-intersecting polygon (holes at sharp peaks).
+    Bitmap,
+    /// The SVG backend writes `dy="0.76em"` for a top anchor, with `font-size = size / 1.24`.
+    Svg,
+}
+
+impl Flavor {
+    /// Distance from a top anchor down to the baseline, as a fraction of the font size.
+    fn baseline_drop(self) -> f64 {
+        match self {
+            Flavor::Bitmap => 0.5,
+            Flavor::Svg => 0.76 / 1.24,
+        }
+    }
+}
+
+struct Painter<'a, DB: DrawingBackend> {
+    area: &'a DrawingArea<DB, Shift>,
+    flavor: Flavor,
+}
+
+fn px(v: f64) -> i32 {
+    // `as` saturates and maps NaN to 0: off-canvas geometry is harmless, never a panic.
+    v.round() as i32
+}
+
+fn stroke(w: f64) -> u32 {
+    w.round().max(1.0) as u32
+}
+
+type DrawResult = Result<(), PlotError>;
+
+impl<DB: DrawingBackend> Painter<'_, DB> {
+    /// Horizontal text whose baseline is at `baseline`, aligned on `x` as `align` says.
+    #[allow(clippy::too_many_arguments)]
+    fn text(
+        &self,
+        s: &str,
+        x: f64,
+        baseline: f64,
+        align: HPos,
+        size: f64,
+        bold: bool,
+        colour: &RGBColor,
+    ) -> DrawResult {
+        let style = if bold {
+            FontStyle::Bold
+        } else {
+            FontStyle::Normal
+        };
+        let ts = TextStyle::from(FontDesc::new(FontFamily::SansSerif, size, style))
+            .pos(Pos::new(align, VPos::Top))
+            .color(colour);
+        let y = baseline - self.flavor.baseline_drop() * size;
+        self.area
+            .draw(&Text::new(s.to_string(), (px(x), px(y)), ts))
+            .map_err(draw_error)
+    }
+
+    /// Text reading upwards, centred on `centre_y`, its baseline on the vertical `baseline_x`.
+    fn vertical_text(&self, s: &str, baseline_x: f64, centre_y: f64, size: f64) -> DrawResult {
+        let ts = TextStyle::from(FontDesc::new(FontFamily::SansSerif, size, FontStyle::Normal))
+            .pos(Pos::new(HPos::Center, VPos::Top))
+            .color(&INK)
+            .transform(FontTransform::Rotate270);
+        // In the rotated frame "down" points right, so the baseline drop moves the anchor left.
+        let x = baseline_x - self.flavor.baseline_drop() * size;
+        self.area
+            .draw(&Text::new(s.to_string(), (px(x), px(centre_y)), ts))
+            .map_err(draw_error)
+    }
+
+    fn segment(&self, a: (f64, f64), b: (f64, f64), colour: &RGBColor, width: f64) -> DrawResult {
+        let style = colour.stroke_width(stroke(width));
+        self.area
+            .draw(&PathElement::new(vec![(px(a.0), px(a.1)), (px(b.0), px(b.1))], style))
+            .map_err(draw_error)
+    }
+
+    /// A thick polyline with round joins.
+    fn polyline(&self, pts: &[(f64, f64)], colour: &RGBColor, width: f64) -> DrawResult {
+        let mut ipts: Vec<(i32, i32)> = pts.iter().map(|p| (px(p.0), px(p.1))).collect();
+        ipts.dedup();
+        if ipts.len() < 2 {
+            return Ok(());
+        }
+        let w = stroke(width);
+        match self.flavor {
+            Flavor::Svg => self
+                .area
+                .draw(&PathElement::new(ipts, colour.stroke_width(w)))
+                .map_err(draw_error),
+            Flavor::Bitmap => {
+                // Segment by segment: plotters' whole-path polygon leaves holes where a spiky
+                // curve folds over itself. Discs at the vertices make the joins round.
+                let style = colour.stroke_width(w);
+                for s in ipts.windows(2) {
+                    self.area
+                        .draw(&PathElement::new(vec![s[0], s[1]], style))
+                        .map_err(draw_error)?;
+                }
+                if w >= 3 {
+                    let r = (width / 2.0).round().max(1.0) as u32;
+                    for &p in &ipts[1..ipts.len() - 1] {
+                        self.area
+                            .draw(&Circle::new(p, r, colour.filled()))
+                            .map_err(draw_error)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn fill_rect(&self, r: &Rect, colour: RGBAColor) -> DrawResult {
+        self.area
+            .draw(&Rectangle::new(
+                [(px(r.left), px(r.top)), (px(r.right), px(r.bottom))],
+                colour.filled(),
+            ))
+            .map_err(draw_error)
+    }
+
+    fn stroke_rect(&self, r: &Rect, colour: &RGBColor, width: f64) -> DrawResult {
+        self.area
+            .draw(&Rectangle::new(
+                [(px(r.left), px(r.top)), (px(r.right), px(r.bottom))],
+                colour.stroke_width(stroke(width)),
+            ))
+            .map_err(draw_error)
+    }
+
+    /// Upward triangle with its base centred on (`x`, `base_y`).
+    fn triangle(&self, x: f64, base_y: f64, w: f64, h: f64, colour: &RGBColor) -> DrawResult {
+        let pts = vec![
+            (px(x - w / 2.0), px(base_y)),
+            (px(x + w / 2.0), px(base_y)),
+            (px(x), px(base_y - h)),
+        ];
+        self.area
+            .draw(&Polygon::new(pts, colour.filled()))
+            .map_err(draw_error)
+    }
+}
+
+fn draw_figure<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    prep: &Prepared,
+    l: &Layout,
+    flavor: Flavor,
+) -> DrawResult {
+    let p = Painter { area, flavor };
+    let m = &l.m;
+    let plot = &l.plot;
+    area.fill(&WHITE).map_err(draw_error)?;
+
+    // Grid first, so everything else sits on top of it.
+    for (y, t) in l.y_ticks.iter().filter(|(_, t)| !t.minor) {
+        if (*y - plot.bottom).abs() > 0.5 && t.value != prep.y_lo {
+            p.segment((plot.left, *y), (plot.right, *y), &GRID, m.grid_w)?;
+        }
+    }
+    for (x, _) in &l.x_ticks {
+        if (*x - plot.left).abs() > 0.5 {
+            p.segment((*x, plot.top), (*x, plot.bottom), &GRID, m.grid_w)?;
+        }
+    }
+
+    // Dose marks under the curves: a curve passing a mark stays readable.
+    for row in &l.marks {
+        for &x in &row.xs {
+            if row.triangles {
+                p.triangle(x, row.base_y, m.mark_w, m.mark_h, &row.colour)?;
+            } else {
+                p.segment((x, row.base_y), (x, row.base_y - m.mark_h), &row.colour, m.axis_w)?;
+            }
+        }
+    }
+
+    for (i, (paths, dots)) in l.paths.iter().zip(&l.dots).enumerate() {
+        let colour = series_colour(i);
+        for path in paths {
+            p.polyline(path, &colour, m.series_w)?;
+        }
+        for &d in dots {
+            let r = stroke(1.2 * m.series_w);
+            area.draw(&Circle::new((px(d.0), px(d.1)), r, colour.filled()))
+                .map_err(draw_error)?;
+        }
+    }
+
+    // Axes: left and bottom only; a closed box adds ink without information.
+    let half = m.axis_w / 2.0;
+    p.segment(
+        (plot.left, plot.top),
+        (plot.left, plot.bottom + half),
+        &INK,
+        m.axis_w,
+    )?;
+    p.segment(
+        (plot.left - half, plot.bottom),
+        (plot.right, plot.bottom),
+        &INK,
+        m.axis_w,
+    )?;
+    for (x, t) in &l.x_ticks {
+        p.segment((*x, plot.bottom), (*x, plot.bottom + m.tick_len), &INK, m.axis_w)?;
+        if let Some(label) = &t.label {
+            p.text(label, *x, l.x_tick_baseline, HPos::Center, m.tick, false, &TICK_INK)?;
+        }
+    }
+    for (y, t) in &l.y_ticks {
+        let len = if t.minor { 0.55 * m.tick_len } else { m.tick_len };
+        p.segment((plot.left - len, *y), (plot.left, *y), &INK, m.axis_w)?;
+        if let Some(label) = &t.label {
+            let x = plot.left - m.tick_len - m.tick_gap;
+            p.text(label, x, *y + HALF_CAP * m.tick, HPos::Right, m.tick, false, &TICK_INK)?;
+        }
+    }
+
+    // Axis labels, centred on the plot area.
+    let centre_x = (plot.left + plot.right) / 2.0;
+    p.text(l.x_label, centre_x, l.x_label_baseline, HPos::Center, m.axis, false, &INK)?;
+    p.vertical_text(
+        &prep.fig.y_label,
+        l.y_label_baseline,
+        (plot.top + plot.bottom) / 2.0,
+        l.y_label_size,
+    )?;
+
+    // Title and subtitle, aligned with the left edge of the figure's content.
+    if !prep.fig.title.is_empty() {
+        p.text(&prep.fig.title, m.pad, l.title_baseline, HPos::Left, l.title_size, true, &INK)?;
+    }
+    if let Some(sub) = prep.fig.subtitle.as_deref().filter(|s| !s.is_empty()) {
+        p.text(sub, m.pad, l.subtitle_baseline, HPos::Left, l.subtitle_size, false, &SUBTITLE_INK)?;
+    }
+
+    draw_legend(&p, l)
+}
+
+fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
+    let m = &l.m;
+    let size = m.legend;
+    let entry = |e: &LegendEntry, x: f64, centre_y: f64| -> DrawResult {
+        match e.key {
+            LegendKey::Line(c) => {
+                p.segment((x, centre_y), (x + KEY_LEN * size, centre_y), &c, m.series_w)?
+            }
+            LegendKey::DoseMark => p.triangle(
+                x + KEY_LEN * size / 2.0,
+                centre_y + m.mark_h / 2.0,
+                m.mark_w,
+                m.mark_h,
+                &DOSE_KEY,
+            )?,
+        }
+        let tx = x + (KEY_LEN + KEY_GAP) * size;
+        // Legend labels mix cases; centring on half the x-height looks centred to the eye.
+        p.text(&e.label, tx, centre_y + 0.27 * size, HPos::Left, size, false, &INK)
+    };
+    match &l.legend_place {
+        LegendPlace::Inside(r) => {
+            p.fill_rect(r, RGBAColor(255, 255, 255, 0.88))?;
+            p.stroke_rect(r, &LEGEND_BORDER, m.border_w)?;
+            for (i, e) in l.legend.iter().enumerate() {
+                let cy = r.top + BOX_PAD_Y * size + (i as f64 + 0.5) * ROW_H * size;
+                entry(e, r.left + BOX_PAD_X * size, cy)?;
+            }
+        }
+        LegendPlace::Above { top } => {
+            // Rows start at the plot's left edge when they fit there, else at the margin.
+            let widest_row = l
+                .legend_rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|&i| entry_width(&l.legend[i], size))
+                        .sum::<f64>()
+                        + ITEM_GAP * size * (row.len().saturating_sub(1)) as f64
+                })
+                .fold(0.0, f64::max);
+            let x0 = if l.plot.left + widest_row <= l.plot.right {
+                l.plot.left
+            } else {
+                m.pad
+            };
+            for (r, row) in l.legend_rows.iter().enumerate() {
+                let cy = top + (r as f64 + 0.5) * ROW_H * size;
+                let mut x = x0;
+                for &i in row {
+                    entry(&l.legend[i], x, cy)?;
+                    x += entry_width(&l.legend[i], size) + ITEM_GAP * size;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Superposed one-compartment oral doses: C(t) = Σ A·(e^{−ke·τ} − e^{−ka·τ}), τ = t − tᵢ ≥ 0.
+    fn superposed(doses_h: &[f64], amp: f64, ka: f64, ke: f64, t_end_h: f64, dt_h: f64) -> Vec<(f64, f64)> {
+        let n = (t_end_h / dt_h).round() as usize;
+        (0..=n)
+            .map(|i| {
+                let t = i as f64 * dt_h;
+                let c = doses_h
+                    .iter()
+                    .filter(|&&d| d <= t)
+                    .map(|&d| amp * ((-ke * (t - d)).exp() - (-ka * (t - d)).exp()))
+                    .sum();
+                (t, c)
+            })
+            .collect()
+    }
+
+    fn mk7_figure() -> Figure {
+        let doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)) .collect();
+        let points = superposed(&doses, 0.6, 0.5, (2f64).ln() / 68.0, 28.0 * 24.0, 0.5);
+        Figure {
+            title: "MK-7 accumulation".into(),
+            subtitle: Some("one-compartment model · exact solver".into()),
+            y_label: "Serum MK-7 (ng/mL)".into(),
+            series: vec![Series {
+                label: "MK-7 180 µg once daily".into(),
+                points,
+            }],
+            y_scale: YScale::Linear,
+            dose_marks_h: vec![doses],
+        }
+    }
+
+    fn mk4_figure() -> Figure {
+        let doses = vec![8.0, 13.0, 19.0];
+        let points = superposed(&doses, 250.0, 1.5, (2f64).ln() / 1.5, 24.0, 0.05);
+        Figure {
+            title: "MK-4 three times daily".into(),
+            subtitle: None,
+            y_label: "Serum MK-4 (ng/mL)".into(),
+            series: vec![Series {
+                label: "MK-4 15 mg ×3".into(),
+                points,
+            }],
+            y_scale: YScale::Linear,
+            dose_marks_h: vec![doses],
+        }
+    }
+
+    fn decode(png: &[u8]) -> image::RgbImage {
+        image::load_from_memory(png).expect("valid PNG").to_rgb8()
+    }
+
+    fn non_white(img: &image::RgbImage) -> usize {
+        img.pixels().filter(|p| p.0 != [255, 255, 255]).count()
+    }
+
+    fn has_colour(img: &image::RgbImage, c: RGBColor) -> bool {
+        img.pixels().any(|p| p.0 == [c.0, c.1, c.2])
+    }
+
+    #[test]
+    fn png_has_requested_size_and_content() {
+        let opts = RenderOptions::default();
+        let img = decode(&render_png(&mk7_figure(), &opts).unwrap());
+        assert_eq!(img.dimensions(), (1800, 1100));
+        assert!(non_white(&img) > 20_000, "only {} inked pixels", non_white(&img));
+        assert!(has_colour(&img, PALETTE[0]), "first series colour missing");
+    }
+
+    #[test]
+    fn small_png_still_renders() {
+        let opts = RenderOptions {
+            width_px: 900,
+            height_px: 550,
+        };
+        let img = decode(&render_png(&mk4_figure(), &opts).unwrap());
+        assert_eq!(img.dimensions(), (900, 550));
+        assert!(non_white(&img) > 5_000);
+        assert!(has_colour(&img, PALETTE[0]));
+    }
+
+    #[test]
+    fn svg_contains_texts() {
+        let svg = render_svg(&mk7_figure(), &RenderOptions::default()).unwrap();
+        for needle in [
+            "MK-7 accumulation",
+            "one-compartment model · exact solver",
+            "Serum MK-7 (ng/mL)",
+            "Time (days)",
+            "MK-7 180 µg once daily",
+            ">Dose",
+        ] {
+            assert!(svg.contains(needle), "SVG lacks {needle:?}");
+        }
+        assert!(svg.contains("font-family=\"sans-serif\""));
+    }
+
+    #[test]
+    fn short_runs_use_hours_and_clock_ticks() {
+        let svg = render_svg(&mk4_figure(), &RenderOptions::default()).unwrap();
+        assert!(svg.contains("Time (h)"));
+        for tick in ["0", "6", "12", "18", "24"] {
+            assert!(svg.contains(&format!(">\n{tick}\n<")) || svg.contains(&format!(">{tick}<")), "missing tick {tick}");
+        }
+    }
+
+    #[test]
+    fn day_ticks_are_weekly_for_four_weeks() {
+        let prep_fig = mk7_figure();
+        let prep = Prepared::new(&prep_fig).unwrap();
+        let layout = Layout::new(&prep, 1800.0, 1100.0).unwrap();
+        let labels: Vec<_> = layout.x_ticks.iter().filter_map(|(_, t)| t.label.clone()).collect();
+        assert_eq!(labels, ["0", "7", "14", "21", "28"]);
+        let hours = mk4_figure();
+        let prep = Prepared::new(&hours).unwrap();
+        let layout = Layout::new(&prep, 1800.0, 1100.0).unwrap();
+        let labels: Vec<_> = layout.x_ticks.iter().filter_map(|(_, t)| t.label.clone()).collect();
+        assert_eq!(labels, ["0", "6", "12", "18", "24"]);
+    }
+
+    #[test]
+    fn linear_axis_starts_at_zero_with_headroom() {
+        let fig = mk7_figure();
+        let max = fig.series[0].points.iter().map(|p| p.1).fold(0.0, f64::max);
+        let prep = Prepared::new(&fig).unwrap();
+        assert_eq!(prep.y_lo, 0.0);
+        assert!((prep.y_hi / max - 1.08).abs() < 1e-12);
+    }
+
+    #[test]
+    fn log_scale_tolerates_zeros_and_spans_decades() {
+        let mut fig = mk7_figure();
+        fig.y_scale = YScale::Log;
+        // The first point is exactly 0 (before the first dose); add an explicit zero too.
+        fig.series[0].points.push((673.0, 0.0));
+        let prep = Prepared::new(&fig).unwrap();
+        assert_eq!((prep.y_lo, prep.y_hi), (0.1, 10.0));
+        let png = render_png(&fig, &RenderOptions::default()).unwrap();
+        assert!(has_colour(&decode(&png), PALETTE[0]));
+        let svg = render_svg(&fig, &RenderOptions::default()).unwrap();
+        for label in [">0.1<", ">1<", ">10<"] {
+            assert!(svg.replace('\n', "").contains(label), "missing log label {label}");
+        }
+    }
+
+    #[test]
+    fn log_floor_is_limited_to_four_decades_below_max() {
+        let fig = Figure {
+            series: vec![Series {
+                label: "steep".into(),
+                points: vec![(0.0, 500.0), (1.0, 1e-9), (2.0, 1e-12)],
+            }],
+            y_scale: YScale::Log,
+            ..Figure::default()
+        };
+        let prep = Prepared::new(&fig).unwrap();
+        assert_eq!((prep.y_lo, prep.y_hi), (0.01, 1000.0));
+    }
+
+    #[test]
+    fn decade_labels() {
+        assert_eq!(decade_label(-2), "0.01");
+        assert_eq!(decade_label(0), "1");
+        assert_eq!(decade_label(3), "1000");
+        assert_eq!(decade_label(6), "10⁶");
+        assert_eq!(decade_label(-5), "10⁻⁵");
+    }
+
+    #[test]
+    fn renders_are_deterministic() {
+        let fig = mk7_figure();
+        let opts = RenderOptions::default();
+        assert_eq!(render_png(&fig, &opts).unwrap(), render_png(&fig, &opts).unwrap());
+        assert_eq!(render_svg(&fig, &opts).unwrap(), render_svg(&fig, &opts).unwrap());
+    }
+
+    #[test]
+    fn empty_inputs_are_typed_errors() {
+        let opts = RenderOptions::default();
+        let empty = Figure::default();
+        assert!(matches!(render_png(&empty, &opts), Err(PlotError::EmptyFigure)));
+        let mut no_points = mk7_figure();
+        no_points.series.push(Series {
+            label: "nothing".into(),
+            points: vec![],
+        });
+        no_points.dose_marks_h.clear();
+        assert!(matches!(render_svg(&no_points, &opts), Err(PlotError::EmptyFigure)));
+        let mut all_nan = mk7_figure();
+        all_nan.series[0].points = vec![(f64::NAN, 1.0), (1.0, f64::NAN)];
+        assert!(matches!(render_png(&all_nan, &opts), Err(PlotError::EmptyFigure)));
+    }
+
+    #[test]
+    fn bad_sizes_and_mark_lists_are_rejected() {
+        let fig = mk7_figure();
+        for (w, h) in [(0, 1100), (1800, 0), (20_001, 1100), (1800, 30_000)] {
+            let opts = RenderOptions {
+                width_px: w,
+                height_px: h,
+            };
+            assert!(matches!(
+                render_png(&fig, &opts),
+                Err(PlotError::InvalidSize { width_px, height_px }) if width_px == w && height_px == h
+            ));
+            assert!(matches!(render_svg(&fig, &opts), Err(PlotError::InvalidSize { .. })));
+        }
+        let mut marks = fig.clone();
+        marks.dose_marks_h.push(vec![1.0]);
+        assert!(matches!(
+            render_svg(&marks, &RenderOptions::default()),
+            Err(PlotError::DoseMarksMismatch {
+                series: 1,
+                dose_mark_sets: 2
+            })
+        ));
+    }
+
+    #[test]
+    fn nan_points_are_skipped_without_panic() {
+        let mut fig = mk4_figure();
+        let pts = &mut fig.series[0].points;
+        pts[10].1 = f64::NAN;
+        pts[200].0 = f64::INFINITY;
+        pts.push((f64::NAN, f64::NAN));
+        fig.dose_marks_h[0].push(f64::NAN);
+        for scale in [YScale::Linear, YScale::Log] {
+            fig.y_scale = scale;
+            render_png(&fig, &RenderOptions::default()).unwrap();
+            render_svg(&fig, &RenderOptions::default()).unwrap();
+        }
+    }
+
+    #[test]
+    fn tiny_and_odd_figures_do_not_panic() {
+        let single = Figure {
+            title: "one point".into(),
+            y_label: "C (ng/mL)".into(),
+            series: vec![Series {
+                label: "x".into(),
+                points: vec![(3.0, 2.0)],
+            }],
+            ..Figure::default()
+        };
+        for (w, h) in [(1, 1), (10, 10), (60, 40), (3000, 200)] {
+            let opts = RenderOptions {
+                width_px: w,
+                height_px: h,
+            };
+            for fig in [&single, &mk4_figure()] {
+                let img = decode(&render_png(fig, &opts).unwrap());
+                assert_eq!(img.dimensions(), (w, h));
+                render_svg(fig, &opts).unwrap();
+            }
+        }
+        let mut zeros = single.clone();
+        zeros.series[0].points = vec![(0.0, 0.0), (1.0, 0.0)];
+        zeros.y_scale = YScale::Log;
+        render_png(&zeros, &RenderOptions::default()).unwrap();
+    }
+
+    #[test]
+    fn span_threshold_is_three_days() {
+        assert!(!time_axis_in_days(72.0));
+        assert!(time_axis_in_days(72.5));
+    }
+}

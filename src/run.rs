@@ -1,0 +1,183 @@
+//! Running a scenario: every regimen simulated on its output grid with the chosen solver, its
+//! steady state computed from the model, and the results gathered for the writers. Pure: no
+//! files, no printing.
+
+use rayon::prelude::*;
+
+use crate::dosing::{output_grid_h, DoseEvent, Periodic};
+use crate::error::SimError;
+use crate::model::exact::ExactPropagator;
+use crate::model::ode::OdePropagator;
+use crate::model::Propagator;
+use crate::scenario::{ParamSources, Regimen, Scenario, SolverKind};
+use crate::sim::{self, SteadyState, Trajectory};
+
+/// Resolved parameters of a regimen as reported in `summary.json`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ResolvedParams {
+    pub ka_per_h: f64,
+    pub half_life_h: f64,
+    pub ke_per_h: f64,
+    pub v_l: f64,
+    pub f: f64,
+    pub tlag_h: f64,
+    pub baseline_ng_ml: f64,
+    pub molar_mass_g_mol: f64,
+}
+
+/// Metrics of one regimen. Steady-state fields are `None` for schedules without a repeated
+/// pattern.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Metrics {
+    /// Highest concentration of the run, located exactly (ng/mL).
+    pub cmax_ng_ml: f64,
+    /// Time of Cmax (h from the start of the run).
+    pub tmax_h: f64,
+    /// AUC from 0 to the end of the run, baseline included (ng·h/mL).
+    pub auc_0_t_ng_h_ml: f64,
+    /// Dosing interval of the repeated pattern (h).
+    pub tau_h: Option<f64>,
+    pub cmax_ss_ng_ml: Option<f64>,
+    /// Time of Cmax,ss after the first dose of a steady-state period (h).
+    pub tmax_ss_h: Option<f64>,
+    /// Trough: lowest concentration over a steady-state period (ng/mL).
+    pub cmin_ss_ng_ml: Option<f64>,
+    pub cavg_ss_ng_ml: Option<f64>,
+    pub auc_tau_ss_ng_h_ml: Option<f64>,
+    /// AUCτ,ss / AUC(0–τ) of the first period, baseline excluded.
+    pub accumulation_ratio: Option<f64>,
+    /// (Cmax,ss − Cmin,ss) / Cavg,ss × 100.
+    pub fluctuation_pct: Option<f64>,
+    /// Time from the first dose to the first pre-dose trough at ≥ 90 % of steady state (h).
+    pub t_90ss_h: Option<f64>,
+    /// Whether the simulated span contains that trough.
+    pub steady_state_reached: Option<bool>,
+    /// The last pre-dose trough inside the run, as % of the steady-state trough (baseline excluded).
+    pub last_trough_pct_of_ss: Option<f64>,
+}
+
+/// Where the dosed amount is at the end of the run (µg): a check the reader can do.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct MassBalance {
+    /// Bioavailable amount dosed within the run (F × dose).
+    pub absorbed_input_ug: f64,
+    /// Still in the gut at the end.
+    pub gut_ug: f64,
+    /// In the central compartment at the end.
+    pub central_ug: f64,
+    /// Eliminated during the run.
+    pub eliminated_ug: f64,
+}
+
+/// Everything computed for one regimen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegimenResult {
+    pub regimen: Regimen,
+    pub params: ResolvedParams,
+    pub trajectory: Trajectory,
+    pub steady_state: Option<SteadyState>,
+    pub metrics: Metrics,
+    pub mass_balance: MassBalance,
+    /// Dose times inside the run (h), for dose markers.
+    pub dose_times_h: Vec<f64>,
+}
+
+impl RegimenResult {
+    /// Where each parameter came from.
+    pub fn sources(&self) -> &ParamSources {
+        &self.regimen.sources
+    }
+}
+
+/// The result of running a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    /// Solver that produced it.
+    pub solver: SolverKind,
+    /// Per regimen, in file order.
+    pub regimens: Vec<RegimenResult>,
+}
+
+/// Runs every regimen of `scenario` with `solver` (regimens in parallel, results in file order).
+pub fn run(scenario: &Scenario, solver: SolverKind) -> Result<RunResult, SimError> {
+    let regimens = scenario
+        .regimens
+        .par_iter()
+        .map(|r| run_regimen(scenario, r, solver))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RunResult { solver, regimens })
+}
+
+fn run_regimen(scenario: &Scenario, r: &Regimen, solver: SolverKind) -> Result<RegimenResult, SimError> {
+    let events = r.schedule.events();
+    let scale = events.iter().map(|e| e.amount_ug * r.model.f).fold(0.0, f64::max);
+    match solver {
+        SolverKind::Exact => simulate_with(scenario, r, &events, &mut ExactPropagator::new(r.model)),
+        SolverKind::Ode => simulate_with(scenario, r, &events, &mut OdePropagator::new(r.model, scenario.ode, scale)),
+    }
+}
+
+fn simulate_with<P: Propagator>(scenario: &Scenario, r: &Regimen, events: &[DoseEvent], prop: &mut P) -> Result<RegimenResult, SimError> {
+    let m = r.model;
+    let grid = output_grid_h(scenario.duration_h, scenario.step_h, events, m.tlag_h);
+    let trajectory = sim::simulate(prop, events, &grid)?;
+    let steady_state = match r.schedule.periodic() {
+        Some(p) => Some(sim::steady_state(prop, &limit_to_run(p, scenario.duration_h, m.tlag_h))?),
+        None => None,
+    };
+    let reached = match (r.schedule.periodic(), &steady_state) {
+        (Some(p), Some(ss)) => Some(ss.t_90ss_h.is_some_and(|t| {
+            let n = (t / p.period_h).round() as u64;
+            n < u64::from(p.periods) && p.first_h + m.tlag_h + t <= scenario.duration_h
+        })),
+        _ => None,
+    };
+    let metrics = Metrics {
+        cmax_ng_ml: trajectory.cmax_ng_ml,
+        tmax_h: trajectory.tmax_h,
+        auc_0_t_ng_h_ml: trajectory.auc_0_t_ng_h_ml,
+        tau_h: steady_state.map(|s| s.tau_h),
+        cmax_ss_ng_ml: steady_state.map(|s| s.cmax_ss_ng_ml),
+        tmax_ss_h: steady_state.map(|s| s.tmax_ss_h),
+        cmin_ss_ng_ml: steady_state.map(|s| s.cmin_ss_ng_ml),
+        cavg_ss_ng_ml: steady_state.map(|s| s.cavg_ss_ng_ml),
+        auc_tau_ss_ng_h_ml: steady_state.map(|s| s.auc_tau_ss_ng_h_ml),
+        accumulation_ratio: steady_state.map(|s| s.accumulation_ratio),
+        fluctuation_pct: steady_state.map(|s| s.fluctuation_pct),
+        t_90ss_h: steady_state.and_then(|s| s.t_90ss_h),
+        steady_state_reached: reached,
+        last_trough_pct_of_ss: steady_state.and_then(|s| s.last_trough_fraction_of_ss).map(|f| f * 100.0),
+    };
+    let mass_balance = MassBalance {
+        absorbed_input_ug: trajectory.absorbed_input_ug,
+        gut_ug: trajectory.end_state.gut_ug,
+        central_ug: trajectory.end_state.central_ug,
+        eliminated_ug: trajectory.eliminated_ug,
+    };
+    Ok(RegimenResult {
+        params: ResolvedParams {
+            ka_per_h: m.ka_per_h,
+            half_life_h: m.half_life_h(),
+            ke_per_h: m.ke_per_h,
+            v_l: m.v_l,
+            f: m.f,
+            tlag_h: m.tlag_h,
+            baseline_ng_ml: m.baseline_ng_ml,
+            molar_mass_g_mol: r.compound.molar_mass_g_mol,
+        },
+        dose_times_h: events.iter().map(|e| e.time_h).filter(|&t| t <= scenario.duration_h).collect(),
+        regimen: r.clone(),
+        trajectory,
+        steady_state,
+        metrics,
+        mass_balance,
+    })
+}
+
+/// The periodic schedule cut to the periods whose start (first dose + lag) lies inside the run,
+/// so that "last trough" means the last one a blood sample in the run could see.
+fn limit_to_run(p: &Periodic, duration_h: f64, tlag_h: f64) -> Periodic {
+    let fit = ((duration_h - p.first_h - tlag_h) / p.period_h + 1e-9).floor();
+    let within = if fit < 0.0 { 1 } else { (fit as u64 + 1).min(u64::from(p.periods)) as u32 };
+    Periodic { periods: within.max(1), ..p.clone() }
+}

@@ -1,0 +1,113 @@
+//! The scenario file as written: serde structs that keep the byte span of every value, so the
+//! validator can point at the line and column of a bad value.
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::ode::OdeOptions;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<Spanned<String>>,
+    pub description: Option<String>,
+    pub duration_h: Option<Spanned<f64>>,
+    pub duration: Option<Spanned<String>>,
+    pub step_h: Option<Spanned<f64>>,
+    pub step: Option<Spanned<String>>,
+    pub solver: Option<Spanned<String>>,
+    pub ode: Option<Spanned<OdeOptions>>,
+    pub plot: Option<RawPlot>,
+    pub regimen: Option<Spanned<Vec<Spanned<RawRegimen>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlot {
+    pub title: Option<String>,
+    pub y_scale: Option<Spanned<String>>,
+    pub units: Option<Spanned<String>>,
+    pub width_px: Option<Spanned<i64>>,
+    pub height_px: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegimen {
+    pub label: Option<Spanned<String>>,
+    pub compound: Option<Spanned<String>>,
+    pub dose_ug: Option<Spanned<f64>>,
+    /// Either a quantity (`dose = "15 mg"`) or explicit doses (`[[regimen.dose]]`).
+    pub dose: Option<Spanned<DoseField>>,
+    pub interval_h: Option<Spanned<f64>>,
+    pub interval: Option<Spanned<String>>,
+    pub doses: Option<Spanned<i64>>,
+    pub until_h: Option<Spanned<f64>>,
+    pub start_h: Option<Spanned<f64>>,
+    pub times_h: Option<Spanned<Vec<Spanned<f64>>>>,
+    pub days: Option<Spanned<i64>>,
+    pub params: Option<RawParams>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParams {
+    pub ka_per_h: Option<Spanned<f64>>,
+    pub half_life_h: Option<Spanned<f64>>,
+    pub ke_per_h: Option<Spanned<f64>>,
+    pub v_l: Option<Spanned<f64>>,
+    pub f: Option<Spanned<f64>>,
+    pub tlag_h: Option<Spanned<f64>>,
+    pub baseline_ng_ml: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDose {
+    pub at_h: Option<Spanned<f64>>,
+    pub at: Option<Spanned<String>>,
+    pub dose_ug: Option<Spanned<f64>>,
+    pub dose: Option<Spanned<String>>,
+}
+
+/// `dose` in a regimen: a quantity string, a bare number (refused later: it needs a unit), or
+/// the list of `[[regimen.dose]]` tables.
+#[derive(Debug)]
+pub enum DoseField {
+    Text(String),
+    Number(f64),
+    List(Vec<Spanned<RawDose>>),
+}
+
+impl<'de> Deserialize<'de> for DoseField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DoseField;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a quantity such as \"180 µg\" or a list of [[regimen.dose]] tables")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DoseField, E> {
+                Ok(DoseField::Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DoseField, E> {
+                Ok(DoseField::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DoseField, E> {
+                Ok(DoseField::Number(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DoseField, E> {
+                Ok(DoseField::Number(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DoseField, A::Error> {
+                let mut out = Vec::new();
+                while let Some(d) = seq.next_element::<Spanned<RawDose>>()? {
+                    out.push(d);
+                }
+                Ok(DoseField::List(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
