@@ -128,7 +128,10 @@ impl fmt::Display for InputError {
                 }
                 Ok(())
             }
-            WrongType { key, message } => write!(f, "key `{key}`: {message}"),
+            WrongType { key, message } => write!(
+                f,
+                "key `{key}`: {message}\n  help: numbers are written bare (`duration_h = 48`), text in quotes (`duration = \"2 d\"`)"
+            ),
             Missing { key, hint } => write!(f, "missing key `{key}`\n  help: {hint}"),
             OutOfRange { key, value, expected } => {
                 write!(f, "key `{key}`: {value} is out of range\n  help: expected {expected}")

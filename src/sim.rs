@@ -29,6 +29,18 @@ pub struct Trajectory {
     pub eliminated_ug: f64,
 }
 
+/// Keeps the running maximum and its time. Peaks within 1e-8 (relative) of the best so far count
+/// as ties and keep the earlier time: at steady state every period has the same peak to rounding,
+/// and Tmax must not jump between periods with the last bits of the solver.
+fn note_peak(best: &mut f64, t_best: &mut f64, candidate: f64, t_candidate: f64) {
+    if candidate > *best * (1.0 + 1e-8) {
+        *t_best = t_candidate;
+    }
+    if candidate > *best {
+        *best = candidate;
+    }
+}
+
 /// Doses as they act on the model: at `time + tlag`, amount × F. Simultaneous ones are merged.
 fn absorption_events(events: &[DoseEvent], f: f64, tlag_h: f64) -> Vec<DoseEvent> {
     let mut out: Vec<DoseEvent> = Vec::with_capacity(events.len());
@@ -57,10 +69,7 @@ pub fn simulate<P: Propagator>(prop: &mut P, events: &[DoseEvent], grid_h: &[f64
     let mut advance = |prop: &mut P, state: &mut State, t: &mut f64, to: f64, gi: &mut usize, states: &mut Vec<State>| -> Result<(), SimError> {
         let j = *gi + grid_h[*gi..].partition_point(|&g| g <= to);
         let r = prop.span(*state, *t, to, &grid_h[*gi..j], states)?;
-        if r.max_central_ug > max_central {
-            max_central = r.max_central_ug;
-            t_max = r.t_max_h;
-        }
+        note_peak(&mut max_central, &mut t_max, r.max_central_ug, r.t_max_h);
         auc_central += r.auc_central_ug_h;
         *state = r.end;
         *t = to;
@@ -130,10 +139,7 @@ fn run_period<P: Propagator>(prop: &mut P, p: &Periodic, start: State) -> Result
         state.gut_ug += model.f * dose.amount_ug;
         let to = p.pattern.get(i + 1).map_or(p.period_h, |d| d.time_h);
         let r = prop.span(state, dose.time_h, to, &[], &mut scratch)?;
-        if r.max_central_ug > run.max_central_ug {
-            run.max_central_ug = r.max_central_ug;
-            run.t_max_h = r.t_max_h;
-        }
+        note_peak(&mut run.max_central_ug, &mut run.t_max_h, r.max_central_ug, r.t_max_h);
         // The central amount has no interior minimum within a span (see model::locate_max).
         run.min_central_ug = run.min_central_ug.min(r.end.central_ug);
         run.auc_central_ug_h += r.auc_central_ug_h;

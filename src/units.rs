@@ -45,12 +45,15 @@ const TIME_UNITS_H: &[(&str, f64)] = &[
     ("wk", 168.0),
     ("week", 168.0),
     ("weeks", 168.0),
+    ("y", 8766.0), // a Julian year, 365.25 d
+    ("year", 8766.0),
+    ("years", 8766.0),
 ];
 
 /// The units accepted for amounts, as a sentence for error messages.
 pub const MASS_UNITS_HELP: &str = "ng, µg (or ug, mcg), mg or g, e.g. \"180 µg\" or \"15 mg\"";
 /// The units accepted for durations, as a sentence for error messages.
-pub const TIME_UNITS_HELP: &str = "min, h, d or week(s), e.g. \"72 h\" or \"28 d\"";
+pub const TIME_UNITS_HELP: &str = "min, h, d, week(s) or year(s), e.g. \"72 h\" or \"28 d\"";
 
 fn split_number(text: &str) -> Result<(f64, &str), UnitError> {
     let trimmed = text.trim();

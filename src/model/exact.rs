@@ -114,7 +114,7 @@ impl Propagator for ExactPropagator {
             state = m.apply(state);
         }
         let model = self.model;
-        let (max_central_ug, t_max_h) = locate_max(&model, start, state, t0_h, t1_h, |tt| {
+        let (max_central_ug, t_max_h) = locate_max(&model, start, state, t0_h, t1_h, &[], |tt| {
             StepMap::new(&model, tt - t0_h).apply(start)
         });
         Ok(SpanResult { end: state, auc_central_ug_h: auc, max_central_ug, t_max_h })

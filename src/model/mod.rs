@@ -321,23 +321,56 @@ pub(crate) fn bracketed_root(mut f: impl FnMut(f64) -> f64, mut a: f64, mut b: f
 ///
 /// Within a span without doses dA_c/dt = ka·A_g − ke·A_c changes sign at most once, from + to −
 /// (A_c is a sum of two decaying exponentials), so the maximum is at an end or at the single root
-/// of the derivative, which is bracketed and found to 1e-9 h.
+/// of the derivative, which is bracketed and found to 1e-9 h. `probe_times_h` (ascending, may be
+/// empty) are times where the solution is known to be accurate, used to bracket the root first.
 pub(crate) fn locate_max(
     model: &OneCompartment,
     start: State,
     end: State,
     t0_h: f64,
     t1_h: f64,
+    probe_times_h: &[f64],
     mut state_at: impl FnMut(f64) -> State,
 ) -> (f64, f64) {
     let slope = |s: State| model.ka_per_h * s.gut_ug - model.ke_per_h * s.central_ug;
     if slope(start) <= 0.0 || t1_h <= t0_h {
         return (start.central_ug, t0_h);
     }
-    if slope(end) >= 0.0 {
-        return (end.central_ug, t1_h);
+    let (mut a, mut b) = (t0_h, t1_h);
+    if !probe_times_h.is_empty() {
+        // A numerical solution is trusted only where its values are above the tolerance floor:
+        // bracket the peak between the first two probes (accepted step ends) around the first
+        // fall, so that sign noise in an emptied tail can never be taken for the peak.
+        let mut prev = t0_h;
+        match probe_times_h.iter().copied().find(|&t| {
+            let falling = slope(state_at(t)) < 0.0;
+            if !falling {
+                prev = t;
+            }
+            falling
+        }) {
+            Some(t) => (a, b) = (prev, t),
+            None => return (end.central_ug, t1_h),
+        }
+    } else if slope(end) >= 0.0 {
+        // Rising at both ends: either rising throughout (maximum at the end), or the end slope
+        // is the noise of an emptied body (ODE amounts at the level of atol, where the sign of
+        // ka·A_g − ke·A_c means nothing). Scan for the first clearly falling point.
+        let n = 64;
+        let mut prev = t0_h;
+        let found = (1..=n).map(|k| t0_h + (t1_h - t0_h) * k as f64 / n as f64).find(|&t| {
+            let falling = slope(state_at(t)) < 0.0;
+            if !falling {
+                prev = t;
+            }
+            falling
+        });
+        match found {
+            Some(t) => (a, b) = (prev, t),
+            None => return (end.central_ug, t1_h),
+        }
     }
-    let t = bracketed_root(|t| slope(state_at(t)), t0_h, t1_h, 1e-9 * (1.0 + t1_h.abs()));
+    let t = bracketed_root(|t| slope(state_at(t)), a, b, 1e-9 * (1.0 + t1_h.abs()));
     let at = state_at(t).central_ug;
     // Never report less than an end point because of a root landing a hair off.
     if at >= start.central_ug && at >= end.central_ug {

@@ -190,7 +190,8 @@ fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
         let key = rest.split('`').next().unwrap_or_default().to_string();
         K::Missing { hint: format!("add `{key} = ...` to this table"), key }
     } else if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
-        K::WrongType { key: key_at(text, span.clone()), message: msg }
+        let message = msg.replace("expected f64", "expected a number").replace("expected i64", "expected a whole number");
+        K::WrongType { key: key_at(text, span.clone()), message }
     } else {
         K::Syntax { message: msg }
     };
