@@ -45,7 +45,12 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, out, solver, quiet } => run_command(&scenario, out, solver, quiet),
+        Command::Run {
+            scenario,
+            out,
+            solver,
+            quiet,
+        } => run_command(&scenario, out, solver, quiet),
         Command::Compounds => {
             print!("{}", compounds_table());
             Ok(())
@@ -60,7 +65,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run_command(path: &Path, out: Option<PathBuf>, solver: Option<SolverKind>, quiet: bool) -> Result<(), Error> {
+fn run_command(
+    path: &Path,
+    out: Option<PathBuf>,
+    solver: Option<SolverKind>,
+    quiet: bool,
+) -> Result<(), Error> {
     let started = Instant::now();
     let scenario = scenario::load(path)?;
     for w in &scenario.warnings {
@@ -72,18 +82,27 @@ fn run_command(path: &Path, out: Option<PathBuf>, solver: Option<SolverKind>, qu
     // Everything is rendered to bytes before the first file is touched.
     let stem = output::sanitize_file_stem(&scenario.name);
     let fig = figure::concentration_figure(&scenario, &result);
-    let opts = plot::RenderOptions { width_px: scenario.plot.width_px, height_px: scenario.plot.height_px };
-    let png = plot::render_png(&fig, &opts).map_err(|e| Error::Plot(e.to_string()))?;
-    let svg = plot::render_svg(&fig, &opts).map_err(|e| Error::Plot(e.to_string()))?;
+    let opts = plot::RenderOptions {
+        width_px: scenario.plot.width_px,
+        height_px: scenario.plot.height_px,
+    };
+    let png = plot::render_png(&fig, &opts)?;
+    let svg = plot::render_svg(&fig, &opts)?;
     let files: Vec<(String, Vec<u8>)> = vec![
         ("timeseries.csv".into(), output::timeseries_csv(&result)?),
-        ("summary.json".into(), output::summary_json(&scenario, &result)?),
+        (
+            "summary.json".into(),
+            output::summary_json(&scenario, &result)?,
+        ),
         (format!("{stem}.png"), png),
         (format!("{stem}.svg"), svg.into_bytes()),
     ];
 
     let dir = out.unwrap_or_else(|| Path::new("out").join(&stem));
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
     let mut written = Vec::new();
     for (name, bytes) in &files {
         let p = dir.join(name);
@@ -104,7 +123,12 @@ fn run_command(path: &Path, out: Option<PathBuf>, solver: Option<SolverKind>, qu
 fn compounds_table() -> String {
     let mut s = String::new();
     for c in compound::presets() {
-        s.push_str(&format!("{} — {} ({} g/mol)\n", c.id, c.name, fmt_value(c.molar_mass_g_mol)));
+        s.push_str(&format!(
+            "{} — {} ({} g/mol)\n",
+            c.id,
+            c.name,
+            fmt_value(c.molar_mass_g_mol)
+        ));
         for (name, unit, p) in [
             ("ka_per_h", "1/h", &c.ka_per_h),
             ("half_life_h", "h", &c.half_life_h),
@@ -113,8 +137,21 @@ fn compounds_table() -> String {
             ("tlag_h", "h", &c.tlag_h),
             ("baseline_ng_ml", "ng/mL", &c.baseline_ng_ml),
         ] {
-            let v = format!("{} {unit}", output::fmt_sig(p.value).parse::<f64>().map_or(p.value.to_string(), |x| format!("{:.4}", x).trim_end_matches('0').trim_end_matches('.').to_string()));
-            s.push_str(&format!("  {name:<15} {:<14} [{}] {}\n", v.trim(), p.evidence.tag(), p.source));
+            let v = format!(
+                "{} {unit}",
+                output::fmt_sig(p.value)
+                    .parse::<f64>()
+                    .map_or(p.value.to_string(), |x| format!("{:.4}", x)
+                        .trim_end_matches('0')
+                        .trim_end_matches('.')
+                        .to_string())
+            );
+            s.push_str(&format!(
+                "  {name:<15} {:<14} [{}] {}\n",
+                v.trim(),
+                p.evidence.tag(),
+                p.source
+            ));
         }
         s.push_str(&format!("  note: {}\n\n", c.notes));
     }

@@ -49,7 +49,11 @@ pub struct Cited {
 
 impl Cited {
     fn new(value: f64, evidence: Evidence, source: impl Into<String>) -> Self {
-        Self { value, evidence, source: source.into() }
+        Self {
+            value,
+            evidence,
+            source: source.into(),
+        }
     }
 }
 
@@ -192,7 +196,11 @@ pub fn presets() -> Vec<Compound> {
 
 /// The preset with identifier `id` (case-insensitive; "MK-7" and "mk_7" are accepted too).
 pub fn find(id: &str) -> Option<Compound> {
-    let key: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    let key: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
     presets().into_iter().find(|c| c.id == key)
 }
 

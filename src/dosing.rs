@@ -49,7 +49,10 @@ impl Schedule {
                 let mut out = Vec::with_capacity(p.pattern.len() * p.periods as usize);
                 for k in 0..p.periods {
                     let start = p.first_h + f64::from(k) * p.period_h;
-                    out.extend(p.pattern.iter().map(|d| DoseEvent { time_h: start + d.time_h, amount_ug: d.amount_ug }));
+                    out.extend(p.pattern.iter().map(|d| DoseEvent {
+                        time_h: start + d.time_h,
+                        amount_ug: d.amount_ug,
+                    }));
                 }
                 out
             }
@@ -76,15 +79,24 @@ impl Schedule {
     pub fn total_ug(&self) -> f64 {
         match self {
             Schedule::Explicit { doses } => doses.iter().map(|d| d.amount_ug).sum(),
-            Schedule::Periodic(p) => p.pattern.iter().map(|d| d.amount_ug).sum::<f64>() * f64::from(p.periods),
+            Schedule::Periodic(p) => {
+                p.pattern.iter().map(|d| d.amount_ug).sum::<f64>() * f64::from(p.periods)
+            }
         }
     }
 
     /// "every 24 h", "3 doses every 24 h" or "12 doses at set times", for tables.
     pub fn describe(&self) -> String {
         match self {
-            Schedule::Periodic(p) if p.pattern.len() == 1 => format!("every {} h × {}", p.period_h, p.periods),
-            Schedule::Periodic(p) => format!("{} doses every {} h × {}", p.pattern.len(), p.period_h, p.periods),
+            Schedule::Periodic(p) if p.pattern.len() == 1 => {
+                format!("every {} h × {}", p.period_h, p.periods)
+            }
+            Schedule::Periodic(p) => format!(
+                "{} doses every {} h × {}",
+                p.pattern.len(),
+                p.period_h,
+                p.periods
+            ),
             Schedule::Explicit { doses } => format!("{} doses at set times", doses.len()),
         }
     }
@@ -122,9 +134,18 @@ mod tests {
             period_h: 24.0,
             first_h: 8.0,
             pattern: vec![
-                DoseEvent { time_h: 0.0, amount_ug: 15_000.0 },
-                DoseEvent { time_h: 5.0, amount_ug: 15_000.0 },
-                DoseEvent { time_h: 11.0, amount_ug: 15_000.0 },
+                DoseEvent {
+                    time_h: 0.0,
+                    amount_ug: 15_000.0,
+                },
+                DoseEvent {
+                    time_h: 5.0,
+                    amount_ug: 15_000.0,
+                },
+                DoseEvent {
+                    time_h: 11.0,
+                    amount_ug: 15_000.0,
+                },
             ],
             periods: 2,
         });
@@ -136,7 +157,10 @@ mod tests {
 
     #[test]
     fn grid_contains_doses_and_lagged_starts() {
-        let events = [DoseEvent { time_h: 8.25, amount_ug: 1.0 }];
+        let events = [DoseEvent {
+            time_h: 8.25,
+            amount_ug: 1.0,
+        }];
         let g = output_grid_h(24.0, 1.0, &events, 0.5);
         assert!(g.contains(&8.25) && g.contains(&8.75));
         assert_eq!(g.first(), Some(&0.0));

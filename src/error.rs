@@ -9,7 +9,11 @@ use std::path::PathBuf;
 pub enum SimError {
     /// A model parameter is outside its meaningful range.
     #[error("parameter `{name}` = {value} is invalid: expected {expected}")]
-    InvalidParameter { name: &'static str, value: f64, expected: &'static str },
+    InvalidParameter {
+        name: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
     /// The ODE integrator could not meet its tolerance.
     #[error("the ODE solver failed at t = {t_h} h: {reason}; loosen `rtol` under [ode] or use solver = \"exact\"")]
     OdeFailed { t_h: f64, reason: String },
@@ -37,7 +41,11 @@ impl Location {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        Self { file: None, line: Some(line), column: Some(column) }
+        Self {
+            file: None,
+            line: Some(line),
+            column: Some(column),
+        }
     }
 }
 
@@ -50,7 +58,10 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let file = self.file.as_ref().map_or("<scenario>".to_string(), |p| p.display().to_string());
+        let file = self
+            .file
+            .as_ref()
+            .map_or("<scenario>".to_string(), |p| p.display().to_string());
         write!(f, "{file}")?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
@@ -68,21 +79,47 @@ pub enum InputErrorKind {
     /// The file is not valid TOML.
     Syntax { message: String },
     /// A key we do not know, with the nearest known key and the full list.
-    UnknownKey { key: String, suggestion: Option<String>, expected: Vec<String> },
+    UnknownKey {
+        key: String,
+        suggestion: Option<String>,
+        expected: Vec<String>,
+    },
     /// A value of the wrong type.
     WrongType { key: String, message: String },
     /// A required key is missing.
     Missing { key: String, hint: String },
     /// A value out of its allowed range.
-    OutOfRange { key: String, value: String, expected: String },
+    OutOfRange {
+        key: String,
+        value: String,
+        expected: String,
+    },
     /// Two keys that cannot be given together.
-    Conflict { key: String, other: String, hint: String },
+    Conflict {
+        key: String,
+        other: String,
+        hint: String,
+    },
     /// A quantity whose unit did not parse.
-    BadQuantity { key: String, text: String, expected: String },
+    BadQuantity {
+        key: String,
+        text: String,
+        expected: String,
+    },
     /// A name (compound, solver, ...) that is not known.
-    UnknownName { key: String, name: String, suggestion: Option<String>, known: Vec<String> },
+    UnknownName {
+        key: String,
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
     /// The run would produce more output than memory allows.
-    TooLarge { key: String, rows: u64, bytes: u64, limit_rows: u64 },
+    TooLarge {
+        key: String,
+        rows: u64,
+        bytes: u64,
+        limit_rows: u64,
+    },
     /// The file could not be read.
     Io { message: String },
     /// A command-line option conflicts with another or is invalid.
@@ -95,14 +132,17 @@ pub struct InputError {
     /// Where the problem is.
     pub location: Location,
     /// What the problem is.
-    pub kind: InputErrorKind,
+    pub kind: Box<InputErrorKind>,
 }
 
 impl InputError {
     /// An error at a byte span of the source text.
     pub fn at(text: &str, span: Option<std::ops::Range<usize>>, kind: InputErrorKind) -> Self {
         let location = span.map_or_else(Location::default, |s| Location::of_offset(text, s.start));
-        Self { location, kind }
+        Self {
+            location,
+            kind: Box::new(kind),
+        }
     }
 
     /// Attaches the file path.
@@ -116,7 +156,7 @@ impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use InputErrorKind::*;
         write!(f, "{}: ", self.location)?;
-        match &self.kind {
+        match self.kind.as_ref() {
             Syntax { message } => write!(f, "invalid TOML: {message}"),
             UnknownKey { key, suggestion, expected } => {
                 write!(f, "unknown key `{key}`")?;
@@ -173,10 +213,13 @@ pub enum Error {
     Sim(#[from] SimError),
     /// A figure could not be drawn.
     #[error("drawing a figure failed: {0}")]
-    Plot(String),
+    Plot(#[from] crate::plot::PlotError),
     /// Writing an output failed.
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {

@@ -10,11 +10,26 @@ use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
     let unit = scenario.plot.units;
     let compounds: Vec<&str> = {
-        let mut v: Vec<&str> = result.regimens.iter().map(|r| r.regimen.compound.name.split_whitespace().next().unwrap_or("")).collect();
+        let mut v: Vec<&str> = result
+            .regimens
+            .iter()
+            .map(|r| {
+                r.regimen
+                    .compound
+                    .name
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+            })
+            .collect();
         v.dedup();
         v
     };
-    let what = if compounds.len() == 1 { format!("Serum {}", compounds[0]) } else { "Serum concentration".to_string() };
+    let what = if compounds.len() == 1 {
+        format!("Serum {}", compounds[0])
+    } else {
+        "Serum concentration".to_string()
+    };
     let series = result
         .regimens
         .iter()
@@ -25,13 +40,29 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
                 .time_h
                 .iter()
                 .zip(&r.trajectory.conc_ng_ml)
-                .map(|(&t, &c)| (t, if unit == ConcUnit::NmolL { ng_ml_to_nmol_l(c, mm) } else { c }))
+                .map(|(&t, &c)| {
+                    (
+                        t,
+                        if unit == ConcUnit::NmolL {
+                            ng_ml_to_nmol_l(c, mm)
+                        } else {
+                            c
+                        },
+                    )
+                })
                 .collect();
-            Series { label: r.regimen.label.clone(), points }
+            Series {
+                label: r.regimen.label.clone(),
+                points,
+            }
         })
         .collect();
     Figure {
-        title: scenario.plot.title.clone().unwrap_or_else(|| scenario.name.clone()),
+        title: scenario
+            .plot
+            .title
+            .clone()
+            .unwrap_or_else(|| scenario.name.clone()),
         subtitle: Some(format!(
             "One-compartment model, first-order absorption · {} solver · k2sim {}",
             result.solver.name(),
@@ -43,6 +74,10 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
             AxisScale::Linear => YScale::Linear,
             AxisScale::Log => YScale::Log,
         },
-        dose_marks_h: result.regimens.iter().map(|r| r.dose_times_h.clone()).collect(),
+        dose_marks_h: result
+            .regimens
+            .iter()
+            .map(|r| r.dose_times_h.clone())
+            .collect(),
     }
 }

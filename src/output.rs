@@ -16,15 +16,28 @@ use crate::units::ng_ml_to_nmol_l;
 /// output time.
 pub fn timeseries_csv(result: &RunResult) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Write { path: PathBuf::from("timeseries.csv"), source: std::io::Error::other(e) };
-    w.write_record(["regimen", "time_h", "conc_ng_ml", "conc_nmol_l"]).map_err(csv_err)?;
+    let csv_err = |e: csv::Error| Error::Write {
+        path: PathBuf::from("timeseries.csv"),
+        source: std::io::Error::other(e),
+    };
+    w.write_record(["regimen", "time_h", "conc_ng_ml", "conc_nmol_l"])
+        .map_err(csv_err)?;
     for r in &result.regimens {
         let mm = r.params.molar_mass_g_mol;
         for (t, c) in r.trajectory.time_h.iter().zip(&r.trajectory.conc_ng_ml) {
-            w.write_record([r.regimen.label.as_str(), &fmt_time(*t), &fmt_sig(*c), &fmt_sig(ng_ml_to_nmol_l(*c, mm))]).map_err(csv_err)?;
+            w.write_record([
+                r.regimen.label.as_str(),
+                &fmt_time(*t),
+                &fmt_sig(*c),
+                &fmt_sig(ng_ml_to_nmol_l(*c, mm)),
+            ])
+            .map_err(csv_err)?;
         }
     }
-    w.into_inner().map_err(|e| Error::Write { path: PathBuf::from("timeseries.csv"), source: std::io::Error::other(e.to_string()) })
+    w.into_inner().map_err(|e| Error::Write {
+        path: PathBuf::from("timeseries.csv"),
+        source: std::io::Error::other(e.to_string()),
+    })
 }
 
 /// A time in hours with at most 9 decimals and no trailing zeros (grid times are i·step, whose
@@ -32,7 +45,11 @@ pub fn timeseries_csv(result: &RunResult) -> Result<Vec<u8>, Error> {
 pub fn fmt_time(t: f64) -> String {
     let s = format!("{t:.9}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
 }
 
 /// A value with 10 significant digits, plain notation for ordinary magnitudes.
@@ -46,7 +63,11 @@ pub fn fmt_sig(x: f64) -> String {
     }
     let decimals = (9 - mag).max(0) as usize;
     let s = format!("{x:.decimals$}");
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -105,7 +126,10 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
             .collect(),
         warnings: &scenario.warnings,
     };
-    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Write { path: "summary.json".into(), source: std::io::Error::other(e) })?;
+    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Write {
+        path: "summary.json".into(),
+        source: std::io::Error::other(e),
+    })?;
     bytes.push(b'\n');
     Ok(bytes)
 }
@@ -127,27 +151,60 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     row("V/F (L)", &|r| format!("{:.1}", r.params.v_l));
     row("Cmax (ng/mL)", &|r| format!("{:.4}", r.metrics.cmax_ng_ml));
     row("Tmax (h)", &|r| format!("{:.2}", r.metrics.tmax_h));
-    row("AUC0-t (ng·h/mL)", &|r| format!("{:.1}", r.metrics.auc_0_t_ng_h_ml));
+    row("AUC0-t (ng·h/mL)", &|r| {
+        format!("{:.1}", r.metrics.auc_0_t_ng_h_ml)
+    });
     row("Cmax,ss (ng/mL)", &|r| opt(r.metrics.cmax_ss_ng_ml, 4));
-    row("Cmin,ss trough (ng/mL)", &|r| opt(r.metrics.cmin_ss_ng_ml, 4));
+    row("Cmin,ss trough (ng/mL)", &|r| {
+        opt(r.metrics.cmin_ss_ng_ml, 4)
+    });
     row("Cavg,ss (ng/mL)", &|r| opt(r.metrics.cavg_ss_ng_ml, 4));
-    row("AUCtau,ss (ng·h/mL)", &|r| opt(r.metrics.auc_tau_ss_ng_h_ml, 1));
-    row("accumulation ratio", &|r| opt(r.metrics.accumulation_ratio, 2));
+    row("AUCtau,ss (ng·h/mL)", &|r| {
+        opt(r.metrics.auc_tau_ss_ng_h_ml, 1)
+    });
+    row("accumulation ratio", &|r| {
+        opt(r.metrics.accumulation_ratio, 2)
+    });
     row("fluctuation (%)", &|r| opt(r.metrics.fluctuation_pct, 1));
-    row("90% of ss trough after (d)", &|r| opt(r.metrics.t_90ss_h.map(|t| t / 24.0), 1));
-    row("steady state in run", &|r| match (r.metrics.steady_state_reached, r.metrics.last_trough_pct_of_ss) {
+    row("90% of ss trough after (d)", &|r| {
+        opt(r.metrics.t_90ss_h.map(|t| t / 24.0), 1)
+    });
+    row("steady state in run", &|r| match (
+        r.metrics.steady_state_reached,
+        r.metrics.last_trough_pct_of_ss,
+    ) {
         (Some(true), _) => "yes".into(),
         (Some(false), Some(p)) => format!("no ({p:.0}% of ss)"),
         (Some(false), None) => "no".into(),
         (None, _) => "–".into(),
     });
-    let labels: Vec<&str> = result.regimens.iter().map(|r| r.regimen.label.as_str()).collect();
-    let name_w = rows.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
+    let labels: Vec<&str> = result
+        .regimens
+        .iter()
+        .map(|r| r.regimen.label.as_str())
+        .collect();
+    let name_w = rows
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
     let widths: Vec<usize> = (0..labels.len())
-        .map(|i| rows.iter().map(|(_, v)| v[i].chars().count()).chain([labels[i].chars().count()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|(_, v)| v[i].chars().count())
+                .chain([labels[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
-    let _ = writeln!(out, "{} — {} solver, {} h", scenario.name, result.solver.name(), fmt_value(scenario.duration_h));
+    let _ = writeln!(
+        out,
+        "{} — {} solver, {} h",
+        scenario.name,
+        result.solver.name(),
+        fmt_value(scenario.duration_h)
+    );
     let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
     let _ = write!(out, "  {}", pad("", name_w));
     for (l, w) in labels.iter().zip(&widths) {
@@ -184,16 +241,28 @@ pub fn sanitize_file_stem(name: &str) -> String {
         s = s.replace("__", "_");
     }
     let s = s.trim_matches('_').chars().take(80).collect::<String>();
-    if s.is_empty() { "scenario".into() } else { s }
+    if s.is_empty() {
+        "scenario".into()
+    } else {
+        s
+    }
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory is written,
 /// flushed to disk, and renamed over `path`. On any failure the temporary file is removed and
 /// the previous `path`, if any, is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let err = |source: std::io::Error| Error::Write { path: path.to_path_buf(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let err = |source: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -225,7 +294,10 @@ mod tests {
     #[test]
     fn names_cannot_escape_the_output_directory() {
         assert_eq!(sanitize_file_stem("../../etc/passwd"), "etc_passwd");
-        assert_eq!(sanitize_file_stem("MK-7 180 µg once daily"), "MK-7_180_ug_once_daily");
+        assert_eq!(
+            sanitize_file_stem("MK-7 180 µg once daily"),
+            "MK-7_180_ug_once_daily"
+        );
         assert_eq!(sanitize_file_stem(".."), "scenario");
         assert_eq!(sanitize_file_stem("/"), "scenario");
     }

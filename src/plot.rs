@@ -39,7 +39,9 @@ pub enum YScale {
     /// Linear axis from 0 with about 8 % headroom above the highest value (default).
     #[default]
     Linear,
-    /// Base-10 axis spanning whole decades; values ≤ 0 cannot be shown and are left out.
+    /// Base-10 axis spanning whole decades, from the decade above the highest value down to
+    /// the decade below the lowest value after each curve's first peak (at most four decades
+    /// below the maximum). Values ≤ 0 cannot be shown and are left out.
     Log,
 }
 
@@ -58,7 +60,9 @@ pub struct Figure {
     pub y_scale: YScale,
     /// Dose times in hours, one list per series in the same order as [`Figure::series`]
     /// (or an empty outer vector for no marks). Drawn as small triangles in the series colour
-    /// along the bottom of the plot area.
+    /// along the bottom of the plot area, one row per series; narrower triangles, or thin
+    /// ticks, when doses are dense. When every series is dosed at the same times, one neutral
+    /// grey row serves them all. The legend gains a "Dose" key whenever a mark is shown.
     pub dose_marks_h: Vec<Vec<f64>>,
 }
 
@@ -131,9 +135,9 @@ pub enum PlotError {
 
 /// Renders `fig` as PNG bytes of exactly `opts.width_px` × `opts.height_px` pixels (8-bit RGB).
 ///
-/// The same figure and options always give the same bytes. Up to 8 megapixels the figure is
-/// drawn at twice the size and averaged down, because plotters' bitmap rasterizer does not
-/// anti-alias lines and 3 px curves would otherwise look jagged.
+/// The same figure and options always give the same bytes. Curves are anti-aliased by their
+/// own rasterizer; in addition, up to 8 megapixels the figure is drawn at twice the size and
+/// averaged down, because plotters does not anti-alias polygons (the dose triangles).
 pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
     validate_size(opts)?;
     let prep = Prepared::new(fig)?;
@@ -146,7 +150,7 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
         1
     };
     let (cw, ch) = (w * factor, h * factor);
-    let layout = Layout::new(&prep, f64::from(cw), f64::from(ch))?;
+    let layout = Layout::new(&prep, f64::from(cw), f64::from(ch));
 
     let mut canvas = vec![255u8; cw as usize * ch as usize * 3];
     {
@@ -164,7 +168,9 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
     {
         use image::codecs::png::{CompressionType, FilterType, PngEncoder};
         use image::ImageEncoder;
-        PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Adaptive)
+        // Figures are mostly flat rows: the "Up" filter compresses them as well as adaptive
+        // filtering (within 2 %) at a third of the cost.
+        PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Up)
             .write_image(&rgb, w, h, image::ColorType::Rgb8)
             .map_err(|e| PlotError::Encode {
                 message: e.to_string(),
@@ -178,21 +184,40 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
 /// Text is emitted as `<text font-family="sans-serif">` and drawn by the viewer; the layout
 /// assumes DejaVu Sans metrics, which are at least as wide as common sans-serif faces, so labels
 /// do not collide with a narrower font either. The same figure always gives the same string.
+///
+/// plotters writes integer coordinates, which makes a smooth curve visibly wobble when the
+/// SVG is enlarged; the figure is therefore drawn on a grid four times finer, and the document
+/// declares its size in pixels with a matching `viewBox`. Polylines get round joins and caps,
+/// so the sharp trough at a dose does not end in a miter spike.
 pub fn render_svg(fig: &Figure, opts: &RenderOptions) -> Result<String, PlotError> {
     validate_size(opts)?;
     let prep = Prepared::new(fig)?;
     ensure_fonts()?;
 
     let (w, h) = (opts.width_px, opts.height_px);
-    let layout = Layout::new(&prep, f64::from(w), f64::from(h))?;
+    let (vw, vh) = (w * SVG_UNITS_PER_PX, h * SVG_UNITS_PER_PX);
+    let layout = Layout::new(&prep, f64::from(vw), f64::from(vh));
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (vw, vh)).into_drawing_area();
         draw_figure(&root, &prep, &layout, Flavor::Svg)?;
         root.present().map_err(draw_error)?;
     }
+    let svg = svg
+        .replacen(
+            &format!("<svg width=\"{vw}\" height=\"{vh}\""),
+            &format!("<svg width=\"{w}\" height=\"{h}\""),
+            1,
+        )
+        .replace(
+            "<polyline fill=\"none\"",
+            "<polyline fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\"",
+        );
     Ok(svg)
 }
+
+/// SVG user units per output pixel: a quarter-pixel grid for plotters' integer coordinates.
+const SVG_UNITS_PER_PX: u32 = 4;
 
 /// Whether a time axis spanning `span_h` hours is labelled in days rather than hours:
 /// true when the span exceeds 72 h (3 days), where hour ticks would run into the hundreds.
@@ -347,7 +372,12 @@ impl<'a> Prepared<'a> {
         {
             return Err(PlotError::EmptyFigure);
         }
-        let all = || fig.series.iter().flat_map(|s| s.points.iter()).filter(finite);
+        let all = || {
+            fig.series
+                .iter()
+                .flat_map(|s| s.points.iter())
+                .filter(finite)
+        };
 
         let t_min = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
         let t_max = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
@@ -373,6 +403,8 @@ impl<'a> Prepared<'a> {
             let y_max = all().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
             let lo = if y_min < 0.0 { y_min * 1.08 } else { 0.0 };
             let hi = if y_max > 0.0 { y_max * 1.08 } else { 0.0 };
+            // Headroom must not overflow to infinity near f64::MAX.
+            let hi = if hi.is_finite() { hi } else { y_max };
             if hi - lo > 0.0 {
                 (lo, hi)
             } else {
@@ -464,12 +496,10 @@ fn log_range(fig: &Figure) -> (f64, f64) {
         floor = floor.min(s_min);
     }
     let floor = floor.max(y_max / 1e4);
-    let lo = 10f64.powf(floor.log10().floor());
-    let mut hi = 10f64.powf((y_max * 1.08).log10().ceil());
-    if hi <= lo {
-        hi = lo * 10.0;
-    }
-    (lo, hi)
+    // Exponents are clamped to what f64 holds, so absurd data cannot make an endless axis.
+    let e_lo = floor.log10().floor().clamp(-300.0, 299.0) as i32;
+    let e_hi = ((y_max * 1.08).log10().ceil().clamp(-300.0, 300.0) as i32).max(e_lo + 1);
+    (10f64.powi(e_lo), 10f64.powi(e_hi))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,9 +564,13 @@ fn format_tick(value: f64, decimals: usize) -> String {
 fn linear_ticks(lo: f64, hi: f64, step: f64) -> Vec<Tick> {
     let decimals = decimals_for(step);
     let eps = step * 1e-9;
-    let first = ((lo - eps) / step).ceil() as i64;
-    let last = ((hi + eps) / step).floor() as i64;
-    (first..=last)
+    let first = ((lo - eps) / step).ceil();
+    let last = ((hi + eps) / step).floor();
+    // Only degenerate ranges (near f64::MAX, or a step of 0) get here with too many ticks.
+    if !(first.is_finite() && last.is_finite() && last - first <= 1000.0) {
+        return Vec::new();
+    }
+    (first as i64..=last as i64)
         .map(|i| {
             let value = i as f64 * step;
             Tick {
@@ -551,12 +585,7 @@ fn linear_ticks(lo: f64, hi: f64, step: f64) -> Vec<Tick> {
 /// Picks the step whose tick count is closest to five (ties: fewer ticks) among the steps
 /// whose labels keep a clear gap; `fits(step, ticks)` is that test. If no step fits (a tiny
 /// figure), the largest candidate is used.
-fn choose_ticks(
-    lo: f64,
-    hi: f64,
-    steps: &[f64],
-    fits: impl Fn(f64, &[Tick]) -> bool,
-) -> Vec<Tick> {
+fn choose_ticks(lo: f64, hi: f64, steps: &[f64], fits: impl Fn(f64, &[Tick]) -> bool) -> Vec<Tick> {
     let span = hi - lo;
     let mut best: Option<(f64, Vec<Tick>)> = None;
     for &step in steps {
@@ -586,7 +615,7 @@ fn choose_ticks(
 /// Steps for a linear concentration axis: 1, 2, 5 × 10ᵏ, and 2.5 × 10ᵏ where it still gives
 /// whole numbers (25, 250, …) so labels never carry a lone extra decimal.
 fn concentration_steps(span: f64) -> Vec<f64> {
-    let top = span.log10().ceil() as i32;
+    let top = span.log10().ceil().clamp(-300.0, 300.0) as i32;
     let mut steps = Vec::new();
     for k in (top - 3)..=(top + 1) {
         for m in [1.0, 2.0, 2.5, 5.0] {
@@ -601,9 +630,10 @@ fn concentration_steps(span: f64) -> Vec<f64> {
 
 const SUPERSCRIPT: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
 
-/// Decade label: plain decimals from 0.001 to 10000, powers of ten beyond.
-fn decade_label(exp: i32) -> String {
-    if (-3..=4).contains(&exp) {
+/// Decade label: plain decimals (0.001 … 10000), or a power of ten when `powers` is set — for
+/// a whole axis at once, because "0.001" next to "10⁻⁴" reads as two different scales.
+fn decade_label(exp: i32, powers: bool) -> String {
+    if !powers {
         format_tick(10f64.powi(exp), exp.min(0).unsigned_abs() as usize)
     } else {
         let digits: String = exp
@@ -621,14 +651,16 @@ fn decade_label(exp: i32) -> String {
 fn log_ticks(lo: f64, hi: f64, decade_px: f64, label_h: f64) -> Vec<Tick> {
     let e_lo = lo.log10().round() as i32;
     let e_hi = hi.log10().round() as i32;
-    let every = if decade_px >= 2.0 * label_h { 1 } else { 2 };
-    let single = e_hi - e_lo <= 1;
+    // Label every decade when two label heights fit, else every second (or n-th) one.
+    let every = ((2.0 * label_h / decade_px).ceil().clamp(1.0, 1000.0)) as i32;
+    let powers = e_lo < -3 || e_hi > 4;
+    let single = e_hi - e_lo <= 1 && !powers;
     let mut ticks = Vec::new();
     for e in e_lo..=e_hi {
         let base = 10f64.powi(e);
         ticks.push(Tick {
             value: base,
-            label: ((e - e_lo) % every == 0).then(|| decade_label(e)),
+            label: ((e - e_lo) % every == 0).then(|| decade_label(e, powers)),
             minor: false,
         });
         if e == e_hi || decade_px < 40.0 {
@@ -745,8 +777,9 @@ enum LegendKey {
 struct MarkRow {
     colour: RGBColor,
     xs: Vec<f64>,
-    /// Triangles when they have room, thin ticks when doses are too dense for triangles.
-    triangles: bool,
+    /// Triangle base width: narrowed to keep dense doses apart; `None` when even narrow
+    /// triangles would merge, and the doses are drawn as thin ticks.
+    triangle_w: Option<f64>,
     base_y: f64,
 }
 
@@ -771,8 +804,12 @@ struct Layout {
     dots: Vec<Vec<(f64, f64)>>,
     marks: Vec<MarkRow>,
     legend: Vec<LegendEntry>,
-    legend_place: LegendPlace,
-    legend_rows: Vec<Vec<usize>>,
+    /// `None` only while [`Layout::build`] finds no free corner; [`Layout::new`] then lays the
+    /// figure out again with the legend above the plot.
+    legend_place: Option<LegendPlace>,
+    /// Every row of dose marks is drawn as ticks, so the legend key is a tick too.
+    dose_key_tick: bool,
+    legend_grid: LegendGrid,
 }
 
 /// Text geometry, measured in the bitmap font (DejaVu Sans as rasterized by ab_glyph) and
@@ -783,16 +820,16 @@ const DESCENT: f64 = 0.22;
 const HALF_CAP: f64 = 0.31;
 
 impl Layout {
-    fn new(prep: &Prepared, w: f64, h: f64) -> Result<Self, PlotError> {
+    fn new(prep: &Prepared, w: f64, h: f64) -> Self {
         let inside = Self::build(prep, w, h, false);
-        if matches!(inside.legend_place, LegendPlace::Inside(_)) {
-            return Ok(inside);
+        if inside.legend_place.is_some() {
+            return inside;
         }
-        Ok(Self::build(prep, w, h, true))
+        Self::build(prep, w, h, true)
     }
 
-    /// Lays the figure out; with `above` false it tries the four inside corners and returns a
-    /// layout whose legend place is `Above { top: 0.0 }` if none is free.
+    /// Lays the figure out. With `above` false the legend goes into the first inside corner
+    /// that hides no curve, or nowhere (`legend_place` is `None`) if every corner would.
     fn build(prep: &Prepared, w: f64, h: f64, above: bool) -> Self {
         let m = Metrics::new(w, h);
         let fig = prep.fig;
@@ -829,25 +866,21 @@ impl Layout {
         y += 0.6 * m.tick;
 
         let legend = legend_entries(prep);
-        let row_h = 1.45 * m.legend;
-        let legend_rows = if above {
-            flow_rows(&legend, m.legend, avail)
+        let row_h = ROW_H * m.legend;
+        let legend_grid = if above {
+            legend_grid(&legend, m.legend, avail)
         } else {
-            Vec::new()
+            LegendGrid::default()
         };
         let above_top = y;
         if above {
-            y += legend_rows.len() as f64 * row_h + 0.4 * m.tick;
+            y += legend_grid.rows as f64 * row_h + 0.4 * m.tick;
         }
         let top = y + HALF_CAP * m.tick;
 
         let x_tick_line = m.tick_len + m.tick_gap + (ASCENT - 0.14) * m.tick;
-        let bottom = h
-            - m.pad
-            - (ASCENT + DESCENT) * m.axis
-            - m.label_gap
-            - DESCENT * m.tick
-            - x_tick_line;
+        let bottom =
+            h - m.pad - (ASCENT + DESCENT) * m.axis - m.label_gap - DESCENT * m.tick - x_tick_line;
         let bottom = bottom.max(top + 1.0);
 
         // --- y ticks (depend only on the height) ---
@@ -880,7 +913,8 @@ impl Layout {
             }
         };
         let y_label_baseline = m.pad + ASCENT * m.axis;
-        let left = m.pad + (ASCENT + DESCENT) * m.axis + m.label_gap + y_label_w + m.tick_gap + m.tick_len;
+        let left =
+            m.pad + (ASCENT + DESCENT) * m.axis + m.label_gap + y_label_w + m.tick_gap + m.tick_len;
 
         // --- x ticks ---
         let unit = if prep.days { 24.0 } else { 1.0 };
@@ -938,35 +972,51 @@ impl Layout {
         // --- dose marks, one row per series that has marks in range ---
         let mut marks = Vec::new();
         let row_step = m.mark_h + 5.0 * (m.mark_h / 17.0);
-        for (i, times) in fig.dose_marks_h.iter().enumerate() {
-            let mut xs: Vec<f64> = times
-                .iter()
-                .copied()
-                .filter(|t| t.is_finite() && *t >= prep.x_lo_h && *t <= prep.x_hi_h)
-                .map(|t| frame.px(t))
-                .collect();
-            if xs.is_empty() {
+        let mut rows: Vec<(RGBColor, Vec<f64>)> = fig
+            .dose_marks_h
+            .iter()
+            .enumerate()
+            .map(|(i, times)| {
+                let mut ts: Vec<f64> = times
+                    .iter()
+                    .copied()
+                    .filter(|t| t.is_finite() && *t >= prep.x_lo_h && *t <= prep.x_hi_h)
+                    .collect();
+                ts.sort_by(f64::total_cmp);
+                (series_colour(i), ts)
+            })
+            .collect();
+        // Series dosed at the same times share one neutral row: identical coloured rows
+        // stacked up would only repeat themselves and eat into the plot.
+        if rows.len() > 1 && rows.windows(2).all(|w| w[0].1 == w[1].1) {
+            rows.truncate(1);
+            rows[0].0 = DOSE_KEY;
+        }
+        for (colour, times) in rows {
+            if times.is_empty() {
                 continue;
             }
-            xs.sort_by(f64::total_cmp);
+            let xs: Vec<f64> = times.iter().map(|&t| frame.px(t)).collect();
             let min_gap = xs
                 .windows(2)
                 .map(|p| p[1] - p[0])
                 .fold(f64::INFINITY, f64::min);
             marks.push(MarkRow {
-                colour: series_colour(i),
-                triangles: min_gap >= 1.05 * m.mark_w,
+                colour,
+                triangle_w: {
+                    let fit = m.mark_w.min(0.75 * min_gap);
+                    (fit >= 0.4 * m.mark_w).then_some(fit)
+                },
                 base_y: bottom - m.axis_w - 3.0 * (m.mark_h / 17.0) - marks.len() as f64 * row_step,
                 xs,
             });
         }
-        let marks_top = marks
-            .last()
-            .map_or(bottom, |r| r.base_y - m.mark_h);
+        let marks_top = marks.last().map_or(bottom, |r| r.base_y - m.mark_h);
+        let dose_key_tick = !marks.is_empty() && marks.iter().all(|r| r.triangle_w.is_none());
 
         // --- legend ---
         let legend_place = if above {
-            LegendPlace::Above { top: above_top }
+            Some(LegendPlace::Above { top: above_top })
         } else {
             let (bw, bh) = legend_box_size(&legend, m.legend);
             let inset = 18.0 * (m.legend / 33.0);
@@ -994,7 +1044,7 @@ impl Layout {
                         && r.bottom <= bottom
                         && !hits_curves(&r.grow(clearance), &paths, &dots)
                 })
-                .map_or(LegendPlace::Above { top: 0.0 }, LegendPlace::Inside)
+                .map(LegendPlace::Inside)
         };
 
         Self {
@@ -1016,7 +1066,8 @@ impl Layout {
             marks,
             legend,
             legend_place,
-            legend_rows,
+            dose_key_tick,
+            legend_grid,
         }
     }
 }
@@ -1040,7 +1091,12 @@ impl Frame {
 }
 
 /// Liang–Barsky: the part of segment `a`–`b` inside the box, as parameters `0 ≤ t0 ≤ t1 ≤ 1`.
-fn clip_segment(a: (f64, f64), b: (f64, f64), lo: (f64, f64), hi: (f64, f64)) -> Option<(f64, f64)> {
+fn clip_segment(
+    a: (f64, f64),
+    b: (f64, f64),
+    lo: (f64, f64),
+    hi: (f64, f64),
+) -> Option<(f64, f64)> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let mut t0 = 0.0f64;
     let mut t1 = 1.0f64;
@@ -1113,7 +1169,8 @@ fn series_paths(
     let dots = (0..tp.len())
         .filter_map(|i| {
             let p = tp[i]?;
-            let lonely = (i == 0 || tp[i - 1].is_none()) && tp.get(i + 1).is_none_or(Option::is_none);
+            let lonely =
+                (i == 0 || tp[i - 1].is_none()) && tp.get(i + 1).is_none_or(Option::is_none);
             (lonely && inside(p)).then(|| to_px(p))
         })
         .collect();
@@ -1141,9 +1198,12 @@ fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
             key: LegendKey::Line(series_colour(i)),
         })
         .collect();
-    let any_marks = prep.fig.dose_marks_h.iter().flatten().any(|t| {
-        t.is_finite() && *t >= prep.x_lo_h && *t <= prep.x_hi_h
-    });
+    let any_marks = prep
+        .fig
+        .dose_marks_h
+        .iter()
+        .flatten()
+        .any(|t| t.is_finite() && *t >= prep.x_lo_h && *t <= prep.x_hi_h);
     if any_marks {
         entries.push(LegendEntry {
             label: "Dose".to_string(),
@@ -1176,24 +1236,47 @@ fn legend_box_size(entries: &[LegendEntry], size: f64) -> (f64, f64) {
     )
 }
 
-/// Splits entries into rows no wider than `avail` for the legend above the plot.
-fn flow_rows(entries: &[LegendEntry], size: f64, avail: f64) -> Vec<Vec<usize>> {
-    let mut rows: Vec<Vec<usize>> = Vec::new();
-    let mut x = 0.0;
-    for (i, e) in entries.iter().enumerate() {
-        let w = entry_width(e, size);
-        match rows.last_mut() {
-            Some(row) if x + ITEM_GAP * size + w <= avail => {
-                row.push(i);
-                x += ITEM_GAP * size + w;
-            }
-            _ => {
-                rows.push(vec![i]);
-                x = w;
-            }
-        }
+/// Positions of the legend entries above the plot, relative to its top-left corner.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct LegendGrid {
+    /// Per entry: horizontal offset and row index.
+    slots: Vec<(f64, usize)>,
+    rows: usize,
+    width: f64,
+}
+
+/// One line of entries when they fit in `avail`; otherwise equal-width columns, so that the
+/// rows line up like a table instead of drifting with label lengths.
+fn legend_grid(entries: &[LegendEntry], size: f64, avail: f64) -> LegendGrid {
+    let widths: Vec<f64> = entries.iter().map(|e| entry_width(e, size)).collect();
+    let gap = ITEM_GAP * size;
+    let one_line = widths.iter().sum::<f64>() + gap * widths.len().saturating_sub(1) as f64;
+    if one_line <= avail || entries.len() <= 1 {
+        let mut x = 0.0;
+        let slots = widths
+            .iter()
+            .map(|w| {
+                let slot = (x, 0);
+                x += w + gap;
+                slot
+            })
+            .collect();
+        return LegendGrid {
+            slots,
+            rows: usize::from(!entries.is_empty()),
+            width: one_line,
+        };
     }
-    rows
+    let col_w = widths.iter().copied().fold(0.0, f64::max) + gap;
+    let cols = (((avail + gap) / col_w).floor() as usize).clamp(1, entries.len());
+    let rows = entries.len().div_ceil(cols);
+    LegendGrid {
+        slots: (0..entries.len())
+            .map(|i| ((i % cols) as f64 * col_w, i / cols))
+            .collect(),
+        rows,
+        width: cols as f64 * col_w - gap,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1265,10 +1348,14 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
 
     /// Text reading upwards, centred on `centre_y`, its baseline on the vertical `baseline_x`.
     fn vertical_text(&self, s: &str, baseline_x: f64, centre_y: f64, size: f64) -> DrawResult {
-        let ts = TextStyle::from(FontDesc::new(FontFamily::SansSerif, size, FontStyle::Normal))
-            .pos(Pos::new(HPos::Center, VPos::Top))
-            .color(&INK)
-            .transform(FontTransform::Rotate270);
+        let ts = TextStyle::from(FontDesc::new(
+            FontFamily::SansSerif,
+            size,
+            FontStyle::Normal,
+        ))
+        .pos(Pos::new(HPos::Center, VPos::Top))
+        .color(&INK)
+        .transform(FontTransform::Rotate270);
         // In the rotated frame "down" points right, so the baseline drop moves the anchor left.
         let x = baseline_x - self.flavor.baseline_drop() * size;
         self.area
@@ -1279,43 +1366,102 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
     fn segment(&self, a: (f64, f64), b: (f64, f64), colour: &RGBColor, width: f64) -> DrawResult {
         let style = colour.stroke_width(stroke(width));
         self.area
-            .draw(&PathElement::new(vec![(px(a.0), px(a.1)), (px(b.0), px(b.1))], style))
+            .draw(&PathElement::new(
+                vec![(px(a.0), px(a.1)), (px(b.0), px(b.1))],
+                style,
+            ))
             .map_err(draw_error)
     }
 
-    /// A thick polyline with round joins.
+    /// A thick polyline with round joins and caps.
     fn polyline(&self, pts: &[(f64, f64)], colour: &RGBColor, width: f64) -> DrawResult {
-        let mut ipts: Vec<(i32, i32)> = pts.iter().map(|p| (px(p.0), px(p.1))).collect();
-        ipts.dedup();
-        if ipts.len() < 2 {
+        match self.flavor {
+            Flavor::Svg => {
+                let mut ipts: Vec<(i32, i32)> = pts.iter().map(|p| (px(p.0), px(p.1))).collect();
+                ipts.dedup();
+                if ipts.len() == 1 {
+                    let r = stroke(width / 2.0);
+                    return self
+                        .area
+                        .draw(&Circle::new(ipts[0], r, colour.filled()))
+                        .map_err(draw_error);
+                }
+                self.area
+                    .draw(&PathElement::new(ipts, colour.stroke_width(stroke(width))))
+                    .map_err(draw_error)
+            }
+            Flavor::Bitmap => self.coverage_polyline(pts, colour, width),
+        }
+    }
+
+    /// Rasterizes a polyline by distance to its segments, with a one-pixel soft edge.
+    ///
+    /// plotters' own thick lines are integer quads (ragged on steep, short segments) and its
+    /// whole-path polygon leaves holes where a spiky PK curve folds over itself. Taking the
+    /// maximum coverage per pixel over all segments and blending each pixel once gives round
+    /// joins, no seams and no darker overlaps, independent of how densely the curve is sampled.
+    fn coverage_polyline(&self, pts: &[(f64, f64)], colour: &RGBColor, width: f64) -> DrawResult {
+        let (cw, ch) = self.area.dim_in_pixel();
+        let r = (width / 2.0).max(0.5);
+        let reach = r + 1.0;
+        let finite: Vec<(f64, f64)> = pts
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        if finite.is_empty() || cw == 0 || ch == 0 {
             return Ok(());
         }
-        let w = stroke(width);
-        match self.flavor {
-            Flavor::Svg => self
-                .area
-                .draw(&PathElement::new(ipts, colour.stroke_width(w)))
-                .map_err(draw_error),
-            Flavor::Bitmap => {
-                // Segment by segment: plotters' whole-path polygon leaves holes where a spiky
-                // curve folds over itself. Discs at the vertices make the joins round.
-                let style = colour.stroke_width(w);
-                for s in ipts.windows(2) {
-                    self.area
-                        .draw(&PathElement::new(vec![s[0], s[1]], style))
-                        .map_err(draw_error)?;
+        let clamp_x = |v: f64| v.clamp(0.0, f64::from(cw - 1)) as usize;
+        let clamp_y = |v: f64| v.clamp(0.0, f64::from(ch - 1)) as usize;
+        let x0 = clamp_x(finite.iter().map(|p| p.0).fold(f64::INFINITY, f64::min) - reach);
+        let x1 = clamp_x(finite.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max) + reach);
+        let y0 = clamp_y(finite.iter().map(|p| p.1).fold(f64::INFINITY, f64::min) - reach);
+        let y1 = clamp_y(finite.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max) + reach);
+        let bw = x1 - x0 + 1;
+        let mut coverage = vec![0u8; bw * (y1 - y0 + 1)];
+
+        let segments: Vec<((f64, f64), (f64, f64))> = if finite.len() == 1 {
+            vec![(finite[0], finite[0])]
+        } else {
+            finite.windows(2).map(|s| (s[0], s[1])).collect()
+        };
+        for (a, b) in segments {
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            let len2 = dx * dx + dy * dy;
+            let sx0 = clamp_x(a.0.min(b.0) - reach);
+            let sx1 = clamp_x(a.0.max(b.0) + reach);
+            let sy0 = clamp_y(a.1.min(b.1) - reach);
+            let sy1 = clamp_y(a.1.max(b.1) + reach);
+            for y in sy0..=sy1 {
+                let cy = y as f64 + 0.5;
+                let row = (y - y0) * bw;
+                for x in sx0..=sx1 {
+                    let cx = x as f64 + 0.5;
+                    let t = if len2 > 0.0 {
+                        (((cx - a.0) * dx + (cy - a.1) * dy) / len2).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    let (qx, qy) = (a.0 + t * dx - cx, a.1 + t * dy - cy);
+                    let d = (qx * qx + qy * qy).sqrt();
+                    let c = ((r + 0.5 - d).clamp(0.0, 1.0) * 255.0).round() as u8;
+                    let cell = &mut coverage[row + x - x0];
+                    *cell = (*cell).max(c);
                 }
-                if w >= 3 {
-                    let r = (width / 2.0).round().max(1.0) as u32;
-                    for &p in &ipts[1..ipts.len() - 1] {
-                        self.area
-                            .draw(&Circle::new(p, r, colour.filled()))
-                            .map_err(draw_error)?;
-                    }
-                }
-                Ok(())
             }
         }
+        for (i, &c) in coverage.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            let (x, y) = (x0 + i % bw, y0 + i / bw);
+            let ink = colour.mix(f64::from(c) / 255.0);
+            self.area
+                .draw_pixel((x as i32, y as i32), &ink)
+                .map_err(draw_error)?;
+        }
+        Ok(())
     }
 
     fn fill_rect(&self, r: &Rect, colour: RGBAColor) -> DrawResult {
@@ -1327,13 +1473,40 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             .map_err(draw_error)
     }
 
+    /// Rectangle outline as four filled bands centred on the edges: the SVG backend ignores
+    /// the stroke width of a rectangle, and bands give square corners in both backends.
     fn stroke_rect(&self, r: &Rect, colour: &RGBColor, width: f64) -> DrawResult {
-        self.area
-            .draw(&Rectangle::new(
-                [(px(r.left), px(r.top)), (px(r.right), px(r.bottom))],
-                colour.stroke_width(stroke(width)),
-            ))
-            .map_err(draw_error)
+        let h = stroke(width) as f64 / 2.0;
+        let ink = colour.to_rgba();
+        for band in [
+            Rect {
+                left: r.left - h,
+                top: r.top - h,
+                right: r.right + h,
+                bottom: r.top + h,
+            },
+            Rect {
+                left: r.left - h,
+                top: r.bottom - h,
+                right: r.right + h,
+                bottom: r.bottom + h,
+            },
+            Rect {
+                left: r.left - h,
+                top: r.top - h,
+                right: r.left + h,
+                bottom: r.bottom + h,
+            },
+            Rect {
+                left: r.right - h,
+                top: r.top - h,
+                right: r.right + h,
+                bottom: r.bottom + h,
+            },
+        ] {
+            self.fill_rect(&band, ink)?;
+        }
+        Ok(())
     }
 
     /// Upward triangle with its base centred on (`x`, `base_y`).
@@ -1375,10 +1548,15 @@ fn draw_figure<DB: DrawingBackend>(
     // Dose marks under the curves: a curve passing a mark stays readable.
     for row in &l.marks {
         for &x in &row.xs {
-            if row.triangles {
-                p.triangle(x, row.base_y, m.mark_w, m.mark_h, &row.colour)?;
+            if let Some(tw) = row.triangle_w {
+                p.triangle(x, row.base_y, tw, m.mark_h, &row.colour)?;
             } else {
-                p.segment((x, row.base_y), (x, row.base_y - m.mark_h), &row.colour, m.axis_w)?;
+                p.segment(
+                    (x, row.base_y),
+                    (x, row.base_y - m.mark_h),
+                    &row.colour,
+                    m.axis_w,
+                )?;
             }
         }
     }
@@ -1389,9 +1567,8 @@ fn draw_figure<DB: DrawingBackend>(
             p.polyline(path, &colour, m.series_w)?;
         }
         for &d in dots {
-            let r = stroke(1.2 * m.series_w);
-            area.draw(&Circle::new((px(d.0), px(d.1)), r, colour.filled()))
-                .map_err(draw_error)?;
+            // An isolated sample has no segment; show it as a dot a little wider than the line.
+            p.polyline(&[d, d], &colour, 2.4 * m.series_w)?;
         }
     }
 
@@ -1410,23 +1587,56 @@ fn draw_figure<DB: DrawingBackend>(
         m.axis_w,
     )?;
     for (x, t) in &l.x_ticks {
-        p.segment((*x, plot.bottom), (*x, plot.bottom + m.tick_len), &INK, m.axis_w)?;
+        p.segment(
+            (*x, plot.bottom),
+            (*x, plot.bottom + m.tick_len),
+            &INK,
+            m.axis_w,
+        )?;
         if let Some(label) = &t.label {
-            p.text(label, *x, l.x_tick_baseline, HPos::Center, m.tick, false, &TICK_INK)?;
+            p.text(
+                label,
+                *x,
+                l.x_tick_baseline,
+                HPos::Center,
+                m.tick,
+                false,
+                &TICK_INK,
+            )?;
         }
     }
     for (y, t) in &l.y_ticks {
-        let len = if t.minor { 0.55 * m.tick_len } else { m.tick_len };
+        let len = if t.minor {
+            0.55 * m.tick_len
+        } else {
+            m.tick_len
+        };
         p.segment((plot.left - len, *y), (plot.left, *y), &INK, m.axis_w)?;
         if let Some(label) = &t.label {
             let x = plot.left - m.tick_len - m.tick_gap;
-            p.text(label, x, *y + HALF_CAP * m.tick, HPos::Right, m.tick, false, &TICK_INK)?;
+            p.text(
+                label,
+                x,
+                *y + HALF_CAP * m.tick,
+                HPos::Right,
+                m.tick,
+                false,
+                &TICK_INK,
+            )?;
         }
     }
 
     // Axis labels, centred on the plot area.
     let centre_x = (plot.left + plot.right) / 2.0;
-    p.text(l.x_label, centre_x, l.x_label_baseline, HPos::Center, m.axis, false, &INK)?;
+    p.text(
+        l.x_label,
+        centre_x,
+        l.x_label_baseline,
+        HPos::Center,
+        m.axis,
+        false,
+        &INK,
+    )?;
     p.vertical_text(
         &prep.fig.y_label,
         l.y_label_baseline,
@@ -1436,10 +1646,26 @@ fn draw_figure<DB: DrawingBackend>(
 
     // Title and subtitle, aligned with the left edge of the figure's content.
     if !prep.fig.title.is_empty() {
-        p.text(&prep.fig.title, m.pad, l.title_baseline, HPos::Left, l.title_size, true, &INK)?;
+        p.text(
+            &prep.fig.title,
+            m.pad,
+            l.title_baseline,
+            HPos::Left,
+            l.title_size,
+            true,
+            &INK,
+        )?;
     }
     if let Some(sub) = prep.fig.subtitle.as_deref().filter(|s| !s.is_empty()) {
-        p.text(sub, m.pad, l.subtitle_baseline, HPos::Left, l.subtitle_size, false, &SUBTITLE_INK)?;
+        p.text(
+            sub,
+            m.pad,
+            l.subtitle_baseline,
+            HPos::Left,
+            l.subtitle_size,
+            false,
+            &SUBTITLE_INK,
+        )?;
     }
 
     draw_legend(&p, l)
@@ -1450,8 +1676,16 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
     let size = m.legend;
     let entry = |e: &LegendEntry, x: f64, centre_y: f64| -> DrawResult {
         match e.key {
-            LegendKey::Line(c) => {
-                p.segment((x, centre_y), (x + KEY_LEN * size, centre_y), &c, m.series_w)?
+            LegendKey::Line(c) => p.segment(
+                (x, centre_y),
+                (x + KEY_LEN * size, centre_y),
+                &c,
+                m.series_w,
+            )?,
+            LegendKey::DoseMark if l.dose_key_tick => {
+                let cx = x + KEY_LEN * size / 2.0;
+                let base = centre_y + m.mark_h / 2.0;
+                p.segment((cx, base), (cx, base - m.mark_h), &DOSE_KEY, m.axis_w)?
             }
             LegendKey::DoseMark => p.triangle(
                 x + KEY_LEN * size / 2.0,
@@ -1463,10 +1697,19 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
         }
         let tx = x + (KEY_LEN + KEY_GAP) * size;
         // Legend labels mix cases; centring on half the x-height looks centred to the eye.
-        p.text(&e.label, tx, centre_y + 0.27 * size, HPos::Left, size, false, &INK)
+        p.text(
+            &e.label,
+            tx,
+            centre_y + 0.27 * size,
+            HPos::Left,
+            size,
+            false,
+            &INK,
+        )
     };
     match &l.legend_place {
-        LegendPlace::Inside(r) => {
+        None => {}
+        Some(LegendPlace::Inside(r)) => {
             p.fill_rect(r, RGBAColor(255, 255, 255, 0.88))?;
             p.stroke_rect(r, &LEGEND_BORDER, m.border_w)?;
             for (i, e) in l.legend.iter().enumerate() {
@@ -1474,30 +1717,16 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
                 entry(e, r.left + BOX_PAD_X * size, cy)?;
             }
         }
-        LegendPlace::Above { top } => {
-            // Rows start at the plot's left edge when they fit there, else at the margin.
-            let widest_row = l
-                .legend_rows
-                .iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|&i| entry_width(&l.legend[i], size))
-                        .sum::<f64>()
-                        + ITEM_GAP * size * (row.len().saturating_sub(1)) as f64
-                })
-                .fold(0.0, f64::max);
-            let x0 = if l.plot.left + widest_row <= l.plot.right {
+        Some(LegendPlace::Above { top }) => {
+            // Aligned with the plot's left edge when it fits there, else with the margin.
+            let grid = &l.legend_grid;
+            let x0 = if l.plot.left + grid.width <= l.plot.right {
                 l.plot.left
             } else {
                 m.pad
             };
-            for (r, row) in l.legend_rows.iter().enumerate() {
-                let cy = top + (r as f64 + 0.5) * ROW_H * size;
-                let mut x = x0;
-                for &i in row {
-                    entry(&l.legend[i], x, cy)?;
-                    x += entry_width(&l.legend[i], size) + ITEM_GAP * size;
-                }
+            for (e, &(dx, row)) in l.legend.iter().zip(&grid.slots) {
+                entry(e, x0 + dx, top + (row as f64 + 0.5) * ROW_H * size)?;
             }
         }
     }
@@ -1513,7 +1742,14 @@ mod tests {
     use super::*;
 
     /// Superposed one-compartment oral doses: C(t) = Σ A·(e^{−ke·τ} − e^{−ka·τ}), τ = t − tᵢ ≥ 0.
-    fn superposed(doses_h: &[f64], amp: f64, ka: f64, ke: f64, t_end_h: f64, dt_h: f64) -> Vec<(f64, f64)> {
+    fn superposed(
+        doses_h: &[f64],
+        amp: f64,
+        ka: f64,
+        ke: f64,
+        t_end_h: f64,
+        dt_h: f64,
+    ) -> Vec<(f64, f64)> {
         let n = (t_end_h / dt_h).round() as usize;
         (0..=n)
             .map(|i| {
@@ -1529,7 +1765,7 @@ mod tests {
     }
 
     fn mk7_figure() -> Figure {
-        let doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)) .collect();
+        let doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)).collect();
         let points = superposed(&doses, 0.6, 0.5, (2f64).ln() / 68.0, 28.0 * 24.0, 0.5);
         Figure {
             title: "MK-7 accumulation".into(),
@@ -1560,6 +1796,17 @@ mod tests {
         }
     }
 
+    /// The contents of the SVG's `<text>` elements (plotters writes each on its own line).
+    fn svg_texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let body = &t[t.find('>')? + 1..t.find("</text>")?];
+                Some(body.trim().to_string())
+            })
+            .collect()
+    }
+
     fn decode(png: &[u8]) -> image::RgbImage {
         image::load_from_memory(png).expect("valid PNG").to_rgb8()
     }
@@ -1577,7 +1824,11 @@ mod tests {
         let opts = RenderOptions::default();
         let img = decode(&render_png(&mk7_figure(), &opts).unwrap());
         assert_eq!(img.dimensions(), (1800, 1100));
-        assert!(non_white(&img) > 20_000, "only {} inked pixels", non_white(&img));
+        assert!(
+            non_white(&img) > 20_000,
+            "only {} inked pixels",
+            non_white(&img)
+        );
         assert!(has_colour(&img, PALETTE[0]), "first series colour missing");
     }
 
@@ -1596,25 +1847,35 @@ mod tests {
     #[test]
     fn svg_contains_texts() {
         let svg = render_svg(&mk7_figure(), &RenderOptions::default()).unwrap();
+        let texts = svg_texts(&svg);
         for needle in [
             "MK-7 accumulation",
             "one-compartment model · exact solver",
             "Serum MK-7 (ng/mL)",
             "Time (days)",
             "MK-7 180 µg once daily",
-            ">Dose",
+            "Dose",
         ] {
-            assert!(svg.contains(needle), "SVG lacks {needle:?}");
+            assert!(
+                texts.iter().any(|t| t == needle),
+                "SVG lacks {needle:?}: {texts:?}"
+            );
         }
         assert!(svg.contains("font-family=\"sans-serif\""));
+        assert!(svg.starts_with("<svg width=\"1800\" height=\"1100\" viewBox=\"0 0 7200 4400\""));
+        assert!(svg.contains("stroke-linejoin=\"round\""));
     }
 
     #[test]
     fn short_runs_use_hours_and_clock_ticks() {
         let svg = render_svg(&mk4_figure(), &RenderOptions::default()).unwrap();
-        assert!(svg.contains("Time (h)"));
+        let texts = svg_texts(&svg);
+        assert!(texts.iter().any(|t| t == "Time (h)"));
         for tick in ["0", "6", "12", "18", "24"] {
-            assert!(svg.contains(&format!(">\n{tick}\n<")) || svg.contains(&format!(">{tick}<")), "missing tick {tick}");
+            assert!(
+                texts.iter().any(|t| t == tick),
+                "missing tick {tick}: {texts:?}"
+            );
         }
     }
 
@@ -1622,13 +1883,21 @@ mod tests {
     fn day_ticks_are_weekly_for_four_weeks() {
         let prep_fig = mk7_figure();
         let prep = Prepared::new(&prep_fig).unwrap();
-        let layout = Layout::new(&prep, 1800.0, 1100.0).unwrap();
-        let labels: Vec<_> = layout.x_ticks.iter().filter_map(|(_, t)| t.label.clone()).collect();
+        let layout = Layout::new(&prep, 1800.0, 1100.0);
+        let labels: Vec<_> = layout
+            .x_ticks
+            .iter()
+            .filter_map(|(_, t)| t.label.clone())
+            .collect();
         assert_eq!(labels, ["0", "7", "14", "21", "28"]);
         let hours = mk4_figure();
         let prep = Prepared::new(&hours).unwrap();
-        let layout = Layout::new(&prep, 1800.0, 1100.0).unwrap();
-        let labels: Vec<_> = layout.x_ticks.iter().filter_map(|(_, t)| t.label.clone()).collect();
+        let layout = Layout::new(&prep, 1800.0, 1100.0);
+        let labels: Vec<_> = layout
+            .x_ticks
+            .iter()
+            .filter_map(|(_, t)| t.label.clone())
+            .collect();
         assert_eq!(labels, ["0", "6", "12", "18", "24"]);
     }
 
@@ -1651,10 +1920,53 @@ mod tests {
         assert_eq!((prep.y_lo, prep.y_hi), (0.1, 10.0));
         let png = render_png(&fig, &RenderOptions::default()).unwrap();
         assert!(has_colour(&decode(&png), PALETTE[0]));
-        let svg = render_svg(&fig, &RenderOptions::default()).unwrap();
-        for label in [">0.1<", ">1<", ">10<"] {
-            assert!(svg.replace('\n', "").contains(label), "missing log label {label}");
+        let texts = svg_texts(&render_svg(&fig, &RenderOptions::default()).unwrap());
+        for label in ["0.1", "1", "10"] {
+            assert!(
+                texts.iter().any(|t| t == label),
+                "missing log label {label}"
+            );
         }
+    }
+
+    #[test]
+    fn two_series_log_figure_shows_both_colours_and_a_clear_legend() {
+        let mk7_doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)).collect();
+        let mk4_doses: Vec<f64> = (0..28)
+            .flat_map(|d| [8.0, 14.0, 20.0].map(|h| h + 24.0 * f64::from(d)))
+            .collect();
+        let ln2 = std::f64::consts::LN_2;
+        let fig = Figure {
+            title: "Serum menaquinone".into(),
+            subtitle: None,
+            y_label: "Serum concentration (ng/mL)".into(),
+            series: vec![
+                Series {
+                    label: "MK-7".into(),
+                    points: superposed(&mk7_doses, 0.55, 0.45, ln2 / 68.0, 672.0, 0.5),
+                },
+                Series {
+                    label: "MK-4".into(),
+                    points: superposed(&mk4_doses, 280.0, 1.2, ln2 / 4.0, 672.0, 0.25),
+                },
+            ],
+            y_scale: YScale::Log,
+            dose_marks_h: vec![mk7_doses, mk4_doses],
+        };
+        let prep = Prepared::new(&fig).unwrap();
+        assert_eq!((prep.y_lo, prep.y_hi), (0.1, 1000.0));
+        let layout = Layout::new(&prep, 1800.0, 1100.0);
+        match &layout.legend_place {
+            Some(LegendPlace::Inside(r)) => {
+                assert!(!hits_curves(r, &layout.paths, &layout.dots))
+            }
+            Some(LegendPlace::Above { .. }) => {}
+            None => panic!("no legend"),
+        }
+        // Different dose times: one coloured row of marks per series.
+        assert_eq!(layout.marks.len(), 2);
+        let img = decode(&render_png(&fig, &RenderOptions::default()).unwrap());
+        assert!(has_colour(&img, PALETTE[0]) && has_colour(&img, PALETTE[1]));
     }
 
     #[test]
@@ -1673,36 +1985,57 @@ mod tests {
 
     #[test]
     fn decade_labels() {
-        assert_eq!(decade_label(-2), "0.01");
-        assert_eq!(decade_label(0), "1");
-        assert_eq!(decade_label(3), "1000");
-        assert_eq!(decade_label(6), "10⁶");
-        assert_eq!(decade_label(-5), "10⁻⁵");
+        assert_eq!(decade_label(-2, false), "0.01");
+        assert_eq!(decade_label(0, false), "1");
+        assert_eq!(decade_label(3, false), "1000");
+        assert_eq!(decade_label(6, true), "10⁶");
+        assert_eq!(decade_label(-5, true), "10⁻⁵");
+        assert_eq!(decade_label(0, true), "10⁰");
+        let labels: Vec<_> = log_ticks(1e-4, 10.0, 200.0, 34.0)
+            .into_iter()
+            .filter_map(|t| t.label)
+            .collect();
+        assert_eq!(labels, ["10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹"]);
     }
 
     #[test]
     fn renders_are_deterministic() {
         let fig = mk7_figure();
         let opts = RenderOptions::default();
-        assert_eq!(render_png(&fig, &opts).unwrap(), render_png(&fig, &opts).unwrap());
-        assert_eq!(render_svg(&fig, &opts).unwrap(), render_svg(&fig, &opts).unwrap());
+        assert_eq!(
+            render_png(&fig, &opts).unwrap(),
+            render_png(&fig, &opts).unwrap()
+        );
+        assert_eq!(
+            render_svg(&fig, &opts).unwrap(),
+            render_svg(&fig, &opts).unwrap()
+        );
     }
 
     #[test]
     fn empty_inputs_are_typed_errors() {
         let opts = RenderOptions::default();
         let empty = Figure::default();
-        assert!(matches!(render_png(&empty, &opts), Err(PlotError::EmptyFigure)));
+        assert!(matches!(
+            render_png(&empty, &opts),
+            Err(PlotError::EmptyFigure)
+        ));
         let mut no_points = mk7_figure();
         no_points.series.push(Series {
             label: "nothing".into(),
             points: vec![],
         });
         no_points.dose_marks_h.clear();
-        assert!(matches!(render_svg(&no_points, &opts), Err(PlotError::EmptyFigure)));
+        assert!(matches!(
+            render_svg(&no_points, &opts),
+            Err(PlotError::EmptyFigure)
+        ));
         let mut all_nan = mk7_figure();
         all_nan.series[0].points = vec![(f64::NAN, 1.0), (1.0, f64::NAN)];
-        assert!(matches!(render_png(&all_nan, &opts), Err(PlotError::EmptyFigure)));
+        assert!(matches!(
+            render_png(&all_nan, &opts),
+            Err(PlotError::EmptyFigure)
+        ));
     }
 
     #[test]
@@ -1717,7 +2050,10 @@ mod tests {
                 render_png(&fig, &opts),
                 Err(PlotError::InvalidSize { width_px, height_px }) if width_px == w && height_px == h
             ));
-            assert!(matches!(render_svg(&fig, &opts), Err(PlotError::InvalidSize { .. })));
+            assert!(matches!(
+                render_svg(&fig, &opts),
+                Err(PlotError::InvalidSize { .. })
+            ));
         }
         let mut marks = fig.clone();
         marks.dose_marks_h.push(vec![1.0]);
@@ -1766,6 +2102,21 @@ mod tests {
                 assert_eq!(img.dimensions(), (w, h));
                 render_svg(fig, &opts).unwrap();
             }
+        }
+        let huge = Figure {
+            series: vec![Series {
+                label: "extreme".into(),
+                points: vec![(0.0, 1e-310), (1e300, f64::MAX), (2e300, 5e-324)],
+            }],
+            ..Figure::default()
+        };
+        for scale in [YScale::Linear, YScale::Log] {
+            let fig = Figure {
+                y_scale: scale,
+                ..huge.clone()
+            };
+            render_png(&fig, &RenderOptions::default()).unwrap();
+            render_svg(&fig, &RenderOptions::default()).unwrap();
         }
         let mut zeros = single.clone();
         zeros.series[0].points = vec![(0.0, 0.0), (1.0, 0.0)];

@@ -108,21 +108,43 @@ pub fn run(scenario: &Scenario, solver: SolverKind) -> Result<RunResult, SimErro
     Ok(RunResult { solver, regimens })
 }
 
-fn run_regimen(scenario: &Scenario, r: &Regimen, solver: SolverKind) -> Result<RegimenResult, SimError> {
+fn run_regimen(
+    scenario: &Scenario,
+    r: &Regimen,
+    solver: SolverKind,
+) -> Result<RegimenResult, SimError> {
     let events = r.schedule.events();
-    let scale = events.iter().map(|e| e.amount_ug * r.model.f).fold(0.0, f64::max);
+    let scale = events
+        .iter()
+        .map(|e| e.amount_ug * r.model.f)
+        .fold(0.0, f64::max);
     match solver {
-        SolverKind::Exact => simulate_with(scenario, r, &events, &mut ExactPropagator::new(r.model)),
-        SolverKind::Ode => simulate_with(scenario, r, &events, &mut OdePropagator::new(r.model, scenario.ode, scale)),
+        SolverKind::Exact => {
+            simulate_with(scenario, r, &events, &mut ExactPropagator::new(r.model))
+        }
+        SolverKind::Ode => simulate_with(
+            scenario,
+            r,
+            &events,
+            &mut OdePropagator::new(r.model, scenario.ode, scale),
+        ),
     }
 }
 
-fn simulate_with<P: Propagator>(scenario: &Scenario, r: &Regimen, events: &[DoseEvent], prop: &mut P) -> Result<RegimenResult, SimError> {
+fn simulate_with<P: Propagator>(
+    scenario: &Scenario,
+    r: &Regimen,
+    events: &[DoseEvent],
+    prop: &mut P,
+) -> Result<RegimenResult, SimError> {
     let m = r.model;
     let grid = output_grid_h(scenario.duration_h, scenario.step_h, events, m.tlag_h);
     let trajectory = sim::simulate(prop, events, &grid)?;
     let steady_state = match r.schedule.periodic() {
-        Some(p) => Some(sim::steady_state(prop, &limit_to_run(p, scenario.duration_h, m.tlag_h))?),
+        Some(p) => Some(sim::steady_state(
+            prop,
+            &limit_to_run(p, scenario.duration_h, m.tlag_h),
+        )?),
         None => None,
     };
     let reached = match (r.schedule.periodic(), &steady_state) {
@@ -146,7 +168,9 @@ fn simulate_with<P: Propagator>(scenario: &Scenario, r: &Regimen, events: &[Dose
         fluctuation_pct: steady_state.map(|s| s.fluctuation_pct),
         t_90ss_h: steady_state.and_then(|s| s.t_90ss_h),
         steady_state_reached: reached,
-        last_trough_pct_of_ss: steady_state.and_then(|s| s.last_trough_fraction_of_ss).map(|f| f * 100.0),
+        last_trough_pct_of_ss: steady_state
+            .and_then(|s| s.last_trough_fraction_of_ss)
+            .map(|f| f * 100.0),
     };
     let mass_balance = MassBalance {
         absorbed_input_ug: trajectory.absorbed_input_ug,
@@ -165,7 +189,11 @@ fn simulate_with<P: Propagator>(scenario: &Scenario, r: &Regimen, events: &[Dose
             baseline_ng_ml: m.baseline_ng_ml,
             molar_mass_g_mol: r.compound.molar_mass_g_mol,
         },
-        dose_times_h: events.iter().map(|e| e.time_h).filter(|&t| t <= scenario.duration_h).collect(),
+        dose_times_h: events
+            .iter()
+            .map(|e| e.time_h)
+            .filter(|&t| t <= scenario.duration_h)
+            .collect(),
         regimen: r.clone(),
         trajectory,
         steady_state,
@@ -178,6 +206,13 @@ fn simulate_with<P: Propagator>(scenario: &Scenario, r: &Regimen, events: &[Dose
 /// so that "last trough" means the last one a blood sample in the run could see.
 fn limit_to_run(p: &Periodic, duration_h: f64, tlag_h: f64) -> Periodic {
     let fit = ((duration_h - p.first_h - tlag_h) / p.period_h + 1e-9).floor();
-    let within = if fit < 0.0 { 1 } else { (fit as u64 + 1).min(u64::from(p.periods)) as u32 };
-    Periodic { periods: within.max(1), ..p.clone() }
+    let within = if fit < 0.0 {
+        1
+    } else {
+        (fit as u64 + 1).min(u64::from(p.periods)) as u32
+    };
+    Periodic {
+        periods: within.max(1),
+        ..p.clone()
+    }
 }

@@ -48,7 +48,10 @@ fn absorption_events(events: &[DoseEvent], f: f64, tlag_h: f64) -> Vec<DoseEvent
         let t = e.time_h + tlag_h;
         match out.last_mut() {
             Some(last) if last.time_h == t => last.amount_ug += f * e.amount_ug,
-            _ => out.push(DoseEvent { time_h: t, amount_ug: f * e.amount_ug }),
+            _ => out.push(DoseEvent {
+                time_h: t,
+                amount_ug: f * e.amount_ug,
+            }),
         }
     }
     out
@@ -56,7 +59,11 @@ fn absorption_events(events: &[DoseEvent], f: f64, tlag_h: f64) -> Vec<DoseEvent
 
 /// Simulates `events` (ascending in time) from an empty body at t = 0 and samples the state at
 /// every time of `grid_h` (ascending, starting at or after 0). The run ends at the last grid time.
-pub fn simulate<P: Propagator>(prop: &mut P, events: &[DoseEvent], grid_h: &[f64]) -> Result<Trajectory, SimError> {
+pub fn simulate<P: Propagator>(
+    prop: &mut P,
+    events: &[DoseEvent],
+    grid_h: &[f64],
+) -> Result<Trajectory, SimError> {
     let model = *prop.model();
     let end_h = grid_h.last().copied().unwrap_or(0.0);
     let absorb = absorption_events(events, model.f, model.tlag_h);
@@ -66,7 +73,13 @@ pub fn simulate<P: Propagator>(prop: &mut P, events: &[DoseEvent], grid_h: &[f64
     let mut gi = grid_h.iter().take_while(|&&g| g <= 0.0).count();
     states.resize(gi, State::ZERO);
     let (mut max_central, mut t_max, mut auc_central, mut input) = (0.0_f64, 0.0_f64, 0.0, 0.0);
-    let mut advance = |prop: &mut P, state: &mut State, t: &mut f64, to: f64, gi: &mut usize, states: &mut Vec<State>| -> Result<(), SimError> {
+    let mut advance = |prop: &mut P,
+                       state: &mut State,
+                       t: &mut f64,
+                       to: f64,
+                       gi: &mut usize,
+                       states: &mut Vec<State>|
+     -> Result<(), SimError> {
         let j = *gi + grid_h[*gi..].partition_point(|&g| g <= to);
         let r = prop.span(*state, *t, to, &grid_h[*gi..j], states)?;
         note_peak(&mut max_central, &mut t_max, r.max_central_ug, r.t_max_h);
@@ -84,7 +97,10 @@ pub fn simulate<P: Propagator>(prop: &mut P, events: &[DoseEvent], grid_h: &[f64
     advance(prop, &mut state, &mut t, end_h, &mut gi, &mut states)?;
     Ok(Trajectory {
         time_h: grid_h.to_vec(),
-        conc_ng_ml: states.iter().map(|s| model.conc_ng_ml(s.central_ug)).collect(),
+        conc_ng_ml: states
+            .iter()
+            .map(|s| model.conc_ng_ml(s.central_ug))
+            .collect(),
         cmax_ng_ml: model.conc_ng_ml(max_central),
         tmax_h: t_max,
         auc_0_t_ng_h_ml: auc_central / model.v_l + model.baseline_ng_ml * end_h,
@@ -130,16 +146,31 @@ struct PeriodRun {
 }
 
 /// One period of the pattern from `start` (the state just before the first dose's absorption).
-fn run_period<P: Propagator>(prop: &mut P, p: &Periodic, start: State) -> Result<PeriodRun, SimError> {
+fn run_period<P: Propagator>(
+    prop: &mut P,
+    p: &Periodic,
+    start: State,
+) -> Result<PeriodRun, SimError> {
     let model = *prop.model();
     let mut state = start;
-    let mut run = PeriodRun { end: start, auc_central_ug_h: 0.0, max_central_ug: start.central_ug, t_max_h: 0.0, min_central_ug: start.central_ug };
+    let mut run = PeriodRun {
+        end: start,
+        auc_central_ug_h: 0.0,
+        max_central_ug: start.central_ug,
+        t_max_h: 0.0,
+        min_central_ug: start.central_ug,
+    };
     let mut scratch = Vec::new();
     for (i, dose) in p.pattern.iter().enumerate() {
         state.gut_ug += model.f * dose.amount_ug;
         let to = p.pattern.get(i + 1).map_or(p.period_h, |d| d.time_h);
         let r = prop.span(state, dose.time_h, to, &[], &mut scratch)?;
-        note_peak(&mut run.max_central_ug, &mut run.t_max_h, r.max_central_ug, r.t_max_h);
+        note_peak(
+            &mut run.max_central_ug,
+            &mut run.t_max_h,
+            r.max_central_ug,
+            r.t_max_h,
+        );
         // The central amount has no interior minimum within a span (see model::locate_max).
         run.min_central_ug = run.min_central_ug.min(r.end.central_ug);
         run.auc_central_ug_h += r.auc_central_ug_h;
@@ -156,9 +187,15 @@ fn run_period<P: Propagator>(prop: &mut P, p: &Periodic, start: State) -> Result
 /// one period from each unit state (minus b). The fixed point solves (I − M)·y = b.
 pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyState, SimError> {
     let model = *prop.model();
-    let scale = p.pattern.iter().map(|d| model.f * d.amount_ug).fold(0.0, f64::max);
+    let scale = p
+        .pattern
+        .iter()
+        .map(|d| model.f * d.amount_ug)
+        .fold(0.0, f64::max);
     if scale <= 0.0 || p.pattern.is_empty() {
-        return Err(SimError::SteadyState { reason: "the pattern has no dose".into() });
+        return Err(SimError::SteadyState {
+            reason: "the pattern has no dose".into(),
+        });
     }
     let first = run_period(prop, p, State::ZERO)?;
     let b = Vector2::new(first.end.gut_ug, first.end.central_ug);
@@ -166,14 +203,31 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
         let r = run_period(prop, p, s)?;
         Ok((Vector2::new(r.end.gut_ug, r.end.central_ug) - b) / scale)
     };
-    let m0 = col(prop, State { gut_ug: scale, central_ug: 0.0 })?;
-    let m1 = col(prop, State { gut_ug: 0.0, central_ug: scale })?;
+    let m0 = col(
+        prop,
+        State {
+            gut_ug: scale,
+            central_ug: 0.0,
+        },
+    )?;
+    let m1 = col(
+        prop,
+        State {
+            gut_ug: 0.0,
+            central_ug: scale,
+        },
+    )?;
     let m = Matrix2::from_columns(&[m0, m1]);
     let y_ss = (Matrix2::identity() - m)
         .lu()
         .solve(&b)
-        .ok_or_else(|| SimError::SteadyState { reason: "the one-period map has an eigenvalue 1 (no elimination?)".into() })?;
-    let ss_start = State { gut_ug: y_ss[0], central_ug: y_ss[1] };
+        .ok_or_else(|| SimError::SteadyState {
+            reason: "the one-period map has an eigenvalue 1 (no elimination?)".into(),
+        })?;
+    let ss_start = State {
+        gut_ug: y_ss[0],
+        central_ug: y_ss[1],
+    };
     let ss = run_period(prop, p, ss_start)?;
 
     let conc = |a: f64| model.conc_ng_ml(a);
@@ -225,7 +279,15 @@ mod tests {
     use crate::model::OneCompartment;
 
     fn daily(dose: f64, periods: u32) -> Periodic {
-        Periodic { period_h: 24.0, first_h: 0.0, pattern: vec![DoseEvent { time_h: 0.0, amount_ug: dose }], periods }
+        Periodic {
+            period_h: 24.0,
+            first_h: 0.0,
+            pattern: vec![DoseEvent {
+                time_h: 0.0,
+                amount_ug: dose,
+            }],
+            periods,
+        }
     }
 
     #[test]
@@ -237,9 +299,14 @@ mod tests {
         for &ka in &[0.05, 0.5, 1.2, 5.0] {
             let m = OneCompartment::new(ka, ke, 230.0, 1.0, 0.0, 0.0).unwrap();
             let ss = steady_state(&mut ExactPropagator::new(m), &daily(180.0, 28)).unwrap();
-            let first = ka / (ka - ke) * ((1.0 - (-ke * tau).exp()) / ke - (1.0 - (-ka * tau).exp()) / ka);
+            let first =
+                ka / (ka - ke) * ((1.0 - (-ke * tau).exp()) / ke - (1.0 - (-ka * tau).exp()) / ka);
             let formula = (1.0 / ke) / first;
-            assert!((ss.accumulation_ratio - formula).abs() < 1e-9 * formula, "ka={ka}: {} vs {formula}", ss.accumulation_ratio);
+            assert!(
+                (ss.accumulation_ratio - formula).abs() < 1e-9 * formula,
+                "ka={ka}: {} vs {formula}",
+                ss.accumulation_ratio
+            );
         }
         let m = OneCompartment::new(1e6, ke, 230.0, 1.0, 0.0, 0.0).unwrap();
         let ss = steady_state(&mut ExactPropagator::new(m), &daily(180.0, 28)).unwrap();
@@ -270,7 +337,11 @@ mod tests {
         let tr = simulate(&mut prop, &events, &grid).unwrap();
         let last_day = &tr.conc_ng_ml[399 * 24..];
         let max = last_day.iter().cloned().fold(0.0, f64::max);
-        assert!((max - ss.cmax_ss_ng_ml).abs() < 1e-3 * ss.cmax_ss_ng_ml, "{max} vs {}", ss.cmax_ss_ng_ml);
+        assert!(
+            (max - ss.cmax_ss_ng_ml).abs() < 1e-3 * ss.cmax_ss_ng_ml,
+            "{max} vs {}",
+            ss.cmax_ss_ng_ml
+        );
         assert!((last_day[0] - ss.cmin_ss_ng_ml).abs() < 1e-3 * ss.cmin_ss_ng_ml);
         // 90 % of the trough after about log(10)/ke.
         let t90 = ss.t_90ss_h.unwrap();
@@ -280,11 +351,18 @@ mod tests {
     #[test]
     fn mass_balance_over_a_run() {
         let m = OneCompartment::new(0.6, 0.1, 200.0, 0.9, 1.0, 0.3).unwrap();
-        let events: Vec<DoseEvent> = (0..10).map(|i| DoseEvent { time_h: 7.0 * f64::from(i), amount_ug: 100.0 }).collect();
+        let events: Vec<DoseEvent> = (0..10)
+            .map(|i| DoseEvent {
+                time_h: 7.0 * f64::from(i),
+                amount_ug: 100.0,
+            })
+            .collect();
         let grid: Vec<f64> = (0..=100).map(f64::from).collect();
         let tr = simulate(&mut ExactPropagator::new(m), &events, &grid).unwrap();
         let body = tr.end_state.gut_ug + tr.end_state.central_ug;
         assert!((tr.absorbed_input_ug - 900.0).abs() < 1e-12);
-        assert!((body + tr.eliminated_ug - tr.absorbed_input_ug).abs() < 1e-9 * tr.absorbed_input_ug);
+        assert!(
+            (body + tr.eliminated_ug - tr.absorbed_input_ug).abs() < 1e-9 * tr.absorbed_input_ug
+        );
     }
 }

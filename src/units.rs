@@ -67,20 +67,27 @@ fn split_number(text: &str) -> Result<(f64, &str), UnitError> {
     let value: f64 = num
         .replace('_', "")
         .parse()
-        .map_err(|_| UnitError::NoNumber { text: text.to_string() })?;
+        .map_err(|_| UnitError::NoNumber {
+            text: text.to_string(),
+        })?;
     Ok((value, rest.trim()))
 }
 
 fn parse_with(text: &str, table: &[(&str, f64)]) -> Result<f64, UnitError> {
     let (value, unit) = split_number(text)?;
     if unit.is_empty() {
-        return Err(UnitError::MissingUnit { text: text.to_string() });
+        return Err(UnitError::MissingUnit {
+            text: text.to_string(),
+        });
     }
     table
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(unit))
         .map(|(_, factor)| value * factor)
-        .ok_or_else(|| UnitError::UnknownUnit { text: text.to_string(), unit: unit.to_string() })
+        .ok_or_else(|| UnitError::UnknownUnit {
+            text: text.to_string(),
+            unit: unit.to_string(),
+        })
 }
 
 /// Parses an amount such as `"180 µg"` or `"15 mg"` into micrograms.
@@ -153,10 +160,19 @@ mod tests {
     fn bad_quantities_say_what_is_wrong() {
         assert_eq!(
             parse_mass_ug("15 mgg"),
-            Err(UnitError::UnknownUnit { text: "15 mgg".into(), unit: "mgg".into() })
+            Err(UnitError::UnknownUnit {
+                text: "15 mgg".into(),
+                unit: "mgg".into()
+            })
         );
-        assert_eq!(parse_mass_ug("15"), Err(UnitError::MissingUnit { text: "15".into() }));
-        assert_eq!(parse_mass_ug("mg"), Err(UnitError::NoNumber { text: "mg".into() }));
+        assert_eq!(
+            parse_mass_ug("15"),
+            Err(UnitError::MissingUnit { text: "15".into() })
+        );
+        assert_eq!(
+            parse_mass_ug("mg"),
+            Err(UnitError::NoNumber { text: "mg".into() })
+        );
         assert!(parse_duration_h("3 fortnights").is_err());
     }
 

@@ -6,16 +6,18 @@ use assert_cmd::Command;
 
 fn k2sim() -> Command {
     let mut c = Command::cargo_bin("k2sim").unwrap();
-    c.current_dir(env!("CARGO_MANIFEST_DIR")).env("RUST_BACKTRACE", "0");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_BACKTRACE", "0");
     c
 }
 
 fn shipped_scenarios() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
     v.sort();
     v
 }
@@ -26,33 +28,70 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
     assert!(scenarios.len() >= 3, "the three issue scenarios must ship");
     for s in scenarios {
         let out = tempfile::tempdir().unwrap();
-        let assert = k2sim().arg("run").arg(&s).arg("--out").arg(out.path()).assert().success();
+        let assert = k2sim()
+            .arg("run")
+            .arg(&s)
+            .arg("--out")
+            .arg(out.path())
+            .assert()
+            .success();
         let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-        assert!(stdout.contains("Cmax,ss (ng/mL)") && stdout.contains("wrote "), "{stdout}");
+        assert!(
+            stdout.contains("Cmax,ss (ng/mL)") && stdout.contains("wrote "),
+            "{stdout}"
+        );
 
         let csv = std::fs::read_to_string(out.path().join("timeseries.csv")).unwrap();
         let mut lines = csv.lines();
         assert_eq!(lines.next(), Some("regimen,time_h,conc_ng_ml,conc_nmol_l"));
         let rows: Vec<&str> = lines.collect();
-        assert!(rows.len() > 100, "{}: only {} rows", s.display(), rows.len());
+        assert!(
+            rows.len() > 100,
+            "{}: only {} rows",
+            s.display(),
+            rows.len()
+        );
         for row in &rows {
             let f: Vec<&str> = row.rsplitn(4, ',').collect();
             for v in &f[..3] {
-                let x: f64 = v.parse().unwrap_or_else(|_| panic!("not a number in {row}"));
+                let x: f64 = v
+                    .parse()
+                    .unwrap_or_else(|_| panic!("not a number in {row}"));
                 assert!(x.is_finite() && x >= 0.0, "{row}");
             }
         }
 
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap())
+                .unwrap();
         for r in json["regimens"].as_array().unwrap() {
-            for key in ["ka_per_h", "half_life_h", "v_l", "f", "tlag_h", "baseline_ng_ml"] {
+            for key in [
+                "ka_per_h",
+                "half_life_h",
+                "v_l",
+                "f",
+                "tlag_h",
+                "baseline_ng_ml",
+            ] {
                 assert!(r["params"][key].is_number(), "missing params.{key}");
             }
             for key in [
-                "cmax_ng_ml", "tmax_h", "auc_0_t_ng_h_ml", "cmax_ss_ng_ml", "cmin_ss_ng_ml", "cavg_ss_ng_ml",
-                "auc_tau_ss_ng_h_ml", "accumulation_ratio", "fluctuation_pct", "t_90ss_h",
+                "cmax_ng_ml",
+                "tmax_h",
+                "auc_0_t_ng_h_ml",
+                "cmax_ss_ng_ml",
+                "cmin_ss_ng_ml",
+                "cavg_ss_ng_ml",
+                "auc_tau_ss_ng_h_ml",
+                "accumulation_ratio",
+                "fluctuation_pct",
+                "t_90ss_h",
             ] {
-                assert!(r["metrics"][key].is_number(), "missing metrics.{key} in {}", s.display());
+                assert!(
+                    r["metrics"][key].is_number(),
+                    "missing metrics.{key} in {}",
+                    s.display()
+                );
             }
             assert!(r["metrics"]["steady_state_reached"].is_boolean());
         }
@@ -65,7 +104,10 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
         assert_eq!(pngs.len(), 1);
         let img = image::open(&pngs[0]).unwrap().to_rgb8();
         assert_eq!(img.dimensions(), (1800, 1100));
-        let inked = img.pixels().filter(|p| p.0.iter().any(|&c| c < 200)).count();
+        let inked = img
+            .pixels()
+            .filter(|p| p.0.iter().any(|&c| c < 200))
+            .count();
         assert!(inked > 10_000, "figure looks blank: {inked} dark pixels");
         // Nothing but the outputs is left behind (no temporary files).
         assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 4);
@@ -76,36 +118,70 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
 fn same_scenario_gives_byte_identical_outputs() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    k2sim().args(["run", "scenarios/mk4_vs_mk7.toml", "-q", "--out"]).arg(a.path()).assert().success();
-    k2sim().args(["run", "scenarios/mk4_vs_mk7.toml", "-q", "--out"]).arg(b.path()).env("RAYON_NUM_THREADS", "1").assert().success();
+    k2sim()
+        .args(["run", "scenarios/mk4_vs_mk7.toml", "-q", "--out"])
+        .arg(a.path())
+        .assert()
+        .success();
+    k2sim()
+        .args(["run", "scenarios/mk4_vs_mk7.toml", "-q", "--out"])
+        .arg(b.path())
+        .env("RAYON_NUM_THREADS", "1")
+        .assert()
+        .success();
     for entry in std::fs::read_dir(a.path()).unwrap() {
         let name = entry.unwrap().file_name();
-        assert_eq!(std::fs::read(a.path().join(&name)).unwrap(), std::fs::read(b.path().join(&name)).unwrap(), "{name:?} differs");
+        assert_eq!(
+            std::fs::read(a.path().join(&name)).unwrap(),
+            std::fs::read(b.path().join(&name)).unwrap(),
+            "{name:?} differs"
+        );
     }
 }
 
 #[test]
 fn bad_inputs_give_their_exact_error_and_exit_code_2() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad");
-    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
     fixtures.sort();
     assert!(fixtures.len() >= 15);
     for f in fixtures {
         let rel = f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
-        let expected = std::fs::read_to_string(f.with_extension("stderr")).unwrap_or_else(|_| panic!("no .stderr beside {}", f.display()));
+        let expected = std::fs::read_to_string(f.with_extension("stderr"))
+            .unwrap_or_else(|_| panic!("no .stderr beside {}", f.display()));
         let out = tempfile::tempdir().unwrap();
-        let assert = k2sim().arg("run").arg(rel).arg("--out").arg(out.path()).assert().code(2);
+        let assert = k2sim()
+            .arg("run")
+            .arg(rel)
+            .arg("--out")
+            .arg(out.path())
+            .assert()
+            .code(2);
         let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
         assert_eq!(stderr, expected, "stderr of {}", rel.display());
-        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "a failed run wrote files");
+        assert_eq!(
+            std::fs::read_dir(out.path()).unwrap().count(),
+            0,
+            "a failed run wrote files"
+        );
     }
 }
 
 #[test]
 fn missing_file_and_directory_are_input_errors() {
-    let a = k2sim().args(["run", "scenarios/nope.toml"]).assert().code(2);
+    let a = k2sim()
+        .args(["run", "scenarios/nope.toml"])
+        .assert()
+        .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-    assert!(err.starts_with("error: scenarios/nope.toml: cannot read the scenario file:"), "{err}");
+    assert!(
+        err.starts_with("error: scenarios/nope.toml: cannot read the scenario file:"),
+        "{err}"
+    );
     let a = k2sim().args(["run", "scenarios"]).assert().code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(err.contains("is a directory"), "{err}");
@@ -116,15 +192,30 @@ fn unwritable_output_is_a_runtime_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain_file");
     std::fs::write(&file, "x").unwrap();
-    let a = k2sim().args(["run", "scenarios/mk7_daily.toml", "--out"]).arg(file.join("sub")).assert().code(1);
-    assert!(String::from_utf8(a.get_output().stderr.clone()).unwrap().starts_with("error: cannot write"));
+    let a = k2sim()
+        .args(["run", "scenarios/mk7_daily.toml", "--out"])
+        .arg(file.join("sub"))
+        .assert()
+        .code(1);
+    assert!(String::from_utf8(a.get_output().stderr.clone())
+        .unwrap()
+        .starts_with("error: cannot write"));
 }
 
 #[test]
 fn compounds_lists_every_preset_with_sources() {
     let a = k2sim().arg("compounds").assert().success();
     let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
-    for id in ["mk4 —", "mk7 —", "k1 —", "Schurgers", "Morishita", "Konakion", "[derived]", "[assumed]"] {
+    for id in [
+        "mk4 —",
+        "mk7 —",
+        "k1 —",
+        "Schurgers",
+        "Morishita",
+        "Konakion",
+        "[derived]",
+        "[assumed]",
+    ] {
         assert!(out.contains(id), "missing {id} in\n{out}");
     }
 }
@@ -132,5 +223,7 @@ fn compounds_lists_every_preset_with_sources() {
 #[test]
 fn help_shows_a_worked_example() {
     let a = k2sim().args(["run", "--help"]).assert().success();
-    assert!(String::from_utf8(a.get_output().stdout.clone()).unwrap().contains("k2sim run scenarios/mk7_daily.toml"));
+    assert!(String::from_utf8(a.get_output().stdout.clone())
+        .unwrap()
+        .contains("k2sim run scenarios/mk7_daily.toml"));
 }

@@ -20,7 +20,12 @@ fn run_exact(m: OneCompartment, events: &[DoseEvent], grid: &[f64]) -> Trajector
 
 fn run_ode(m: OneCompartment, events: &[DoseEvent], grid: &[f64]) -> Trajectory {
     let scale = events.iter().map(|e| e.amount_ug).fold(0.0, f64::max);
-    simulate(&mut OdePropagator::new(m, OdeOptions::default(), scale), events, grid).unwrap()
+    simulate(
+        &mut OdePropagator::new(m, OdeOptions::default(), scale),
+        events,
+        grid,
+    )
+    .unwrap()
 }
 
 fn hourly(until_h: u32) -> Vec<f64> {
@@ -28,12 +33,22 @@ fn hourly(until_h: u32) -> Vec<f64> {
 }
 
 fn daily_doses(n: u32, amount: f64) -> Vec<DoseEvent> {
-    (0..n).map(|i| DoseEvent { time_h: 24.0 * f64::from(i), amount_ug: amount }).collect()
+    (0..n)
+        .map(|i| DoseEvent {
+            time_h: 24.0 * f64::from(i),
+            amount_ug: amount,
+        })
+        .collect()
 }
 
 /// Largest difference between two curves relative to the Cmax of the first.
 fn rel_diff(a: &Trajectory, b: &Trajectory) -> f64 {
-    a.conc_ng_ml.iter().zip(&b.conc_ng_ml).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max) / a.cmax_ng_ml
+    a.conc_ng_ml
+        .iter()
+        .zip(&b.conc_ng_ml)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+        / a.cmax_ng_ml
 }
 
 #[test]
@@ -50,17 +65,42 @@ fn exact_and_ode_agree_on_every_shipped_scenario() {
         let ode = k2sim::run::run(&s, SolverKind::Ode).unwrap();
         for (e, o) in exact.regimens.iter().zip(&ode.regimens) {
             let d = rel_diff(&e.trajectory, &o.trajectory);
-            assert!(d < 1e-6, "{}: {} differs by {d:e} of Cmax", path.display(), e.regimen.label);
+            assert!(
+                d < 1e-6,
+                "{}: {} differs by {d:e} of Cmax",
+                path.display(),
+                e.regimen.label
+            );
             let (me, mo) = (&e.metrics, &o.metrics);
             for (name, x, y) in [
                 ("cmax", me.cmax_ng_ml, mo.cmax_ng_ml),
                 ("auc", me.auc_0_t_ng_h_ml, mo.auc_0_t_ng_h_ml),
-                ("cmax_ss", me.cmax_ss_ng_ml.unwrap(), mo.cmax_ss_ng_ml.unwrap()),
-                ("cmin_ss", me.cmin_ss_ng_ml.unwrap(), mo.cmin_ss_ng_ml.unwrap()),
-                ("auc_tau_ss", me.auc_tau_ss_ng_h_ml.unwrap(), mo.auc_tau_ss_ng_h_ml.unwrap()),
-                ("accumulation", me.accumulation_ratio.unwrap(), mo.accumulation_ratio.unwrap()),
+                (
+                    "cmax_ss",
+                    me.cmax_ss_ng_ml.unwrap(),
+                    mo.cmax_ss_ng_ml.unwrap(),
+                ),
+                (
+                    "cmin_ss",
+                    me.cmin_ss_ng_ml.unwrap(),
+                    mo.cmin_ss_ng_ml.unwrap(),
+                ),
+                (
+                    "auc_tau_ss",
+                    me.auc_tau_ss_ng_h_ml.unwrap(),
+                    mo.auc_tau_ss_ng_h_ml.unwrap(),
+                ),
+                (
+                    "accumulation",
+                    me.accumulation_ratio.unwrap(),
+                    mo.accumulation_ratio.unwrap(),
+                ),
             ] {
-                assert!((x - y).abs() <= 1e-6 * x.abs(), "{}: {name} {x} vs {y}", e.regimen.label);
+                assert!(
+                    (x - y).abs() <= 1e-6 * x.abs(),
+                    "{}: {name} {x} vs {y}",
+                    e.regimen.label
+                );
             }
             assert_eq!(me.t_90ss_h, mo.t_90ss_h);
             n += 1;
@@ -74,15 +114,31 @@ fn half_life_is_recovered_from_the_terminal_slope() {
     // Single dose, log-linear regression on the terminal phase: slope = −min(ka, ke).
     for &(ka, t_half) in &[(1.22, 72.0), (0.574, 7.0), (0.05, 2.0)] {
         let m = model(ka, t_half, 100.0);
-        let tr = run_exact(m, &[DoseEvent { time_h: 0.0, amount_ug: 1000.0 }], &hourly(2000));
+        let tr = run_exact(
+            m,
+            &[DoseEvent {
+                time_h: 0.0,
+                amount_ug: 1000.0,
+            }],
+            &hourly(2000),
+        );
         let slow = ka.min(m.ke_per_h);
         // Start where the faster exponential has decayed by e^-30 relative to the slower one.
         let start = (30.0 / (ka - m.ke_per_h).abs()) as usize + 1;
-        let pts: Vec<(f64, f64)> = (start..start + 48).map(|i| (tr.time_h[i], tr.conc_ng_ml[i].ln())).collect();
+        let pts: Vec<(f64, f64)> = (start..start + 48)
+            .map(|i| (tr.time_h[i], tr.conc_ng_ml[i].ln()))
+            .collect();
         let n = pts.len() as f64;
-        let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
-        let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
-        assert!((-slope - slow).abs() < 1e-6 * slow, "ka={ka} t½={t_half}: slope {slope} vs {slow}");
+        let (mx, my) = (
+            pts.iter().map(|p| p.0).sum::<f64>() / n,
+            pts.iter().map(|p| p.1).sum::<f64>() / n,
+        );
+        let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+            / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
+        assert!(
+            (-slope - slow).abs() < 1e-6 * slow,
+            "ka={ka} t½={t_half}: slope {slope} vs {slow}"
+        );
     }
 }
 
@@ -91,20 +147,39 @@ fn ka_equal_to_ke_is_finite_and_agrees_with_its_neighbours() {
     let ke = std::f64::consts::LN_2 / 10.0;
     let events = daily_doses(5, 100.0);
     let grid = hourly(200);
-    let at = run_exact(OneCompartment::new(ke, ke, 50.0, 1.0, 0.0, 0.0).unwrap(), &events, &grid);
-    let near = run_exact(OneCompartment::new(ke * (1.0 + 1e-7), ke, 50.0, 1.0, 0.0, 0.0).unwrap(), &events, &grid);
+    let at = run_exact(
+        OneCompartment::new(ke, ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
+        &events,
+        &grid,
+    );
+    let near = run_exact(
+        OneCompartment::new(ke * (1.0 + 1e-7), ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
+        &events,
+        &grid,
+    );
     assert!(at.conc_ng_ml.iter().all(|c| c.is_finite()));
     assert!(rel_diff(&at, &near) < 1e-6);
-    let ode = run_ode(OneCompartment::new(ke, ke, 50.0, 1.0, 0.0, 0.0).unwrap(), &events, &grid);
+    let ode = run_ode(
+        OneCompartment::new(ke, ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
+        &events,
+        &grid,
+    );
     assert!(rel_diff(&at, &ode) < 1e-8);
 }
 
 #[test]
 fn lag_time_shifts_the_curve() {
-    let events = [DoseEvent { time_h: 0.0, amount_ug: 100.0 }];
+    let events = [DoseEvent {
+        time_h: 0.0,
+        amount_ug: 100.0,
+    }];
     let grid: Vec<f64> = (0..=400).map(|i| f64::from(i) * 0.25).collect();
     let base = run_exact(model(1.0, 10.0, 20.0), &events, &grid);
-    let lagged = run_exact(OneCompartment::new(1.0, std::f64::consts::LN_2 / 10.0, 20.0, 1.0, 1.5, 0.0).unwrap(), &events, &grid);
+    let lagged = run_exact(
+        OneCompartment::new(1.0, std::f64::consts::LN_2 / 10.0, 20.0, 1.0, 1.5, 0.0).unwrap(),
+        &events,
+        &grid,
+    );
     for i in 0..=6 {
         assert_eq!(lagged.conc_ng_ml[i], 0.0);
     }
@@ -121,7 +196,13 @@ fn params() -> impl Strategy<Value = (f64, f64, f64)> {
 
 fn dose_list() -> impl Strategy<Value = Vec<DoseEvent>> {
     prop::collection::vec((0.0f64..240.0, -3.0f64..13.0), 1..8).prop_map(|v| {
-        let mut d: Vec<DoseEvent> = v.into_iter().map(|(t, a)| DoseEvent { time_h: (t * 4.0).round() / 4.0, amount_ug: a.exp() }).collect();
+        let mut d: Vec<DoseEvent> = v
+            .into_iter()
+            .map(|(t, a)| DoseEvent {
+                time_h: (t * 4.0).round() / 4.0,
+                amount_ug: a.exp(),
+            })
+            .collect();
         d.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
         d
     })
@@ -134,7 +215,7 @@ proptest! {
     #[test]
     fn exact_and_ode_agree_on_random_models((ka, th, v) in params(), doses in dose_list()) {
         let m = model(ka, th, v);
-        let grid: Vec<f64> = (0..=300).map(|i| f64::from(i)).collect();
+        let grid: Vec<f64> = (0..=300).map(f64::from).collect();
         let e = run_exact(m, &doses, &grid);
         let o = run_ode(m, &doses, &grid);
         prop_assert!(rel_diff(&e, &o) < 1e-6, "diff {:e}", rel_diff(&e, &o));
@@ -182,4 +263,24 @@ proptest! {
         // Cavg,ss = D / (CL·τ) for any absorption.
         prop_assert!((ss.cavg_ss_ng_ml - 100.0 / (m.ke_per_h * 100.0 * tau)).abs() <= 1e-9 * ss.cavg_ss_ng_ml);
     }
+}
+
+#[test]
+fn readme_claim_mk4_single_30mg_cmax_is_about_a_third_of_observed() {
+    // README "Known limits": the preset predicts ≈100 ng/mL after 30 mg where 325 was observed.
+    let s = scenario::parse_str(
+        "duration_h = 48\nstep_h = 0.1\n[[regimen]]\ncompound = \"mk4\"\ndose = \"30 mg\"\n",
+        "t",
+    )
+    .unwrap();
+    let r = k2sim::run::run(&s, SolverKind::Exact).unwrap();
+    let m = &r.regimens[0].metrics;
+    assert!((95.0..106.0).contains(&m.cmax_ng_ml), "{}", m.cmax_ng_ml);
+    assert!((m.tmax_h - 3.7).abs() < 1e-6);
+    // AUC0–48 approaches the cited AUC0–∞ of 1463 ng·h/mL (t½ 7 h: 48 h is ~7 half-lives).
+    assert!(
+        (m.auc_0_t_ng_h_ml / 1463.0 - 1.0).abs() < 0.02,
+        "{}",
+        m.auc_0_t_ng_h_ml
+    );
 }

@@ -55,6 +55,33 @@ impl StepMap {
     }
 }
 
+/// The state `dt_h` after `s` (no AUC: cheaper than a full [`StepMap`]).
+#[inline]
+pub fn state_after(model: &OneCompartment, s: State, dt_h: f64) -> State {
+    let (ka, ke) = (model.ka_per_h, model.ke_per_h);
+    State {
+        gut_ug: (-ka * dt_h).exp() * s.gut_ug,
+        central_ug: (-ke * dt_h).exp() * s.central_ug
+            + ka * bateman_kernel(ka, ke, dt_h) * s.gut_ug,
+    }
+}
+
+/// Time after `s` at which the central amount peaks, in closed form:
+/// A_c(τ) = (c + r)·e^{−ke·τ} − r·e^{−ka·τ} with r = g·ka/(ka − ke) has dA_c/dτ = 0 at
+/// τ* = ln(ka·r / (ke·(c + r))) / (ka − ke). `None` when the rates are too close for the formula
+/// to be well conditioned (the caller then brackets the root) or when there is no peak ahead.
+pub fn peak_after(model: &OneCompartment, s: State) -> Option<f64> {
+    let (ka, ke) = (model.ka_per_h, model.ke_per_h);
+    if (ka - ke).abs() < 1e-4 * ka.max(ke) || s.gut_ug <= 0.0 || ka * s.gut_ug <= ke * s.central_ug
+    {
+        return None;
+    }
+    let r = s.gut_ug * ka / (ka - ke);
+    let arg = ka * r / (ke * (s.central_ug + r));
+    let tau = arg.ln() / (ka - ke);
+    (arg > 0.0 && tau.is_finite()).then_some(tau)
+}
+
 /// The closed-form propagator. Keeps the last step map, so a run of equal output steps costs a
 /// few multiply-adds per point.
 #[derive(Debug, Clone)]
@@ -66,7 +93,10 @@ pub struct ExactPropagator {
 impl ExactPropagator {
     /// A propagator for `model`.
     pub fn new(model: OneCompartment) -> Self {
-        Self { model, cached: None }
+        Self {
+            model,
+            cached: None,
+        }
     }
 
     fn map_for(&mut self, dt_h: f64) -> StepMap {
@@ -114,10 +144,21 @@ impl Propagator for ExactPropagator {
             state = m.apply(state);
         }
         let model = self.model;
-        let (max_central_ug, t_max_h) = locate_max(&model, start, state, t0_h, t1_h, &[], |tt| {
-            StepMap::new(&model, tt - t0_h).apply(start)
-        });
-        Ok(SpanResult { end: state, auc_central_ug_h: auc, max_central_ug, t_max_h })
+        let (max_central_ug, t_max_h) = match peak_after(&model, start) {
+            // Closed form when it is well conditioned and the peak falls inside the span.
+            Some(tau) if tau > 0.0 && t0_h + tau < t1_h => {
+                (state_after(&model, start, tau).central_ug, t0_h + tau)
+            }
+            _ => locate_max(&model, start, state, t0_h, t1_h, &[], |tt| {
+                state_after(&model, start, tt - t0_h)
+            }),
+        };
+        Ok(SpanResult {
+            end: state,
+            auc_central_ug_h: auc,
+            max_central_ug,
+            t_max_h,
+        })
     }
 }
 
@@ -134,7 +175,10 @@ mod tests {
         let m = model(1.2, 0.0096);
         let dose = 180.0;
         for &t in &[0.5, 4.0, 24.0, 240.0] {
-            let s = StepMap::new(&m, t).apply(State { gut_ug: dose, central_ug: 0.0 });
+            let s = StepMap::new(&m, t).apply(State {
+                gut_ug: dose,
+                central_ug: 0.0,
+            });
             let textbook = dose * 1.2 / (1.2 - 0.0096) * ((-0.0096 * t).exp() - (-1.2 * t).exp());
             assert!((s.central_ug - textbook).abs() < 1e-12 * textbook);
         }
@@ -144,7 +188,10 @@ mod tests {
     fn composing_steps_equals_one_long_step() {
         for &(ka, ke) in &[(1.2, 0.0096), (0.1, 0.1), (0.05, 0.4)] {
             let m = model(ka, ke);
-            let start = State { gut_ug: 100.0, central_ug: 30.0 };
+            let start = State {
+                gut_ug: 100.0,
+                central_ug: 30.0,
+            };
             let one = StepMap::new(&m, 10.0);
             let half = StepMap::new(&m, 5.0);
             let s1 = one.apply(start);
@@ -161,7 +208,10 @@ mod tests {
     fn mass_is_conserved_over_a_step() {
         // dosed = gut + central + eliminated, eliminated = ke · ∫central.
         let m = model(0.7, 0.2);
-        let start = State { gut_ug: 1000.0, central_ug: 0.0 };
+        let start = State {
+            gut_ug: 1000.0,
+            central_ug: 0.0,
+        };
         let step = StepMap::new(&m, 13.0);
         let end = step.apply(start);
         let eliminated = m.ke_per_h * step.auc_ug_h(start);
@@ -173,9 +223,37 @@ mod tests {
         let m = model(1.2, 0.0096);
         let mut p = ExactPropagator::new(m);
         let r = p
-            .span(State { gut_ug: 180.0, central_ug: 0.0 }, 0.0, 24.0, &[], &mut Vec::new())
+            .span(
+                State {
+                    gut_ug: 180.0,
+                    central_ug: 0.0,
+                },
+                0.0,
+                24.0,
+                &[],
+                &mut Vec::new(),
+            )
             .unwrap();
         let tmax = (1.2f64 / 0.0096).ln() / (1.2 - 0.0096);
         assert!((r.t_max_h - tmax).abs() < 1e-7, "{} vs {tmax}", r.t_max_h);
+    }
+
+    #[test]
+    fn closed_form_peak_agrees_with_bracketed_root() {
+        for &(ka, ke, g, c) in &[
+            (1.2, 0.0096, 180.0, 500.0),
+            (0.05, 0.35, 100.0, 3.0),
+            (0.6, 0.1, 10.0, 0.0),
+        ] {
+            let m = OneCompartment::new(ka, ke, 10.0, 1.0, 0.0, 0.0).unwrap();
+            let s = State {
+                gut_ug: g,
+                central_ug: c,
+            };
+            let tau = peak_after(&m, s).unwrap();
+            let end = state_after(&m, s, 200.0);
+            let (_, t) = locate_max(&m, s, end, 0.0, 200.0, &[], |t| state_after(&m, s, t));
+            assert!((tau - t).abs() < 1e-7, "ka={ka}: {tau} vs {t}");
+        }
     }
 }

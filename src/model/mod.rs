@@ -57,16 +57,47 @@ impl OneCompartment {
             if value.is_finite() && ok {
                 Ok(())
             } else {
-                Err(SimError::InvalidParameter { name, value, expected })
+                Err(SimError::InvalidParameter {
+                    name,
+                    value,
+                    expected,
+                })
             }
         };
-        check("ka_per_h", ka_per_h, ka_per_h > 0.0, "a positive rate in 1/h")?;
-        check("ke_per_h", ke_per_h, ke_per_h > 0.0, "a positive rate in 1/h")?;
+        check(
+            "ka_per_h",
+            ka_per_h,
+            ka_per_h > 0.0,
+            "a positive rate in 1/h",
+        )?;
+        check(
+            "ke_per_h",
+            ke_per_h,
+            ke_per_h > 0.0,
+            "a positive rate in 1/h",
+        )?;
         check("v_l", v_l, v_l > 0.0, "a positive volume in L")?;
         check("f", f, f > 0.0, "a positive fraction (1 = fully absorbed)")?;
-        check("tlag_h", tlag_h, tlag_h >= 0.0, "zero or a positive time in h")?;
-        check("baseline_ng_ml", baseline_ng_ml, baseline_ng_ml >= 0.0, "zero or a positive ng/mL")?;
-        Ok(Self { ka_per_h, ke_per_h, v_l, f, tlag_h, baseline_ng_ml })
+        check(
+            "tlag_h",
+            tlag_h,
+            tlag_h >= 0.0,
+            "zero or a positive time in h",
+        )?;
+        check(
+            "baseline_ng_ml",
+            baseline_ng_ml,
+            baseline_ng_ml >= 0.0,
+            "zero or a positive ng/mL",
+        )?;
+        Ok(Self {
+            ka_per_h,
+            ke_per_h,
+            v_l,
+            f,
+            tlag_h,
+            baseline_ng_ml,
+        })
     }
 
     /// Elimination half-life (h).
@@ -99,7 +130,10 @@ pub struct State {
 
 impl State {
     /// The empty body.
-    pub const ZERO: State = State { gut_ug: 0.0, central_ug: 0.0 };
+    pub const ZERO: State = State {
+        gut_ug: 0.0,
+        central_ug: 0.0,
+    };
 
     /// True when both amounts are exactly zero (nothing to propagate).
     pub fn is_zero(&self) -> bool {
@@ -201,88 +235,14 @@ pub fn bateman_kernel_integral(a: f64, b: f64, t: f64) -> f64 {
     t * t * (j1 + j3 * diff_t * diff_t / 24.0)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Composite Simpson on a fine grid: an independent check of the integral.
-    fn simpson(f: impl Fn(f64) -> f64, t: f64, n: usize) -> f64 {
-        let h = t / n as f64;
-        let mut s = f(0.0) + f(t);
-        for i in 1..n {
-            let w = if i % 2 == 1 { 4.0 } else { 2.0 };
-            s += w * f(i as f64 * h);
-        }
-        s * h / 3.0
-    }
-
-    #[test]
-    fn kernel_limit_when_rates_are_equal() {
-        let k = 0.3;
-        let t = 5.0;
-        assert!((bateman_kernel(k, k, t) - t * (-k * t).exp()).abs() < 1e-15);
-        // Approaching from both sides agrees with the limit.
-        let near = bateman_kernel(k * (1.0 + 1e-9), k, t);
-        assert!((near - t * (-k * t).exp()).abs() < 1e-8 * near);
-    }
-
-    #[test]
-    fn kernel_matches_textbook_form_when_rates_differ() {
-        for &(a, b, t) in &[(1.2f64, 0.01f64, 10.0f64), (0.01, 1.2, 10.0), (3.0, 0.5, 0.1), (0.5, 0.49, 200.0)] {
-            let textbook = ((-b * t).exp() - (-a * t).exp()) / (a - b);
-            assert!((bateman_kernel(a, b, t) - textbook).abs() <= 1e-12 * textbook.abs().max(1e-300));
-        }
-    }
-
-    #[test]
-    fn kernel_integral_agrees_with_quadrature_in_every_regime() {
-        let cases = [
-            (0.5, 0.0096, 1.0),   // MK-7, hourly step: series branch
-            (0.5, 0.0096, 24.0),  // direct branch
-            (0.1, 0.1, 24.0),     // equal rates
-            (0.1, 0.1000001, 50.0), // close rates, divided-difference branch
-            (0.02, 0.35, 24.0),   // flip-flop
-            (40.0, 0.01, 24.0),   // fast absorption
-            (1e-6, 1e-7, 1.0),    // very slow
-        ];
-        for &(a, b, t) in &cases {
-            let exact = bateman_kernel_integral(a, b, t);
-            let quad = simpson(|s| bateman_kernel(a, b, s), t, 20_000);
-            assert!(
-                (exact - quad).abs() <= 1e-10 * quad.abs(),
-                "a={a} b={b} t={t}: {exact} vs {quad}"
-            );
-        }
-    }
-
-    #[test]
-    fn kernel_integral_is_accurate_at_branch_boundaries() {
-        // Just either side of a·t = 1 (series vs closed form) and (a − b)·t = 1e-3 (divided
-        // difference expansion vs closed form), compared with quadrature.
-        let cases = [
-            (1.0, 0.2, 0.9999999),
-            (1.0, 0.2, 1.0000001),
-            (0.3 + 0.999e-4, 0.3, 10.0),
-            (0.3 + 1.001e-4, 0.3, 10.0),
-        ];
-        for &(a, b, t) in &cases {
-            let exact = bateman_kernel_integral(a, b, t);
-            let quad = simpson(|s| bateman_kernel(a, b, s), t, 20_000);
-            assert!((exact - quad).abs() <= 1e-11 * quad, "a={a} b={b} t={t}: {exact} vs {quad}");
-        }
-    }
-
-    #[test]
-    fn invalid_parameters_are_named() {
-        let err = OneCompartment::new(0.5, -1.0, 10.0, 1.0, 0.0, 0.0).unwrap_err();
-        assert!(matches!(err, SimError::InvalidParameter { name: "ke_per_h", .. }));
-        assert!(OneCompartment::new(f64::NAN, 0.1, 10.0, 1.0, 0.0, 0.0).is_err());
-    }
-}
-
 /// Finds the root of `f` in `[a, b]` given `f(a) > 0 > f(b)` (Illinois variant of regula falsi:
 /// always bracketed, superlinear). Returns a time within `tol` of the root.
-pub(crate) fn bracketed_root(mut f: impl FnMut(f64) -> f64, mut a: f64, mut b: f64, tol: f64) -> f64 {
+pub(crate) fn bracketed_root(
+    mut f: impl FnMut(f64) -> f64,
+    mut a: f64,
+    mut b: f64,
+    tol: f64,
+) -> f64 {
     let mut fa = f(a);
     let mut fb = f(b);
     let mut side = 0i8;
@@ -292,7 +252,11 @@ pub(crate) fn bracketed_root(mut f: impl FnMut(f64) -> f64, mut a: f64, mut b: f
         }
         let c = (a * fb - b * fa) / (fb - fa);
         // Guard against a degenerate secant (equal values); fall back to bisection.
-        let c = if c.is_finite() && c > a && c < b { c } else { 0.5 * (a + b) };
+        let c = if c.is_finite() && c > a && c < b {
+            c
+        } else {
+            0.5 * (a + b)
+        };
         let fc = f(c);
         if fc == 0.0 {
             return c;
@@ -358,13 +322,15 @@ pub(crate) fn locate_max(
         // ka·A_g − ke·A_c means nothing). Scan for the first clearly falling point.
         let n = 64;
         let mut prev = t0_h;
-        let found = (1..=n).map(|k| t0_h + (t1_h - t0_h) * k as f64 / n as f64).find(|&t| {
-            let falling = slope(state_at(t)) < 0.0;
-            if !falling {
-                prev = t;
-            }
-            falling
-        });
+        let found = (1..=n)
+            .map(|k| t0_h + (t1_h - t0_h) * k as f64 / n as f64)
+            .find(|&t| {
+                let falling = slope(state_at(t)) < 0.0;
+                if !falling {
+                    prev = t;
+                }
+                falling
+            });
         match found {
             Some(t) => (a, b) = (prev, t),
             None => return (end.central_ug, t1_h),
@@ -379,5 +345,100 @@ pub(crate) fn locate_max(
         (start.central_ug, t0_h)
     } else {
         (end.central_ug, t1_h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Composite Simpson on a fine grid: an independent check of the integral.
+    fn simpson(f: impl Fn(f64) -> f64, t: f64, n: usize) -> f64 {
+        let h = t / n as f64;
+        let mut s = f(0.0) + f(t);
+        for i in 1..n {
+            let w = if i % 2 == 1 { 4.0 } else { 2.0 };
+            s += w * f(i as f64 * h);
+        }
+        s * h / 3.0
+    }
+
+    #[test]
+    fn kernel_limit_when_rates_are_equal() {
+        let k = 0.3;
+        let t = 5.0;
+        assert!((bateman_kernel(k, k, t) - t * (-k * t).exp()).abs() < 1e-15);
+        // Approaching from both sides agrees with the limit.
+        let near = bateman_kernel(k * (1.0 + 1e-9), k, t);
+        assert!((near - t * (-k * t).exp()).abs() < 1e-8 * near);
+    }
+
+    #[test]
+    fn kernel_matches_textbook_form_when_rates_differ() {
+        for &(a, b, t) in &[
+            (1.2f64, 0.01f64, 10.0f64),
+            (0.01, 1.2, 10.0),
+            (3.0, 0.5, 0.1),
+            (0.5, 0.49, 200.0),
+        ] {
+            let textbook = ((-b * t).exp() - (-a * t).exp()) / (a - b);
+            assert!(
+                (bateman_kernel(a, b, t) - textbook).abs() <= 1e-12 * textbook.abs().max(1e-300)
+            );
+        }
+    }
+
+    #[test]
+    fn kernel_integral_agrees_with_quadrature_in_every_regime() {
+        let cases = [
+            (0.5, 0.0096, 1.0),     // MK-7, hourly step: series branch
+            (0.5, 0.0096, 24.0),    // direct branch
+            (0.1, 0.1, 24.0),       // equal rates
+            (0.1, 0.1000001, 50.0), // close rates, divided-difference branch
+            (0.02, 0.35, 24.0),     // flip-flop
+            (40.0, 0.01, 24.0),     // fast absorption
+            (1e-6, 1e-7, 1.0),      // very slow
+        ];
+        for &(a, b, t) in &cases {
+            let exact = bateman_kernel_integral(a, b, t);
+            let quad = simpson(|s| bateman_kernel(a, b, s), t, 20_000);
+            assert!(
+                (exact - quad).abs() <= 1e-10 * quad.abs(),
+                "a={a} b={b} t={t}: {exact} vs {quad}"
+            );
+        }
+    }
+
+    #[test]
+    fn kernel_integral_is_accurate_at_branch_boundaries() {
+        // Just either side of a·t = 1 (series vs closed form) and (a − b)·t = 1e-3 (divided
+        // difference expansion vs closed form), compared with quadrature.
+        let cases = [
+            (1.0, 0.2, 0.9999999),
+            (1.0, 0.2, 1.0000001),
+            (0.3 + 0.999e-4, 0.3, 10.0),
+            (0.3 + 1.001e-4, 0.3, 10.0),
+        ];
+        for &(a, b, t) in &cases {
+            let exact = bateman_kernel_integral(a, b, t);
+            let quad = simpson(|s| bateman_kernel(a, b, s), t, 20_000);
+            assert!(
+                (exact - quad).abs() <= 1e-11 * quad,
+                "a={a} b={b} t={t}: {exact} vs {quad}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_parameters_are_named() {
+        let err = OneCompartment::new(0.5, -1.0, 10.0, 1.0, 0.0, 0.0).unwrap_err();
+        assert!(matches!(
+            err,
+            SimError::InvalidParameter {
+                name: "ke_per_h",
+                ..
+            }
+        ));
+        assert!(OneCompartment::new(f64::NAN, 0.1, 10.0, 1.0, 0.0, 0.0).is_err());
     }
 }

@@ -7,7 +7,9 @@
 //! as the states. The end state of every span is taken from the last accepted step, never from
 //! the dense interpolant (see STACK-NOTES: dense output extrapolates the end point).
 
-use ode_solvers::{continuous_output_model::ContinuousOutputModel, dopri5::Dopri5, SVector, System};
+use ode_solvers::{
+    continuous_output_model::ContinuousOutputModel, dopri5::Dopri5, SVector, System,
+};
 
 use super::{locate_max, OneCompartment, Propagator, SpanResult, State};
 use crate::error::SimError;
@@ -35,7 +37,10 @@ fn default_atol_rel() -> f64 {
 
 impl Default for OdeOptions {
     fn default() -> Self {
-        Self { rtol: default_rtol(), atol_rel_dose: default_atol_rel() }
+        Self {
+            rtol: default_rtol(),
+            atol_rel_dose: default_atol_rel(),
+        }
     }
 }
 
@@ -71,13 +76,25 @@ impl OdePropagator {
     /// A propagator for `model`; `dose_scale_ug` (the largest bioavailable dose) sets the
     /// absolute tolerance.
     pub fn new(model: OneCompartment, options: OdeOptions, dose_scale_ug: f64) -> Self {
-        let scale = if dose_scale_ug > 0.0 { dose_scale_ug } else { 1.0 };
-        Self { model, rtol: options.rtol, atol_ug: options.atol_rel_dose * scale, evaluations: 0 }
+        let scale = if dose_scale_ug > 0.0 {
+            dose_scale_ug
+        } else {
+            1.0
+        };
+        Self {
+            model,
+            rtol: options.rtol,
+            atol_ug: options.atol_rel_dose * scale,
+            evaluations: 0,
+        }
     }
 }
 
 fn state_of(y: &Vec3) -> State {
-    State { gut_ug: y[0], central_ug: y[1] }
+    State {
+        gut_ug: y[0],
+        central_ug: y[1],
+    }
 }
 
 impl Propagator for OdePropagator {
@@ -96,27 +113,57 @@ impl Propagator for OdePropagator {
         if start.is_zero() || t1_h <= t0_h {
             // Nothing in the body: the solution is identically the start state.
             samples.extend(sample_times_h.iter().map(|_| start));
-            return Ok(SpanResult { end: start, auc_central_ug_h: 0.0, max_central_ug: start.central_ug, t_max_h: t0_h });
+            return Ok(SpanResult {
+                end: start,
+                auc_central_ug_h: 0.0,
+                max_central_ug: start.central_ug,
+                t_max_h: t0_h,
+            });
         }
-        let rhs = Rhs { ka_per_h: self.model.ka_per_h, ke_per_h: self.model.ke_per_h };
+        let rhs = Rhs {
+            ka_per_h: self.model.ka_per_h,
+            ke_per_h: self.model.ke_per_h,
+        };
         let y0 = Vec3::new(start.gut_ug, start.central_ug, 0.0);
         // Defaults of Dopri5::new except two limits: the stiffness test is switched off (fast
         // absorption, ka ≫ ke, makes the system mildly stiff once the gut is empty; the explicit
         // method then takes stability-limited steps but stays accurate) and the step budget per
         // span is raised from 1e5 to 1e7, so only a truly hopeless span reports failure.
         let mut solver = Dopri5::from_param(
-            rhs, t0_h, t1_h, 0.0, y0, self.rtol, self.atol_ug,
-            0.9, 0.04, 0.2, 10.0, t1_h - t0_h, 0.0, MAX_STEPS_PER_SPAN, u32::MAX, ode_solvers::OutputType::Continuous,
+            rhs,
+            t0_h,
+            t1_h,
+            0.0,
+            y0,
+            self.rtol,
+            self.atol_ug,
+            0.9,
+            0.04,
+            0.2,
+            10.0,
+            t1_h - t0_h,
+            0.0,
+            MAX_STEPS_PER_SPAN,
+            u32::MAX,
+            ode_solvers::OutputType::Continuous,
         );
         let mut dense = ContinuousOutputModel::default();
         let stats = solver
             .integrate_with_continuous_output_model(&mut dense)
-            .map_err(|e| SimError::OdeFailed { t_h: t0_h, reason: e.to_string() })?;
+            .map_err(|e| SimError::OdeFailed {
+                t_h: t0_h,
+                reason: e.to_string(),
+            })?;
         self.evaluations += u64::from(stats.num_eval);
         let (xs, ys) = solver.results().get();
         let (t_last, y_end) = match (xs.last(), ys.last()) {
             (Some(t), Some(y)) => (*t, *y),
-            _ => return Err(SimError::OdeFailed { t_h: t0_h, reason: "no step was taken".into() }),
+            _ => {
+                return Err(SimError::OdeFailed {
+                    t_h: t0_h,
+                    reason: "no step was taken".into(),
+                })
+            }
         };
         if (t_last - t1_h).abs() > 1e-9 * t1_h.abs().max(1.0) {
             return Err(SimError::OdeFailed {
@@ -135,9 +182,15 @@ impl Propagator for OdePropagator {
             samples.push(state_of(&at(ts)));
         }
         let end = state_of(&y_end);
-        let (max_central_ug, t_max_h) =
-            locate_max(&self.model, start, end, t0_h, t1_h, xs, |t| state_of(&at(t)));
-        Ok(SpanResult { end, auc_central_ug_h: y_end[2], max_central_ug, t_max_h })
+        let (max_central_ug, t_max_h) = locate_max(&self.model, start, end, t0_h, t1_h, xs, |t| {
+            state_of(&at(t))
+        });
+        Ok(SpanResult {
+            end,
+            auc_central_ug_h: y_end[2],
+            max_central_ug,
+            t_max_h,
+        })
     }
 }
 
@@ -149,10 +202,15 @@ mod tests {
     #[test]
     fn ode_span_agrees_with_exact_span() {
         let m = OneCompartment::new(1.2, 0.0096, 216.0, 1.0, 0.0, 0.0).unwrap();
-        let start = State { gut_ug: 180.0, central_ug: 50.0 };
+        let start = State {
+            gut_ug: 180.0,
+            central_ug: 50.0,
+        };
         let times: Vec<f64> = (1..=24).map(f64::from).collect();
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        let re = ExactPropagator::new(m).span(start, 0.0, 24.0, &times, &mut a).unwrap();
+        let re = ExactPropagator::new(m)
+            .span(start, 0.0, 24.0, &times, &mut a)
+            .unwrap();
         let mut ode = OdePropagator::new(m, OdeOptions::default(), 180.0);
         let ro = ode.span(start, 0.0, 24.0, &times, &mut b).unwrap();
         for (x, y) in a.iter().zip(&b) {

@@ -28,7 +28,17 @@ pub const MAX_DOSES: u64 = 1_000_000;
 pub const MAX_DURATION_H: f64 = 876_000.0;
 
 /// Which solver computes the curves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SolverKind {
     /// Closed-form propagation of the states between events (default: exact and fastest).
@@ -76,7 +86,13 @@ pub struct PlotOptions {
 
 impl Default for PlotOptions {
     fn default() -> Self {
-        Self { title: None, y_scale: AxisScale::Linear, units: ConcUnit::NgMl, width_px: 1800, height_px: 1100 }
+        Self {
+            title: None,
+            y_scale: AxisScale::Linear,
+            units: ConcUnit::NgMl,
+            width_px: 1800,
+            height_px: 1100,
+        }
     }
 }
 
@@ -145,20 +161,35 @@ pub struct Scenario {
 
 /// Reads and validates a scenario file. Errors carry the path.
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
-    let io = |message: String| InputError { location: Default::default(), kind: K::Io { message } }.in_file(path);
+    let io = |message: String| {
+        InputError {
+            location: Default::default(),
+            kind: Box::new(K::Io { message }),
+        }
+        .in_file(path)
+    };
     if path.is_dir() {
         return Err(io("is a directory, not a scenario file; give a .toml file such as scenarios/mk7_daily.toml".into()));
     }
-    let bytes = std::fs::read(path).map_err(|e| io(format!("cannot read the scenario file: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| io(format!("cannot read the scenario file: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        let loc_text = String::from_utf8_lossy(e.as_bytes()[..e.utf8_error().valid_up_to()].as_ref()).into_owned();
-        let mut err = InputError::at(&loc_text, Some(loc_text.len()..loc_text.len()), K::Io {
-            message: "the file is not valid UTF-8 text; save it as UTF-8".into(),
-        });
+        let loc_text =
+            String::from_utf8_lossy(e.as_bytes()[..e.utf8_error().valid_up_to()].as_ref())
+                .into_owned();
+        let mut err = InputError::at(
+            &loc_text,
+            Some(loc_text.len()..loc_text.len()),
+            K::Io {
+                message: "the file is not valid UTF-8 text; save it as UTF-8".into(),
+            },
+        );
         err.location.file = Some(path.to_path_buf());
         err
     })?;
-    let default_name = path.file_stem().map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
+    let default_name = path
+        .file_stem()
+        .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
     let mut scenario = parse_str(&text, &default_name).map_err(|e| e.in_file(path))?;
     scenario.source = Some(path.to_path_buf());
     Ok(scenario)
@@ -167,10 +198,14 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
 /// Parses and validates scenario text. `default_name` is used when the file has no `name`.
 pub fn parse_str(text: &str, default_name: &str) -> Result<Scenario, InputError> {
     if text.trim().is_empty() {
-        return Err(InputError::at(text, Some(0..0), K::Missing {
-            key: "regimen".into(),
-            hint: "the file is empty; start from scenarios/mk7_daily.toml".into(),
-        }));
+        return Err(InputError::at(
+            text,
+            Some(0..0),
+            K::Missing {
+                key: "regimen".into(),
+                hint: "the file is empty; start from scenarios/mk7_daily.toml".into(),
+            },
+        ));
     }
     let raw: RawScenario = toml::from_str(text).map_err(|e| from_toml_error(text, &e))?;
     Validator { text }.scenario(raw, default_name)
@@ -180,18 +215,38 @@ pub fn parse_str(text: &str, default_name: &str) -> Result<Scenario, InputError>
 fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
     let msg = e.message().trim().to_string();
     let span = e.span();
-    let ticked = |s: &str| -> Vec<String> { s.split('`').skip(1).step_by(2).map(str::to_string).collect() };
+    let ticked = |s: &str| -> Vec<String> {
+        s.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
     let kind = if let Some(rest) = msg.strip_prefix("unknown field `") {
         let key = rest.split('`').next().unwrap_or_default().to_string();
-        let expected = rest.split_once("expected").map_or_else(Vec::new, |(_, list)| ticked(list));
+        let expected = rest
+            .split_once("expected")
+            .map_or_else(Vec::new, |(_, list)| ticked(list));
         let suggestion = suggest(&key, expected.iter().map(String::as_str));
-        K::UnknownKey { key, suggestion, expected }
+        K::UnknownKey {
+            key,
+            suggestion,
+            expected,
+        }
     } else if let Some(rest) = msg.strip_prefix("missing field `") {
         let key = rest.split('`').next().unwrap_or_default().to_string();
-        K::Missing { hint: format!("add `{key} = ...` to this table"), key }
+        K::Missing {
+            hint: format!("add `{key} = ...` to this table"),
+            key,
+        }
     } else if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
-        let message = msg.replace("expected f64", "expected a number").replace("expected i64", "expected a whole number");
-        K::WrongType { key: key_at(text, span.clone()), message }
+        let message = msg
+            .replace("expected f64", "expected a number")
+            .replace("expected i64", "expected a whole number");
+        K::WrongType {
+            key: key_at(text, span.clone()),
+            message,
+        }
     } else {
         K::Syntax { message: msg }
     };
@@ -204,7 +259,10 @@ fn key_at(text: &str, span: Option<Range<usize>>) -> String {
     let start = span.start.min(text.len());
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or("");
-    line.split_once('=').map_or_else(|| line.trim().trim_matches(['[', ']']).to_string(), |(k, _)| k.trim().to_string())
+    line.split_once('=').map_or_else(
+        || line.trim().trim_matches(['[', ']']).to_string(),
+        |(k, _)| k.trim().to_string(),
+    )
 }
 
 struct Validator<'a> {
@@ -218,12 +276,25 @@ impl Validator<'_> {
         InputError::at(self.text, Some(span), kind)
     }
 
-    fn range(&self, key: &str, v: &Spanned<f64>, ok: impl Fn(f64) -> bool, expected: &str) -> R<f64> {
+    fn range(
+        &self,
+        key: &str,
+        v: &Spanned<f64>,
+        ok: impl Fn(f64) -> bool,
+        expected: &str,
+    ) -> R<f64> {
         let x = *v.get_ref();
         if x.is_finite() && ok(x) {
             Ok(x)
         } else {
-            Err(self.err(v.span(), K::OutOfRange { key: key.into(), value: fmt_value(x), expected: expected.into() }))
+            Err(self.err(
+                v.span(),
+                K::OutOfRange {
+                    key: key.into(),
+                    value: fmt_value(x),
+                    expected: expected.into(),
+                },
+            ))
         }
     }
 
@@ -232,7 +303,14 @@ impl Validator<'_> {
     }
 
     fn conflict(&self, span: Range<usize>, key: &str, other: &str, hint: &str) -> InputError {
-        self.err(span, K::Conflict { key: key.into(), other: other.into(), hint: hint.into() })
+        self.err(
+            span,
+            K::Conflict {
+                key: key.into(),
+                other: other.into(),
+                hint: hint.into(),
+            },
+        )
     }
 
     /// A value given either as a number under `num_key` or as text with a unit under `text_key`.
@@ -262,22 +340,70 @@ impl Validator<'_> {
     }
 
     fn scenario(&self, raw: RawScenario, default_name: &str) -> R<Scenario> {
-        let name = raw.name.as_ref().map_or(default_name.to_string(), |n| n.get_ref().trim().to_string());
+        let name = raw
+            .name
+            .as_ref()
+            .map_or(default_name.to_string(), |n| n.get_ref().trim().to_string());
         if let Some(n) = &raw.name {
             if n.get_ref().trim().is_empty() {
-                return Err(self.err(n.span(), K::OutOfRange { key: "name".into(), value: "\"\"".into(), expected: "a non-empty name".into() }));
+                return Err(self.err(
+                    n.span(),
+                    K::OutOfRange {
+                        key: "name".into(),
+                        value: "\"\"".into(),
+                        expected: "a non-empty name".into(),
+                    },
+                ));
             }
         }
         let (duration_h, dur_span) = self
-            .either(&raw.duration_h, &raw.duration, ("duration_h", "duration"), units::parse_duration_h, units::TIME_UNITS_HELP, "hours")?
-            .ok_or_else(|| self.err(0..0, K::Missing { key: "duration_h".into(), hint: "add `duration_h = 672` or `duration = \"28 d\"` at the top of the file".into() }))?;
+            .either(
+                &raw.duration_h,
+                &raw.duration,
+                ("duration_h", "duration"),
+                units::parse_duration_h,
+                units::TIME_UNITS_HELP,
+                "hours",
+            )?
+            .ok_or_else(|| {
+                self.err(
+                    0..0,
+                    K::Missing {
+                        key: "duration_h".into(),
+                        hint:
+                            "add `duration_h = 672` or `duration = \"28 d\"` at the top of the file"
+                                .into(),
+                    },
+                )
+            })?;
         if duration_h > MAX_DURATION_H {
-            return Err(self.err(dur_span, K::OutOfRange { key: "duration_h".into(), value: fmt_value(duration_h), expected: format!("at most {MAX_DURATION_H} h (100 years)") }));
+            return Err(self.err(
+                dur_span,
+                K::OutOfRange {
+                    key: "duration_h".into(),
+                    value: fmt_value(duration_h),
+                    expected: format!("at most {MAX_DURATION_H} h (100 years)"),
+                },
+            ));
         }
-        let step = self.either(&raw.step_h, &raw.step, ("step_h", "step"), units::parse_duration_h, units::TIME_UNITS_HELP, "hours")?;
+        let step = self.either(
+            &raw.step_h,
+            &raw.step,
+            ("step_h", "step"),
+            units::parse_duration_h,
+            units::TIME_UNITS_HELP,
+            "hours",
+        )?;
         let step_h = match step {
             Some((s, span)) if s > duration_h => {
-                return Err(self.err(span, K::OutOfRange { key: "step_h".into(), value: fmt_value(s), expected: format!("at most the duration ({} h)", fmt_value(duration_h)) }))
+                return Err(self.err(
+                    span,
+                    K::OutOfRange {
+                        key: "step_h".into(),
+                        value: fmt_value(s),
+                        expected: format!("at most the duration ({} h)", fmt_value(duration_h)),
+                    },
+                ))
             }
             Some((s, _)) => s,
             None => default_step_h(duration_h),
@@ -287,36 +413,87 @@ impl Validator<'_> {
             Some(s) => match s.get_ref().as_str() {
                 "exact" => SolverKind::Exact,
                 "ode" => SolverKind::Ode,
-                other => return Err(self.err(s.span(), K::UnknownName { key: "solver".into(), name: other.into(), suggestion: suggest(other, ["exact", "ode"]), known: vec!["exact".into(), "ode".into()] })),
+                other => {
+                    return Err(self.err(
+                        s.span(),
+                        K::UnknownName {
+                            key: "solver".into(),
+                            name: other.into(),
+                            suggestion: suggest(other, ["exact", "ode"]),
+                            known: vec!["exact".into(), "ode".into()],
+                        },
+                    ))
+                }
             },
         };
         let ode = match &raw.ode {
             None => OdeOptions::default(),
             Some(o) => {
                 let v = *o.get_ref();
-                for (key, x, lo, hi) in [("ode.rtol", v.rtol, 1e-14, 1e-2), ("ode.atol_rel_dose", v.atol_rel_dose, 1e-18, 1e-2)] {
+                for (key, x, lo, hi) in [
+                    ("ode.rtol", v.rtol, 1e-14, 1e-2),
+                    ("ode.atol_rel_dose", v.atol_rel_dose, 1e-18, 1e-2),
+                ] {
                     if !(x.is_finite() && (lo..=hi).contains(&x)) {
-                        return Err(self.err(o.span(), K::OutOfRange { key: key.into(), value: fmt_value(x), expected: format!("a tolerance between {lo:e} and {hi:e}") }));
+                        return Err(self.err(
+                            o.span(),
+                            K::OutOfRange {
+                                key: key.into(),
+                                value: fmt_value(x),
+                                expected: format!("a tolerance between {lo:e} and {hi:e}"),
+                            },
+                        ));
                     }
                 }
                 v
             }
         };
         let plot = self.plot(raw.plot)?;
-        let regs = raw.regimen.ok_or_else(|| self.err(0..0, K::Missing { key: "regimen".into(), hint: "add at least one [[regimen]] table; see scenarios/mk7_daily.toml".into() }))?;
+        let regs = raw.regimen.ok_or_else(|| {
+            self.err(
+                0..0,
+                K::Missing {
+                    key: "regimen".into(),
+                    hint: "add at least one [[regimen]] table; see scenarios/mk7_daily.toml".into(),
+                },
+            )
+        })?;
         if regs.get_ref().is_empty() {
-            return Err(self.err(regs.span(), K::Missing { key: "regimen".into(), hint: "add at least one [[regimen]] table".into() }));
+            return Err(self.err(
+                regs.span(),
+                K::Missing {
+                    key: "regimen".into(),
+                    hint: "add at least one [[regimen]] table".into(),
+                },
+            ));
         }
         let mut regimens: Vec<Regimen> = Vec::new();
         let mut warnings = Vec::new();
         for r in regs.into_inner() {
             let span = r.span();
-            let label_span = r.get_ref().label.as_ref().map_or(span.clone(), |l| l.span());
+            let label_span = r
+                .get_ref()
+                .label
+                .as_ref()
+                .map_or(span.clone(), |l| l.span());
             let reg = self.regimen(r.into_inner(), span)?;
             if regimens.iter().any(|o| o.label == reg.label) {
-                return Err(self.err(label_span, K::OutOfRange { key: "label".into(), value: format!("\"{}\"", reg.label), expected: "a label not used by another regimen (labels name the curves)".into() }));
+                return Err(self.err(
+                    label_span,
+                    K::OutOfRange {
+                        key: "label".into(),
+                        value: format!("\"{}\"", reg.label),
+                        expected: "a label not used by another regimen (labels name the curves)"
+                            .into(),
+                    },
+                ));
             }
-            let late = reg.schedule.events().iter().filter(|e| e.time_h > duration_h).count();
+            let late = reg
+                .schedule
+                .events()
+                .iter()
+                .filter(|e| e.time_h > duration_h)
+                .count();
             if late > 0 {
                 warnings.push(format!(
                     "regimen \"{}\": {late} of {} doses fall after the end of the run ({} h) and are not simulated",
@@ -326,12 +503,39 @@ impl Validator<'_> {
             regimens.push(reg);
         }
         let points = (duration_h / step_h).floor() as u64 + 2;
-        let rows: u64 = regimens.iter().map(|r| points + 2 * r.schedule.dose_count() as u64).sum();
+        let rows: u64 = regimens
+            .iter()
+            .map(|r| points + 2 * r.schedule.dose_count() as u64)
+            .sum();
         if rows > MAX_OUTPUT_ROWS {
-            let span = raw.step_h.as_ref().map(|s| s.span()).or(raw.step.as_ref().map(|s| s.span())).unwrap_or(dur_span);
-            return Err(self.err(span, K::TooLarge { key: "step_h".into(), rows, bytes: rows * 48, limit_rows: MAX_OUTPUT_ROWS }));
+            let span = raw
+                .step_h
+                .as_ref()
+                .map(|s| s.span())
+                .or(raw.step.as_ref().map(|s| s.span()))
+                .unwrap_or(dur_span);
+            return Err(self.err(
+                span,
+                K::TooLarge {
+                    key: "step_h".into(),
+                    rows,
+                    bytes: rows * 48,
+                    limit_rows: MAX_OUTPUT_ROWS,
+                },
+            ));
         }
-        Ok(Scenario { name, description: raw.description, source: None, duration_h, step_h, solver, ode, plot, regimens, warnings })
+        Ok(Scenario {
+            name,
+            description: raw.description,
+            source: None,
+            duration_h,
+            step_h,
+            solver,
+            ode,
+            plot,
+            regimens,
+            warnings,
+        })
     }
 
     fn plot(&self, raw: Option<raw::RawPlot>) -> R<PlotOptions> {
@@ -342,21 +546,51 @@ impl Validator<'_> {
             p.y_scale = match s.get_ref().as_str() {
                 "linear" => AxisScale::Linear,
                 "log" => AxisScale::Log,
-                other => return Err(self.err(s.span(), K::UnknownName { key: "plot.y_scale".into(), name: other.into(), suggestion: suggest(other, ["linear", "log"]), known: vec!["linear".into(), "log".into()] })),
+                other => {
+                    return Err(self.err(
+                        s.span(),
+                        K::UnknownName {
+                            key: "plot.y_scale".into(),
+                            name: other.into(),
+                            suggestion: suggest(other, ["linear", "log"]),
+                            known: vec!["linear".into(), "log".into()],
+                        },
+                    ))
+                }
             };
         }
         if let Some(u) = raw.units {
             p.units = match u.get_ref().as_str() {
                 "ng_ml" => ConcUnit::NgMl,
                 "nmol_l" => ConcUnit::NmolL,
-                other => return Err(self.err(u.span(), K::UnknownName { key: "plot.units".into(), name: other.into(), suggestion: suggest(other, ["ng_ml", "nmol_l"]), known: vec!["ng_ml".into(), "nmol_l".into()] })),
+                other => {
+                    return Err(self.err(
+                        u.span(),
+                        K::UnknownName {
+                            key: "plot.units".into(),
+                            name: other.into(),
+                            suggestion: suggest(other, ["ng_ml", "nmol_l"]),
+                            known: vec!["ng_ml".into(), "nmol_l".into()],
+                        },
+                    ))
+                }
             };
         }
-        for (key, v, slot) in [("plot.width_px", raw.width_px, &mut p.width_px), ("plot.height_px", raw.height_px, &mut p.height_px)] {
+        for (key, v, slot) in [
+            ("plot.width_px", raw.width_px, &mut p.width_px),
+            ("plot.height_px", raw.height_px, &mut p.height_px),
+        ] {
             if let Some(v) = v {
                 let x = *v.get_ref();
                 if !(200..=10_000).contains(&x) {
-                    return Err(self.err(v.span(), K::OutOfRange { key: key.into(), value: x.to_string(), expected: "a size between 200 and 10000 pixels".into() }));
+                    return Err(self.err(
+                        v.span(),
+                        K::OutOfRange {
+                            key: key.into(),
+                            value: x.to_string(),
+                            expected: "a size between 200 and 10000 pixels".into(),
+                        },
+                    ));
                 }
                 *slot = x as u32;
             }
@@ -365,16 +599,29 @@ impl Validator<'_> {
     }
 
     fn regimen(&self, r: RawRegimen, span: Range<usize>) -> R<Regimen> {
-        let c = r.compound.as_ref().ok_or_else(|| self.err(span.clone(), K::Missing {
-            key: "compound".into(),
-            hint: format!("add `compound = \"mk7\"` to this [[regimen]]; presets: {}", compound::ids().join(", ")),
-        }))?;
-        let compound = compound::find(c.get_ref()).ok_or_else(|| self.err(c.span(), K::UnknownName {
-            key: "compound".into(),
-            name: c.get_ref().clone(),
-            suggestion: suggest(c.get_ref(), compound::ids()),
-            known: compound::ids().iter().map(|s| s.to_string()).collect(),
-        }))?;
+        let c = r.compound.as_ref().ok_or_else(|| {
+            self.err(
+                span.clone(),
+                K::Missing {
+                    key: "compound".into(),
+                    hint: format!(
+                        "add `compound = \"mk7\"` to this [[regimen]]; presets: {}",
+                        compound::ids().join(", ")
+                    ),
+                },
+            )
+        })?;
+        let compound = compound::find(c.get_ref()).ok_or_else(|| {
+            self.err(
+                c.span(),
+                K::UnknownName {
+                    key: "compound".into(),
+                    name: c.get_ref().clone(),
+                    suggestion: suggest(c.get_ref(), compound::ids()),
+                    known: compound::ids().iter().map(|s| s.to_string()).collect(),
+                },
+            )
+        })?;
         let (model, sources) = self.params(&compound, r.params.as_ref())?;
 
         // The amount per dose: `dose_ug`, or `dose` as text; `dose` may instead hold the list.
@@ -395,14 +642,40 @@ impl Validator<'_> {
             }
             None => (r.dose_ug, None, None),
         };
-        let amount = self.either(&dose_num, &dose_text, ("dose_ug", "dose"), units::parse_mass_ug, units::MASS_UNITS_HELP, "µg")?;
-        let interval = self.either(&r.interval_h, &r.interval, ("interval_h", "interval"), units::parse_duration_h, units::TIME_UNITS_HELP, "hours")?;
+        let amount = self.either(
+            &dose_num,
+            &dose_text,
+            ("dose_ug", "dose"),
+            units::parse_mass_ug,
+            units::MASS_UNITS_HELP,
+            "µg",
+        )?;
+        let interval = self.either(
+            &r.interval_h,
+            &r.interval,
+            ("interval_h", "interval"),
+            units::parse_duration_h,
+            units::TIME_UNITS_HELP,
+            "hours",
+        )?;
 
         let schedule = if let Some((list, list_span)) = dose_list {
             if let Some((_, s)) = amount {
-                return Err(self.conflict(s, "dose_ug", "[[regimen.dose]]", "with explicit doses, give each amount inside its [[regimen.dose]] table"));
+                return Err(self.conflict(
+                    s,
+                    "dose_ug",
+                    "[[regimen.dose]]",
+                    "with explicit doses, give each amount inside its [[regimen.dose]] table",
+                ));
             }
-            for (key, present) in [("interval_h", interval.as_ref().map(|i| i.1.clone())), ("times_h", r.times_h.as_ref().map(|t| t.span())), ("doses", r.doses.as_ref().map(|d| d.span())), ("until_h", r.until_h.as_ref().map(|d| d.span())), ("days", r.days.as_ref().map(|d| d.span())), ("start_h", r.start_h.as_ref().map(|d| d.span()))] {
+            for (key, present) in [
+                ("interval_h", interval.as_ref().map(|i| i.1.clone())),
+                ("times_h", r.times_h.as_ref().map(|t| t.span())),
+                ("doses", r.doses.as_ref().map(|d| d.span())),
+                ("until_h", r.until_h.as_ref().map(|d| d.span())),
+                ("days", r.days.as_ref().map(|d| d.span())),
+                ("start_h", r.start_h.as_ref().map(|d| d.span())),
+            ] {
                 if let Some(s) = present {
                     return Err(self.conflict(s, key, "[[regimen.dose]]", "explicit doses carry their own times (`at_h`); remove this key or the dose tables"));
                 }
@@ -410,7 +683,12 @@ impl Validator<'_> {
             self.explicit(list, list_span)?
         } else if let Some(times) = &r.times_h {
             let (amount, _) = amount.ok_or_else(|| self.missing_dose(span.clone()))?;
-            for (key, present) in [("interval_h", interval.as_ref().map(|i| i.1.clone())), ("doses", r.doses.as_ref().map(|d| d.span())), ("until_h", r.until_h.as_ref().map(|d| d.span())), ("start_h", r.start_h.as_ref().map(|d| d.span()))] {
+            for (key, present) in [
+                ("interval_h", interval.as_ref().map(|i| i.1.clone())),
+                ("doses", r.doses.as_ref().map(|d| d.span())),
+                ("until_h", r.until_h.as_ref().map(|d| d.span())),
+                ("start_h", r.start_h.as_ref().map(|d| d.span())),
+            ] {
                 if let Some(s) = present {
                     return Err(self.conflict(s, key, "times_h", "`times_h` gives clock times repeated every day for `days` days; use `interval_h` with `doses` instead for other schedules"));
                 }
@@ -419,56 +697,129 @@ impl Validator<'_> {
         } else if let Some((interval_h, _)) = interval {
             let (amount, _) = amount.ok_or_else(|| self.missing_dose(span.clone()))?;
             if let Some(d) = &r.days {
-                return Err(self.conflict(d.span(), "days", "interval_h", "`days` goes with `times_h`; with `interval_h` give `doses` or `until_h`"));
+                return Err(self.conflict(
+                    d.span(),
+                    "days",
+                    "interval_h",
+                    "`days` goes with `times_h`; with `interval_h` give `doses` or `until_h`",
+                ));
             }
             let start_h = match &r.start_h {
-                Some(s) => self.range("start_h", s, |x| x >= 0.0, "zero or a positive time in h")?,
+                Some(s) => {
+                    self.range("start_h", s, |x| x >= 0.0, "zero or a positive time in h")?
+                }
                 None => 0.0,
             };
             let periods = match (&r.doses, &r.until_h) {
-                (Some(_), Some(u)) => return Err(self.conflict(u.span(), "until_h", "doses", "give the number of doses or the time of the last one, not both")),
+                (Some(_), Some(u)) => {
+                    return Err(self.conflict(
+                        u.span(),
+                        "until_h",
+                        "doses",
+                        "give the number of doses or the time of the last one, not both",
+                    ))
+                }
                 (Some(n), None) => {
                     let x = *n.get_ref();
                     if x < 1 || x as u64 > MAX_DOSES {
-                        return Err(self.err(n.span(), K::OutOfRange { key: "doses".into(), value: x.to_string(), expected: format!("a whole number from 1 to {MAX_DOSES}") }));
+                        return Err(self.err(
+                            n.span(),
+                            K::OutOfRange {
+                                key: "doses".into(),
+                                value: x.to_string(),
+                                expected: format!("a whole number from 1 to {MAX_DOSES}"),
+                            },
+                        ));
                     }
                     x as u64
                 }
                 (None, Some(u)) => {
-                    let until = self.range("until_h", u, |x| x >= start_h, &format!("a time at or after start_h ({} h)", fmt_value(start_h)))?;
+                    let until = self.range(
+                        "until_h",
+                        u,
+                        |x| x >= start_h,
+                        &format!("a time at or after start_h ({} h)", fmt_value(start_h)),
+                    )?;
                     let n = ((until - start_h) / interval_h + 1e-9).floor() as u64 + 1;
                     if n > MAX_DOSES {
-                        return Err(self.err(u.span(), K::OutOfRange { key: "until_h".into(), value: fmt_value(until), expected: format!("a time giving at most {MAX_DOSES} doses") }));
+                        return Err(self.err(
+                            u.span(),
+                            K::OutOfRange {
+                                key: "until_h".into(),
+                                value: fmt_value(until),
+                                expected: format!("a time giving at most {MAX_DOSES} doses"),
+                            },
+                        ));
                     }
                     n
                 }
-                (None, None) => return Err(self.err(span.clone(), K::Missing { key: "doses".into(), hint: "add `doses = 28` (how many) or `until_h = 672` (time of the last dose)".into() })),
+                (None, None) => return Err(self.err(
+                    span.clone(),
+                    K::Missing {
+                        key: "doses".into(),
+                        hint:
+                            "add `doses = 28` (how many) or `until_h = 672` (time of the last dose)"
+                                .into(),
+                    },
+                )),
             };
-            Schedule::Periodic(Periodic { period_h: interval_h, first_h: start_h, pattern: vec![DoseEvent { time_h: 0.0, amount_ug: amount }], periods: periods as u32 })
+            Schedule::Periodic(Periodic {
+                period_h: interval_h,
+                first_h: start_h,
+                pattern: vec![DoseEvent {
+                    time_h: 0.0,
+                    amount_ug: amount,
+                }],
+                periods: periods as u32,
+            })
         } else if let Some((amount, _)) = amount {
             // A lone dose: one dose at start_h.
-            for (key, present) in [("doses", r.doses.as_ref().map(|d| d.span())), ("until_h", r.until_h.as_ref().map(|d| d.span())), ("days", r.days.as_ref().map(|d| d.span()))] {
+            for (key, present) in [
+                ("doses", r.doses.as_ref().map(|d| d.span())),
+                ("until_h", r.until_h.as_ref().map(|d| d.span())),
+                ("days", r.days.as_ref().map(|d| d.span())),
+            ] {
                 if let Some(s) = present {
                     return Err(self.err(s, K::Missing { key: "interval_h".into(), hint: format!("`{key}` needs a dosing interval: add `interval_h = 24` (or `times_h` for daily clock times)") }));
                 }
             }
             let start_h = match &r.start_h {
-                Some(s) => self.range("start_h", s, |x| x >= 0.0, "zero or a positive time in h")?,
+                Some(s) => {
+                    self.range("start_h", s, |x| x >= 0.0, "zero or a positive time in h")?
+                }
                 None => 0.0,
             };
-            Schedule::Explicit { doses: vec![DoseEvent { time_h: start_h, amount_ug: amount }] }
+            Schedule::Explicit {
+                doses: vec![DoseEvent {
+                    time_h: start_h,
+                    amount_ug: amount,
+                }],
+            }
         } else {
             return Err(self.missing_dose(span));
         };
 
         let label = match &r.label {
             Some(l) if l.get_ref().trim().is_empty() => {
-                return Err(self.err(l.span(), K::OutOfRange { key: "label".into(), value: "\"\"".into(), expected: "a non-empty label".into() }))
+                return Err(self.err(
+                    l.span(),
+                    K::OutOfRange {
+                        key: "label".into(),
+                        value: "\"\"".into(),
+                        expected: "a non-empty label".into(),
+                    },
+                ))
             }
             Some(l) => l.get_ref().trim().to_string(),
             None => default_label(&compound, &schedule),
         };
-        Ok(Regimen { label, compound, model, sources, schedule })
+        Ok(Regimen {
+            label,
+            compound,
+            model,
+            sources,
+            schedule,
+        })
     }
 
     fn missing_dose(&self, span: Range<usize>) -> InputError {
@@ -478,72 +829,208 @@ impl Validator<'_> {
         })
     }
 
-    fn daily(&self, times: &Spanned<Vec<Spanned<f64>>>, days: Option<&Spanned<i64>>, amount: f64, span: Range<usize>) -> R<Schedule> {
-        let days = days.ok_or_else(|| self.err(span, K::Missing { key: "days".into(), hint: "add `days = 28`: for how many days the daily times repeat".into() }))?;
+    fn daily(
+        &self,
+        times: &Spanned<Vec<Spanned<f64>>>,
+        days: Option<&Spanned<i64>>,
+        amount: f64,
+        span: Range<usize>,
+    ) -> R<Schedule> {
+        let days = days.ok_or_else(|| {
+            self.err(
+                span,
+                K::Missing {
+                    key: "days".into(),
+                    hint: "add `days = 28`: for how many days the daily times repeat".into(),
+                },
+            )
+        })?;
         let n = *days.get_ref();
         if n < 1 || (n as u64).saturating_mul(times.get_ref().len() as u64) > MAX_DOSES {
-            return Err(self.err(days.span(), K::OutOfRange { key: "days".into(), value: n.to_string(), expected: format!("a whole number of days from 1, with at most {MAX_DOSES} doses in all") }));
+            return Err(self.err(
+                days.span(),
+                K::OutOfRange {
+                    key: "days".into(),
+                    value: n.to_string(),
+                    expected: format!(
+                        "a whole number of days from 1, with at most {MAX_DOSES} doses in all"
+                    ),
+                },
+            ));
         }
         if times.get_ref().is_empty() {
-            return Err(self.err(times.span(), K::OutOfRange { key: "times_h".into(), value: "[]".into(), expected: "at least one clock time, e.g. [8, 13, 19]".into() }));
+            return Err(self.err(
+                times.span(),
+                K::OutOfRange {
+                    key: "times_h".into(),
+                    value: "[]".into(),
+                    expected: "at least one clock time, e.g. [8, 13, 19]".into(),
+                },
+            ));
         }
         let mut clock = Vec::new();
         for t in times.get_ref() {
-            let x = self.range("times_h", t, |x| (0.0..24.0).contains(&x), "clock times in hours from 0 up to (not including) 24")?;
+            let x = self.range(
+                "times_h",
+                t,
+                |x| (0.0..24.0).contains(&x),
+                "clock times in hours from 0 up to (not including) 24",
+            )?;
             if let Some(prev) = clock.last() {
                 if x <= *prev {
-                    return Err(self.err(t.span(), K::OutOfRange { key: "times_h".into(), value: fmt_value(x), expected: format!("clock times in increasing order, each after the previous ({})", fmt_value(*prev)) }));
+                    return Err(self.err(
+                        t.span(),
+                        K::OutOfRange {
+                            key: "times_h".into(),
+                            value: fmt_value(x),
+                            expected: format!(
+                                "clock times in increasing order, each after the previous ({})",
+                                fmt_value(*prev)
+                            ),
+                        },
+                    ));
                 }
             }
             clock.push(x);
         }
         let first = clock[0];
-        let pattern = clock.iter().map(|&t| DoseEvent { time_h: t - first, amount_ug: amount }).collect();
-        Ok(Schedule::Periodic(Periodic { period_h: 24.0, first_h: first, pattern, periods: n as u32 }))
+        let pattern = clock
+            .iter()
+            .map(|&t| DoseEvent {
+                time_h: t - first,
+                amount_ug: amount,
+            })
+            .collect();
+        Ok(Schedule::Periodic(Periodic {
+            period_h: 24.0,
+            first_h: first,
+            pattern,
+            periods: n as u32,
+        }))
     }
 
     fn explicit(&self, list: Vec<Spanned<RawDose>>, span: Range<usize>) -> R<Schedule> {
         if list.is_empty() {
-            return Err(self.err(span, K::Missing { key: "dose".into(), hint: "add [[regimen.dose]] tables with `at_h` and `dose_ug`".into() }));
+            return Err(self.err(
+                span,
+                K::Missing {
+                    key: "dose".into(),
+                    hint: "add [[regimen.dose]] tables with `at_h` and `dose_ug`".into(),
+                },
+            ));
         }
         if list.len() as u64 > MAX_DOSES {
-            return Err(self.err(span, K::OutOfRange { key: "dose".into(), value: list.len().to_string(), expected: format!("at most {MAX_DOSES} doses") }));
+            return Err(self.err(
+                span,
+                K::OutOfRange {
+                    key: "dose".into(),
+                    value: list.len().to_string(),
+                    expected: format!("at most {MAX_DOSES} doses"),
+                },
+            ));
         }
         let mut doses: Vec<DoseEvent> = Vec::with_capacity(list.len());
         for d in list {
             let dspan = d.span();
             let d = d.into_inner();
             let at = match (&d.at_h, &d.at) {
-                (Some(a), None) => self.range("at_h", a, |x| x >= 0.0, "zero or a positive time in h")?,
-                (None, Some(t)) => {
-                    let x = units::parse_duration_h(t.get_ref()).map_err(|e| self.err(t.span(), K::BadQuantity { key: "at".into(), text: format!("\"{}\" ({e})", t.get_ref()), expected: units::TIME_UNITS_HELP.into() }))?;
-                    self.range("at", &Spanned::new(t.span(), x), |x| x >= 0.0, "zero or a positive time")?
+                (Some(a), None) => {
+                    self.range("at_h", a, |x| x >= 0.0, "zero or a positive time in h")?
                 }
-                (Some(_), Some(t)) => return Err(self.conflict(t.span(), "at", "at_h", "give the time once")),
-                (None, None) => return Err(self.err(dspan, K::Missing { key: "at_h".into(), hint: "each [[regimen.dose]] needs its time: `at_h = 0`".into() })),
+                (None, Some(t)) => {
+                    let x = units::parse_duration_h(t.get_ref()).map_err(|e| {
+                        self.err(
+                            t.span(),
+                            K::BadQuantity {
+                                key: "at".into(),
+                                text: format!("\"{}\" ({e})", t.get_ref()),
+                                expected: units::TIME_UNITS_HELP.into(),
+                            },
+                        )
+                    })?;
+                    self.range(
+                        "at",
+                        &Spanned::new(t.span(), x),
+                        |x| x >= 0.0,
+                        "zero or a positive time",
+                    )?
+                }
+                (Some(_), Some(t)) => {
+                    return Err(self.conflict(t.span(), "at", "at_h", "give the time once"))
+                }
+                (None, None) => {
+                    return Err(self.err(
+                        dspan,
+                        K::Missing {
+                            key: "at_h".into(),
+                            hint: "each [[regimen.dose]] needs its time: `at_h = 0`".into(),
+                        },
+                    ))
+                }
             };
             let (amount, _) = self
-                .either(&d.dose_ug, &d.dose, ("dose_ug", "dose"), units::parse_mass_ug, units::MASS_UNITS_HELP, "µg")?
-                .ok_or_else(|| self.err(dspan.clone(), K::Missing { key: "dose_ug".into(), hint: "each [[regimen.dose]] needs its amount: `dose_ug = 180`".into() }))?;
+                .either(
+                    &d.dose_ug,
+                    &d.dose,
+                    ("dose_ug", "dose"),
+                    units::parse_mass_ug,
+                    units::MASS_UNITS_HELP,
+                    "µg",
+                )?
+                .ok_or_else(|| {
+                    self.err(
+                        dspan.clone(),
+                        K::Missing {
+                            key: "dose_ug".into(),
+                            hint: "each [[regimen.dose]] needs its amount: `dose_ug = 180`".into(),
+                        },
+                    )
+                })?;
             if let Some(prev) = doses.last() {
                 if at <= prev.time_h {
-                    let key_span = d.at_h.as_ref().map(|a| a.span()).or(d.at.as_ref().map(|a| a.span())).unwrap_or(dspan);
+                    let key_span = d
+                        .at_h
+                        .as_ref()
+                        .map(|a| a.span())
+                        .or(d.at.as_ref().map(|a| a.span()))
+                        .unwrap_or(dspan);
                     let expected = if at == prev.time_h {
                         format!("a time after the previous dose ({} h); two doses at one time: write one dose of their sum", fmt_value(prev.time_h))
                     } else {
-                        format!("doses in time order: after the previous dose at {} h", fmt_value(prev.time_h))
+                        format!(
+                            "doses in time order: after the previous dose at {} h",
+                            fmt_value(prev.time_h)
+                        )
                     };
-                    return Err(self.err(key_span, K::OutOfRange { key: "at_h".into(), value: fmt_value(at), expected }));
+                    return Err(self.err(
+                        key_span,
+                        K::OutOfRange {
+                            key: "at_h".into(),
+                            value: fmt_value(at),
+                            expected,
+                        },
+                    ));
                 }
             }
-            doses.push(DoseEvent { time_h: at, amount_ug: amount });
+            doses.push(DoseEvent {
+                time_h: at,
+                amount_ug: amount,
+            });
         }
         Ok(Schedule::Explicit { doses })
     }
 
     fn params(&self, c: &Compound, p: Option<&RawParams>) -> R<(OneCompartment, ParamSources)> {
-        let preset = |cited: &compound::Cited| Provenance { origin: "preset", evidence: Some(cited.evidence), source: cited.source.clone() };
-        let over = || Provenance { origin: "scenario", evidence: None, source: "set in the scenario file".into() };
+        let preset = |cited: &compound::Cited| Provenance {
+            origin: "preset",
+            evidence: Some(cited.evidence),
+            source: cited.source.clone(),
+        };
+        let over = || Provenance {
+            origin: "scenario",
+            evidence: None,
+            source: "set in the scenario file".into(),
+        };
         let mut ka = c.ka_per_h.value;
         let mut half = c.half_life_h.value;
         let mut v = c.v_l.value;
@@ -564,14 +1051,25 @@ impl Validator<'_> {
                 src.ka_per_h = over();
             }
             match (&p.half_life_h, &p.ke_per_h) {
-                (Some(_), Some(k)) => return Err(self.conflict(k.span(), "ke_per_h", "half_life_h", "they say the same thing (ke = ln 2 / half-life): keep one")),
+                (Some(_), Some(k)) => {
+                    return Err(self.conflict(
+                        k.span(),
+                        "ke_per_h",
+                        "half_life_h",
+                        "they say the same thing (ke = ln 2 / half-life): keep one",
+                    ))
+                }
                 (Some(h), None) => {
                     half = self.positive("half_life_h", h, "hours")?;
                     src.half_life_h = over();
                 }
                 (None, Some(k)) => {
                     half = LN_2 / self.positive("ke_per_h", k, "1/h")?;
-                    src.half_life_h = Provenance { origin: "scenario", evidence: None, source: "ln 2 / ke_per_h set in the scenario file".into() };
+                    src.half_life_h = Provenance {
+                        origin: "scenario",
+                        evidence: None,
+                        source: "ln 2 / ke_per_h set in the scenario file".into(),
+                    };
                 }
                 (None, None) => {}
             }
@@ -580,7 +1078,12 @@ impl Validator<'_> {
                 src.v_l = over();
             }
             if let Some(x) = &p.f {
-                f = self.range("f", x, |x| x > 0.0 && x <= 1000.0, "a positive bioavailability factor (1 = as the preset)")?;
+                f = self.range(
+                    "f",
+                    x,
+                    |x| x > 0.0 && x <= 1000.0,
+                    "a positive bioavailability factor (1 = as the preset)",
+                )?;
                 src.f = over();
             }
             if let Some(x) = &p.tlag_h {
@@ -588,26 +1091,52 @@ impl Validator<'_> {
                 src.tlag_h = over();
             }
             if let Some(x) = &p.baseline_ng_ml {
-                base = self.range("baseline_ng_ml", x, |x| x >= 0.0, "zero or a positive concentration in ng/mL")?;
+                base = self.range(
+                    "baseline_ng_ml",
+                    x,
+                    |x| x >= 0.0,
+                    "zero or a positive concentration in ng/mL",
+                )?;
                 src.baseline_ng_ml = over();
             }
         }
         // Values are checked above; this can only fail on a preset bug, reported the same way.
-        let model = OneCompartment::new(ka, LN_2 / half, v, f, tlag, base).map_err(|e| InputError::at(self.text, None, K::Option { message: e.to_string() }))?;
+        let model = OneCompartment::new(ka, LN_2 / half, v, f, tlag, base).map_err(|e| {
+            InputError::at(
+                self.text,
+                None,
+                K::Option {
+                    message: e.to_string(),
+                },
+            )
+        })?;
         Ok((model, src))
     }
 }
 
 /// A step giving about 1000–2000 output points, from a list of round values.
 fn default_step_h(duration_h: f64) -> f64 {
-    const NICE: [f64; 12] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 6.0, 12.0, 24.0];
-    NICE.iter().copied().find(|s| duration_h / s <= 2000.0).unwrap_or(duration_h / 2000.0)
+    const NICE: [f64; 12] = [
+        0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 6.0, 12.0, 24.0,
+    ];
+    NICE.iter()
+        .copied()
+        .find(|s| duration_h / s <= 2000.0)
+        .unwrap_or(duration_h / 2000.0)
 }
 
 fn default_label(c: &Compound, s: &Schedule) -> String {
     let short = c.name.split_whitespace().next().unwrap_or(c.id);
     match s {
-        Schedule::Periodic(p) => format!("{short} {} {}", fmt_amount(p.pattern[0].amount_ug), if p.pattern.len() > 1 { format!("× {} daily", p.pattern.len()) } else { format!("every {} h", fmt_value(p.period_h)) }),
+        Schedule::Periodic(p) => format!(
+            "{short} {} {}",
+            fmt_amount(p.pattern[0].amount_ug),
+            if p.pattern.len() > 1 {
+                format!("× {} daily", p.pattern.len())
+            } else {
+                format!("every {} h", fmt_value(p.period_h))
+            }
+        ),
         Schedule::Explicit { doses } => format!("{short} {} dose(s)", doses.len()),
     }
 }
@@ -631,7 +1160,11 @@ pub fn fmt_value(x: f64) -> String {
     }
     let s = format!("{:.6}", x);
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 #[cfg(test)]

@@ -56,7 +56,13 @@ fn the_issue_example_parses_as_written() {
     assert_eq!(mk4.sources.half_life_h.origin, "scenario");
     assert_eq!(mk4.sources.v_l.origin, "preset");
     let custom = &s.regimens[2];
-    assert_eq!(custom.schedule.events()[1], DoseEvent { time_h: 30.5, amount_ug: 180.0 });
+    assert_eq!(
+        custom.schedule.events()[1],
+        DoseEvent {
+            time_h: 30.5,
+            amount_ug: 180.0
+        }
+    );
     assert!(custom.schedule.periodic().is_none());
 }
 
@@ -65,20 +71,29 @@ fn quantities_with_units_are_accepted() {
     let s = parse("duration = \"28 d\"\n[[regimen]]\ncompound = \"mk4\"\ndose = \"15 mg\"\ninterval = \"8 h\"\nuntil_h = 24\n").unwrap();
     assert_eq!(s.duration_h, 672.0);
     let p = s.regimens[0].schedule.periodic().unwrap();
-    assert_eq!((p.period_h, p.periods, p.pattern[0].amount_ug), (8.0, 4, 15_000.0));
+    assert_eq!(
+        (p.period_h, p.periods, p.pattern[0].amount_ug),
+        (8.0, 4, 15_000.0)
+    );
     assert_eq!(s.regimens[0].label, "MK-4 15 mg every 8 h");
 }
 
 #[test]
 fn misspelt_key_is_located_with_a_suggestion() {
     let msg = error_text("duration_h = 24\n[[regimen]]\ncompound = \"mk7\"\ndose_gu = 180\n");
-    assert!(msg.starts_with("<scenario>:4:1: unknown key `dose_gu`; did you mean `dose_ug`?"), "{msg}");
+    assert!(
+        msg.starts_with("<scenario>:4:1: unknown key `dose_gu`; did you mean `dose_ug`?"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn both_half_life_and_ke_is_a_conflict() {
     let msg = error_text("duration_h = 24\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 1\n[regimen.params]\nhalf_life_h = 70\nke_per_h = 0.01\n");
-    assert!(msg.contains(":7:12: key `ke_per_h` cannot be given together with `half_life_h`"), "{msg}");
+    assert!(
+        msg.contains(":7:12: key `ke_per_h` cannot be given together with `half_life_h`"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -99,7 +114,10 @@ fn impossible_values_are_refused_with_their_place() {
     ];
     for (text, want) in cases {
         let msg = error_text(text);
-        assert!(msg.contains(want), "input:\n{text}\nwanted: {want}\ngot: {msg}");
+        assert!(
+            msg.contains(want),
+            "input:\n{text}\nwanted: {want}\ngot: {msg}"
+        );
     }
 }
 
