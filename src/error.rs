@@ -17,6 +17,9 @@ pub enum SimError {
     /// The ODE integrator could not meet its tolerance.
     #[error("the ODE solver failed at t = {t_h} h: {reason}; loosen `rtol` under [ode] or use solver = \"exact\"")]
     OdeFailed { t_h: f64, reason: String },
+    /// A population could not be set up.
+    #[error("population: {reason}")]
+    Population { reason: String },
     /// A steady state does not exist or could not be computed.
     #[error("steady state could not be computed: {reason}")]
     SteadyState { reason: String },

@@ -27,7 +27,7 @@ pub struct ResolvedParams {
 
 /// Metrics of one regimen. Steady-state fields are `None` for schedules without a repeated
 /// pattern.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     /// Highest concentration of the run, located exactly (ng/mL).
     pub cmax_ng_ml: f64,

@@ -6,6 +6,9 @@
 //! it into the error.
 
 mod raw;
+mod study;
+
+pub use study::{MAX_SUBJECTS, MAX_SWEEP_RUNS};
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -157,6 +160,10 @@ pub struct Scenario {
     pub regimens: Vec<Regimen>,
     /// Things the user should know that do not stop the run.
     pub warnings: Vec<String>,
+    /// Virtual population, from `[population]`.
+    pub population: Option<crate::population::PopulationSpec>,
+    /// Parameter sweep, from `[sweep]`.
+    pub sweep: Option<crate::sweep::SweepSpec>,
 }
 
 /// Reads and validates a scenario file. Errors carry the path.
@@ -524,6 +531,14 @@ impl Validator<'_> {
                 },
             ));
         }
+        let population = match raw.population {
+            Some(p) => Some(self.population(p, step_h, duration_h)?),
+            None => None,
+        };
+        let sweep = match raw.sweep {
+            Some(sw) => Some(self.sweep(sw, &regimens)?),
+            None => None,
+        };
         Ok(Scenario {
             name,
             description: raw.description,
@@ -535,6 +550,8 @@ impl Validator<'_> {
             plot,
             regimens,
             warnings,
+            population,
+            sweep,
         })
     }
 

@@ -20,6 +20,8 @@ pub struct RawScenario {
     pub ode: Option<Spanned<OdeOptions>>,
     pub plot: Option<RawPlot>,
     pub regimen: Option<Spanned<Vec<Spanned<RawRegimen>>>>,
+    pub population: Option<Spanned<RawPopulation>>,
+    pub sweep: Option<Spanned<RawSweep>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +108,87 @@ impl<'de> Deserialize<'de> for DoseField {
                     out.push(d);
                 }
                 Ok(DoseField::List(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `["half_life_h", "v_l", 0.3]`.
+pub type Correlation = (String, String, f64);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPopulation {
+    pub n: Option<Spanned<i64>>,
+    pub seed: Option<Spanned<i64>>,
+    pub cv_pct: Option<Spanned<RawCv>>,
+    pub correlations: Option<Spanned<Vec<Spanned<Correlation>>>>,
+    pub miss_prob: Option<Spanned<f64>>,
+    pub jitter_h: Option<Spanned<f64>>,
+    pub target_trough_ng_ml: Option<Spanned<f64>>,
+    pub band_step_h: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCv {
+    pub ka_per_h: Option<Spanned<f64>>,
+    pub half_life_h: Option<Spanned<f64>>,
+    pub v_l: Option<Spanned<f64>>,
+    pub f: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub ka_per_h: Option<Spanned<RawAxis>>,
+    pub half_life_h: Option<Spanned<RawAxis>>,
+    pub v_l: Option<Spanned<RawAxis>>,
+    pub f: Option<Spanned<RawAxis>>,
+    pub tlag_h: Option<Spanned<RawAxis>>,
+    pub baseline_ng_ml: Option<Spanned<RawAxis>>,
+    pub dose_ug: Option<Spanned<RawAxis>>,
+    pub interval_h: Option<Spanned<RawAxis>>,
+    pub regimen: Option<Spanned<String>>,
+    pub metric: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRange {
+    pub from: f64,
+    pub to: f64,
+    pub steps: i64,
+    #[serde(default)]
+    pub log: bool,
+}
+
+/// A swept parameter's values: a list `[90, 180, 360]` or a range `{ from, to, steps }`.
+#[derive(Debug)]
+pub enum RawAxis {
+    List(Vec<f64>),
+    Range(RawRange),
+}
+
+impl<'de> Deserialize<'de> for RawAxis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawAxis;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of values such as [90, 180, 360] or a range such as { from = 72, to = 96, steps = 7 }")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawAxis, A::Error> {
+                let mut out = Vec::new();
+                while let Some(x) = seq.next_element::<f64>()? {
+                    out.push(x);
+                }
+                Ok(RawAxis::List(out))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawAxis, A::Error> {
+                RawRange::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawAxis::Range)
             }
         }
         d.deserialize_any(V)

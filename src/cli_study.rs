@@ -1,0 +1,271 @@
+//! The CLI side of populations, sweeps, sensitivity and shards: progress bar, shard files and
+//! the extra outputs. All computing is in the library (`k2sim::study`, `k2sim::sweep`).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::scenario::{Scenario, SolverKind};
+use k2sim::study::{self, Shard, ShardFile, StudyResult};
+use k2sim::{output, study_output, sweep};
+
+/// A progress bar that appears only when the work has run for more than a second and stderr is
+/// a terminal (indicatif hides itself otherwise).
+pub struct Progress {
+    started: Instant,
+    bar: OnceLock<ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        Self {
+            started: Instant::now(),
+            bar: OnceLock::new(),
+            quiet,
+        }
+    }
+
+    pub fn update(&self, done: u64, total: u64) {
+        if self.quiet || self.started.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let b = ProgressBar::new(total);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{elapsed_precise} [{wide_bar}] {pos}/{len} ({eta} left)",
+            ) {
+                b.set_style(style);
+            }
+            b
+        });
+        bar.set_position(done.max(bar.position()));
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = self.bar.get() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Parses `K/N` for `--shard`.
+pub fn parse_shard(text: &str) -> Result<Shard, String> {
+    let (k, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not K/N, e.g. 3/16"))?;
+    let (k, n): (u32, u32) = (
+        k.trim()
+            .parse()
+            .map_err(|_| format!("`{k}` is not a whole number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("`{n}` is not a whole number"))?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: K must be from 1 to N"));
+    }
+    Ok(Shard { index: k, count: n })
+}
+
+/// The study's output files (bytes), for a whole run or a merge.
+pub fn study_files(
+    scenario: &Scenario,
+    solver: SolverKind,
+    r: &StudyResult,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let mut files = Vec::new();
+    if let (Some(spec), Some(pops)) = (&scenario.population, &r.populations) {
+        files.push((
+            "population_bands.csv".into(),
+            study_output::bands_csv(pops)?,
+        ));
+        files.push((
+            "population_subjects.csv".into(),
+            study_output::subjects_csv(pops)?,
+        ));
+        files.push((
+            "population_summary.json".into(),
+            study_output::population_summary_json(&scenario.name, spec, pops)?,
+        ));
+    }
+    if let (Some(spec), Some(rows)) = (&scenario.sweep, &r.sweep_rows) {
+        files.push(("sweep.csv".into(), study_output::sweep_csv(spec, rows)?));
+    }
+    let _ = solver;
+    Ok(files)
+}
+
+/// The printed part of a study.
+pub fn study_report(scenario: &Scenario, r: &StudyResult) -> String {
+    let mut s = String::new();
+    if let (Some(spec), Some(pops)) = (&scenario.population, &r.populations) {
+        s.push_str(&study_output::population_table(spec, pops));
+    }
+    if let (Some(spec), Some(rows)) = (&scenario.sweep, &r.sweep_rows) {
+        s.push_str(&format!(
+            "sweep: {} combinations of {} × {} regimen(s) = {} rows in sweep.csv\n",
+            spec.combinations(),
+            spec.axes
+                .iter()
+                .map(|a| a.param.key())
+                .collect::<Vec<_>>()
+                .join(" × "),
+            scenario.regimens.len(),
+            rows.len()
+        ));
+    }
+    s
+}
+
+/// Computes the study with a progress bar.
+pub fn compute(
+    scenario: &Scenario,
+    solver: SolverKind,
+    shard: Shard,
+    quiet: bool,
+) -> Result<StudyResult, Error> {
+    let progress = Progress::new(quiet);
+    let r = study::compute(scenario, solver, shard, &|d, t| progress.update(d, t));
+    progress.finish();
+    Ok(r?)
+}
+
+/// Writes `shard-K-of-N.json` for a sharded run.
+pub fn write_shard(
+    path: &Path,
+    scenario: &Scenario,
+    solver: SolverKind,
+    shard: Shard,
+    dir: &Path,
+    quiet: bool,
+) -> Result<PathBuf, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Input(
+            InputError {
+                location: Default::default(),
+                kind: Box::new(InputErrorKind::Io {
+                    message: e.to_string(),
+                }),
+            }
+            .in_file(path),
+        )
+    })?;
+    let default_name = path
+        .file_stem()
+        .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
+    let r = compute(scenario, solver, shard, quiet)?;
+    let file = ShardFile::new(&text, &default_name, solver, shard, r);
+    let bytes = serde_json::to_vec(&file).map_err(|e| Error::Write {
+        path: dir.into(),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let out = dir.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
+    output::write_atomic(&out, &bytes)?;
+    Ok(out)
+}
+
+fn input_error(path: &Path, message: String) -> Error {
+    Error::Input(
+        InputError {
+            location: Default::default(),
+            kind: Box::new(InputErrorKind::Io { message }),
+        }
+        .in_file(path),
+    )
+}
+
+/// Reads shard files (files, or directories holding `shard-*.json`) and merges them.
+pub fn read_and_merge(inputs: &[PathBuf]) -> Result<(Scenario, SolverKind, StudyResult), Error> {
+    let mut paths = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| input_error(p, format!("cannot read the directory: {e}")))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("shard-"))
+                        && f.extension().is_some_and(|e| e == "json")
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(input_error(p, "holds no shard-K-of-N.json files; give the directories that `k2sim run --shard K/N --out DIR` wrote".into()));
+            }
+            paths.extend(found);
+        } else {
+            paths.push(p.clone());
+        }
+    }
+    let mut files = Vec::new();
+    for p in &paths {
+        let bytes = std::fs::read(p)
+            .map_err(|e| input_error(p, format!("cannot read the shard file: {e}")))?;
+        let f: ShardFile = serde_json::from_slice(&bytes)
+            .map_err(|e| input_error(p, format!("is not a k2sim shard file ({e})")))?;
+        if f.format != study::SHARD_FORMAT {
+            return Err(input_error(
+                p,
+                format!(
+                    "has format {:?}; this k2sim reads {:?}",
+                    f.format,
+                    study::SHARD_FORMAT
+                ),
+            ));
+        }
+        files.push((p.clone(), f));
+    }
+    let (first_path, first) = files
+        .first()
+        .ok_or_else(|| input_error(Path::new("."), "no shard files given".into()))?;
+    for (p, f) in &files {
+        if f.scenario_text != first.scenario_text || f.solver != first.solver {
+            return Err(input_error(p, format!("comes from a different scenario or solver than {}; merge shards of one run only", first_path.display())));
+        }
+    }
+    let scenario = k2sim::scenario::parse_str(&first.scenario_text, &first.default_name)
+        .map_err(|e| Error::Input(e.in_file(first_path)))?;
+    let solver = first.solver;
+    let merged = study::merge(files.iter().map(|(_, f)| (f.shard, f.result())).collect())
+        .map_err(|e| input_error(first_path, e.to_string()))?;
+    Ok((scenario, solver, merged))
+}
+
+/// `k2sim sensitivity`: the tornado table.
+pub fn sensitivity_files(
+    scenario: &Scenario,
+    solver: SolverKind,
+    delta_pct: f64,
+) -> Result<(Vec<(String, Vec<u8>)>, String), Error> {
+    let rows = sweep::sensitivity(scenario, solver, delta_pct, &sweep::SweepParam::ALL)?;
+    let mut report = format!("one-at-a-time sensitivity, each parameter ±{delta_pct} %\n");
+    for r in &rows {
+        if r.metric == "cavg_ss_ng_ml"
+            || (r.metric == "auc_0_t_ng_h_ml" && !rows.iter().any(|x| x.metric == "cavg_ss_ng_ml"))
+        {
+            report.push_str(&format!(
+                "  {:<28} {:<15} {:<16} {:>+8.2} % {:>+8.2} %\n",
+                r.regimen,
+                r.param.key(),
+                r.metric,
+                r.low_change_pct,
+                r.high_change_pct
+            ));
+        }
+    }
+    Ok((
+        vec![(
+            "sensitivity.csv".into(),
+            study_output::sensitivity_csv(&rows, delta_pct)?,
+        )],
+        report,
+    ))
+}

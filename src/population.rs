@@ -1,0 +1,764 @@
+//! Virtual populations: log-normal between-subject variability (optionally correlated), missed
+//! doses and dose-time jitter, simulated in parallel with results independent of thread count.
+//!
+//! Shape of the computation. Subjects are processed in chunks of [`CHUNK`]; within a chunk the
+//! exact solver advances all subjects together, time step by time step (structure of arrays), so
+//! the inner loop is a few multiply-adds over contiguous arrays. Each chunk produces its
+//! subjects' metrics and adds their concentrations at the band times to a per-worker histogram.
+//! Histograms hold integer counts, so summing them in any order gives the same result: the
+//! percentile bands are byte-identical for any thread count and for any split into shards.
+//!
+//! Memory is bounded by design: no n × time-points array is ever held. A run holds the
+//! per-subject metrics (O(n)) and one histogram per worker (band points × bins, independent of n).
+//!
+//! Percentile accuracy: concentrations are binned with 2^[`BIN_BITS`] linear bins per octave, so a
+//! reported percentile is within ±2^-(BIN_BITS+1) ≈ ±0.2 % (relative) of an exact order statistic
+//! of the simulated subjects, for values between 2^-24 and 2^8 times the typical subject's Cmax;
+//! lower values are reported as 0.
+
+use nalgebra::DMatrix;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
+
+use crate::dosing::DoseEvent;
+use crate::error::SimError;
+use crate::model::exact::{peak_after, state_after, ExactPropagator, StepMap};
+use crate::model::ode::{OdeOptions, OdePropagator};
+use crate::model::{OneCompartment, State, LN_2};
+use crate::scenario::{Regimen, SolverKind};
+use crate::sim::simulate;
+
+/// Subjects advanced together by the batch kernel.
+pub const CHUNK: usize = 256;
+/// log2 of the number of histogram bins per octave of concentration.
+pub const BIN_BITS: u32 = 8;
+/// Octaves covered by the histogram below its top.
+const OCTAVES: i32 = 32;
+
+/// A parameter that varies between subjects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PopParam {
+    KaPerH,
+    HalfLifeH,
+    VL,
+    F,
+}
+
+impl PopParam {
+    /// All, in the order of the per-subject CSV.
+    pub const ALL: [PopParam; 4] = [
+        PopParam::KaPerH,
+        PopParam::HalfLifeH,
+        PopParam::VL,
+        PopParam::F,
+    ];
+
+    /// Key as written in scenario files and CSV headers.
+    pub fn key(self) -> &'static str {
+        match self {
+            PopParam::KaPerH => "ka_per_h",
+            PopParam::HalfLifeH => "half_life_h",
+            PopParam::VL => "v_l",
+            PopParam::F => "f",
+        }
+    }
+
+    /// The parameter named `key`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+}
+
+/// The `[population]` table, validated.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PopulationSpec {
+    /// Number of subjects.
+    pub n: u64,
+    /// Seed of the random streams; subject i draws from a stream derived from (seed, i).
+    pub seed: u64,
+    /// Between-subject coefficient of variation (%) of each varying parameter, log-normal.
+    pub cv_pct: Vec<(PopParam, f64)>,
+    /// Correlations between the log-parameters (each pair once).
+    pub correlations: Vec<(PopParam, PopParam, f64)>,
+    /// Probability that a subject misses any given dose.
+    pub miss_prob: f64,
+    /// Standard deviation of the dose-time jitter (h), normal, truncated to ±3 SD.
+    pub jitter_h: f64,
+    /// Trough target: the summary reports the share of subjects at or above it (ng/mL).
+    pub target_trough_ng_ml: Option<f64>,
+    /// Spacing of the percentile-band times (h), a multiple of the scenario step.
+    pub band_step_h: f64,
+}
+
+/// Metrics of one simulated subject.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SubjectMetrics {
+    /// Subject index, 0-based, stable across thread counts and shards.
+    pub subject: u64,
+    pub ka_per_h: f64,
+    pub half_life_h: f64,
+    pub v_l: f64,
+    pub f: f64,
+    /// Highest concentration of the run, located exactly (ng/mL).
+    pub cmax_ng_ml: f64,
+    /// Time of Cmax (h).
+    pub tmax_h: f64,
+    /// Lowest concentration on the output grid over the last dosing interval of the run (ng/mL).
+    pub c_trough_ng_ml: f64,
+    /// Concentration at the end of the run (ng/mL).
+    pub c_end_ng_ml: f64,
+    /// AUC over the last dosing interval of the run (ng·h/mL).
+    pub auc_last_tau_ng_h_ml: f64,
+    /// Doses actually taken.
+    pub doses_taken: u32,
+}
+
+/// Histogram of concentrations at each band time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandHistogram {
+    /// Exponent (base 2) of the bottom of the log-binned range.
+    pub exp_lo: i32,
+    /// Counts, `bins()` per band time, band-time major.
+    pub counts: Vec<u32>,
+    /// Number of band times.
+    pub times: usize,
+}
+
+impl BandHistogram {
+    /// Bins per band time: one for ≤ 0, one for (0, 2^exp_lo), the log bins, one for overflow.
+    pub const fn bins() -> usize {
+        (OCTAVES as usize) << BIN_BITS | 3
+    }
+
+    /// An empty histogram whose top octave is 2^8 times `typical_max`.
+    pub fn new(times: usize, typical_max_ng_ml: f64) -> Self {
+        let top = if typical_max_ng_ml > 0.0 && typical_max_ng_ml.is_finite() {
+            typical_max_ng_ml.log2().ceil() as i32 + 8
+        } else {
+            8
+        };
+        Self {
+            exp_lo: top - OCTAVES,
+            counts: vec![0; times * Self::bins()],
+            times,
+        }
+    }
+
+    /// The bin of a concentration: exponent and leading mantissa bits of the f64, no logarithm.
+    #[inline]
+    pub fn bin(&self, v: f64) -> usize {
+        if v <= 0.0 || v.is_nan() {
+            return 0;
+        }
+        let bits = v.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as i32 - 1023;
+        let rel = exp - self.exp_lo;
+        if rel < 0 {
+            return 1;
+        }
+        if rel >= OCTAVES {
+            return Self::bins() - 1;
+        }
+        let mant = ((bits >> (52 - BIN_BITS)) & ((1 << BIN_BITS) - 1)) as usize;
+        2 + ((rel as usize) << BIN_BITS) + mant
+    }
+
+    /// The value a bin stands for: its midpoint (0 for the bottom two bins, the lower edge of
+    /// the overflow bin).
+    pub fn value(&self, bin: usize) -> f64 {
+        if bin < 2 {
+            return 0.0;
+        }
+        if bin == Self::bins() - 1 {
+            return 2f64.powi(self.exp_lo + OCTAVES);
+        }
+        let k = bin - 2;
+        let rel = (k >> BIN_BITS) as i32;
+        let mant = (k & ((1 << BIN_BITS) - 1)) as f64;
+        2f64.powi(self.exp_lo + rel) * (1.0 + (mant + 0.5) / f64::from(1u32 << BIN_BITS))
+    }
+
+    /// Adds another histogram of the same shape.
+    pub fn merge(&mut self, other: &BandHistogram) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+    }
+
+    /// Nearest-rank percentile `p` (0–100) at band time `t`.
+    pub fn percentile(&self, t: usize, p: f64) -> f64 {
+        let row = &self.counts[t * Self::bins()..(t + 1) * Self::bins()];
+        let total: u64 = row.iter().map(|&c| u64::from(c)).sum();
+        if total == 0 {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0 * total as f64).ceil() as u64).clamp(1, total);
+        let mut seen = 0u64;
+        for (bin, &c) in row.iter().enumerate() {
+            seen += u64::from(c);
+            if seen >= rank {
+                return self.value(bin);
+            }
+        }
+        self.value(Self::bins() - 1)
+    }
+}
+
+/// The percentiles reported for bands and metric distributions.
+pub const PERCENTILES: [f64; 5] = [5.0, 25.0, 50.0, 75.0, 95.0];
+
+/// The population result of one regimen (or one shard of it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegimenPopulation {
+    /// Regimen label.
+    pub label: String,
+    /// Band times (h).
+    pub band_times_h: Vec<f64>,
+    /// Concentration histogram at the band times.
+    pub histogram: BandHistogram,
+    /// Per-subject metrics, in subject order.
+    pub subjects: Vec<SubjectMetrics>,
+}
+
+/// Everything a population needs besides the subjects to run.
+struct Setup<'a> {
+    spec: &'a PopulationSpec,
+    regimen: &'a Regimen,
+    duration_h: f64,
+    step_h: f64,
+    solver: SolverKind,
+    ode: OdeOptions,
+    omega: Vec<(PopParam, f64)>,
+    chol: DMatrix<f64>,
+    events: Vec<DoseEvent>,
+    band_times_h: Vec<f64>,
+    /// Window at the end of the run for trough and AUC: the regimen's period, else 24 h.
+    tau_h: f64,
+    typical_max_ng_ml: f64,
+}
+
+/// SD of the log of each varying parameter.
+type Omega = Vec<(PopParam, f64)>;
+
+/// A drawn subject: index, model, doses taken (times jittered), and which doses were taken.
+type Drawn = (u64, (OneCompartment, Vec<DoseEvent>, Vec<bool>));
+
+/// Cholesky factor of the correlation-scaled covariance of the log-parameters.
+fn covariance_factor(spec: &PopulationSpec) -> Result<(Omega, DMatrix<f64>), SimError> {
+    // ω² = ln(1 + CV²): the log-normal whose CV is exactly the one given.
+    let omega: Vec<(PopParam, f64)> = spec
+        .cv_pct
+        .iter()
+        .map(|&(p, cv)| (p, (1.0 + (cv / 100.0).powi(2)).ln().sqrt()))
+        .collect();
+    let k = omega.len();
+    let mut cov = DMatrix::<f64>::zeros(k, k);
+    for i in 0..k {
+        cov[(i, i)] = omega[i].1 * omega[i].1;
+    }
+    for &(a, b, rho) in &spec.correlations {
+        let (Some(i), Some(j)) = (
+            omega.iter().position(|o| o.0 == a),
+            omega.iter().position(|o| o.0 == b),
+        ) else {
+            return Err(SimError::Population {
+                reason: format!(
+                    "correlation of {} and {}: both need a cv_pct",
+                    a.key(),
+                    b.key()
+                ),
+            });
+        };
+        cov[(i, j)] = rho * omega[i].1 * omega[j].1;
+        cov[(j, i)] = cov[(i, j)];
+    }
+    let chol = nalgebra::Cholesky::new(cov).ok_or_else(|| SimError::Population {
+        reason: "the correlations are not a valid correlation matrix (not positive definite); reduce them".into(),
+    })?;
+    Ok((omega, chol.l()))
+}
+
+/// A subject's random stream: SplitMix64 of (seed, index), so stream i never depends on how
+/// many subjects or threads there are.
+fn subject_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
+    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
+}
+
+/// Draws subject `index`: its model and its doses (misses and jitter applied).
+fn draw_subject(
+    s: &Setup,
+    index: u64,
+) -> Result<(OneCompartment, Vec<DoseEvent>, Vec<bool>), SimError> {
+    let mut rng = subject_rng(s.spec.seed, index);
+    let k = s.omega.len();
+    let z: Vec<f64> = (0..k).map(|_| rng.sample(StandardNormal)).collect();
+    let typ = s.regimen.model;
+    let (mut ka, mut half, mut v, mut f) = (typ.ka_per_h, typ.half_life_h(), typ.v_l, typ.f);
+    for i in 0..k {
+        let eta: f64 = (0..=i).map(|j| s.chol[(i, j)] * z[j]).sum();
+        let factor = eta.exp();
+        match s.omega[i].0 {
+            PopParam::KaPerH => ka *= factor,
+            PopParam::HalfLifeH => half *= factor,
+            PopParam::VL => v *= factor,
+            PopParam::F => f *= factor,
+        }
+    }
+    let model = OneCompartment::new(ka, LN_2 / half, v, f, typ.tlag_h, typ.baseline_ng_ml)?;
+    let mut taken = Vec::with_capacity(s.events.len());
+    let mut events = Vec::with_capacity(s.events.len());
+    for e in &s.events {
+        let take = s.spec.miss_prob == 0.0 || rng.random::<f64>() >= s.spec.miss_prob;
+        let jitter = if s.spec.jitter_h > 0.0 {
+            s.spec.jitter_h * rng.sample::<f64, _>(StandardNormal).clamp(-3.0, 3.0)
+        } else {
+            0.0
+        };
+        taken.push(take);
+        if take {
+            events.push(DoseEvent {
+                time_h: (e.time_h + jitter).max(0.0),
+                amount_ug: e.amount_ug,
+            });
+        }
+    }
+    // Jitter can swap neighbouring doses; keep them in time order.
+    events.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
+    Ok((model, events, taken))
+}
+
+/// Simulates subjects `range` of the population of `regimen`. `progress(done)` is called after
+/// each chunk with the number of subjects finished so far in this call.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_population(
+    spec: &PopulationSpec,
+    regimen: &Regimen,
+    duration_h: f64,
+    step_h: f64,
+    solver: SolverKind,
+    ode: OdeOptions,
+    range: std::ops::Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RegimenPopulation, SimError> {
+    let (omega, chol) = covariance_factor(spec)?;
+    let events = regimen.schedule.events();
+    let stride = (spec.band_step_h / step_h).round().max(1.0) as u64;
+    let n_steps = (duration_h / step_h + 1e-9).floor() as u64;
+    let band_times_h: Vec<f64> = (0..=n_steps)
+        .step_by(stride as usize)
+        .map(|k| k as f64 * step_h)
+        .collect();
+    let tau_h = regimen
+        .schedule
+        .periodic()
+        .map_or(24.0, |p| p.period_h)
+        .min(duration_h);
+    // The typical subject sets the histogram range.
+    let typical_grid = crate::dosing::output_grid_h(
+        duration_h,
+        step_h.max(duration_h / 4000.0),
+        &events,
+        regimen.model.tlag_h,
+    );
+    let typical = simulate(
+        &mut ExactPropagator::new(regimen.model),
+        &events,
+        &typical_grid,
+    )?;
+    let setup = Setup {
+        spec,
+        regimen,
+        duration_h,
+        step_h,
+        solver,
+        ode,
+        omega,
+        chol,
+        events,
+        band_times_h,
+        tau_h,
+        typical_max_ng_ml: typical.cmax_ng_ml,
+    };
+    let chunks: Vec<std::ops::Range<u64>> = (range.start..range.end)
+        .step_by(CHUNK)
+        .map(|a| a..(a + CHUNK as u64).min(range.end))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let workers = rayon::current_num_threads().min(chunks.len()).max(1);
+    type WorkerOut = Result<(Vec<(usize, Vec<SubjectMetrics>)>, BandHistogram), SimError>;
+    // Workers push their results here; nothing blocks inside the scope, so a pool of one
+    // thread runs the workers one after the other instead of deadlocking.
+    let outs: std::sync::Mutex<Vec<WorkerOut>> = std::sync::Mutex::new(Vec::new());
+    rayon::scope(|scope| {
+        for _ in 0..workers {
+            let (setup, chunks, next, done, outs) = (&setup, &chunks, &next, &done, &outs);
+            scope.spawn(move |_| {
+                let mut hist =
+                    BandHistogram::new(setup.band_times_h.len(), setup.typical_max_ng_ml);
+                let mut mine = Vec::new();
+                let result = (|| {
+                    loop {
+                        let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(r) = chunks.get(c) else { break };
+                        mine.push((c, run_chunk(setup, r.clone(), &mut hist)?));
+                        let d = done
+                            .fetch_add(r.end - r.start, std::sync::atomic::Ordering::Relaxed)
+                            + (r.end - r.start);
+                        progress(d);
+                    }
+                    Ok(())
+                })();
+                if let Ok(mut o) = outs.lock() {
+                    o.push(result.map(|()| (mine, hist)));
+                }
+            });
+        }
+    });
+    let outs = outs
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut hist = BandHistogram::new(setup.band_times_h.len(), setup.typical_max_ng_ml);
+    let mut parts = Vec::with_capacity(chunks.len());
+    for out in outs {
+        let (p, h) = out?;
+        hist.merge(&h);
+        parts.extend(p);
+    }
+    parts.sort_by_key(|p| p.0);
+    let subjects = parts.into_iter().flat_map(|p| p.1).collect();
+    Ok(RegimenPopulation {
+        label: regimen.label.clone(),
+        band_times_h: setup.band_times_h,
+        histogram: hist,
+        subjects,
+    })
+}
+
+/// True when every absorption time of `events` (dose + lag) lies on the output grid.
+fn on_grid(events: &[DoseEvent], tlag_h: f64, step_h: f64, duration_h: f64) -> bool {
+    let whole = |x: f64| (x / step_h - (x / step_h).round()).abs() < 1e-9;
+    whole(duration_h) && events.iter().all(|e| whole(e.time_h + tlag_h))
+}
+
+fn run_chunk(
+    s: &Setup,
+    range: std::ops::Range<u64>,
+    hist: &mut BandHistogram,
+) -> Result<Vec<SubjectMetrics>, SimError> {
+    let mut drawn = Vec::with_capacity((range.end - range.start) as usize);
+    for i in range.clone() {
+        drawn.push((i, draw_subject(s, i)?));
+    }
+    let batch = s.solver == SolverKind::Exact
+        && s.spec.jitter_h == 0.0
+        && on_grid(&s.events, s.regimen.model.tlag_h, s.step_h, s.duration_h);
+    if batch {
+        Ok(batch_kernel(s, &drawn, hist))
+    } else {
+        drawn
+            .iter()
+            .map(|(i, (m, ev, taken))| one_subject(s, *i, m, ev, taken, hist))
+            .collect()
+    }
+}
+
+fn metrics_of(index: u64, m: &OneCompartment, taken: &[bool]) -> SubjectMetrics {
+    SubjectMetrics {
+        subject: index,
+        ka_per_h: m.ka_per_h,
+        half_life_h: m.half_life_h(),
+        v_l: m.v_l,
+        f: m.f,
+        cmax_ng_ml: 0.0,
+        tmax_h: 0.0,
+        c_trough_ng_ml: f64::INFINITY,
+        c_end_ng_ml: 0.0,
+        auc_last_tau_ng_h_ml: 0.0,
+        doses_taken: taken.iter().filter(|&&t| t).count() as u32,
+    }
+}
+
+/// The batch kernel: all subjects of the chunk advance together over the uniform grid; doses
+/// (absorption starts) fall on grid points. Per subject and step: two decays, one transfer, one
+/// concentration, a running max; the exact peak inside each dosing interval in closed form.
+fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<SubjectMetrics> {
+    let n = drawn.len();
+    let h = s.step_h;
+    let k_end = (s.duration_h / h).round() as usize;
+    let stride = (s.spec.band_step_h / h).round().max(1.0) as usize;
+    let window_start = k_end.saturating_sub((s.tau_h / h).round() as usize);
+    // Absorption steps, with the amount per subject (taken × F × dose).
+    let tlag = s.regimen.model.tlag_h;
+    let dose_steps: Vec<(usize, usize)> = s
+        .events
+        .iter()
+        .enumerate()
+        .map(|(j, e)| (((e.time_h + tlag) / h).round() as usize, j))
+        .filter(|&(k, _)| k <= k_end)
+        .collect();
+    let maps: Vec<StepMap> = drawn
+        .iter()
+        .map(|(_, (m, _, _))| StepMap::new(m, h))
+        .collect();
+    let (a, b, d): (Vec<f64>, Vec<f64>, Vec<f64>) = (
+        maps.iter().map(|m| m.gut_gut).collect(),
+        maps.iter().map(|m| m.central_central).collect(),
+        maps.iter().map(|m| m.gut_central).collect(),
+    );
+    let (pa, pb): (Vec<f64>, Vec<f64>) = (
+        maps.iter().map(|m| m.auc_from_central_h).collect(),
+        maps.iter().map(|m| m.auc_from_gut_h).collect(),
+    );
+    let inv_v: Vec<f64> = drawn.iter().map(|(_, (m, _, _))| 1.0 / m.v_l).collect();
+    let base = s.regimen.model.baseline_ng_ml;
+    let mut gut = vec![0.0; n];
+    let mut cen = vec![0.0; n];
+    let mut cmax = vec![base; n];
+    let mut kmax = vec![0usize; n];
+    let mut peak = vec![(f64::NEG_INFINITY, 0.0f64); n];
+    let mut out: Vec<SubjectMetrics> = drawn
+        .iter()
+        .map(|(i, (m, _, taken))| metrics_of(*i, m, taken))
+        .collect();
+    let mut next_dose = 0;
+    let mut conc = vec![0.0; n];
+    for k in 0..=k_end {
+        if k > 0 {
+            for i in 0..n {
+                if k > window_start {
+                    out[i].auc_last_tau_ng_h_ml += pa[i] * cen[i] + pb[i] * gut[i];
+                }
+                let g = gut[i];
+                gut[i] = a[i] * g;
+                cen[i] = b[i] * cen[i] + d[i] * g;
+            }
+        }
+        for i in 0..n {
+            conc[i] = cen[i] * inv_v[i] + base;
+            if conc[i] > cmax[i] {
+                cmax[i] = conc[i];
+                kmax[i] = k;
+            }
+        }
+        if k >= window_start {
+            for i in 0..n {
+                out[i].c_trough_ng_ml = out[i].c_trough_ng_ml.min(conc[i]);
+            }
+        }
+        if k % stride == 0 {
+            let row = (k / stride) * BandHistogram::bins();
+            for &c in &conc {
+                let bin = hist.bin(c);
+                hist.counts[row + bin] += 1;
+            }
+        }
+        // Doses absorbed at this step, then the exact peak of the interval that starts here.
+        let mut dosed = false;
+        while next_dose < dose_steps.len() && dose_steps[next_dose].0 == k {
+            let j = dose_steps[next_dose].1;
+            for (i, (_, (m, _, taken))) in drawn.iter().enumerate() {
+                if taken[j] {
+                    gut[i] += m.f * s.events[j].amount_ug;
+                }
+            }
+            next_dose += 1;
+            dosed = true;
+        }
+        if dosed {
+            let k_next = dose_steps.get(next_dose).map_or(k_end, |x| x.0);
+            let span_h = (k_next - k) as f64 * h;
+            for (i, (_, (m, _, _))) in drawn.iter().enumerate() {
+                let st = State {
+                    gut_ug: gut[i],
+                    central_ug: cen[i],
+                };
+                if let Some(tau) = peak_after(m, st) {
+                    if tau > 0.0 && tau < span_h {
+                        let c = state_after(m, st, tau).central_ug * inv_v[i] + base;
+                        if c > peak[i].0 * (1.0 + 1e-8) {
+                            peak[i] = (c, k as f64 * h + tau);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for i in 0..n {
+        let o = &mut out[i];
+        let grid_t = kmax[i] as f64 * h;
+        // Ties within 1e-8 keep the earlier time, as in sim::simulate.
+        if peak[i].0 > cmax[i] * (1.0 + 1e-8) || (peak[i].0 >= cmax[i] && peak[i].1 < grid_t) {
+            o.cmax_ng_ml = peak[i].0.max(cmax[i]);
+            o.tmax_h = peak[i].1;
+        } else {
+            o.cmax_ng_ml = cmax[i].max(peak[i].0);
+            o.tmax_h = grid_t;
+        }
+        o.c_end_ng_ml = conc[i];
+        o.auc_last_tau_ng_h_ml =
+            o.auc_last_tau_ng_h_ml * inv_v[i] + base * (k_end - window_start) as f64 * h;
+    }
+    out
+}
+
+/// One subject on the general path (any solver, jittered or off-grid doses).
+fn one_subject(
+    s: &Setup,
+    index: u64,
+    m: &OneCompartment,
+    events: &[DoseEvent],
+    taken: &[bool],
+    hist: &mut BandHistogram,
+) -> Result<SubjectMetrics, SimError> {
+    let grid = crate::dosing::output_grid_h(s.duration_h, s.step_h, events, m.tlag_h);
+    let t_window = s.duration_h - s.tau_h;
+    let prefix: Vec<f64> = grid
+        .iter()
+        .copied()
+        .filter(|&t| t <= t_window)
+        .chain(std::iter::once(t_window))
+        .collect::<Vec<_>>();
+    let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
+    let run = |g: &[f64]| -> Result<crate::sim::Trajectory, SimError> {
+        match s.solver {
+            SolverKind::Exact => simulate(&mut ExactPropagator::new(*m), events, g),
+            SolverKind::Ode => simulate(&mut OdePropagator::new(*m, s.ode, scale), events, g),
+        }
+    };
+    let tr = run(&grid)?;
+    let mut head: Vec<f64> = prefix;
+    head.dedup();
+    let before = run(&head)?;
+    let mut o = metrics_of(index, m, taken);
+    o.cmax_ng_ml = tr.cmax_ng_ml;
+    o.tmax_h = tr.tmax_h;
+    o.c_end_ng_ml = *tr.conc_ng_ml.last().unwrap_or(&m.baseline_ng_ml);
+    o.c_trough_ng_ml = tr
+        .time_h
+        .iter()
+        .zip(&tr.conc_ng_ml)
+        .filter(|(t, _)| **t >= t_window - 1e-9)
+        .map(|(_, c)| *c)
+        .fold(f64::INFINITY, f64::min);
+    o.auc_last_tau_ng_h_ml = tr.auc_0_t_ng_h_ml - before.auc_0_t_ng_h_ml;
+    for (row, &bt) in s.band_times_h.iter().enumerate() {
+        let idx = tr.time_h.partition_point(|&t| t < bt - 1e-9);
+        let c = tr.conc_ng_ml.get(idx).copied().unwrap_or(f64::NAN);
+        let bin = hist.bin(c);
+        hist.counts[row * BandHistogram::bins() + bin] += 1;
+    }
+    Ok(o)
+}
+
+/// Percentiles and mean of a per-subject metric.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Distribution {
+    pub p5: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p95: f64,
+    pub mean: f64,
+}
+
+/// Exact nearest-rank percentiles of `values`.
+pub fn distribution(values: &[f64]) -> Distribution {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0 * v.len() as f64).ceil() as usize).clamp(1, v.len());
+        v[rank - 1]
+    };
+    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    Distribution {
+        p5: q(5.0),
+        p25: q(25.0),
+        p50: q(50.0),
+        p75: q(75.0),
+        p95: q(95.0),
+        mean,
+    }
+}
+
+/// Whether a run of this regimen takes the batch kernel (for diagnostics and benchmarks).
+pub fn uses_batch_kernel(
+    spec: &PopulationSpec,
+    regimen: &Regimen,
+    duration_h: f64,
+    step_h: f64,
+    solver: SolverKind,
+) -> bool {
+    solver == SolverKind::Exact
+        && spec.jitter_h == 0.0
+        && on_grid(
+            &regimen.schedule.events(),
+            regimen.model.tlag_h,
+            step_h,
+            duration_h,
+        )
+}
+
+/// Memory the population state will take (bytes): per-subject metrics plus one histogram per
+/// worker and the merged one. Used to refuse runs that would not fit before any work.
+pub fn estimated_memory_bytes(n: u64, band_times: usize, workers: usize) -> u64 {
+    let subjects = n * std::mem::size_of::<SubjectMetrics>() as u64;
+    let hist = (band_times * BandHistogram::bins() * 4) as u64;
+    subjects + hist * (workers as u64 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_bracket_their_values() {
+        let h = BandHistogram::new(1, 3.0);
+        for &v in &[1e-5, 0.01, 0.37, 1.0, 2.999, 3.0, 100.0] {
+            let b = h.bin(v);
+            let mid = h.value(b);
+            assert!(
+                (mid - v).abs() <= v * 2f64.powi(-(BIN_BITS as i32)),
+                "{v} → {mid}"
+            );
+        }
+        assert_eq!(h.bin(0.0), 0);
+        assert_eq!(h.bin(1e-300), 1);
+        assert_eq!(h.bin(1e300), BandHistogram::bins() - 1);
+    }
+
+    #[test]
+    fn histogram_percentiles_match_exact_order_statistics() {
+        let mut h = BandHistogram::new(1, 10.0);
+        let values: Vec<f64> = (1..=1000).map(|i| f64::from(i) * 0.01).collect();
+        for &v in &values {
+            let b = h.bin(v);
+            h.counts[b] += 1;
+        }
+        let exact = distribution(&values);
+        for (p, e) in [(5.0, exact.p5), (50.0, exact.p50), (95.0, exact.p95)] {
+            let got = h.percentile(0, p);
+            assert!(
+                (got - e).abs() <= e * 2f64.powi(-(BIN_BITS as i32 + 1)) * 1.0001,
+                "p{p}: {got} vs {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn subject_streams_do_not_depend_on_order() {
+        let a: f64 = subject_rng(7, 123).random();
+        let _: f64 = subject_rng(7, 5).random();
+        let b: f64 = subject_rng(7, 123).random();
+        assert_eq!(a, b);
+        assert_ne!(a, subject_rng(8, 123).random::<f64>());
+    }
+}

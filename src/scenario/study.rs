@@ -1,0 +1,357 @@
+//! Validation of the `[population]` and `[sweep]` tables.
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::raw::{RawAxis, RawPopulation, RawSweep};
+use super::{fmt_value, Regimen, Validator, R};
+use crate::error::{suggest, InputErrorKind as K};
+use crate::population::{PopParam, PopulationSpec};
+use crate::sweep::{SweepAxis, SweepParam, SweepSpec, METRIC_KEYS};
+
+/// Most subjects a population may have.
+pub const MAX_SUBJECTS: u64 = 10_000_000;
+/// Most simulations (combinations × regimens) one sweep may run.
+pub const MAX_SWEEP_RUNS: u64 = 200_000;
+
+impl Validator<'_> {
+    pub(super) fn population(
+        &self,
+        raw: Spanned<RawPopulation>,
+        step_h: f64,
+        duration_h: f64,
+    ) -> R<PopulationSpec> {
+        let span = raw.span();
+        let p = raw.into_inner();
+        let n = p.n.as_ref().ok_or_else(|| {
+            self.err(
+                span.clone(),
+                K::Missing {
+                    key: "population.n".into(),
+                    hint: "add `n = 1000`: the number of virtual subjects".into(),
+                },
+            )
+        })?;
+        let nv = *n.get_ref();
+        if nv < 1 || nv as u64 > MAX_SUBJECTS {
+            return Err(self.err(
+                n.span(),
+                K::OutOfRange {
+                    key: "population.n".into(),
+                    value: nv.to_string(),
+                    expected: format!("a whole number of subjects from 1 to {MAX_SUBJECTS}"),
+                },
+            ));
+        }
+        let seed = match &p.seed {
+            Some(s) if *s.get_ref() < 0 => {
+                return Err(self.err(
+                    s.span(),
+                    K::OutOfRange {
+                        key: "population.seed".into(),
+                        value: s.get_ref().to_string(),
+                        expected: "a whole number ≥ 0".into(),
+                    },
+                ))
+            }
+            Some(s) => *s.get_ref() as u64,
+            None => 1,
+        };
+        let mut cv_pct = Vec::new();
+        if let Some(cv) = &p.cv_pct {
+            let c = cv.get_ref();
+            for (param, v) in [
+                (PopParam::KaPerH, &c.ka_per_h),
+                (PopParam::HalfLifeH, &c.half_life_h),
+                (PopParam::VL, &c.v_l),
+                (PopParam::F, &c.f),
+            ] {
+                if let Some(v) = v {
+                    let x = self.range(
+                        &format!("population.cv_pct.{}", param.key()),
+                        v,
+                        |x| (0.0..=300.0).contains(&x),
+                        "a coefficient of variation in % from 0 to 300",
+                    )?;
+                    if x > 0.0 {
+                        cv_pct.push((param, x));
+                    }
+                }
+            }
+        }
+        let mut correlations = Vec::new();
+        if let Some(list) = &p.correlations {
+            for c in list.get_ref() {
+                let (a, b, rho) = c.get_ref();
+                let known: Vec<&str> = PopParam::ALL.iter().map(|p| p.key()).collect();
+                let param = |name: &str| {
+                    PopParam::from_key(name).ok_or_else(|| {
+                        self.err(
+                            c.span(),
+                            K::UnknownName {
+                                key: "population.correlations".into(),
+                                name: name.into(),
+                                suggestion: suggest(name, known.iter().copied()),
+                                known: known.iter().map(|s| s.to_string()).collect(),
+                            },
+                        )
+                    })
+                };
+                let (pa, pb) = (param(a)?, param(b)?);
+                if pa == pb || !(rho.is_finite() && rho.abs() < 1.0) {
+                    return Err(self.err(c.span(), K::OutOfRange { key: "population.correlations".into(), value: format!("[\"{a}\", \"{b}\", {}]", fmt_value(*rho)), expected: "two different parameters and a correlation strictly between −1 and 1".into() }));
+                }
+                for q in [pa, pb] {
+                    if !cv_pct.iter().any(|(x, _)| *x == q) {
+                        return Err(self.err(c.span(), K::Missing { key: format!("population.cv_pct.{}", q.key()), hint: format!("a correlation needs variability on both parameters: add `{} = 30` to cv_pct", q.key()) }));
+                    }
+                }
+                correlations.push((pa, pb, *rho));
+            }
+        }
+        let miss_prob = match &p.miss_prob {
+            Some(v) => self.range(
+                "population.miss_prob",
+                v,
+                |x| (0.0..1.0).contains(&x),
+                "a probability from 0 up to (not including) 1",
+            )?,
+            None => 0.0,
+        };
+        let jitter_h = match &p.jitter_h {
+            Some(v) => self.range(
+                "population.jitter_h",
+                v,
+                |x| (0.0..=24.0).contains(&x),
+                "a standard deviation in hours from 0 to 24",
+            )?,
+            None => 0.0,
+        };
+        let target_trough_ng_ml = match &p.target_trough_ng_ml {
+            Some(v) => Some(self.positive("population.target_trough_ng_ml", v, "ng/mL")?),
+            None => None,
+        };
+        // Default band spacing: the output step, coarsened to at most 2000 band times.
+        let default_band = {
+            let k = ((duration_h / step_h) / 2000.0).ceil().max(1.0);
+            k * step_h
+        };
+        let band_step_h = match &p.band_step_h {
+            Some(v) => {
+                let x = self.positive("population.band_step_h", v, "hours")?;
+                let k = x / step_h;
+                if (k - k.round()).abs() > 1e-9 || x > duration_h {
+                    return Err(self.err(
+                        v.span(),
+                        K::OutOfRange {
+                            key: "population.band_step_h".into(),
+                            value: fmt_value(x),
+                            expected: format!(
+                                "a whole multiple of step_h ({} h), at most the duration",
+                                fmt_value(step_h)
+                            ),
+                        },
+                    ));
+                }
+                if duration_h / x > 20_000.0 {
+                    return Err(self.err(
+                        v.span(),
+                        K::OutOfRange {
+                            key: "population.band_step_h".into(),
+                            value: fmt_value(x),
+                            expected: format!(
+                                "a spacing giving at most 20000 band times (at least {} h)",
+                                fmt_value(duration_h / 20_000.0)
+                            ),
+                        },
+                    ));
+                }
+                x
+            }
+            None => default_band,
+        };
+        Ok(PopulationSpec {
+            n: nv as u64,
+            seed,
+            cv_pct,
+            correlations,
+            miss_prob,
+            jitter_h,
+            target_trough_ng_ml,
+            band_step_h,
+        })
+    }
+
+    pub(super) fn sweep(&self, raw: Spanned<RawSweep>, regimens: &[Regimen]) -> R<SweepSpec> {
+        let span = raw.span();
+        let s = raw.into_inner();
+        let target = match &s.regimen {
+            Some(l) => {
+                if !regimens.iter().any(|r| r.label == *l.get_ref()) {
+                    let labels: Vec<&str> = regimens.iter().map(|r| r.label.as_str()).collect();
+                    return Err(self.err(
+                        l.span(),
+                        K::UnknownName {
+                            key: "sweep.regimen".into(),
+                            name: l.get_ref().clone(),
+                            suggestion: suggest(l.get_ref(), labels.iter().copied()),
+                            known: labels.iter().map(|s| s.to_string()).collect(),
+                        },
+                    ));
+                }
+                Some(l.get_ref().clone())
+            }
+            None => None,
+        };
+        let mut axes = Vec::new();
+        for (param, axis) in [
+            (SweepParam::KaPerH, s.ka_per_h),
+            (SweepParam::HalfLifeH, s.half_life_h),
+            (SweepParam::VL, s.v_l),
+            (SweepParam::F, s.f),
+            (SweepParam::TlagH, s.tlag_h),
+            (SweepParam::BaselineNgMl, s.baseline_ng_ml),
+            (SweepParam::DoseUg, s.dose_ug),
+            (SweepParam::IntervalH, s.interval_h),
+        ] {
+            let Some(axis) = axis else { continue };
+            let aspan = axis.span();
+            let values = self.axis_values(param, axis.into_inner(), aspan.clone())?;
+            if param == SweepParam::IntervalH {
+                if let Some(r) = regimens
+                    .iter()
+                    .filter(|r| target.as_ref().is_none_or(|t| *t == r.label))
+                    .find(|r| param.value_in(r).is_none())
+                {
+                    return Err(self.err(aspan, K::OutOfRange { key: "sweep.interval_h".into(), value: format!("regimen \"{}\"", r.label), expected: "regimens given with interval_h; set `regimen = \"label\"` in [sweep] to sweep only such a regimen".into() }));
+                }
+            }
+            axes.push(SweepAxis { param, values });
+        }
+        if axes.is_empty() {
+            return Err(self.err(span, K::Missing { key: "sweep.<parameter>".into(), hint: "name at least one parameter to vary, e.g. `half_life_h = { from = 72, to = 96, steps = 7 }` or `dose_ug = [90, 180, 360]`".into() }));
+        }
+        let metric = match &s.metric {
+            Some(m) if !METRIC_KEYS.contains(&m.get_ref().as_str()) => {
+                return Err(self.err(
+                    m.span(),
+                    K::UnknownName {
+                        key: "sweep.metric".into(),
+                        name: m.get_ref().clone(),
+                        suggestion: suggest(m.get_ref(), METRIC_KEYS),
+                        known: METRIC_KEYS.iter().map(|s| s.to_string()).collect(),
+                    },
+                ))
+            }
+            Some(m) => m.get_ref().clone(),
+            None => "cavg_ss_ng_ml".into(),
+        };
+        let spec = SweepSpec {
+            axes,
+            regimen: target,
+            metric,
+        };
+        let combos = spec.combinations() as u64;
+        // Every regimen is simulated for every combination (untargeted ones as a reference).
+        let runs = combos * regimens.len() as u64;
+        if runs > MAX_SWEEP_RUNS {
+            return Err(self.err(span, K::OutOfRange {
+                key: "sweep".into(),
+                value: format!("{combos} combinations × {} regimens = {runs} simulations", regimens.len()),
+                expected: format!(
+                    "at most {MAX_SWEEP_RUNS} simulations (this sweep would take roughly {} s on 2 cores and write about {} MB of sweep.csv); use fewer steps, or split it with --shard",
+                    runs / 4000,
+                    runs * 400 / 1_000_000
+                ),
+            }));
+        }
+        Ok(spec)
+    }
+
+    fn axis_values(&self, param: SweepParam, axis: RawAxis, span: Range<usize>) -> R<Vec<f64>> {
+        let key = format!("sweep.{}", param.key());
+        let values = match axis {
+            RawAxis::List(v) => v,
+            RawAxis::Range(r) => {
+                if r.steps < 1 || r.steps > 100_000 {
+                    return Err(self.err(
+                        span,
+                        K::OutOfRange {
+                            key: format!("{key}.steps"),
+                            value: r.steps.to_string(),
+                            expected: "a whole number of values from 1 to 100000".into(),
+                        },
+                    ));
+                }
+                if !(r.from.is_finite() && r.to.is_finite())
+                    || (r.steps > 1 && r.from == r.to)
+                    || (r.steps == 1 && r.from != r.to)
+                {
+                    return Err(self.err(
+                        span,
+                        K::OutOfRange {
+                            key: key.clone(),
+                            value: format!("from {} to {}", fmt_value(r.from), fmt_value(r.to)),
+                            expected: "a range with from ≠ to (or steps = 1 with from = to)".into(),
+                        },
+                    ));
+                }
+                if r.log && (r.from <= 0.0 || r.to <= 0.0) {
+                    return Err(self.err(
+                        span,
+                        K::OutOfRange {
+                            key: key.clone(),
+                            value: format!("from {} to {}", fmt_value(r.from), fmt_value(r.to)),
+                            expected: "positive ends for a log-spaced range".into(),
+                        },
+                    ));
+                }
+                let n = r.steps as usize;
+                (0..n)
+                    .map(|i| {
+                        let f = if n == 1 {
+                            0.0
+                        } else {
+                            i as f64 / (n - 1) as f64
+                        };
+                        if r.log {
+                            (r.from.ln() + f * (r.to.ln() - r.from.ln())).exp()
+                        } else {
+                            r.from + f * (r.to - r.from)
+                        }
+                    })
+                    .collect()
+            }
+        };
+        if values.is_empty() {
+            return Err(self.err(
+                span,
+                K::OutOfRange {
+                    key,
+                    value: "[]".into(),
+                    expected: "at least one value".into(),
+                },
+            ));
+        }
+        for &v in &values {
+            let ok = v.is_finite() && (v > 0.0 || (param.zero_allowed() && v == 0.0));
+            if !ok {
+                let expected = if param.zero_allowed() {
+                    "values ≥ 0"
+                } else {
+                    "positive values"
+                };
+                return Err(self.err(
+                    span,
+                    K::OutOfRange {
+                        key,
+                        value: fmt_value(v),
+                        expected: expected.into(),
+                    },
+                ));
+            }
+        }
+        Ok(values)
+    }
+}

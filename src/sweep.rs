@@ -1,0 +1,409 @@
+//! Parameter sweeps and one-at-a-time sensitivity: every combination of a grid of model or
+//! dosing parameters simulated in parallel (rayon), results in grid order whatever the thread
+//! count.
+
+use rayon::prelude::*;
+
+use crate::dosing::Schedule;
+use crate::error::SimError;
+use crate::model::{OneCompartment, LN_2};
+use crate::run::{run, Metrics};
+use crate::scenario::{Regimen, Scenario, SolverKind};
+use crate::sim::Trajectory;
+
+/// A parameter a sweep can vary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepParam {
+    KaPerH,
+    HalfLifeH,
+    VL,
+    F,
+    TlagH,
+    BaselineNgMl,
+    DoseUg,
+    IntervalH,
+}
+
+impl SweepParam {
+    /// All, in the order of `sweep.csv` columns.
+    pub const ALL: [SweepParam; 8] = [
+        SweepParam::KaPerH,
+        SweepParam::HalfLifeH,
+        SweepParam::VL,
+        SweepParam::F,
+        SweepParam::TlagH,
+        SweepParam::BaselineNgMl,
+        SweepParam::DoseUg,
+        SweepParam::IntervalH,
+    ];
+
+    /// Key as written in scenario files and CSV headers.
+    pub fn key(self) -> &'static str {
+        match self {
+            SweepParam::KaPerH => "ka_per_h",
+            SweepParam::HalfLifeH => "half_life_h",
+            SweepParam::VL => "v_l",
+            SweepParam::F => "f",
+            SweepParam::TlagH => "tlag_h",
+            SweepParam::BaselineNgMl => "baseline_ng_ml",
+            SweepParam::DoseUg => "dose_ug",
+            SweepParam::IntervalH => "interval_h",
+        }
+    }
+
+    /// Whether zero is an allowed value (lag and baseline may be zero; the rest must be positive).
+    pub fn zero_allowed(self) -> bool {
+        matches!(self, SweepParam::TlagH | SweepParam::BaselineNgMl)
+    }
+
+    /// The value of this parameter in a regimen (`None` for an interval the regimen does not have).
+    pub fn value_in(self, r: &Regimen) -> Option<f64> {
+        let m = &r.model;
+        Some(match self {
+            SweepParam::KaPerH => m.ka_per_h,
+            SweepParam::HalfLifeH => m.half_life_h(),
+            SweepParam::VL => m.v_l,
+            SweepParam::F => m.f,
+            SweepParam::TlagH => m.tlag_h,
+            SweepParam::BaselineNgMl => m.baseline_ng_ml,
+            SweepParam::DoseUg => r.schedule.events().first()?.amount_ug,
+            SweepParam::IntervalH => match &r.schedule {
+                Schedule::Periodic(p) if p.pattern.len() == 1 => p.period_h,
+                _ => return None,
+            },
+        })
+    }
+}
+
+/// One swept parameter and its values.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SweepAxis {
+    pub param: SweepParam,
+    pub values: Vec<f64>,
+}
+
+/// The `[sweep]` table, validated.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SweepSpec {
+    /// The axes, in file order; the last varies fastest.
+    pub axes: Vec<SweepAxis>,
+    /// Only the regimen with this label is varied (all regimens when `None`).
+    pub regimen: Option<String>,
+    /// Metric of the 2-D heatmap (a key of `summary.json` metrics).
+    pub metric: String,
+}
+
+impl SweepSpec {
+    /// Number of combinations.
+    pub fn combinations(&self) -> usize {
+        self.axes.iter().map(|a| a.values.len()).product()
+    }
+
+    /// Values of combination `index` (row-major, last axis fastest).
+    pub fn combination(&self, mut index: usize) -> Vec<f64> {
+        let mut out = vec![0.0; self.axes.len()];
+        for (k, axis) in self.axes.iter().enumerate().rev() {
+            out[k] = axis.values[index % axis.values.len()];
+            index /= axis.values.len();
+        }
+        out
+    }
+}
+
+/// A regimen with one parameter set to `value`.
+pub fn with_param(r: &Regimen, param: SweepParam, value: f64) -> Result<Regimen, SimError> {
+    let m = r.model;
+    let mut out = r.clone();
+    let (mut ka, mut ke, mut v, mut f, mut tlag, mut base) = (
+        m.ka_per_h,
+        m.ke_per_h,
+        m.v_l,
+        m.f,
+        m.tlag_h,
+        m.baseline_ng_ml,
+    );
+    match param {
+        SweepParam::KaPerH => ka = value,
+        SweepParam::HalfLifeH => ke = LN_2 / value,
+        SweepParam::VL => v = value,
+        SweepParam::F => f = value,
+        SweepParam::TlagH => tlag = value,
+        SweepParam::BaselineNgMl => base = value,
+        SweepParam::DoseUg => match &mut out.schedule {
+            Schedule::Periodic(p) => p.pattern.iter_mut().for_each(|d| d.amount_ug = value),
+            Schedule::Explicit { doses } => doses.iter_mut().for_each(|d| d.amount_ug = value),
+        },
+        SweepParam::IntervalH => match &mut out.schedule {
+            Schedule::Periodic(p) if p.pattern.len() == 1 => p.period_h = value,
+            _ => {
+                return Err(SimError::InvalidParameter {
+                    name: "interval_h",
+                    value,
+                    expected: "a regimen given with interval_h (a single dose per period)",
+                })
+            }
+        },
+    }
+    out.model = OneCompartment::new(ka, ke, v, f, tlag, base)?;
+    Ok(out)
+}
+
+/// One row of `sweep.csv`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepRow {
+    /// Index of the combination (row-major).
+    pub combination: usize,
+    /// Values of the swept parameters, in axis order.
+    pub values: Vec<f64>,
+    /// Regimen label.
+    pub regimen: String,
+    /// Metrics of that regimen under these values.
+    pub metrics: Metrics,
+}
+
+/// Most combinations whose curves a 1-D sweep figure shows.
+pub const MAX_CURVES: usize = 24;
+
+/// The scenario with the swept values of one combination applied.
+pub fn scenario_at(
+    scenario: &Scenario,
+    spec: &SweepSpec,
+    values: &[f64],
+) -> Result<Scenario, SimError> {
+    let mut s = scenario.clone();
+    for r in s.regimens.iter_mut() {
+        if spec.regimen.as_ref().is_none_or(|l| *l == r.label) {
+            for (axis, &v) in spec.axes.iter().zip(values) {
+                *r = with_param(r, axis.param, v)?;
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// One curve of a 1-D sweep: the swept value, the regimen label, the trajectory.
+pub type SweepCurve = (f64, String, Trajectory);
+
+/// Curves of a 1-D sweep for its figure: per value, per regimen, the trajectory. `None` for
+/// sweeps of more than one axis or more than [`MAX_CURVES`] values.
+pub fn sweep_curves(
+    scenario: &Scenario,
+    spec: &SweepSpec,
+    solver: SolverKind,
+) -> Result<Option<Vec<SweepCurve>>, SimError> {
+    if spec.axes.len() != 1 || spec.combinations() > MAX_CURVES {
+        return Ok(None);
+    }
+    let per: Vec<Vec<SweepCurve>> = (0..spec.combinations())
+        .into_par_iter()
+        .map(|c| {
+            let values = spec.combination(c);
+            let r = run(&scenario_at(scenario, spec, &values)?, solver)?;
+            Ok(r.regimens
+                .into_iter()
+                .map(|rr| (values[0], rr.regimen.label.clone(), rr.trajectory))
+                .collect())
+        })
+        .collect::<Result<_, SimError>>()?;
+    Ok(Some(per.into_iter().flatten().collect()))
+}
+
+/// Runs combinations `range` of the sweep (all of them for an unsharded run). `progress(done)` is
+/// called as combinations finish.
+pub fn run_sweep(
+    scenario: &Scenario,
+    spec: &SweepSpec,
+    solver: SolverKind,
+    range: std::ops::Range<usize>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<SweepRow>, SimError> {
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let per_combo: Vec<Vec<SweepRow>> = range
+        .into_par_iter()
+        .map(|c| {
+            let values = spec.combination(c);
+            let result = run(&scenario_at(scenario, spec, &values)?, solver)?;
+            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            Ok(result
+                .regimens
+                .into_iter()
+                .map(|rr| SweepRow {
+                    combination: c,
+                    values: values.clone(),
+                    regimen: rr.regimen.label.clone(),
+                    metrics: rr.metrics,
+                })
+                .collect())
+        })
+        .collect::<Result<_, SimError>>()?;
+    Ok(per_combo.into_iter().flatten().collect())
+}
+
+/// One bar of a tornado chart: a metric's response to one parameter moved by ±δ.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SensitivityRow {
+    pub regimen: String,
+    pub param: SweepParam,
+    pub metric: &'static str,
+    pub base: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Change of the metric with the parameter at (1 − δ) × its value (%).
+    pub low_change_pct: f64,
+    /// Change of the metric with the parameter at (1 + δ) × its value (%).
+    pub high_change_pct: f64,
+}
+
+/// Metrics a tornado chart reports.
+pub const SENSITIVITY_METRICS: [&str; 4] = [
+    "cavg_ss_ng_ml",
+    "cmin_ss_ng_ml",
+    "cmax_ss_ng_ml",
+    "auc_0_t_ng_h_ml",
+];
+
+/// Named metric of a metrics record.
+pub fn metric_value(m: &Metrics, key: &str) -> Option<f64> {
+    match key {
+        "cmax_ng_ml" => Some(m.cmax_ng_ml),
+        "tmax_h" => Some(m.tmax_h),
+        "auc_0_t_ng_h_ml" => Some(m.auc_0_t_ng_h_ml),
+        "cmax_ss_ng_ml" => m.cmax_ss_ng_ml,
+        "tmax_ss_h" => m.tmax_ss_h,
+        "cmin_ss_ng_ml" => m.cmin_ss_ng_ml,
+        "cavg_ss_ng_ml" => m.cavg_ss_ng_ml,
+        "auc_tau_ss_ng_h_ml" => m.auc_tau_ss_ng_h_ml,
+        "accumulation_ratio" => m.accumulation_ratio,
+        "fluctuation_pct" => m.fluctuation_pct,
+        "t_90ss_h" => m.t_90ss_h,
+        _ => None,
+    }
+}
+
+/// Metric keys accepted by [`metric_value`].
+pub const METRIC_KEYS: [&str; 11] = [
+    "cmax_ng_ml",
+    "tmax_h",
+    "auc_0_t_ng_h_ml",
+    "cmax_ss_ng_ml",
+    "tmax_ss_h",
+    "cmin_ss_ng_ml",
+    "cavg_ss_ng_ml",
+    "auc_tau_ss_ng_h_ml",
+    "accumulation_ratio",
+    "fluctuation_pct",
+    "t_90ss_h",
+];
+
+/// One-at-a-time sensitivity of every regimen: each parameter of `params` moved to (1 ± δ) × its
+/// value, the others fixed. Rows are in regimen, parameter, metric order.
+pub fn sensitivity(
+    scenario: &Scenario,
+    solver: SolverKind,
+    delta_pct: f64,
+    params: &[SweepParam],
+) -> Result<Vec<SensitivityRow>, SimError> {
+    let base = run(scenario, solver)?;
+    let jobs: Vec<(usize, SweepParam)> = (0..scenario.regimens.len())
+        .flat_map(|i| params.iter().map(move |&p| (i, p)))
+        .collect();
+    let per_job: Vec<Vec<SensitivityRow>> = jobs
+        .par_iter()
+        .map(|&(i, p)| {
+            let r = &scenario.regimens[i];
+            let Some(v0) = p.value_in(r) else {
+                return Ok(Vec::new());
+            };
+            if v0 == 0.0 {
+                return Ok(Vec::new());
+            }
+            let moved = |factor: f64| -> Result<Metrics, SimError> {
+                let mut s = scenario.clone();
+                s.regimens = vec![with_param(r, p, v0 * factor)?];
+                Ok(run(&s, solver)?.regimens[0].metrics)
+            };
+            let (lo, hi) = (
+                moved(1.0 - delta_pct / 100.0)?,
+                moved(1.0 + delta_pct / 100.0)?,
+            );
+            Ok(SENSITIVITY_METRICS
+                .iter()
+                .filter_map(|&key| {
+                    let b = metric_value(&base.regimens[i].metrics, key)?;
+                    let (l, h) = (metric_value(&lo, key)?, metric_value(&hi, key)?);
+                    Some(SensitivityRow {
+                        regimen: r.label.clone(),
+                        param: p,
+                        metric: key,
+                        base: b,
+                        low: l,
+                        high: h,
+                        low_change_pct: (l / b - 1.0) * 100.0,
+                        high_change_pct: (h / b - 1.0) * 100.0,
+                    })
+                })
+                .collect())
+        })
+        .collect::<Result<_, SimError>>()?;
+    Ok(per_job.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> SweepSpec {
+        SweepSpec {
+            axes: vec![
+                SweepAxis {
+                    param: SweepParam::HalfLifeH,
+                    values: vec![72.0, 84.0, 96.0],
+                },
+                SweepAxis {
+                    param: SweepParam::DoseUg,
+                    values: vec![90.0, 180.0],
+                },
+            ],
+            regimen: None,
+            metric: "cavg_ss_ng_ml".into(),
+        }
+    }
+
+    #[test]
+    fn combinations_are_row_major() {
+        let s = spec();
+        assert_eq!(s.combinations(), 6);
+        assert_eq!(s.combination(0), vec![72.0, 90.0]);
+        assert_eq!(s.combination(1), vec![72.0, 180.0]);
+        assert_eq!(s.combination(5), vec![96.0, 180.0]);
+    }
+
+    #[test]
+    fn sweep_metrics_follow_the_formula() {
+        // Cavg,ss = F·D/(ke·V·τ): linear in dose and in half-life.
+        let sc = crate::scenario::parse_str("duration_h = 240\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 10\n", "t").unwrap();
+        let rows = run_sweep(&sc, &spec(), SolverKind::Exact, 0..6, &|_| {}).unwrap();
+        assert_eq!(rows.len(), 6);
+        let v = sc.regimens[0].model.v_l;
+        for r in &rows {
+            let (th, dose) = (r.values[0], r.values[1]);
+            let expected = dose / (LN_2 / th * v * 24.0);
+            let got = r.metrics.cavg_ss_ng_ml.unwrap();
+            assert!(
+                (got - expected).abs() < 1e-9 * expected,
+                "{got} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn tornado_of_volume_is_inverse() {
+        // Cavg ∝ 1/V: −10 % volume → +11.1 %, +10 % → −9.09 %.
+        let sc = crate::scenario::parse_str("duration_h = 240\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 10\n", "t").unwrap();
+        let rows = sensitivity(&sc, SolverKind::Exact, 10.0, &[SweepParam::VL]).unwrap();
+        let cavg = rows.iter().find(|r| r.metric == "cavg_ss_ng_ml").unwrap();
+        assert!((cavg.low_change_pct - (1.0 / 0.9 - 1.0) * 100.0).abs() < 1e-9);
+        assert!((cavg.high_change_pct - (1.0 / 1.1 - 1.0) * 100.0).abs() < 1e-9);
+    }
+}
