@@ -12,6 +12,9 @@ use k2sim::scenario::{Scenario, SolverKind};
 use k2sim::study::{self, Shard, ShardFile, StudyResult};
 use k2sim::{output, study_output, sweep};
 
+/// Output files as (name, bytes).
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// A progress bar that appears only when the work has run for more than a second and stderr is
 /// a terminal (indicatif hides itself otherwise).
 pub struct Progress {
@@ -244,7 +247,7 @@ pub fn sensitivity_files(
     scenario: &Scenario,
     solver: SolverKind,
     delta_pct: f64,
-) -> Result<(Vec<(String, Vec<u8>)>, String), Error> {
+) -> Result<(Files, String), Error> {
     let rows = sweep::sensitivity(scenario, solver, delta_pct, &sweep::SweepParam::ALL)?;
     let mut report = format!("one-at-a-time sensitivity, each parameter ±{delta_pct} %\n");
     for r in &rows {
