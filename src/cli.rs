@@ -40,6 +40,9 @@ enum Command {
     /// List the compound presets with their values, units and sources.
     #[command(after_help = "Example:\n  k2sim compounds")]
     Compounds,
+    /// List the foods a regimen can dose (`food = "natto"`), with K2 content and sources.
+    #[command(after_help = "Example:\n  k2sim foods")]
+    Foods,
 }
 
 pub fn main() -> ExitCode {
@@ -53,6 +56,10 @@ pub fn main() -> ExitCode {
         } => run_command(&scenario, out, solver, quiet),
         Command::Compounds => {
             print!("{}", compounds_table());
+            Ok(())
+        }
+        Command::Foods => {
+            print!("{}", k2sim::foods::table_text());
             Ok(())
         }
     };

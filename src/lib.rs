@@ -7,6 +7,7 @@ pub mod compound;
 pub mod dosing;
 pub mod error;
 pub mod figure;
+pub mod foods;
 pub mod model;
 pub mod output;
 pub mod plot;

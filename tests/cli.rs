@@ -227,3 +227,20 @@ fn help_shows_a_worked_example() {
         .unwrap()
         .contains("k2sim run scenarios/mk7_daily.toml"));
 }
+
+#[test]
+fn foods_lists_the_table_with_tags_and_source() {
+    let a = k2sim().arg("foods").assert().success();
+    let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    for needle in [
+        "natto — ",
+        "egg_yolk — ",
+        "~1000 µg/100 g",
+        "[secondary]",
+        "[assumed]",
+        "approximate",
+        "Schurgers & Vermeer 2000",
+    ] {
+        assert!(out.contains(needle), "missing {needle} in\n{out}");
+    }
+}
