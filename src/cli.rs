@@ -6,11 +6,15 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use k2sim::error::Error;
-use k2sim::scenario::{self, fmt_value, SolverKind};
-use k2sim::{compound, figure, output, plot, run};
+use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::plot::Journal;
+use k2sim::scenario::{self, fmt_value, AxisScale, Scenario, SolverKind};
+use k2sim::units::ConcUnit;
+use k2sim::{compound, output, plot, report, run};
 
-const RUN_EXAMPLE: &str = "Example:\n  k2sim run scenarios/mk7_daily.toml\n  k2sim run scenarios/mk4_vs_mk7.toml --solver ode --out results/\n\nWrites timeseries.csv, summary.json and <name>.png/.svg into out/<scenario name>/ (or --out).";
+const RUN_EXAMPLE: &str = "Example:\n  k2sim run scenarios/mk7_daily.toml\n  k2sim run scenarios/mk4_vs_mk7.toml --solver ode --out results/\n  k2sim run scenarios/natto_vs_capsule.toml --journal single --units nmol_l\n\nWrites timeseries.csv, summary.json, <name>.png/.svg/.txt (figure and its caption),\n<name>_steady_state.* (one interval at steady state) and, with several regimens,\ncomparison.md/.csv and <name>_panels.* into out/<scenario name>/ (or --out).";
+
+const COMPARE_EXAMPLE: &str = "Example:\n  k2sim compare scenarios/mk7_daily.toml scenarios/mk4_daily.toml --units nmol_l\n  k2sim compare a.toml b.toml --reference \"MK-7 180 µg daily\" --threshold 1\n\nRuns each scenario, then writes the outputs of `run` for all their regimens together\ninto out/<name A>_vs_<name B>/ (or --out), with comparison.md/.csv.";
 
 /// Pharmacokinetic simulation of vitamin K2 dosing regimens (MK-4, MK-7, K1).
 #[derive(Debug, Parser)]
@@ -36,6 +40,36 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Reference regimen (label) of the comparison table [default: the first].
+        #[arg(long)]
+        reference: Option<String>,
+        #[command(flatten)]
+        fig: FigureArgs,
+    },
+    /// Compare the regimens of several scenario files: metrics side by side with ratios to a
+    /// reference, time above a threshold, and overlaid figures.
+    #[command(after_help = COMPARE_EXAMPLE)]
+    Compare {
+        /// Scenario files (TOML); their regimen labels must differ.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Output directory [default: out/<name A>_vs_<name B>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Solver for every scenario [default: the first scenario's `solver`].
+        #[arg(long, value_enum)]
+        solver: Option<SolverKind>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Reference regimen (label) of the comparison table [default: the first].
+        #[arg(long)]
+        reference: Option<String>,
+        /// Threshold (ng/mL) for time above it, overriding the scenarios' `threshold_ng_ml`.
+        #[arg(long, value_name = "NG_ML")]
+        threshold: Option<f64>,
+        #[command(flatten)]
+        fig: FigureArgs,
     },
     /// List the compound presets with their values, units and sources.
     #[command(after_help = "Example:\n  k2sim compounds")]
@@ -53,7 +87,18 @@ pub fn main() -> ExitCode {
             out,
             solver,
             quiet,
-        } => run_command(&scenario, out, solver, quiet),
+            reference,
+            fig,
+        } => run_command(&scenario, out, solver, quiet, reference, &fig),
+        Command::Compare {
+            scenarios,
+            out,
+            solver,
+            quiet,
+            reference,
+            threshold,
+            fig,
+        } => compare_command(&scenarios, out, solver, quiet, reference, threshold, &fig),
         Command::Compounds => {
             print!("{}", compounds_table());
             Ok(())
@@ -72,52 +117,263 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Figure and unit options shared by `run` and `compare`.
+#[derive(Debug, clap::Args)]
+struct FigureArgs {
+    /// Concentration unit of tables and figures, overriding `[plot] units`.
+    #[arg(long, value_enum)]
+    units: Option<UnitArg>,
+    /// Logarithmic concentration axis, overriding `[plot] y_scale`.
+    #[arg(long)]
+    log: bool,
+    /// Shade the span where every regimen is at ≥ 90 % of steady state.
+    #[arg(long)]
+    shade_ss: bool,
+    /// Figure width in pixels [default: `[plot] width_px`, 1800].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(100..=10_000))]
+    width: Option<u32>,
+    /// Figure height in pixels [default: `[plot] height_px`, 1100].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(100..=10_000))]
+    height: Option<u32>,
+    /// Print resolution: recorded in the PNG, and text is sized for legibility at it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(50..=2400))]
+    dpi: Option<u32>,
+    /// Journal preset at 300 dpi: single (85 mm wide) or double column (175 mm); --width,
+    /// --height and --dpi override its parts.
+    #[arg(long, value_enum)]
+    journal: Option<Journal>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum UnitArg {
+    #[value(name = "ng_ml")]
+    NgMl,
+    #[value(name = "nmol_l")]
+    NmolL,
+}
+
+impl FigureArgs {
+    /// Applies the unit and axis options to a scenario's plot settings.
+    fn apply(&self, s: &mut Scenario) {
+        if let Some(u) = self.units {
+            s.plot.units = match u {
+                UnitArg::NgMl => ConcUnit::NgMl,
+                UnitArg::NmolL => ConcUnit::NmolL,
+            };
+        }
+        if self.log {
+            s.plot.y_scale = AxisScale::Log;
+        }
+        if self.shade_ss {
+            s.plot.shade_steady_state = true;
+        }
+    }
+
+    /// Render options: the journal preset or the scenario's size, then explicit options.
+    fn render(&self, s: &Scenario) -> plot::RenderOptions {
+        let mut o = self.journal.map_or(
+            plot::RenderOptions {
+                width_px: s.plot.width_px,
+                height_px: s.plot.height_px,
+                dpi: None,
+            },
+            Journal::options,
+        );
+        if let Some(w) = self.width {
+            o.width_px = w;
+        }
+        if let Some(h) = self.height {
+            o.height_px = h;
+        }
+        if let Some(d) = self.dpi {
+            o.dpi = Some(d);
+        }
+        o
+    }
+}
+
+/// The command line as a reader could repeat it, for the caption files: without the output
+/// directory and quiet flag, which do not change the figure.
+fn command_line() -> String {
+    let mut parts = vec!["k2sim".to_string()];
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--out" {
+            args.next();
+            continue;
+        }
+        if a.starts_with("--out=") || a == "-q" || a == "--quiet" {
+            continue;
+        }
+        parts.push(if a.contains(' ') {
+            format!("\"{a}\"")
+        } else {
+            a
+        });
+    }
+    parts.join(" ")
+}
+
+fn option_error(message: String) -> Error {
+    Error::Input(InputError {
+        location: Default::default(),
+        kind: Box::new(InputErrorKind::Option { message }),
+    })
+}
+
 fn run_command(
     path: &Path,
     out: Option<PathBuf>,
     solver: Option<SolverKind>,
     quiet: bool,
+    reference: Option<String>,
+    fig: &FigureArgs,
 ) -> Result<(), Error> {
     let started = Instant::now();
-    let scenario = scenario::load(path)?;
+    let mut scenario = scenario::load(path)?;
+    fig.apply(&mut scenario);
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }
     let solver = solver.unwrap_or(scenario.solver);
     let result = run::run(&scenario, solver)?;
+    let dir =
+        out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
+    finish(
+        &scenario, &result, reference, fig, &dir, quiet, started, false,
+    )
+}
 
-    // Everything is rendered to bytes before the first file is touched.
-    let stem = output::sanitize_file_stem(&scenario.name);
-    let fig = figure::concentration_figure(&scenario, &result);
-    let opts = plot::RenderOptions {
-        width_px: scenario.plot.width_px,
-        height_px: scenario.plot.height_px,
+#[allow(clippy::too_many_arguments)]
+fn compare_command(
+    paths: &[PathBuf],
+    out: Option<PathBuf>,
+    solver: Option<SolverKind>,
+    quiet: bool,
+    reference: Option<String>,
+    threshold: Option<f64>,
+    fig: &FigureArgs,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let mut scenarios = Vec::new();
+    for p in paths {
+        let mut s = scenario::load(p)?;
+        fig.apply(&mut s);
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
+        scenarios.push(s);
+    }
+    if let Some(t) = threshold {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(option_error(format!(
+                "--threshold {t} is out of range\n  help: expected a positive concentration in ng/mL"
+            )));
+        }
+    }
+    // One threshold for the comparison: the option, or the one the scenarios agree on.
+    let named: Vec<(String, f64)> = scenarios
+        .iter()
+        .filter_map(|s| s.threshold_ng_ml.map(|t| (s.name.clone(), t)))
+        .collect();
+    let threshold = match threshold {
+        Some(t) => Some(t),
+        None => {
+            if let Some((a, b)) = named
+                .iter()
+                .zip(named.iter().skip(1))
+                .find(|(a, b)| a.1 != b.1)
+            {
+                return Err(option_error(format!(
+                    "the scenarios name different thresholds: \"{}\" {} ng/mL, \"{}\" {} ng/mL\n  help: choose one with --threshold",
+                    a.0,
+                    fmt_value(a.1),
+                    b.0,
+                    fmt_value(b.1)
+                )));
+            }
+            named.first().map(|n| n.1)
+        }
     };
-    let png = plot::render_png(&fig, &opts)?;
-    let svg = plot::render_svg(&fig, &opts)?;
-    let files: Vec<(String, Vec<u8>)> = vec![
-        ("timeseries.csv".into(), output::timeseries_csv(&result)?),
-        (
-            "summary.json".into(),
-            output::summary_json(&scenario, &result)?,
-        ),
-        (format!("{stem}.png"), png),
-        (format!("{stem}.svg"), svg.into_bytes()),
-    ];
+    let first = &scenarios[0];
+    let solver = solver.unwrap_or(first.solver);
+    let mut merged = first.clone();
+    merged.name = scenarios
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" vs ");
+    merged.description = None;
+    merged.source = None;
+    merged.threshold_ng_ml = threshold;
+    merged.caption = scenarios.iter().find_map(|s| s.caption.clone());
+    merged.regimens.clear();
+    merged.warnings.clear();
+    let mut result = run::RunResult {
+        solver,
+        regimens: Vec::new(),
+    };
+    for (s, p) in scenarios.iter().zip(paths) {
+        for r in &s.regimens {
+            if let Some(o) = merged.regimens.iter().find(|o| o.label == r.label) {
+                return Err(option_error(format!(
+                    "{}: regimen label \"{}\" is also used by an earlier scenario\n  help: labels name the columns and curves: give the regimens distinct `label`s",
+                    p.display(),
+                    o.label
+                )));
+            }
+            merged.regimens.push(r.clone());
+        }
+        merged.duration_h = merged.duration_h.max(s.duration_h);
+        merged.step_h = merged.step_h.min(s.step_h);
+        merged.warnings.extend(s.warnings.iter().cloned());
+        // Each scenario keeps its own span and grid.
+        result.regimens.extend(run::run(s, solver)?.regimens);
+    }
+    let dir =
+        out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&merged.name)));
+    finish(&merged, &result, reference, fig, &dir, quiet, started, true)
+}
 
-    let dir = out.unwrap_or_else(|| Path::new("out").join(&stem));
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
+/// Renders every output, then writes them (atomically) and prints the tables.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    scenario: &Scenario,
+    result: &run::RunResult,
+    reference: Option<String>,
+    fig: &FigureArgs,
+    dir: &Path,
+    quiet: bool,
+    started: Instant,
+    force_comparison: bool,
+) -> Result<(), Error> {
+    // Everything is rendered to bytes before the first file is touched.
+    let rep = report::build(
+        scenario,
+        result,
+        &report::ReportOptions {
+            render: fig.render(scenario),
+            reference,
+            command: command_line(),
+        },
+        force_comparison,
+    )?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
         source,
     })?;
     let mut written = Vec::new();
-    for (name, bytes) in &files {
+    for (name, bytes) in &rep.files {
         let p = dir.join(name);
         output::write_atomic(&p, bytes)?;
         written.push(p);
     }
     if !quiet {
-        print!("{}", output::summary_table(&scenario, &result));
+        print!("{}", output::summary_table(scenario, result));
+        if let Some(c) = &rep.comparison {
+            println!();
+            print!("{}", c.to_markdown());
+        }
         println!();
         for p in &written {
             println!("wrote {}", p.display());

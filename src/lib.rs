@@ -3,6 +3,7 @@
 //! The library is pure: it takes validated data and returns data. Files, figures on disk and the
 //! terminal belong to the CLI (`cli.rs`) and the writers in [`output`].
 
+pub mod compare;
 pub mod compound;
 pub mod dosing;
 pub mod error;
@@ -11,7 +12,10 @@ pub mod foods;
 pub mod model;
 pub mod output;
 pub mod plot;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod steady_profile;
+pub mod threshold;
 pub mod units;
