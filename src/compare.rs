@@ -281,6 +281,18 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
             true,
         );
     }
+    // AUCτ and hours per τ compare only over equal intervals; Cavg and shares of τ always do.
+    let taus: Vec<Option<f64>> = regs.iter().map(|r| r.metrics.tau_h).collect();
+    for row in rows
+        .iter_mut()
+        .filter(|r| r.key.starts_with("auc_tau") || r.key == "time_above_ss_h_per_tau")
+    {
+        for (ratio, tau) in row.ratios.iter_mut().zip(&taus) {
+            if *tau != taus[reference] {
+                *ratio = None;
+            }
+        }
+    }
     Ok(Comparison {
         labels,
         reference,
@@ -346,9 +358,9 @@ impl Comparison {
             self.units.label()
         );
         if let Some(t) = self.threshold_ng_ml {
-            let _ = write!(s, "; threshold {} ng/mL", fmt4(t));
+            let _ = write!(s, "; threshold {} ng/mL", crate::scenario::fmt_value(t));
         }
-        s.push_str(". Steady-state values are from the model's periodic steady state; – where a schedule has none (explicit doses, skipped days).\n");
+        s.push_str(". Steady-state values are from the model's periodic steady state; – where a schedule has none (explicit doses, skipped days), and for ratios of per-τ values when τ differs from the reference's.\n");
         s
     }
 

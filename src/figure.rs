@@ -236,7 +236,8 @@ pub fn steady_state_figure(
                 p.pattern
                     .iter()
                     .map(|d| d.time_h + k * p.period_h)
-                    .filter(|&t| t <= window),
+                    // The next period's first dose at the right edge would be cut in half.
+                    .filter(|&t| t < window - 1e-9),
             );
             k += 1.0;
         }

@@ -426,7 +426,11 @@ const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
 const LEGEND_BORDER: RGBColor = RGBColor(0xB4, 0xB4, 0xB4);
 const DOSE_KEY: RGBColor = RGBColor(0x55, 0x55, 0x55);
 const THRESHOLD_INK: RGBColor = RGBColor(0x4D, 0x4D, 0x4D);
+/// Dash of the threshold line, in multiples of the axis stroke.
+const THRESHOLD_DASH: [f64; 2] = [4.0, 2.5];
 const SHADE: RGBAColor = RGBAColor(0x00, 0x00, 0x00, 0.055);
+/// The shade as it looks on white, for the legend key (drawn opaque on the legend's ground).
+const SHADE_KEY: RGBAColor = RGBAColor(0xF1, 0xF1, 0xF1, 1.0);
 
 fn validate_size(opts: &RenderOptions) -> Result<(), PlotError> {
     let ok = |v: u32| (1..=MAX_SIDE_PX).contains(&v);
@@ -1048,6 +1052,8 @@ struct LegendEntry {
 enum LegendKey {
     Line(RGBColor, &'static [f64]),
     DoseMark,
+    Threshold,
+    Shade,
 }
 
 /// Dose marks of one series, as pixel x positions, in their own row above the time axis.
@@ -1077,10 +1083,10 @@ struct Layout {
     show_x_labels: bool,
     show_y_label: bool,
     y_label_centre: f64,
-    /// Threshold line: its y (px) and where its label goes (right-aligned x, baseline).
-    threshold: Option<(f64, (f64, f64))>,
-    /// Shaded window: the band, and the label's baseline start.
-    shade: Option<(Rect, (f64, f64))>,
+    /// Threshold line: its y (px).
+    threshold: Option<f64>,
+    /// Shaded window (named in the legend).
+    shade: Option<Rect>,
     x_tick_baseline: f64,
     x_label_baseline: f64,
     y_label_baseline: f64,
@@ -1314,7 +1320,9 @@ impl Layout {
         let marks_top = marks.last().map_or(bottom, |r| r.base_y - m.mark_h);
         let dose_key_tick = !marks.is_empty() && marks.iter().all(|r| r.triangle_w.is_none());
 
-        // --- threshold line and shaded window, with their labels ---
+        // --- threshold line and shaded window ---
+        // Both are named in the legend: a label on the line or in the band would sit on the
+        // curves, which cross them by design.
         let threshold = fig.threshold.as_ref().and_then(|t| {
             let v = if prep.log {
                 (t.value > 0.0).then(|| t.value.log10())?
@@ -1322,52 +1330,20 @@ impl Layout {
                 t.value
             };
             let y = frame.py(v);
-            (y >= top - 0.5 && y <= bottom + 0.5).then(|| {
-                // Above the line, unless that would leave the plot area.
-                let base = if y - 1.1 * m.tick > top {
-                    y - 0.35 * m.tick
-                } else {
-                    y + 1.05 * m.tick
-                };
-                (y, (right - 0.4 * m.tick, base))
-            })
+            (y >= top - 0.5 && y <= bottom + 0.5).then_some(y)
         });
-        let threshold_label_rect = fig
-            .threshold
-            .as_ref()
-            .zip(threshold)
-            .map(|(t, (_, (x, b)))| {
-                let tw = text_width(&t.label, m.tick, false);
-                Rect {
-                    left: x - tw,
-                    top: b - ASCENT * m.tick,
-                    right: x,
-                    bottom: b + DESCENT * m.tick,
-                }
-            });
         let shade = fig.shade.as_ref().and_then(|sh| {
             let a = frame.px(sh.from_h.max(prep.x_lo_h));
             let b = frame.px(sh.to_h.min(prep.x_hi_h));
-            (b > a && sh.from_h.is_finite() && sh.to_h.is_finite()).then_some((
-                Rect {
-                    left: a,
-                    top,
-                    right: b,
-                    bottom,
-                },
-                (a + 0.4 * m.tick, top + 1.15 * m.tick),
-            ))
+            (b > a && sh.from_h.is_finite() && sh.to_h.is_finite()).then_some(Rect {
+                left: a,
+                top,
+                right: b,
+                bottom,
+            })
         });
-        let shade_label_rect = fig.shade.as_ref().zip(shade).map(|(sh, (_, (x, b)))| Rect {
-            left: x,
-            top: b - ASCENT * m.tick,
-            right: x + text_width(&sh.label, m.tick, false),
-            bottom: b + DESCENT * m.tick,
-        });
-        let mut obstacles: Vec<Rect> = threshold_label_rect.into_iter().collect();
-        obstacles.extend(shade_label_rect);
         let threshold_path: Vec<Vec<Vec<(f64, f64)>>> = threshold
-            .map(|(y, _)| vec![vec![(left, y), (right, y)]])
+            .map(|y| vec![vec![(left, y), (right, y)]])
             .into_iter()
             .collect();
 
@@ -1402,7 +1378,6 @@ impl Layout {
                         && r.bottom <= bottom
                         && !hits_curves(&g, &paths, &dots)
                         && !hits_curves(&g, &threshold_path, &[])
-                        && !obstacles.iter().any(|o| overlaps(o, &g))
                 })
                 .map(LegendPlace::Inside)
                 .or_else(|| {
@@ -1559,10 +1534,6 @@ fn series_paths(
     (paths, dots)
 }
 
-fn overlaps(a: &Rect, b: &Rect) -> bool {
-    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
-}
-
 fn hits_curves(r: &Rect, paths: &[Vec<Vec<(f64, f64)>>], dots: &[Vec<(f64, f64)>]) -> bool {
     let lo = (r.left, r.top);
     let hi = (r.right, r.bottom);
@@ -1597,6 +1568,18 @@ fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
         entries.push(LegendEntry {
             label: "Dose".to_string(),
             key: LegendKey::DoseMark,
+        });
+    }
+    if let Some(t) = &prep.fig.threshold {
+        entries.push(LegendEntry {
+            label: t.label.clone(),
+            key: LegendKey::Threshold,
+        });
+    }
+    if let Some(sh) = &prep.fig.shade {
+        entries.push(LegendEntry {
+            label: sh.label.clone(),
+            key: LegendKey::Shade,
         });
     }
     entries
@@ -1993,7 +1976,7 @@ fn draw_figure<DB: DrawingBackend>(
     let plot = &l.plot;
 
     // The shaded window under everything.
-    if let Some((band, _)) = &l.shade {
+    if let Some(band) = &l.shade {
         p.fill_rect(band, SHADE)?;
     }
 
@@ -2010,8 +1993,8 @@ fn draw_figure<DB: DrawingBackend>(
     }
 
     // The threshold line under the curves, dashed and grey like a grid line that matters.
-    if let Some((y, _)) = l.threshold {
-        let pattern: Vec<f64> = [4.0, 2.5].iter().map(|k| k * m.axis_w).collect();
+    if let Some(y) = l.threshold {
+        let pattern: Vec<f64> = THRESHOLD_DASH.iter().map(|k| k * m.axis_w).collect();
         p.polylines(
             &dash_path(&[(plot.left, y), (plot.right, y)], &pattern),
             &THRESHOLD_INK,
@@ -2106,33 +2089,6 @@ fn draw_figure<DB: DrawingBackend>(
         }
     }
 
-    // Labels of the threshold line and the shaded window, on a white ground so a curve
-    // passing behind them does not cut through the letters.
-    if let (Some(t), Some((_, (x, base)))) = (&prep.fig.threshold, l.threshold) {
-        let tw = text_width(&t.label, m.tick, false);
-        p.fill_rect(
-            &Rect {
-                left: x - tw - 0.2 * m.tick,
-                top: base - ASCENT * m.tick,
-                right: x + 0.2 * m.tick,
-                bottom: base + DESCENT * m.tick,
-            },
-            RGBAColor(255, 255, 255, 0.85),
-        )?;
-        p.text(
-            &t.label,
-            x,
-            base,
-            HPos::Right,
-            m.tick,
-            false,
-            &THRESHOLD_INK,
-        )?;
-    }
-    if let (Some(sh), Some((_, (x, base)))) = (&prep.fig.shade, l.shade) {
-        p.text(&sh.label, x, base, HPos::Left, m.tick, false, &SUBTITLE_INK)?;
-    }
-
     // Axis labels, centred on the plot area (the y label on the whole stack of panels).
     let centre_x = (plot.left + plot.right) / 2.0;
     if l.show_x_labels {
@@ -2193,6 +2149,23 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
                     &dash_path(&[(x, centre_y), (x + KEY_LEN * size, centre_y)], &pattern),
                     &c,
                     m.series_w,
+                )?
+            }
+            LegendKey::Shade => {
+                let r = Rect {
+                    left: x,
+                    top: centre_y - 0.45 * size,
+                    right: x + KEY_LEN * size,
+                    bottom: centre_y + 0.45 * size,
+                };
+                p.fill_rect(&r, SHADE_KEY)?;
+            }
+            LegendKey::Threshold => {
+                let pattern: Vec<f64> = THRESHOLD_DASH.iter().map(|k| k * m.axis_w).collect();
+                p.polylines(
+                    &dash_path(&[(x, centre_y), (x + KEY_LEN * size, centre_y)], &pattern),
+                    &THRESHOLD_INK,
+                    m.axis_w,
                 )?
             }
             LegendKey::DoseMark if l.dose_key_tick => {
@@ -2659,6 +2632,116 @@ mod tests {
         zeros.series[0].points = vec![(0.0, 0.0), (1.0, 0.0)];
         zeros.y_scale = YScale::Log;
         render_png(&zeros, &RenderOptions::default()).unwrap();
+    }
+
+    #[test]
+    fn dashes_cut_a_line_into_the_pattern() {
+        let pieces = dash_path(&[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)], &[4.0, 2.0]);
+        // 20 px of path: dashes [0,4], [6,10], [12,16], [18,20] along the path.
+        assert_eq!(pieces.len(), 4);
+        assert_eq!(pieces[1], vec![(6.0, 0.0), (10.0, 0.0)]);
+        assert_eq!(pieces[2], vec![(10.0, 2.0), (10.0, 6.0)]);
+        let dots = dash_path(&[(0.0, 0.0), (10.0, 0.0)], &[0.0, 5.0]);
+        assert_eq!(dots.len(), 3);
+        assert!(dots.iter().all(|d| d.len() == 2 && d[0] == d[1]));
+        assert_eq!(dash_path(&[(0.0, 0.0), (1.0, 1.0)], &[]).len(), 1);
+    }
+
+    #[test]
+    fn journal_figure_with_threshold_and_panels_reads_back() {
+        let mut fig = two_series();
+        fig.threshold = Some(Threshold {
+            value: 2.0,
+            label: "threshold 2 ng/mL".into(),
+        });
+        fig.shade = Some(Shade {
+            from_h: 240.0,
+            to_h: 672.0,
+            label: "steady state (≥ 90 %)".into(),
+        });
+        let opts = Journal::Single.options();
+        assert_eq!(
+            (opts.width_px, opts.height_px, opts.dpi),
+            (1004, 756, Some(300))
+        );
+        let png = render_png(&fig, &opts).unwrap();
+        // pHYs right after IHDR: 11811 px/m = 300 dpi.
+        assert_eq!(&png[37..41], b"pHYs");
+        assert_eq!(u32::from_be_bytes(png[41..45].try_into().unwrap()), 11811);
+        let img = decode(&png);
+        assert_eq!(img.dimensions(), (1004, 756));
+        assert!(has_colour(&img, PALETTE[0]) && has_colour(&img, PALETTE[1]));
+        let svg = render_svg(&fig, &opts).unwrap();
+        assert!(
+            svg.starts_with("<svg width=\"85.01mm\" height=\"64.01mm\""),
+            "{}",
+            &svg[..80]
+        );
+        let texts = svg_texts(&svg);
+        for needle in [
+            "Serum concentration (ng/mL)",
+            "Time (days)",
+            "MK-7",
+            "MK-4",
+            "Dose",
+            "threshold 2 ng/mL",
+            "steady state (≥ 90 %)",
+        ] {
+            assert!(
+                texts.iter().any(|t| t == needle),
+                "SVG lacks {needle:?}: {texts:?}"
+            );
+        }
+        // Small multiples: one concentration label for the stack, time labels once, both
+        // series in their own panel, in their own colours and dashes.
+        fig.panels = true;
+        let small = RenderOptions {
+            width_px: 500,
+            height_px: 500,
+            dpi: None,
+        };
+        let img = decode(&render_png(&fig, &small).unwrap());
+        assert_eq!(img.dimensions(), (500, 500));
+        assert!(non_white(&img) > 5_000);
+        let texts = svg_texts(&render_svg(&fig, &small).unwrap());
+        let count = |n: &str| texts.iter().filter(|t| *t == n).count();
+        assert_eq!(count("Serum concentration (ng/mL)"), 1);
+        assert_eq!(count("Time (days)"), 1);
+        assert_eq!((count("MK-7"), count("MK-4")), (1, 1));
+        assert_eq!(count("Dose"), 2);
+        let subs = panel_figures(&fig);
+        let preps = prepare(&fig, &subs).unwrap();
+        let ls = layouts(&preps, 2000.0, 2000.0, None);
+        assert_eq!(ls.len(), 2);
+        assert_eq!(ls[0].plot.left, ls[1].plot.left, "panels line up");
+        assert!((ls[0].plot.height() - ls[1].plot.height()).abs() < 1e-9);
+        assert!(ls[0].plot.bottom < ls[1].plot.top);
+        assert_eq!(
+            (preps[0].x_lo_h, preps[0].x_hi_h),
+            (preps[1].x_lo_h, preps[1].x_hi_h)
+        );
+    }
+
+    fn two_series() -> Figure {
+        let mk7_doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)).collect();
+        let mk4_doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)).collect();
+        let ln2 = std::f64::consts::LN_2;
+        Figure {
+            title: "Two".into(),
+            y_label: "Serum concentration (ng/mL)".into(),
+            series: vec![
+                Series {
+                    label: "MK-7".into(),
+                    points: superposed(&mk7_doses, 0.55, 0.45, ln2 / 68.0, 672.0, 2.0),
+                },
+                Series {
+                    label: "MK-4".into(),
+                    points: superposed(&mk4_doses, 2.0, 1.2, ln2 / 4.0, 672.0, 1.0),
+                },
+            ],
+            dose_marks_h: vec![mk7_doses, mk4_doses],
+            ..Figure::default()
+        }
     }
 
     #[test]

@@ -278,3 +278,54 @@ fn foods_lists_the_table_with_tags_and_source() {
         assert!(out.contains(needle), "missing {needle} in\n{out}");
     }
 }
+
+#[test]
+fn compare_runs_several_files_and_checks_its_reference() {
+    let out = tempfile::tempdir().unwrap();
+    let a = k2sim()
+        .args([
+            "compare",
+            "scenarios/mk7_daily.toml",
+            "scenarios/mk4_daily.toml",
+            "--units",
+            "nmol_l",
+            "--threshold",
+            "1",
+            "--width",
+            "600",
+            "--height",
+            "400",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("| Cavg,ss | nmol/L |"), "{stdout}");
+    let md = std::fs::read_to_string(out.path().join("comparison.md")).unwrap();
+    assert!(md.contains("time above threshold, whole run") && md.contains("threshold 1 ng/mL"));
+    let csv = std::fs::read_to_string(out.path().join("comparison.csv")).unwrap();
+    assert!(csv.starts_with("metric,unit,regimen,value,ratio_to_reference,reference\n"));
+    let png = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_panels.png"))
+        .unwrap();
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (600, 440));
+
+    let a = k2sim()
+        .args([
+            "compare",
+            "scenarios/mk7_daily.toml",
+            "scenarios/mk4_daily.toml",
+            "--reference",
+            "MK-7 180 ug daily",
+            "--out",
+        ])
+        .arg(out.path().join("x"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("did you mean \"MK-7 180 µg daily\"?"), "{err}");
+}
