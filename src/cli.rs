@@ -7,12 +7,16 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use k2sim::error::{Error, InputError, InputErrorKind};
-use k2sim::scenario::{self, fmt_value, SolverKind};
-use k2sim::{compound, figure, output, plot, run};
+use k2sim::plot::Journal;
+use k2sim::scenario::{self, fmt_value, AxisScale, Scenario, SolverKind};
+use k2sim::units::ConcUnit;
+use k2sim::{compound, output, plot, report, run};
 
-const MERGE_EXAMPLE: &str = "Example (Slurm array job, 16 shards):\n  sbatch --array=1-16 --wrap 'k2sim run scenarios/population_year.toml --shard $SLURM_ARRAY_TASK_ID/16 --out shards/$SLURM_ARRAY_TASK_ID'\n  k2sim merge shards/* --out out/population_year";
+const RUN_EXAMPLE: &str = "Example:\n  k2sim run scenarios/mk7_daily.toml\n  k2sim run scenarios/mk4_vs_mk7.toml --solver ode --out results/\n  k2sim run scenarios/natto_vs_capsule.toml --journal single --units nmol_l\n\nWrites timeseries.csv, summary.json, <name>.png/.svg/.txt (figure and its caption),\n<name>_steady_state.* (one interval at steady state) and, with several regimens,\ncomparison.md/.csv and <name>_panels.* into out/<scenario name>/ (or --out).";
 
-const RUN_EXAMPLE: &str = "Example:\n  k2sim run scenarios/mk7_daily.toml\n  k2sim run scenarios/mk4_vs_mk7.toml --solver ode --out results/\n\nWrites timeseries.csv, summary.json and <name>.png/.svg into out/<scenario name>/ (or --out).";
+const MERGE_EXAMPLE: &str = "Example (Slurm array job, 16 shards):\n  sbatch --array=1-16 --wrap 'k2sim run scenarios/population_year.toml --shard $SLURM_ARRAY_TASK_ID/16 --out shards/$SLURM_ARRAY_TASK_ID'\n  k2sim merge shards/* --out out/population_year\n\nThe merged files are byte-identical to those of one unsharded `k2sim run` (default figure options).";
+
+const COMPARE_EXAMPLE: &str = "Example:\n  k2sim compare scenarios/mk7_daily.toml scenarios/mk4_daily.toml --units nmol_l\n  k2sim compare a.toml b.toml --reference \"MK-7 180 µg daily\" --threshold 1\n\nRuns each scenario, then writes the outputs of `run` for all their regimens together\ninto out/<name A>_vs_<name B>/ (or --out), with comparison.md/.csv.";
 
 /// Pharmacokinetic simulation of vitamin K2 dosing regimens (MK-4, MK-7, K1).
 #[derive(Debug, Parser)]
@@ -38,10 +42,15 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Reference regimen (label) of the comparison table [default: the first].
+        #[arg(long)]
+        reference: Option<String>,
         /// Compute only shard K of N of the population/sweep (e.g. 3/16) and write
         /// shard-K-of-N.json; combine the shards with `k2sim merge`.
         #[arg(long, value_parser = crate::cli_study::parse_shard)]
         shard: Option<k2sim::study::Shard>,
+        #[command(flatten)]
+        fig: FigureArgs,
     },
     /// Combine the shard files of `k2sim run --shard K/N` into the outputs of an unsharded run.
     #[command(after_help = MERGE_EXAMPLE)]
@@ -58,7 +67,7 @@ enum Command {
     },
     /// One-at-a-time sensitivity: each parameter moved by ±delta %, the change of each metric.
     #[command(
-        after_help = "Example:\n  k2sim sensitivity scenarios/mk7_daily.toml --delta-pct 20\n\nWrites sensitivity.csv into out/<scenario name>/ (or --out)."
+        after_help = "Example:\n  k2sim sensitivity scenarios/mk7_daily.toml --delta-pct 20\n\nWrites sensitivity.csv and a tornado figure into out/<scenario name>/ (or --out)."
     )]
     Sensitivity {
         /// The scenario file (TOML).
@@ -76,9 +85,37 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Compare the regimens of several scenario files: metrics side by side with ratios to a
+    /// reference, time above a threshold, and overlaid figures.
+    #[command(after_help = COMPARE_EXAMPLE)]
+    Compare {
+        /// Scenario files (TOML); their regimen labels must differ.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Output directory [default: out/<name A>_vs_<name B>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Solver for every scenario [default: the first scenario's `solver`].
+        #[arg(long, value_enum)]
+        solver: Option<SolverKind>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Reference regimen (label) of the comparison table [default: the first].
+        #[arg(long)]
+        reference: Option<String>,
+        /// Threshold (ng/mL) for time above it, overriding the scenarios' `threshold_ng_ml`.
+        #[arg(long, value_name = "NG_ML")]
+        threshold: Option<f64>,
+        #[command(flatten)]
+        fig: FigureArgs,
+    },
     /// List the compound presets with their values, units and sources.
     #[command(after_help = "Example:\n  k2sim compounds")]
     Compounds,
+    /// List the foods a regimen can dose (`food = "natto"`), with K2 content and sources.
+    #[command(after_help = "Example:\n  k2sim foods")]
+    Foods,
 }
 
 pub fn main() -> ExitCode {
@@ -89,8 +126,10 @@ pub fn main() -> ExitCode {
             out,
             solver,
             quiet,
+            reference,
             shard,
-        } => run_command(&scenario, out, solver, quiet, shard),
+            fig,
+        } => run_command(&scenario, out, solver, quiet, reference, shard, &fig),
         Command::Merge { inputs, out, quiet } => merge_command(&inputs, out, quiet),
         Command::Sensitivity {
             scenario,
@@ -99,8 +138,21 @@ pub fn main() -> ExitCode {
             solver,
             quiet,
         } => sensitivity_command(&scenario, delta_pct, out, solver, quiet),
+        Command::Compare {
+            scenarios,
+            out,
+            solver,
+            quiet,
+            reference,
+            threshold,
+            fig,
+        } => compare_command(&scenarios, out, solver, quiet, reference, threshold, &fig),
         Command::Compounds => {
             print!("{}", compounds_table());
+            Ok(())
+        }
+        Command::Foods => {
+            print!("{}", k2sim::foods::table_text());
             Ok(())
         }
     };
@@ -113,141 +165,198 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Figure and unit options shared by `run` and `compare`.
+#[derive(Debug, Default, clap::Args)]
+struct FigureArgs {
+    /// Concentration unit of tables and figures, overriding `[plot] units`.
+    #[arg(long, value_enum)]
+    units: Option<UnitArg>,
+    /// Logarithmic concentration axis, overriding `[plot] y_scale`.
+    #[arg(long)]
+    log: bool,
+    /// Shade the span where every regimen is at ≥ 90 % of steady state.
+    #[arg(long)]
+    shade_ss: bool,
+    /// Figure width in pixels [default: `[plot] width_px`, 1800].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(100..=10_000))]
+    width: Option<u32>,
+    /// Figure height in pixels [default: `[plot] height_px`, 1100].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(100..=10_000))]
+    height: Option<u32>,
+    /// Print resolution: recorded in the PNG, and text is sized for legibility at it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(50..=2400))]
+    dpi: Option<u32>,
+    /// Journal preset at 300 dpi: single (85 mm wide) or double column (175 mm); --width,
+    /// --height and --dpi override its parts.
+    #[arg(long, value_enum)]
+    journal: Option<Journal>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum UnitArg {
+    #[value(name = "ng_ml")]
+    NgMl,
+    #[value(name = "nmol_l")]
+    NmolL,
+}
+
+impl FigureArgs {
+    /// Applies the unit and axis options to a scenario's plot settings.
+    fn apply(&self, s: &mut Scenario) {
+        if let Some(u) = self.units {
+            s.plot.units = match u {
+                UnitArg::NgMl => ConcUnit::NgMl,
+                UnitArg::NmolL => ConcUnit::NmolL,
+            };
+        }
+        if self.log {
+            s.plot.y_scale = AxisScale::Log;
+        }
+        if self.shade_ss {
+            s.plot.shade_steady_state = true;
+        }
+    }
+
+    /// Render options: the journal preset or the scenario's size, then explicit options.
+    fn render(&self, s: &Scenario) -> plot::RenderOptions {
+        let mut o = self.journal.map_or(
+            plot::RenderOptions {
+                width_px: s.plot.width_px,
+                height_px: s.plot.height_px,
+                dpi: None,
+            },
+            Journal::options,
+        );
+        if let Some(w) = self.width {
+            o.width_px = w;
+        }
+        if let Some(h) = self.height {
+            o.height_px = h;
+        }
+        if let Some(d) = self.dpi {
+            o.dpi = Some(d);
+        }
+        o
+    }
+}
+
+/// The command line as a reader could repeat it, for the caption files: without the output
+/// directory and quiet flag, which do not change the figure.
+pub fn command_line() -> String {
+    let mut parts = vec!["k2sim".to_string()];
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--out" {
+            args.next();
+            continue;
+        }
+        if a == "--shard" {
+            args.next();
+            continue;
+        }
+        if a.starts_with("--out=") || a.starts_with("--shard=") || a == "-q" || a == "--quiet" {
+            continue;
+        }
+        parts.push(if a.contains(' ') {
+            format!("\"{a}\"")
+        } else {
+            a
+        });
+    }
+    parts.join(" ")
+}
+
+fn option_error(message: String) -> Error {
+    Error::Input(InputError {
+        location: Default::default(),
+        kind: Box::new(InputErrorKind::Option { message }),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_command(
     path: &Path,
     out: Option<PathBuf>,
     solver: Option<SolverKind>,
     quiet: bool,
+    reference: Option<String>,
     shard: Option<k2sim::study::Shard>,
+    fig: &FigureArgs,
 ) -> Result<(), Error> {
     let started = Instant::now();
-    let scenario = scenario::load(path)?;
+    let mut scenario = scenario::load(path)?;
+    fig.apply(&mut scenario);
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }
     let solver = solver.unwrap_or(scenario.solver);
-    let stem = output::sanitize_file_stem(&scenario.name);
-    let dir = out.unwrap_or_else(|| Path::new("out").join(&stem));
+    let dir =
+        out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
     if let Some(shard) = shard {
         if scenario.population.is_none() && scenario.sweep.is_none() {
-            return Err(Error::Input(
-                InputError {
-                    location: Default::default(),
-                    kind: Box::new(InputErrorKind::Option {
-                        message:
-                            "--shard splits a [population] or [sweep]; this scenario has neither"
-                                .into(),
-                    }),
-                }
-                .in_file(path),
-            ));
+            return Err(option_error(format!(
+                "{}: --shard splits a [population] or [sweep], and this scenario has neither\n  help: run it without --shard",
+                path.display()
+            )));
         }
-        let written = crate::cli_study::write_shard(path, &scenario, solver, shard, &dir, quiet)?;
+        let written = crate::cli_study::write_shard(
+            path,
+            &scenario,
+            solver,
+            shard,
+            &dir,
+            quiet,
+            &command_line(),
+        )?;
         if !quiet {
             println!("wrote {}", written.display());
-            println!("done in {:.2} s", started.elapsed().as_secs_f64());
+            println!(
+                "done in {:.2} s{}",
+                started.elapsed().as_secs_f64(),
+                peak_memory_note()
+            );
         }
         return Ok(());
     }
     let result = run::run(&scenario, solver)?;
     let study = crate::cli_study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?;
-    // Everything is rendered to bytes before the first file is touched.
-    let mut files = base_files(&scenario, &result)?;
-    files.extend(crate::cli_study::study_files(&scenario, solver, &study)?);
-    let written = write_files(&dir, &files)?;
-    if !quiet {
-        print!("{}", output::summary_table(&scenario, &result));
-        print!("{}", crate::cli_study::study_report(&scenario, &study));
-        println!();
-        for p in &written {
-            println!("wrote {}", p.display());
-        }
-        println!(
-            "done in {:.2} s{}",
-            started.elapsed().as_secs_f64(),
-            peak_memory_note()
-        );
-    }
-    Ok(())
-}
-
-/// ", peak memory N MB" from the kernel's record of this process (Linux), or nothing.
-fn peak_memory_note() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| {
-                    l.strip_prefix("VmHWM:")
-                        .map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                })
-                .flatten()
-        })
-        .map_or(String::new(), |kb| {
-            format!(", peak memory {} MB", kb / 1024)
-        })
-}
-
-/// The outputs of a plain run: time series, summary and the concentration figure.
-fn base_files(
-    scenario: &scenario::Scenario,
-    result: &run::RunResult,
-) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let stem = output::sanitize_file_stem(&scenario.name);
-    let fig = figure::concentration_figure(scenario, result);
-    let opts = plot::RenderOptions {
-        width_px: scenario.plot.width_px,
-        height_px: scenario.plot.height_px,
+    let extra = crate::cli_study::study_files(&scenario, solver, &study, &fig.render(&scenario))?;
+    let report = crate::cli_study::study_report(&scenario, &study);
+    let ctx = Finish {
+        reference,
+        fig,
+        dir: &dir,
+        quiet,
+        started,
+        force_comparison: false,
+        command: command_line(),
+        extra,
+        extra_report: report,
     };
-    let png = plot::render_png(&fig, &opts)?;
-    let svg = plot::render_svg(&fig, &opts)?;
-    Ok(vec![
-        ("timeseries.csv".into(), output::timeseries_csv(result)?),
-        (
-            "summary.json".into(),
-            output::summary_json(scenario, result)?,
-        ),
-        (format!("{stem}.png"), png),
-        (format!("{stem}.svg"), svg.into_bytes()),
-    ])
-}
-
-/// Writes each file atomically into `dir`; returns the paths written.
-fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, Error> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for (name, bytes) in files {
-        let p = dir.join(name);
-        output::write_atomic(&p, bytes)?;
-        written.push(p);
-    }
-    Ok(written)
+    finish(&scenario, &result, ctx)
 }
 
 fn merge_command(inputs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<(), Error> {
     let started = Instant::now();
-    let (scenario, solver, study) = crate::cli_study::read_and_merge(inputs)?;
+    let (scenario, solver, command, study) = crate::cli_study::read_and_merge(inputs)?;
     let result = run::run(&scenario, solver)?;
-    let mut files = base_files(&scenario, &result)?;
-    files.extend(crate::cli_study::study_files(&scenario, solver, &study)?);
+    let fig = FigureArgs::default();
     let dir =
         out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
-    let written = write_files(&dir, &files)?;
-    if !quiet {
-        print!("{}", crate::cli_study::study_report(&scenario, &study));
-        for p in &written {
-            println!("wrote {}", p.display());
-        }
-        println!(
-            "merged {} input(s) in {:.2} s",
-            inputs.len(),
-            started.elapsed().as_secs_f64()
-        );
-    }
-    Ok(())
+    let extra = crate::cli_study::study_files(&scenario, solver, &study, &fig.render(&scenario))?;
+    let report = crate::cli_study::study_report(&scenario, &study);
+    let ctx = Finish {
+        reference: None,
+        fig: &fig,
+        dir: &dir,
+        quiet,
+        started,
+        force_comparison: false,
+        command,
+        extra,
+        extra_report: report,
+    };
+    finish(&scenario, &result, ctx)
 }
 
 fn sensitivity_command(
@@ -258,19 +367,206 @@ fn sensitivity_command(
     quiet: bool,
 ) -> Result<(), Error> {
     if !(delta_pct.is_finite() && delta_pct > 0.0 && delta_pct < 100.0) {
-        return Err(Error::Input(InputError { location: Default::default(), kind: Box::new(InputErrorKind::Option { message: format!("--delta-pct {delta_pct}: give a change between 0 and 100 (%), e.g. --delta-pct 10") }) }));
+        return Err(option_error(format!(
+            "--delta-pct {delta_pct} is out of range\n  help: give a change between 0 and 100 (%), e.g. --delta-pct 10"
+        )));
     }
     let scenario = scenario::load(path)?;
     let solver = solver.unwrap_or(scenario.solver);
-    let (files, report) = crate::cli_study::sensitivity_files(&scenario, solver, delta_pct)?;
+    let render = FigureArgs::default().render(&scenario);
+    let (files, report) =
+        crate::cli_study::sensitivity_files(&scenario, solver, delta_pct, &render)?;
     let dir =
         out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
-    let written = write_files(&dir, &files)?;
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    for (name, bytes) in &files {
+        let p = dir.join(name);
+        output::write_atomic(&p, bytes)?;
+        if !quiet {
+            println!("wrote {}", p.display());
+        }
+    }
     if !quiet {
         print!("{report}");
+    }
+    Ok(())
+}
+
+/// ", peak memory N MB" from the kernel's record of this process (Linux), or nothing.
+fn peak_memory_note() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmHWM:")
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+        })
+        .map_or(String::new(), |kb| {
+            format!(", peak memory {} MB", kb / 1024)
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare_command(
+    paths: &[PathBuf],
+    out: Option<PathBuf>,
+    solver: Option<SolverKind>,
+    quiet: bool,
+    reference: Option<String>,
+    threshold: Option<f64>,
+    fig: &FigureArgs,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let mut scenarios = Vec::new();
+    for p in paths {
+        let mut s = scenario::load(p)?;
+        fig.apply(&mut s);
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
+        scenarios.push(s);
+    }
+    if let Some(t) = threshold {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(option_error(format!(
+                "--threshold {t} is out of range\n  help: expected a positive concentration in ng/mL"
+            )));
+        }
+    }
+    // One threshold for the comparison: the option, or the one the scenarios agree on.
+    let named: Vec<(String, f64)> = scenarios
+        .iter()
+        .filter_map(|s| s.threshold_ng_ml.map(|t| (s.name.clone(), t)))
+        .collect();
+    let threshold = match threshold {
+        Some(t) => Some(t),
+        None => {
+            if let Some((a, b)) = named
+                .iter()
+                .zip(named.iter().skip(1))
+                .find(|(a, b)| a.1 != b.1)
+            {
+                return Err(option_error(format!(
+                    "the scenarios name different thresholds: \"{}\" {} ng/mL, \"{}\" {} ng/mL\n  help: choose one with --threshold",
+                    a.0,
+                    fmt_value(a.1),
+                    b.0,
+                    fmt_value(b.1)
+                )));
+            }
+            named.first().map(|n| n.1)
+        }
+    };
+    let first = &scenarios[0];
+    let solver = solver.unwrap_or(first.solver);
+    let mut merged = first.clone();
+    merged.name = scenarios
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" vs ");
+    merged.description = None;
+    merged.source = None;
+    merged.threshold_ng_ml = threshold;
+    merged.caption = scenarios.iter().find_map(|s| s.caption.clone());
+    merged.regimens.clear();
+    merged.warnings.clear();
+    let mut result = run::RunResult {
+        solver,
+        regimens: Vec::new(),
+    };
+    for (s, p) in scenarios.iter().zip(paths) {
+        for r in &s.regimens {
+            if let Some(o) = merged.regimens.iter().find(|o| o.label == r.label) {
+                return Err(option_error(format!(
+                    "{}: regimen label \"{}\" is also used by an earlier scenario\n  help: labels name the columns and curves: give the regimens distinct `label`s",
+                    p.display(),
+                    o.label
+                )));
+            }
+            merged.regimens.push(r.clone());
+        }
+        merged.duration_h = merged.duration_h.max(s.duration_h);
+        merged.step_h = merged.step_h.min(s.step_h);
+        merged.warnings.extend(s.warnings.iter().cloned());
+        // Each scenario keeps its own span and grid.
+        result.regimens.extend(run::run(s, solver)?.regimens);
+    }
+    let dir =
+        out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&merged.name)));
+    let ctx = Finish {
+        reference,
+        fig,
+        dir: &dir,
+        quiet,
+        started,
+        force_comparison: true,
+        command: command_line(),
+        extra: Vec::new(),
+        extra_report: String::new(),
+    };
+    finish(&merged, &result, ctx)
+}
+
+/// How to finish a run: options, destination and the study's extra outputs.
+struct Finish<'a> {
+    reference: Option<String>,
+    fig: &'a FigureArgs,
+    dir: &'a Path,
+    quiet: bool,
+    started: Instant,
+    force_comparison: bool,
+    /// The command line recorded in caption files.
+    command: String,
+    /// Files of the population/sweep, already rendered.
+    extra: Vec<(String, Vec<u8>)>,
+    /// Their printed part.
+    extra_report: String,
+}
+
+/// Renders every output, then writes them (atomically) and prints the tables.
+fn finish(scenario: &Scenario, result: &run::RunResult, ctx: Finish) -> Result<(), Error> {
+    // Everything is rendered to bytes before the first file is touched.
+    let rep = report::build(
+        scenario,
+        result,
+        &report::ReportOptions {
+            render: ctx.fig.render(scenario),
+            reference: ctx.reference,
+            command: ctx.command,
+        },
+        ctx.force_comparison,
+    )?;
+    std::fs::create_dir_all(ctx.dir).map_err(|source| Error::Write {
+        path: ctx.dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    for (name, bytes) in rep.files.iter().chain(&ctx.extra) {
+        let p = ctx.dir.join(name);
+        output::write_atomic(&p, bytes)?;
+        written.push(p);
+    }
+    if !ctx.quiet {
+        print!("{}", output::summary_table(scenario, result));
+        if let Some(c) = &rep.comparison {
+            println!();
+            print!("{}", c.to_markdown());
+        }
+        print!("{}", ctx.extra_report);
+        println!();
         for p in &written {
             println!("wrote {}", p.display());
         }
+        println!(
+            "done in {:.2} s{}",
+            ctx.started.elapsed().as_secs_f64(),
+            peak_memory_note()
+        );
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use k2sim::error::{Error, InputError, InputErrorKind};
 use k2sim::scenario::{Scenario, SolverKind};
 use k2sim::study::{self, Shard, ShardFile, StudyResult};
-use k2sim::{output, study_output, sweep};
+use k2sim::{output, plot, study_output, sweep};
 
 /// Output files as (name, bytes).
 pub type Files = Vec<(String, Vec<u8>)>;
@@ -79,6 +79,7 @@ pub fn study_files(
     scenario: &Scenario,
     solver: SolverKind,
     r: &StudyResult,
+    render: &plot::RenderOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let mut files = Vec::new();
     if let (Some(spec), Some(pops)) = (&scenario.population, &r.populations) {
@@ -98,7 +99,7 @@ pub fn study_files(
     if let (Some(spec), Some(rows)) = (&scenario.sweep, &r.sweep_rows) {
         files.push(("sweep.csv".into(), study_output::sweep_csv(spec, rows)?));
     }
-    let _ = solver;
+    let _ = (solver, render);
     Ok(files)
 }
 
@@ -145,6 +146,7 @@ pub fn write_shard(
     shard: Shard,
     dir: &Path,
     quiet: bool,
+    command: &str,
 ) -> Result<PathBuf, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Input(
@@ -161,7 +163,7 @@ pub fn write_shard(
         .file_stem()
         .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
     let r = compute(scenario, solver, shard, quiet)?;
-    let file = ShardFile::new(&text, &default_name, solver, shard, r);
+    let file = ShardFile::new(&text, &default_name, solver, command, shard, r);
     let bytes = serde_json::to_vec(&file).map_err(|e| Error::Write {
         path: dir.into(),
         source: std::io::Error::other(e),
@@ -186,7 +188,9 @@ fn input_error(path: &Path, message: String) -> Error {
 }
 
 /// Reads shard files (files, or directories holding `shard-*.json`) and merges them.
-pub fn read_and_merge(inputs: &[PathBuf]) -> Result<(Scenario, SolverKind, StudyResult), Error> {
+pub fn read_and_merge(
+    inputs: &[PathBuf],
+) -> Result<(Scenario, SolverKind, String, StudyResult), Error> {
     let mut paths = Vec::new();
     for p in inputs {
         if p.is_dir() {
@@ -230,7 +234,10 @@ pub fn read_and_merge(inputs: &[PathBuf]) -> Result<(Scenario, SolverKind, Study
         .first()
         .ok_or_else(|| input_error(Path::new("."), "no shard files given".into()))?;
     for (p, f) in &files {
-        if f.scenario_text != first.scenario_text || f.solver != first.solver {
+        if f.scenario_text != first.scenario_text
+            || f.solver != first.solver
+            || f.command != first.command
+        {
             return Err(input_error(p, format!("comes from a different scenario or solver than {}; merge shards of one run only", first_path.display())));
         }
     }
@@ -239,7 +246,7 @@ pub fn read_and_merge(inputs: &[PathBuf]) -> Result<(Scenario, SolverKind, Study
     let solver = first.solver;
     let merged = study::merge(files.iter().map(|(_, f)| (f.shard, f.result())).collect())
         .map_err(|e| input_error(first_path, e.to_string()))?;
-    Ok((scenario, solver, merged))
+    Ok((scenario, solver, first.command.clone(), merged))
 }
 
 /// `k2sim sensitivity`: the tornado table.
@@ -247,7 +254,9 @@ pub fn sensitivity_files(
     scenario: &Scenario,
     solver: SolverKind,
     delta_pct: f64,
+    render: &plot::RenderOptions,
 ) -> Result<(Files, String), Error> {
+    let _ = render;
     let rows = sweep::sensitivity(scenario, solver, delta_pct, &sweep::SweepParam::ALL)?;
     let mut report = format!("one-at-a-time sensitivity, each parameter ±{delta_pct} %\n");
     for r in &rows {

@@ -85,9 +85,48 @@ impl Schedule {
         }
     }
 
+    /// Doses of `amount_ug` on the given weekdays at `clock_h`, for `weeks` weeks: a periodic
+    /// schedule with a period of one week (168 h), so steady state is defined. The week starts
+    /// on Monday at t = 0; `weekdays` are 0 (Monday) to 6 (Sunday), distinct and ascending, and
+    /// `clock_h` is in `[0, 24)`.
+    pub fn weekly(weekdays: &[u8], clock_h: f64, amount_ug: f64, weeks: u32) -> Schedule {
+        let first = f64::from(weekdays.first().copied().unwrap_or(0)) * 24.0;
+        Schedule::Periodic(Periodic {
+            period_h: WEEK_H,
+            first_h: first + clock_h,
+            pattern: weekdays
+                .iter()
+                .map(|&d| DoseEvent {
+                    time_h: f64::from(d) * 24.0 - first,
+                    amount_ug,
+                })
+                .collect(),
+            periods: weeks,
+        })
+    }
+
+    /// The same doses without those taken on `days`, where day `d` covers `[24·d, 24·d + 24)` h
+    /// (day 0 is the first day, as on the figures' time axis). The result is explicit: a
+    /// schedule with gaps has no repeated pattern, hence no steady state.
+    pub fn skipping_days(&self, days: &[u32]) -> Schedule {
+        Schedule::Explicit {
+            doses: self
+                .events()
+                .into_iter()
+                .filter(|e| !days.contains(&day_of(e.time_h)))
+                .collect(),
+        }
+    }
+
     /// "every 24 h", "3 doses every 24 h" or "12 doses at set times", for tables.
     pub fn describe(&self) -> String {
         match self {
+            Schedule::Periodic(p) if p.period_h == WEEK_H => format!(
+                "{} dose{} a week × {} weeks",
+                p.pattern.len(),
+                if p.pattern.len() == 1 { "" } else { "s" },
+                p.periods
+            ),
             Schedule::Periodic(p) if p.pattern.len() == 1 => {
                 format!("every {} h × {}", p.period_h, p.periods)
             }
@@ -100,6 +139,17 @@ impl Schedule {
             Schedule::Explicit { doses } => format!("{} doses at set times", doses.len()),
         }
     }
+}
+
+/// Length of a week (h): the period of weekday schedules.
+pub const WEEK_H: f64 = 168.0;
+
+/// Weekday names as written in scenario files, Monday first (the week starts at t = 0).
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// The day number of time `t_h`: day `d` covers `[24·d, 24·d + 24)` h.
+pub fn day_of(t_h: f64) -> u32 {
+    (t_h / 24.0).floor().max(0.0) as u32
 }
 
 /// The output grid of one regimen: `0, step, 2·step, … , duration` together with every dose time
@@ -153,6 +203,51 @@ mod tests {
         assert_eq!(times, vec![8.0, 13.0, 19.0, 32.0, 37.0, 43.0]);
         assert_eq!(s.dose_count(), 6);
         assert_eq!(s.total_ug(), 90_000.0);
+    }
+
+    #[test]
+    fn twice_a_week_expands_to_mondays_and_thursdays() {
+        let s = Schedule::weekly(&[0, 3], 8.0, 400.0, 2);
+        let times: Vec<f64> = s.events().iter().map(|e| e.time_h).collect();
+        // Monday 08:00 and Thursday 08:00 of weeks 0 and 1.
+        assert_eq!(times, vec![8.0, 80.0, 176.0, 248.0]);
+        assert_eq!(s.periodic().unwrap().period_h, 168.0);
+        assert_eq!(s.describe(), "2 doses a week × 2 weeks");
+        // A week starting later than Monday keeps its weekdays.
+        let s = Schedule::weekly(&[2, 5, 6], 19.5, 1.0, 1);
+        let times: Vec<f64> = s.events().iter().map(|e| e.time_h).collect();
+        assert_eq!(times, vec![67.5, 139.5, 163.5]);
+        assert!(s
+            .periodic()
+            .unwrap()
+            .pattern
+            .iter()
+            .all(|d| d.time_h >= 0.0 && d.time_h < 168.0));
+    }
+
+    #[test]
+    fn skipped_days_remove_exactly_their_doses() {
+        let daily = Schedule::Periodic(Periodic {
+            period_h: 24.0,
+            first_h: 8.0,
+            pattern: vec![
+                DoseEvent {
+                    time_h: 0.0,
+                    amount_ug: 1.0,
+                },
+                DoseEvent {
+                    time_h: 11.0,
+                    amount_ug: 1.0,
+                },
+            ],
+            periods: 5,
+        });
+        let s = daily.skipping_days(&[0, 3]);
+        let times: Vec<f64> = s.events().iter().map(|e| e.time_h).collect();
+        assert_eq!(times, vec![32.0, 43.0, 56.0, 67.0, 104.0, 115.0]);
+        assert!(s.periodic().is_none());
+        assert_eq!(day_of(23.999), 0);
+        assert_eq!(day_of(24.0), 1);
     }
 
     #[test]

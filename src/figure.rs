@@ -1,9 +1,14 @@
 //! Builds the figures of a run as data ([`crate::plot::Figure`]); drawing is in [`crate::plot`],
-//! files in the CLI.
+//! files in the CLI. Also writes the plain-text caption that goes beside each figure.
 
-use crate::plot::{Figure, Series, YScale};
-use crate::run::RunResult;
-use crate::scenario::{AxisScale, Scenario};
+use std::fmt::Write as _;
+
+use crate::error::SimError;
+use crate::output::evidence_tag;
+use crate::plot::{Figure, RenderOptions, Series, Shade, Threshold, YScale};
+use crate::run::{RegimenResult, RunResult};
+use crate::scenario::{fmt_amount, fmt_value, AxisScale, Provenance, Scenario};
+use crate::steady_profile::ss_profile;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
 /// The concentration–time figure: one line per regimen, dose marks, title and model note.
@@ -79,5 +84,378 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
             .iter()
             .map(|r| r.dose_times_h.clone())
             .collect(),
+        threshold: threshold(scenario, result),
+        shade: if scenario.plot.shade_steady_state {
+            steady_state_window(result)
+        } else {
+            None
+        },
+        panels: false,
+        x_label: None,
     }
+}
+
+/// Which figure of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureKind {
+    /// All regimens over the run, overlaid.
+    Overlay,
+    /// One panel per regimen, shared time axis.
+    Panels,
+    /// One dosing interval at steady state, regimens overlaid.
+    SteadyState,
+}
+
+/// A figure to render, with the file-name suffix it is written under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FigureSpec {
+    /// What the figure shows.
+    pub kind: FigureKind,
+    /// Appended to the file stem with `_` ("" for the main figure).
+    pub suffix: &'static str,
+    /// The figure data.
+    pub figure: Figure,
+    /// Regimens left out of the figure, with the reason (for the caption).
+    pub omitted: Vec<(String, &'static str)>,
+}
+
+impl FigureSpec {
+    /// Render options for this figure from the run's: panels get taller with their number.
+    pub fn render(&self, base: &RenderOptions) -> RenderOptions {
+        let n = self.figure.series.len() as f64;
+        let scale = if self.kind == FigureKind::Panels {
+            (0.55 * n).max(1.0)
+        } else {
+            1.0
+        };
+        RenderOptions {
+            height_px: ((f64::from(base.height_px) * scale).round() as u32)
+                .min(crate::plot::MAX_SIDE_PX),
+            ..*base
+        }
+    }
+}
+
+/// Concentration in the figure's unit.
+fn in_unit(unit: ConcUnit, c_ng_ml: f64, molar_mass: f64) -> f64 {
+    match unit {
+        ConcUnit::NgMl => c_ng_ml,
+        ConcUnit::NmolL => ng_ml_to_nmol_l(c_ng_ml, molar_mass),
+    }
+}
+
+/// The threshold line in the figure's unit. In nmol/L a mass threshold sits at a different
+/// height for each compound, so with mixed compounds no single line is drawn.
+fn threshold(scenario: &Scenario, result: &RunResult) -> Option<Threshold> {
+    let t = scenario.threshold_ng_ml?;
+    match scenario.plot.units {
+        ConcUnit::NgMl => Some(Threshold {
+            value: t,
+            label: format!("threshold {} ng/mL", fmt_value(t)),
+        }),
+        ConcUnit::NmolL => {
+            let mm = result.regimens.first()?.params.molar_mass_g_mol;
+            result
+                .regimens
+                .iter()
+                .all(|r| r.params.molar_mass_g_mol == mm)
+                .then(|| {
+                    let v = ng_ml_to_nmol_l(t, mm);
+                    Threshold {
+                        value: v,
+                        label: format!(
+                            "threshold {} nmol/L ({} ng/mL)",
+                            crate::compare::fmt4(v),
+                            fmt_value(t)
+                        ),
+                    }
+                })
+        }
+    }
+}
+
+/// The span of the run where every regimen's pre-dose trough is at ≥ 90 % of its steady
+/// state: from the latest such time to the end. `None` if any regimen has no steady state or
+/// does not reach it within the run.
+pub fn steady_state_window(result: &RunResult) -> Option<Shade> {
+    let mut from: f64 = 0.0;
+    let mut end: f64 = f64::INFINITY;
+    for r in &result.regimens {
+        let p = r.regimen.schedule.periodic()?;
+        if r.metrics.steady_state_reached != Some(true) {
+            return None;
+        }
+        from = from.max(p.first_h + r.params.tlag_h + r.metrics.t_90ss_h?);
+        end = end.min(r.trajectory.time_h.last().copied()?);
+    }
+    (end > from).then(|| Shade {
+        from_h: from,
+        to_h: end,
+        label: "steady state (≥ 90 %)".into(),
+    })
+}
+
+/// The steady-state zoom: one dosing interval (the longest of the regimens) at steady state,
+/// from the model's periodic steady state, time since the period's first dose on the x axis.
+/// Regimens without steady state are left out (and named in the caption). `None` if no
+/// regimen has one.
+pub fn steady_state_figure(
+    scenario: &Scenario,
+    result: &RunResult,
+) -> Result<Option<FigureSpec>, SimError> {
+    let periodic: Vec<&RegimenResult> = result
+        .regimens
+        .iter()
+        .filter(|r| r.regimen.schedule.periodic().is_some())
+        .collect();
+    let Some(window) = periodic
+        .iter()
+        .filter_map(|r| r.regimen.schedule.periodic().map(|p| p.period_h))
+        .reduce(f64::max)
+    else {
+        return Ok(None);
+    };
+    let unit = scenario.plot.units;
+    let mut series = Vec::new();
+    let mut marks = Vec::new();
+    for r in &periodic {
+        let p = r.regimen.schedule.periodic().expect("filtered");
+        let mm = r.params.molar_mass_g_mol;
+        let points = ss_profile(&r.regimen.model, p, window, 1200)?
+            .into_iter()
+            .map(|(t, c)| (t, in_unit(unit, c, mm)))
+            .collect();
+        series.push(Series {
+            label: r.regimen.label.clone(),
+            points,
+        });
+        let mut m = Vec::new();
+        let mut k = 0.0;
+        while k * p.period_h <= window {
+            m.extend(
+                p.pattern
+                    .iter()
+                    .map(|d| d.time_h + k * p.period_h)
+                    // The next period's first dose at the right edge would be cut in half.
+                    .filter(|&t| t < window - 1e-9),
+            );
+            k += 1.0;
+        }
+        marks.push(m);
+    }
+    let multi = periodic.iter().any(|r| {
+        r.regimen
+            .schedule
+            .periodic()
+            .is_some_and(|p| p.pattern.len() > 1)
+    });
+    let omitted = result
+        .regimens
+        .iter()
+        .filter(|r| r.regimen.schedule.periodic().is_none())
+        .map(|r| {
+            (
+                r.regimen.label.clone(),
+                "no steady state (explicit doses or skipped days)",
+            )
+        })
+        .collect();
+    let base = concentration_figure(scenario, result);
+    Ok(Some(FigureSpec {
+        kind: FigureKind::SteadyState,
+        suffix: "steady_state",
+        figure: Figure {
+            title: format!("{} — at steady state", base.title),
+            subtitle: Some(format!(
+                "One dosing interval ({}) at the model's periodic steady state · k2sim {}",
+                if window > 72.0 {
+                    format!("{} days", fmt_value(window / 24.0))
+                } else {
+                    format!("{} h", fmt_value(window))
+                },
+                env!("CARGO_PKG_VERSION")
+            )),
+            y_label: base.y_label,
+            series,
+            y_scale: base.y_scale,
+            dose_marks_h: marks,
+            threshold: base.threshold,
+            shade: None,
+            panels: false,
+            x_label: Some(if multi {
+                "Time since the first dose of the period".into()
+            } else {
+                "Time since dose".into()
+            }),
+        },
+        omitted,
+    }))
+}
+
+/// Every figure of a run: the overlay; small multiples when there are two or more regimens;
+/// the steady-state zoom when a regimen has a steady state.
+pub fn figures(scenario: &Scenario, result: &RunResult) -> Result<Vec<FigureSpec>, SimError> {
+    let overlay = concentration_figure(scenario, result);
+    let mut out = vec![FigureSpec {
+        kind: FigureKind::Overlay,
+        suffix: "",
+        figure: overlay.clone(),
+        omitted: Vec::new(),
+    }];
+    if result.regimens.len() >= 2 {
+        out.push(FigureSpec {
+            kind: FigureKind::Panels,
+            suffix: "panels",
+            figure: Figure {
+                panels: true,
+                ..overlay
+            },
+            omitted: Vec::new(),
+        });
+    }
+    if let Some(ss) = steady_state_figure(scenario, result)? {
+        out.push(ss);
+    }
+    Ok(out)
+}
+
+fn source_line(name: &str, value: String, p: &Provenance) -> String {
+    format!(
+        "    {name:<15} {value:<14} [{}] {}\n",
+        if p.origin == "scenario" {
+            "set in scenario"
+        } else {
+            evidence_tag(p.evidence)
+        },
+        p.source
+    )
+}
+
+/// The plain-text caption written beside a figure (`<figure>.txt`): what it shows, the model,
+/// every parameter with its value, evidence tag and source, and the command that made it, so
+/// the figure can be cited honestly.
+pub fn caption_text(
+    scenario: &Scenario,
+    result: &RunResult,
+    spec: &FigureSpec,
+    file_stem: &str,
+    command: &str,
+) -> String {
+    let fig = &spec.figure;
+    let mut s = String::new();
+    let _ = writeln!(s, "Figure {file_stem}: {}", fig.title);
+    if let Some(c) = &scenario.caption {
+        let _ = writeln!(s, "\n{c}");
+    }
+    let what = match spec.kind {
+        FigureKind::Overlay => "Simulated serum concentration over the run, one line per regimen (colour and line style).",
+        FigureKind::Panels => "Simulated serum concentration over the run, one panel per regimen, each with its own concentration axis and a shared time axis.",
+        FigureKind::SteadyState => "One dosing interval at steady state, regimens overlaid; x axis: time since the period's first dose. Computed from the model's periodic steady state (fixed point of the one-period map), not cut from the run; regimens with shorter intervals are continued periodically over the longest interval.",
+    };
+    let _ = writeln!(s, "\n{what}");
+    let _ = writeln!(
+        s,
+        "Axis: {}, {} scale. Triangles (or ticks) on the time axis mark doses taken.",
+        fig.y_label,
+        if fig.y_scale == YScale::Log {
+            "logarithmic"
+        } else {
+            "linear"
+        }
+    );
+    if let Some(t) = &fig.threshold {
+        let _ = writeln!(s, "Dashed grey line: {}.", t.label);
+    } else if scenario.threshold_ng_ml.is_some() {
+        let _ = writeln!(
+            s,
+            "The threshold of {} ng/mL is not drawn: in nmol/L it differs by compound.",
+            fmt_value(scenario.threshold_ng_ml.unwrap_or_default())
+        );
+    }
+    if let Some(sh) = &fig.shade {
+        let _ = writeln!(
+            s,
+            "Shaded: from {} h on, every regimen's pre-dose trough is at ≥ 90 % of its steady state.",
+            fmt_value(sh.from_h)
+        );
+    }
+    for (label, why) in &spec.omitted {
+        let _ = writeln!(s, "Not shown: {label} ({why}).");
+    }
+    let _ = writeln!(
+        s,
+        "\nModel: one compartment, first-order absorption, linear elimination; C = A_c/V + baseline. Solver: {} (k2sim {}).",
+        result.solver.name(),
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(
+        s,
+        "Tags: measured (primary source), secondary (quoted by reviews), derived (computed by k2sim from measured numbers), assumed."
+    );
+    let _ = writeln!(s, "\nRegimens and parameters:");
+    for r in &result.regimens {
+        let reg = &r.regimen;
+        let _ = writeln!(
+            s,
+            "  {} — {}; {}; {} doses, {} in all",
+            reg.label,
+            reg.compound.name,
+            reg.schedule.describe(),
+            reg.schedule.dose_count(),
+            fmt_amount(reg.schedule.total_ug())
+        );
+        if let Some(f) = &reg.food {
+            let _ = writeln!(
+                s,
+                "    food: {} g {} per dose = {} K2 [{}] {}",
+                fmt_value(f.amount_g),
+                f.food.name,
+                fmt_amount(f.k2_ug),
+                evidence_tag(Some(f.food.k2_ug_per_100g.evidence)),
+                f.food.k2_ug_per_100g.source
+            );
+            let _ = writeln!(
+                s,
+                "    food compound: {} [{}] {}",
+                f.food.compound_id,
+                evidence_tag(Some(f.food.compound.evidence)),
+                f.food.compound.source
+            );
+        }
+        let p = &r.params;
+        let src = &reg.sources;
+        s.push_str(&source_line(
+            "ka_per_h",
+            format!("{:.4} /h", p.ka_per_h),
+            &src.ka_per_h,
+        ));
+        s.push_str(&source_line(
+            "half_life_h",
+            format!("{} h", fmt_value(p.half_life_h)),
+            &src.half_life_h,
+        ));
+        s.push_str(&source_line(
+            "v_l (V/F)",
+            format!("{:.1} L", p.v_l),
+            &src.v_l,
+        ));
+        s.push_str(&source_line("f", fmt_value(p.f), &src.f));
+        s.push_str(&source_line(
+            "tlag_h",
+            format!("{} h", fmt_value(p.tlag_h)),
+            &src.tlag_h,
+        ));
+        s.push_str(&source_line(
+            "baseline_ng_ml",
+            format!("{} ng/mL", fmt_value(p.baseline_ng_ml)),
+            &src.baseline_ng_ml,
+        ));
+        let _ = writeln!(s, "    known limits: {}", reg.compound.notes);
+    }
+    let _ = writeln!(
+        s,
+        "\nMolar masses for nmol/L: MK-4 444.66, MK-7 649.02, K1 450.71 g/mol."
+    );
+    let _ = writeln!(s, "Made with: {command}");
+    s
 }

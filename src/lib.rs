@@ -3,18 +3,23 @@
 //! The library is pure: it takes validated data and returns data. Files, figures on disk and the
 //! terminal belong to the CLI (`cli.rs`) and the writers in [`output`].
 
+pub mod compare;
 pub mod compound;
 pub mod dosing;
 pub mod error;
 pub mod figure;
+pub mod foods;
 pub mod model;
 pub mod output;
 pub mod plot;
 pub mod population;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod steady_profile;
 pub mod study;
 pub mod study_output;
 pub mod sweep;
+pub mod threshold;
 pub mod units;

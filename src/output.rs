@@ -80,6 +80,8 @@ struct RegimenSummary<'a> {
     total_dose_ug: f64,
     params: &'a ResolvedParams,
     param_sources: &'a ParamSources,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    food: Option<&'a crate::scenario::FoodDose>,
     metrics: &'a Metrics,
     mass_balance: &'a MassBalance,
 }
@@ -120,6 +122,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
                 total_dose_ug: r.regimen.schedule.total_ug(),
                 params: &r.params,
                 param_sources: &r.regimen.sources,
+                food: r.regimen.food.as_ref(),
                 metrics: &r.metrics,
                 mass_balance: &r.mass_balance,
             })

@@ -64,6 +64,52 @@ pub struct Figure {
     /// ticks, when doses are dense. When every series is dosed at the same times, one neutral
     /// grey row serves them all. The legend gains a "Dose" key whenever a mark is shown.
     pub dose_marks_h: Vec<Vec<f64>>,
+    /// A horizontal reference line (a detection limit, a target level), drawn dashed in grey
+    /// with its label at the right end. The concentration axis is extended to include it.
+    pub threshold: Option<Threshold>,
+    /// A shaded time window (e.g. where steady state holds), labelled at its top.
+    pub shade: Option<Shade>,
+    /// Small multiples: one panel per series, stacked, each with its own concentration axis
+    /// and a shared time axis (for regimens of very different scale). Default: one overlay.
+    pub panels: bool,
+    /// Time axis title without its unit, e.g. `"Time since dose"`; the unit, "(h)" or
+    /// "(days)", is appended as the span decides. Default `"Time"`.
+    pub x_label: Option<String>,
+}
+
+/// A horizontal reference line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Threshold {
+    /// Position, in the concentration unit of the figure.
+    pub value: f64,
+    /// Label drawn above the right end of the line, e.g. `"threshold 1 ng/mL"`.
+    pub label: String,
+}
+
+/// A shaded window of the time axis.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Shade {
+    /// Start (h).
+    pub from_h: f64,
+    /// End (h).
+    pub to_h: f64,
+    /// Label drawn at the top left of the window, e.g. `"steady state (≥ 90 %)"`.
+    pub label: String,
+}
+
+/// Line dash patterns by series index, in multiples of the line width (on, off, on, off …):
+/// solid, dashed, dotted, dash-dot, long dash. With the Okabe–Ito colours they keep curves
+/// apart in black-and-white print and for readers who cannot tell the colours apart.
+const DASHES: [&[f64]; 5] = [
+    &[],
+    &[5.0, 2.6],
+    &[0.0, 2.2],
+    &[7.0, 2.4, 0.0, 2.4],
+    &[11.0, 3.2],
+];
+
+fn series_dash(index: usize) -> &'static [f64] {
+    DASHES[index % DASHES.len()]
 }
 
 /// Output size of a rendered figure.
@@ -73,6 +119,11 @@ pub struct RenderOptions {
     pub width_px: u32,
     /// Height in pixels (SVG: user units). Default 1100.
     pub height_px: u32,
+    /// Print resolution (dots per inch), when the figure is meant for print at a known size.
+    /// It is recorded in the PNG (`pHYs`) and gives the SVG a physical size in mm, and text is
+    /// set at least 7 pt (tick labels) to 10 pt (title) at that resolution, so it stays legible
+    /// however small the figure is printed. `None` (default): sizes follow the pixel width.
+    pub dpi: Option<u32>,
 }
 
 impl Default for RenderOptions {
@@ -81,6 +132,32 @@ impl Default for RenderOptions {
         Self {
             width_px: 1800,
             height_px: 1100,
+            dpi: None,
+        }
+    }
+}
+
+/// Journal column widths at 300 dpi: single column about 85 mm, double column about 175 mm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Journal {
+    /// 85 mm wide (1004 px at 300 dpi), 4:3.
+    Single,
+    /// 175 mm wide (2067 px at 300 dpi), about 16:9.
+    Double,
+}
+
+impl Journal {
+    /// Render options of the preset: 300 dpi, width from the column, height from the aspect.
+    pub fn options(self) -> RenderOptions {
+        let (w_mm, h_mm) = match self {
+            Journal::Single => (85.0, 64.0),
+            Journal::Double => (175.0, 100.0),
+        };
+        let px = |mm: f64| (mm / 25.4 * 300.0).round() as u32;
+        RenderOptions {
+            width_px: px(w_mm),
+            height_px: px(h_mm),
+            dpi: Some(300),
         }
     }
 }
@@ -140,7 +217,8 @@ pub enum PlotError {
 /// averaged down, because plotters does not anti-alias polygons (the dose triangles).
 pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
     validate_size(opts)?;
-    let prep = Prepared::new(fig)?;
+    let subs = panel_figures(fig);
+    let preps = prepare(fig, &subs)?;
     ensure_fonts()?;
 
     let (w, h) = (opts.width_px, opts.height_px);
@@ -150,12 +228,20 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
         1
     };
     let (cw, ch) = (w * factor, h * factor);
-    let layout = Layout::new(&prep, f64::from(cw), f64::from(ch));
+    let layouts = layouts(
+        &preps,
+        f64::from(cw),
+        f64::from(ch),
+        print_scale(opts, factor),
+    );
 
     let mut canvas = vec![255u8; cw as usize * ch as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut canvas, (cw, ch)).into_drawing_area();
-        draw_figure(&root, &prep, &layout, Flavor::Bitmap)?;
+        root.fill(&WHITE).map_err(draw_error)?;
+        for (prep, layout) in preps.iter().zip(&layouts) {
+            draw_figure(&root, prep, layout, Flavor::Bitmap)?;
+        }
         root.present().map_err(draw_error)?;
     }
     let rgb = if factor == 1 {
@@ -176,7 +262,56 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
                 message: e.to_string(),
             })?;
     }
+    if let Some(dpi) = opts.dpi {
+        png = with_phys(&png, dpi);
+    }
     Ok(png)
+}
+
+/// Inserts a `pHYs` chunk (pixels per metre) after the 33-byte signature and IHDR chunk, so
+/// that layout programs place the figure at its print size.
+fn with_phys(png: &[u8], dpi: u32) -> Vec<u8> {
+    const HEAD: usize = 8 + 25;
+    if png.len() < HEAD || &png[12..16] != b"IHDR" {
+        return png.to_vec();
+    }
+    let ppm = (f64::from(dpi) / 0.0254).round() as u32;
+    let mut chunk = Vec::with_capacity(21);
+    chunk.extend_from_slice(&9u32.to_be_bytes());
+    chunk.extend_from_slice(b"pHYs");
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.push(1); // unit: metre
+    let crc = crc32(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    let mut out = Vec::with_capacity(png.len() + chunk.len());
+    out.extend_from_slice(&png[..HEAD]);
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[HEAD..]);
+    out
+}
+
+/// CRC-32 (ISO-HDLC, as PNG uses), bitwise: a few bytes per figure need no table.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// Scale of text and strokes needed for print legibility at `opts.dpi` on a canvas `factor`
+/// times the output size: tick labels at 7 pt (34 px at the reference scale 1).
+fn print_scale(opts: &RenderOptions, factor: u32) -> Option<f64> {
+    opts.dpi
+        .map(|dpi| f64::from(dpi) * f64::from(factor) / 72.0 * 7.0 / 34.0)
 }
 
 /// Renders `fig` as an SVG document of `opts.width_px` × `opts.height_px` user units.
@@ -191,22 +326,39 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
 /// so the sharp trough at a dose does not end in a miter spike.
 pub fn render_svg(fig: &Figure, opts: &RenderOptions) -> Result<String, PlotError> {
     validate_size(opts)?;
-    let prep = Prepared::new(fig)?;
+    let subs = panel_figures(fig);
+    let preps = prepare(fig, &subs)?;
     ensure_fonts()?;
 
     let (w, h) = (opts.width_px, opts.height_px);
     let (vw, vh) = (w * SVG_UNITS_PER_PX, h * SVG_UNITS_PER_PX);
-    let layout = Layout::new(&prep, f64::from(vw), f64::from(vh));
+    let layouts = layouts(
+        &preps,
+        f64::from(vw),
+        f64::from(vh),
+        print_scale(opts, SVG_UNITS_PER_PX),
+    );
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (vw, vh)).into_drawing_area();
-        draw_figure(&root, &prep, &layout, Flavor::Svg)?;
+        root.fill(&WHITE).map_err(draw_error)?;
+        for (prep, layout) in preps.iter().zip(&layouts) {
+            draw_figure(&root, prep, layout, Flavor::Svg)?;
+        }
         root.present().map_err(draw_error)?;
     }
+    // A print resolution gives the document its physical size; otherwise pixels.
+    let (sw, sh) = match opts.dpi {
+        Some(dpi) => {
+            let mm = |v: u32| format!("{:.2}mm", f64::from(v) / f64::from(dpi) * 25.4);
+            (mm(w), mm(h))
+        }
+        None => (w.to_string(), h.to_string()),
+    };
     let svg = svg
         .replacen(
             &format!("<svg width=\"{vw}\" height=\"{vh}\""),
-            &format!("<svg width=\"{w}\" height=\"{h}\""),
+            &format!("<svg width=\"{sw}\" height=\"{sh}\""),
             1,
         )
         .replace(
@@ -273,6 +425,12 @@ const SUBTITLE_INK: RGBColor = RGBColor(0x5F, 0x5F, 0x5F);
 const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
 const LEGEND_BORDER: RGBColor = RGBColor(0xB4, 0xB4, 0xB4);
 const DOSE_KEY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+const THRESHOLD_INK: RGBColor = RGBColor(0x4D, 0x4D, 0x4D);
+/// Dash of the threshold line, in multiples of the axis stroke.
+const THRESHOLD_DASH: [f64; 2] = [4.0, 2.5];
+const SHADE: RGBAColor = RGBAColor(0x00, 0x00, 0x00, 0.055);
+/// The shade as it looks on white, for the legend key (drawn opaque on the legend's ground).
+const SHADE_KEY: RGBAColor = RGBAColor(0xF1, 0xF1, 0xF1, 1.0);
 
 fn validate_size(opts: &RenderOptions) -> Result<(), PlotError> {
     let ok = |v: u32| (1..=MAX_SIDE_PX).contains(&v);
@@ -351,6 +509,108 @@ struct Prepared<'a> {
     y_lo: f64,
     y_hi: f64,
     log: bool,
+    /// Index of the first series in the whole figure (a panel's series keeps its colour and
+    /// dash), and the panel's place: (index, count); (0, 1) for an overlay.
+    style_base: usize,
+    panel: (usize, usize),
+}
+
+/// One single-series figure per panel for a small-multiples figure; empty for an overlay.
+fn panel_figures(fig: &Figure) -> Vec<Figure> {
+    if !fig.panels || fig.series.len() < 2 {
+        return Vec::new();
+    }
+    fig.series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Figure {
+            title: if i == 0 {
+                fig.title.clone()
+            } else {
+                String::new()
+            },
+            subtitle: if i == 0 { fig.subtitle.clone() } else { None },
+            y_label: fig.y_label.clone(),
+            series: vec![s.clone()],
+            y_scale: fig.y_scale,
+            dose_marks_h: fig
+                .dose_marks_h
+                .get(i)
+                .map_or_else(Vec::new, |m| vec![m.clone()]),
+            threshold: fig.threshold.clone(),
+            shade: fig.shade.clone(),
+            panels: false,
+            x_label: fig.x_label.clone(),
+        })
+        .collect()
+}
+
+/// The figure prepared for layout: itself, or its panels sharing the whole figure's time axis.
+fn prepare<'a>(fig: &'a Figure, subs: &'a [Figure]) -> Result<Vec<Prepared<'a>>, PlotError> {
+    let whole = Prepared::new(fig)?;
+    if subs.is_empty() {
+        return Ok(vec![whole]);
+    }
+    subs.iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut p = Prepared::new(f)?;
+            p.x_lo_h = whole.x_lo_h;
+            p.x_hi_h = whole.x_hi_h;
+            p.days = whole.days;
+            p.style_base = i;
+            p.panel = (i, subs.len());
+            Ok(p)
+        })
+        .collect()
+}
+
+/// Lays out an overlay, or the panels of a small-multiples figure: equal plot heights, a
+/// shared left edge, the title on top, time labels under the last panel only, and one
+/// concentration label for the whole stack.
+fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) -> Vec<Layout> {
+    let m = Metrics::new(w, h, print_u);
+    if preps.len() == 1 {
+        return vec![Layout::new(&preps[0], w, h, m, None)];
+    }
+    let n = preps.len() as f64;
+    let first = Layout::build(&preps[0], w, h, m, None, false);
+    let top = first.plot.top;
+    let bottom = first.plot.bottom;
+    let gap = 1.6 * m.tick;
+    let ph = ((bottom - top - (n - 1.0) * gap) / n).max(1.0);
+    let spec = |i: usize, min_left: f64| PanelSpec {
+        top: top + i as f64 * (ph + gap),
+        bottom: top + i as f64 * (ph + gap) + ph,
+        first: i == 0,
+        last: i + 1 == preps.len(),
+        min_left,
+        y_label_span: (top, bottom),
+    };
+    let pass = |min_left: f64| -> Vec<Layout> {
+        preps
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Layout::new(p, w, h, m, Some(spec(i, min_left))))
+            .collect()
+    };
+    let left = pass(0.0).iter().map(|l| l.plot.left).fold(0.0, f64::max);
+    pass(left)
+}
+
+/// Where a panel sits on the canvas and which parts it draws.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PanelSpec {
+    top: f64,
+    bottom: f64,
+    /// The first panel draws the title and the concentration label.
+    first: bool,
+    /// The last panel draws the time tick labels and the time label.
+    last: bool,
+    /// Left edge of every plot area, so the panels line up.
+    min_left: f64,
+    /// Vertical extent of the whole stack, for the shared concentration label.
+    y_label_span: (f64, f64),
 }
 
 impl<'a> Prepared<'a> {
@@ -396,11 +656,28 @@ impl<'a> Prepared<'a> {
         let days = time_axis_in_days(x_hi - x_lo);
 
         let log = fig.y_scale == YScale::Log;
+        let thr = fig
+            .threshold
+            .as_ref()
+            .map(|t| t.value)
+            .filter(|v| v.is_finite() && (!log || *v > 0.0));
         let (y_lo, y_hi) = if log {
-            log_range(fig)
+            let (mut lo, mut hi) = log_range(fig);
+            if let Some(t) = thr {
+                if t < lo {
+                    lo = 10f64.powi(t.log10().floor().clamp(-300.0, 299.0) as i32);
+                }
+                if t * 1.08 > hi {
+                    hi = 10f64.powi((t * 1.08).log10().ceil().clamp(-300.0, 300.0) as i32);
+                }
+            }
+            (lo, hi)
         } else {
-            let y_min = all().map(|p| p.1).fold(f64::INFINITY, f64::min);
-            let y_max = all().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            let y_min = all().map(|p| p.1).chain(thr).fold(f64::INFINITY, f64::min);
+            let y_max = all()
+                .map(|p| p.1)
+                .chain(thr)
+                .fold(f64::NEG_INFINITY, f64::max);
             let lo = if y_min < 0.0 { y_min * 1.08 } else { 0.0 };
             let hi = if y_max > 0.0 { y_max * 1.08 } else { 0.0 };
             // Headroom must not overflow to infinity near f64::MAX.
@@ -419,6 +696,8 @@ impl<'a> Prepared<'a> {
             y_lo,
             y_hi,
             log,
+            style_base: 0,
+            panel: (0, 1),
         })
     }
 
@@ -731,8 +1010,10 @@ struct Metrics {
 impl Metrics {
     /// Sizes are set for an 1800 px wide figure and scaled by `u`: the width ratio, limited by
     /// the height ratio so a very wide, short figure keeps room for its plot.
-    fn new(w: f64, h: f64) -> Self {
-        let u = (w / 1800.0).min(h / 900.0);
+    ///
+    /// `print_u`, when given, is a floor on the scale that keeps text legible at print size.
+    fn new(w: f64, h: f64, print_u: Option<f64>) -> Self {
+        let u = (w / 1800.0).min(h / 900.0).max(print_u.unwrap_or(0.0));
         let font = |px: f64| (px * u).max(1.0);
         Self {
             title: font(48.0),
@@ -769,8 +1050,10 @@ struct LegendEntry {
 }
 
 enum LegendKey {
-    Line(RGBColor),
+    Line(RGBColor, &'static [f64]),
     DoseMark,
+    Threshold,
+    Shade,
 }
 
 /// Dose marks of one series, as pixel x positions, in their own row above the time axis.
@@ -794,7 +1077,16 @@ struct Layout {
     plot: Rect,
     x_ticks: Vec<(f64, Tick)>,
     y_ticks: Vec<(f64, Tick)>,
-    x_label: &'static str,
+    x_label: String,
+    /// Parts a panel of a small-multiples figure leaves to its neighbours.
+    show_title: bool,
+    show_x_labels: bool,
+    show_y_label: bool,
+    y_label_centre: f64,
+    /// Threshold line: its y (px).
+    threshold: Option<f64>,
+    /// Shaded window (named in the legend).
+    shade: Option<Rect>,
     x_tick_baseline: f64,
     x_label_baseline: f64,
     y_label_baseline: f64,
@@ -820,19 +1112,28 @@ const DESCENT: f64 = 0.22;
 const HALF_CAP: f64 = 0.31;
 
 impl Layout {
-    fn new(prep: &Prepared, w: f64, h: f64) -> Self {
-        let inside = Self::build(prep, w, h, false);
+    fn new(prep: &Prepared, w: f64, h: f64, m: Metrics, panel: Option<PanelSpec>) -> Self {
+        let inside = Self::build(prep, w, h, m, panel, false);
         if inside.legend_place.is_some() {
             return inside;
         }
-        Self::build(prep, w, h, true)
+        Self::build(prep, w, h, m, panel, true)
     }
 
     /// Lays the figure out. With `above` false the legend goes into the first inside corner
     /// that hides no curve, or nowhere (`legend_place` is `None`) if every corner would.
-    fn build(prep: &Prepared, w: f64, h: f64, above: bool) -> Self {
-        let m = Metrics::new(w, h);
+    /// A panel has no room above its plot: its legend takes the upper right corner then.
+    fn build(
+        prep: &Prepared,
+        w: f64,
+        h: f64,
+        m: Metrics,
+        panel: Option<PanelSpec>,
+        above: bool,
+    ) -> Self {
         let fig = prep.fig;
+        let show_title = panel.is_none_or(|p| p.first);
+        let show_x_labels = panel.is_none_or(|p| p.last);
 
         // Title and subtitle shrink to fit rather than run off the canvas.
         let avail = (w - 2.0 * m.pad).max(1.0);
@@ -876,11 +1177,13 @@ impl Layout {
         if above {
             y += legend_grid.rows as f64 * row_h + 0.4 * m.tick;
         }
-        let top = y + HALF_CAP * m.tick;
+        let top = panel.map_or(y + HALF_CAP * m.tick, |p| p.top);
 
         let x_tick_line = m.tick_len + m.tick_gap + (ASCENT - 0.14) * m.tick;
-        let bottom =
-            h - m.pad - (ASCENT + DESCENT) * m.axis - m.label_gap - DESCENT * m.tick - x_tick_line;
+        let bottom = panel.map_or(
+            h - m.pad - (ASCENT + DESCENT) * m.axis - m.label_gap - DESCENT * m.tick - x_tick_line,
+            |p| p.bottom,
+        );
         let bottom = bottom.max(top + 1.0);
 
         // --- y ticks (depend only on the height) ---
@@ -903,11 +1206,13 @@ impl Layout {
             .map(|l| text_width(l, m.tick, false))
             .fold(0.0, f64::max);
 
-        // The y label shrinks only if longer than the plot is tall.
+        // The y label shrinks only if longer than the plot (or the stack of panels) is tall.
+        let (label_top, label_bottom) = panel.map_or((top, bottom), |p| p.y_label_span);
         let y_label_size = {
             let tw = text_width(&fig.y_label, m.axis, false);
-            if tw > plot_h {
-                (m.axis * plot_h / tw).max(m.axis * 0.5)
+            let room = label_bottom - label_top;
+            if tw > room {
+                (m.axis * room / tw).max(m.axis * 0.5)
             } else {
                 m.axis
             }
@@ -915,6 +1220,7 @@ impl Layout {
         let y_label_baseline = m.pad + ASCENT * m.axis;
         let left =
             m.pad + (ASCENT + DESCENT) * m.axis + m.label_gap + y_label_w + m.tick_gap + m.tick_len;
+        let left = panel.map_or(left, |p| left.max(p.min_left));
 
         // --- x ticks ---
         let unit = if prep.days { 24.0 } else { 1.0 };
@@ -983,7 +1289,7 @@ impl Layout {
                     .filter(|t| t.is_finite() && *t >= prep.x_lo_h && *t <= prep.x_hi_h)
                     .collect();
                 ts.sort_by(f64::total_cmp);
-                (series_colour(i), ts)
+                (series_colour(i + prep.style_base), ts)
             })
             .collect();
         // Series dosed at the same times share one neutral row: identical coloured rows
@@ -1014,8 +1320,35 @@ impl Layout {
         let marks_top = marks.last().map_or(bottom, |r| r.base_y - m.mark_h);
         let dose_key_tick = !marks.is_empty() && marks.iter().all(|r| r.triangle_w.is_none());
 
+        // --- threshold line and shaded window ---
+        // Both are named in the legend: a label on the line or in the band would sit on the
+        // curves, which cross them by design.
+        let threshold = fig.threshold.as_ref().and_then(|t| {
+            let v = if prep.log {
+                (t.value > 0.0).then(|| t.value.log10())?
+            } else {
+                t.value
+            };
+            let y = frame.py(v);
+            (y >= top - 0.5 && y <= bottom + 0.5).then_some(y)
+        });
+        let shade = fig.shade.as_ref().and_then(|sh| {
+            let a = frame.px(sh.from_h.max(prep.x_lo_h));
+            let b = frame.px(sh.to_h.min(prep.x_hi_h));
+            (b > a && sh.from_h.is_finite() && sh.to_h.is_finite()).then_some(Rect {
+                left: a,
+                top,
+                right: b,
+                bottom,
+            })
+        });
+        let threshold_path: Vec<Vec<Vec<(f64, f64)>>> = threshold
+            .map(|y| vec![vec![(left, y), (right, y)]])
+            .into_iter()
+            .collect();
+
         // --- legend ---
-        let legend_place = if above {
+        let legend_place = if above && panel.is_none() {
             Some(LegendPlace::Above { top: above_top })
         } else {
             let (bw, bh) = legend_box_size(&legend, m.legend);
@@ -1038,13 +1371,27 @@ impl Layout {
                     bottom: y + bh,
                 })
                 .find(|r| {
+                    let g = r.grow(clearance);
                     r.left >= left
                         && r.right <= right
                         && r.top >= top
                         && r.bottom <= bottom
-                        && !hits_curves(&r.grow(clearance), &paths, &dots)
+                        && !hits_curves(&g, &paths, &dots)
+                        && !hits_curves(&g, &threshold_path, &[])
                 })
                 .map(LegendPlace::Inside)
+                .or_else(|| {
+                    // A panel has no room above: the upper right corner, over the curves.
+                    panel.map(|_| {
+                        let (x, y) = candidates[1];
+                        LegendPlace::Inside(Rect {
+                            left: x,
+                            top: y,
+                            right: x + bw,
+                            bottom: y + bh,
+                        })
+                    })
+                })
         };
 
         Self {
@@ -1057,7 +1404,17 @@ impl Layout {
             plot,
             x_ticks,
             y_ticks,
-            x_label: if prep.days { "Time (days)" } else { "Time (h)" },
+            x_label: format!(
+                "{} ({})",
+                fig.x_label.as_deref().unwrap_or("Time"),
+                if prep.days { "days" } else { "h" }
+            ),
+            show_title,
+            show_x_labels,
+            show_y_label: panel.is_none_or(|p| p.first),
+            y_label_centre: (label_top + label_bottom) / 2.0,
+            threshold,
+            shade,
             x_tick_baseline,
             x_label_baseline,
             y_label_baseline,
@@ -1195,7 +1552,10 @@ fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
         .enumerate()
         .map(|(i, s)| LegendEntry {
             label: s.label.clone(),
-            key: LegendKey::Line(series_colour(i)),
+            key: LegendKey::Line(
+                series_colour(i + prep.style_base),
+                series_dash(i + prep.style_base),
+            ),
         })
         .collect();
     let any_marks = prep
@@ -1210,11 +1570,23 @@ fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
             key: LegendKey::DoseMark,
         });
     }
+    if let Some(t) = &prep.fig.threshold {
+        entries.push(LegendEntry {
+            label: t.label.clone(),
+            key: LegendKey::Threshold,
+        });
+    }
+    if let Some(sh) = &prep.fig.shade {
+        entries.push(LegendEntry {
+            label: sh.label.clone(),
+            key: LegendKey::Shade,
+        });
+    }
     entries
 }
 
 /// Legend proportions, as multiples of the legend font size.
-const KEY_LEN: f64 = 2.0;
+const KEY_LEN: f64 = 2.6;
 const KEY_GAP: f64 = 0.5;
 const BOX_PAD_X: f64 = 0.6;
 const BOX_PAD_Y: f64 = 0.4;
@@ -1375,57 +1747,85 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
 
     /// A thick polyline with round joins and caps.
     fn polyline(&self, pts: &[(f64, f64)], colour: &RGBColor, width: f64) -> DrawResult {
+        self.polylines(&[pts.to_vec()], colour, width)
+    }
+
+    /// Several thick polylines of one colour (e.g. the dashes of one curve), round joins and
+    /// caps; a piece of zero length is a round dot.
+    fn polylines(&self, pieces: &[Vec<(f64, f64)>], colour: &RGBColor, width: f64) -> DrawResult {
         match self.flavor {
             Flavor::Svg => {
-                let mut ipts: Vec<(i32, i32)> = pts.iter().map(|p| (px(p.0), px(p.1))).collect();
-                ipts.dedup();
-                if ipts.len() == 1 {
-                    let r = stroke(width / 2.0);
-                    return self
-                        .area
-                        .draw(&Circle::new(ipts[0], r, colour.filled()))
-                        .map_err(draw_error);
+                for pts in pieces {
+                    let mut ipts: Vec<(i32, i32)> =
+                        pts.iter().map(|p| (px(p.0), px(p.1))).collect();
+                    ipts.dedup();
+                    if ipts.is_empty() {
+                        continue;
+                    }
+                    if ipts.len() == 1 {
+                        let r = stroke(width / 2.0);
+                        self.area
+                            .draw(&Circle::new(ipts[0], r, colour.filled()))
+                            .map_err(draw_error)?;
+                        continue;
+                    }
+                    self.area
+                        .draw(&PathElement::new(ipts, colour.stroke_width(stroke(width))))
+                        .map_err(draw_error)?;
                 }
-                self.area
-                    .draw(&PathElement::new(ipts, colour.stroke_width(stroke(width))))
-                    .map_err(draw_error)
+                Ok(())
             }
-            Flavor::Bitmap => self.coverage_polyline(pts, colour, width),
+            Flavor::Bitmap => self.coverage_polylines(pieces, colour, width),
         }
     }
 
-    /// Rasterizes a polyline by distance to its segments, with a one-pixel soft edge.
+    /// Rasterizes polylines by distance to their segments, with a one-pixel soft edge.
     ///
     /// plotters' own thick lines are integer quads (ragged on steep, short segments) and its
     /// whole-path polygon leaves holes where a spiky PK curve folds over itself. Taking the
     /// maximum coverage per pixel over all segments and blending each pixel once gives round
-    /// joins, no seams and no darker overlaps, independent of how densely the curve is sampled.
-    fn coverage_polyline(&self, pts: &[(f64, f64)], colour: &RGBColor, width: f64) -> DrawResult {
+    /// joins, no seams and no darker overlaps (also where dashes meet), independent of how
+    /// densely the curve is sampled.
+    fn coverage_polylines(
+        &self,
+        pieces: &[Vec<(f64, f64)>],
+        colour: &RGBColor,
+        width: f64,
+    ) -> DrawResult {
         let (cw, ch) = self.area.dim_in_pixel();
         let r = (width / 2.0).max(0.5);
         let reach = r + 1.0;
-        let finite: Vec<(f64, f64)> = pts
+        let finite: Vec<Vec<(f64, f64)>> = pieces
             .iter()
-            .copied()
-            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .map(|p| {
+                p.iter()
+                    .copied()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|p| !p.is_empty())
             .collect();
         if finite.is_empty() || cw == 0 || ch == 0 {
             return Ok(());
         }
+        let all = || finite.iter().flatten();
         let clamp_x = |v: f64| v.clamp(0.0, f64::from(cw - 1)) as usize;
         let clamp_y = |v: f64| v.clamp(0.0, f64::from(ch - 1)) as usize;
-        let x0 = clamp_x(finite.iter().map(|p| p.0).fold(f64::INFINITY, f64::min) - reach);
-        let x1 = clamp_x(finite.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max) + reach);
-        let y0 = clamp_y(finite.iter().map(|p| p.1).fold(f64::INFINITY, f64::min) - reach);
-        let y1 = clamp_y(finite.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max) + reach);
+        let x0 = clamp_x(all().map(|p| p.0).fold(f64::INFINITY, f64::min) - reach);
+        let x1 = clamp_x(all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max) + reach);
+        let y0 = clamp_y(all().map(|p| p.1).fold(f64::INFINITY, f64::min) - reach);
+        let y1 = clamp_y(all().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max) + reach);
         let bw = x1 - x0 + 1;
         let mut coverage = vec![0u8; bw * (y1 - y0 + 1)];
 
-        let segments: Vec<((f64, f64), (f64, f64))> = if finite.len() == 1 {
-            vec![(finite[0], finite[0])]
-        } else {
-            finite.windows(2).map(|s| (s[0], s[1])).collect()
-        };
+        let segments = finite.iter().flat_map(|pts| {
+            let v: Vec<((f64, f64), (f64, f64))> = if pts.len() == 1 {
+                vec![(pts[0], pts[0])]
+            } else {
+                pts.windows(2).map(|s| (s[0], s[1])).collect()
+            };
+            v
+        });
         for (a, b) in segments {
             let (dx, dy) = (b.0 - a.0, b.1 - a.1);
             let len2 = dx * dx + dy * dy;
@@ -1522,6 +1922,49 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
     }
 }
 
+/// Cuts a polyline into dashes: `pattern` gives on and off lengths in pixels, starting with
+/// "on"; an "on" length of 0 makes a dot. An empty pattern is a solid line.
+fn dash_path(path: &[(f64, f64)], pattern: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    if pattern.is_empty() || pattern.iter().sum::<f64>() <= 0.0 || path.len() < 2 {
+        return vec![path.to_vec()];
+    }
+    let mut out = Vec::new();
+    let mut cur: Vec<(f64, f64)> = vec![path[0]];
+    let (mut k, mut on) = (0usize, true);
+    let mut left = pattern[0];
+    for seg in path.windows(2) {
+        let (a, b) = (seg[0], seg[1]);
+        let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+        let mut pos = 0.0;
+        while len - pos >= left {
+            pos += left;
+            let f = if len > 0.0 { pos / len } else { 0.0 };
+            let p = (a.0 + f * (b.0 - a.0), a.1 + f * (b.1 - a.1));
+            if on {
+                cur.push(p);
+                out.push(std::mem::take(&mut cur));
+            } else {
+                cur = vec![p];
+            }
+            on = !on;
+            k = (k + 1) % pattern.len();
+            left = pattern[k];
+            if left == 0.0 && !on {
+                // A zero-length gap cannot stall the walk; zero-length dashes (dots) are fine.
+                left = f64::EPSILON;
+            }
+        }
+        left -= len - pos;
+        if on {
+            cur.push(b);
+        }
+    }
+    if on && !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 fn draw_figure<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     prep: &Prepared,
@@ -1531,7 +1974,11 @@ fn draw_figure<DB: DrawingBackend>(
     let p = Painter { area, flavor };
     let m = &l.m;
     let plot = &l.plot;
-    area.fill(&WHITE).map_err(draw_error)?;
+
+    // The shaded window under everything.
+    if let Some(band) = &l.shade {
+        p.fill_rect(band, SHADE)?;
+    }
 
     // Grid first, so everything else sits on top of it.
     for (y, t) in l.y_ticks.iter().filter(|(_, t)| !t.minor) {
@@ -1543,6 +1990,16 @@ fn draw_figure<DB: DrawingBackend>(
         if (*x - plot.left).abs() > 0.5 {
             p.segment((*x, plot.top), (*x, plot.bottom), &GRID, m.grid_w)?;
         }
+    }
+
+    // The threshold line under the curves, dashed and grey like a grid line that matters.
+    if let Some(y) = l.threshold {
+        let pattern: Vec<f64> = THRESHOLD_DASH.iter().map(|k| k * m.axis_w).collect();
+        p.polylines(
+            &dash_path(&[(plot.left, y), (plot.right, y)], &pattern),
+            &THRESHOLD_INK,
+            m.axis_w,
+        )?;
     }
 
     // Dose marks under the curves: a curve passing a mark stays readable.
@@ -1562,10 +2019,16 @@ fn draw_figure<DB: DrawingBackend>(
     }
 
     for (i, (paths, dots)) in l.paths.iter().zip(&l.dots).enumerate() {
-        let colour = series_colour(i);
-        for path in paths {
-            p.polyline(path, &colour, m.series_w)?;
-        }
+        let colour = series_colour(i + prep.style_base);
+        let pattern: Vec<f64> = series_dash(i + prep.style_base)
+            .iter()
+            .map(|k| k * m.series_w)
+            .collect();
+        let pieces: Vec<Vec<(f64, f64)>> = paths
+            .iter()
+            .flat_map(|pt| dash_path(pt, &pattern))
+            .collect();
+        p.polylines(&pieces, &colour, m.series_w)?;
         for &d in dots {
             // An isolated sample has no segment; show it as a dot a little wider than the line.
             p.polyline(&[d, d], &colour, 2.4 * m.series_w)?;
@@ -1593,7 +2056,7 @@ fn draw_figure<DB: DrawingBackend>(
             &INK,
             m.axis_w,
         )?;
-        if let Some(label) = &t.label {
+        if let Some(label) = t.label.as_ref().filter(|_| l.show_x_labels) {
             p.text(
                 label,
                 *x,
@@ -1626,26 +2089,30 @@ fn draw_figure<DB: DrawingBackend>(
         }
     }
 
-    // Axis labels, centred on the plot area.
+    // Axis labels, centred on the plot area (the y label on the whole stack of panels).
     let centre_x = (plot.left + plot.right) / 2.0;
-    p.text(
-        l.x_label,
-        centre_x,
-        l.x_label_baseline,
-        HPos::Center,
-        m.axis,
-        false,
-        &INK,
-    )?;
-    p.vertical_text(
-        &prep.fig.y_label,
-        l.y_label_baseline,
-        (plot.top + plot.bottom) / 2.0,
-        l.y_label_size,
-    )?;
+    if l.show_x_labels {
+        p.text(
+            &l.x_label,
+            centre_x,
+            l.x_label_baseline,
+            HPos::Center,
+            m.axis,
+            false,
+            &INK,
+        )?;
+    }
+    if l.show_y_label {
+        p.vertical_text(
+            &prep.fig.y_label,
+            l.y_label_baseline,
+            l.y_label_centre,
+            l.y_label_size,
+        )?;
+    }
 
     // Title and subtitle, aligned with the left edge of the figure's content.
-    if !prep.fig.title.is_empty() {
+    if l.show_title && !prep.fig.title.is_empty() {
         p.text(
             &prep.fig.title,
             m.pad,
@@ -1676,12 +2143,31 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
     let size = m.legend;
     let entry = |e: &LegendEntry, x: f64, centre_y: f64| -> DrawResult {
         match e.key {
-            LegendKey::Line(c) => p.segment(
-                (x, centre_y),
-                (x + KEY_LEN * size, centre_y),
-                &c,
-                m.series_w,
-            )?,
+            LegendKey::Line(c, dash) => {
+                let pattern: Vec<f64> = dash.iter().map(|k| k * m.series_w).collect();
+                p.polylines(
+                    &dash_path(&[(x, centre_y), (x + KEY_LEN * size, centre_y)], &pattern),
+                    &c,
+                    m.series_w,
+                )?
+            }
+            LegendKey::Shade => {
+                let r = Rect {
+                    left: x,
+                    top: centre_y - 0.45 * size,
+                    right: x + KEY_LEN * size,
+                    bottom: centre_y + 0.45 * size,
+                };
+                p.fill_rect(&r, SHADE_KEY)?;
+            }
+            LegendKey::Threshold => {
+                let pattern: Vec<f64> = THRESHOLD_DASH.iter().map(|k| k * m.axis_w).collect();
+                p.polylines(
+                    &dash_path(&[(x, centre_y), (x + KEY_LEN * size, centre_y)], &pattern),
+                    &THRESHOLD_INK,
+                    m.axis_w,
+                )?
+            }
             LegendKey::DoseMark if l.dose_key_tick => {
                 let cx = x + KEY_LEN * size / 2.0;
                 let base = centre_y + m.mark_h / 2.0;
@@ -1777,6 +2263,7 @@ mod tests {
             }],
             y_scale: YScale::Linear,
             dose_marks_h: vec![doses],
+            ..Figure::default()
         }
     }
 
@@ -1793,6 +2280,7 @@ mod tests {
             }],
             y_scale: YScale::Linear,
             dose_marks_h: vec![doses],
+            ..Figure::default()
         }
     }
 
@@ -1837,6 +2325,7 @@ mod tests {
         let opts = RenderOptions {
             width_px: 900,
             height_px: 550,
+            dpi: None,
         };
         let img = decode(&render_png(&mk4_figure(), &opts).unwrap());
         assert_eq!(img.dimensions(), (900, 550));
@@ -1883,7 +2372,13 @@ mod tests {
     fn day_ticks_are_weekly_for_four_weeks() {
         let prep_fig = mk7_figure();
         let prep = Prepared::new(&prep_fig).unwrap();
-        let layout = Layout::new(&prep, 1800.0, 1100.0);
+        let layout = Layout::new(
+            &prep,
+            1800.0,
+            1100.0,
+            Metrics::new(1800.0, 1100.0, None),
+            None,
+        );
         let labels: Vec<_> = layout
             .x_ticks
             .iter()
@@ -1892,7 +2387,13 @@ mod tests {
         assert_eq!(labels, ["0", "7", "14", "21", "28"]);
         let hours = mk4_figure();
         let prep = Prepared::new(&hours).unwrap();
-        let layout = Layout::new(&prep, 1800.0, 1100.0);
+        let layout = Layout::new(
+            &prep,
+            1800.0,
+            1100.0,
+            Metrics::new(1800.0, 1100.0, None),
+            None,
+        );
         let labels: Vec<_> = layout
             .x_ticks
             .iter()
@@ -1952,10 +2453,17 @@ mod tests {
             ],
             y_scale: YScale::Log,
             dose_marks_h: vec![mk7_doses, mk4_doses],
+            ..Figure::default()
         };
         let prep = Prepared::new(&fig).unwrap();
         assert_eq!((prep.y_lo, prep.y_hi), (0.1, 1000.0));
-        let layout = Layout::new(&prep, 1800.0, 1100.0);
+        let layout = Layout::new(
+            &prep,
+            1800.0,
+            1100.0,
+            Metrics::new(1800.0, 1100.0, None),
+            None,
+        );
         match &layout.legend_place {
             Some(LegendPlace::Inside(r)) => {
                 assert!(!hits_curves(r, &layout.paths, &layout.dots))
@@ -2045,6 +2553,7 @@ mod tests {
             let opts = RenderOptions {
                 width_px: w,
                 height_px: h,
+                dpi: None,
             };
             assert!(matches!(
                 render_png(&fig, &opts),
@@ -2096,6 +2605,7 @@ mod tests {
             let opts = RenderOptions {
                 width_px: w,
                 height_px: h,
+                dpi: None,
             };
             for fig in [&single, &mk4_figure()] {
                 let img = decode(&render_png(fig, &opts).unwrap());
@@ -2122,6 +2632,116 @@ mod tests {
         zeros.series[0].points = vec![(0.0, 0.0), (1.0, 0.0)];
         zeros.y_scale = YScale::Log;
         render_png(&zeros, &RenderOptions::default()).unwrap();
+    }
+
+    #[test]
+    fn dashes_cut_a_line_into_the_pattern() {
+        let pieces = dash_path(&[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)], &[4.0, 2.0]);
+        // 20 px of path: dashes [0,4], [6,10], [12,16], [18,20] along the path.
+        assert_eq!(pieces.len(), 4);
+        assert_eq!(pieces[1], vec![(6.0, 0.0), (10.0, 0.0)]);
+        assert_eq!(pieces[2], vec![(10.0, 2.0), (10.0, 6.0)]);
+        let dots = dash_path(&[(0.0, 0.0), (10.0, 0.0)], &[0.0, 5.0]);
+        assert_eq!(dots.len(), 3);
+        assert!(dots.iter().all(|d| d.len() == 2 && d[0] == d[1]));
+        assert_eq!(dash_path(&[(0.0, 0.0), (1.0, 1.0)], &[]).len(), 1);
+    }
+
+    #[test]
+    fn journal_figure_with_threshold_and_panels_reads_back() {
+        let mut fig = two_series();
+        fig.threshold = Some(Threshold {
+            value: 2.0,
+            label: "threshold 2 ng/mL".into(),
+        });
+        fig.shade = Some(Shade {
+            from_h: 240.0,
+            to_h: 672.0,
+            label: "steady state (≥ 90 %)".into(),
+        });
+        let opts = Journal::Single.options();
+        assert_eq!(
+            (opts.width_px, opts.height_px, opts.dpi),
+            (1004, 756, Some(300))
+        );
+        let png = render_png(&fig, &opts).unwrap();
+        // pHYs right after IHDR: 11811 px/m = 300 dpi.
+        assert_eq!(&png[37..41], b"pHYs");
+        assert_eq!(u32::from_be_bytes(png[41..45].try_into().unwrap()), 11811);
+        let img = decode(&png);
+        assert_eq!(img.dimensions(), (1004, 756));
+        assert!(has_colour(&img, PALETTE[0]) && has_colour(&img, PALETTE[1]));
+        let svg = render_svg(&fig, &opts).unwrap();
+        assert!(
+            svg.starts_with("<svg width=\"85.01mm\" height=\"64.01mm\""),
+            "{}",
+            &svg[..80]
+        );
+        let texts = svg_texts(&svg);
+        for needle in [
+            "Serum concentration (ng/mL)",
+            "Time (days)",
+            "MK-7",
+            "MK-4",
+            "Dose",
+            "threshold 2 ng/mL",
+            "steady state (≥ 90 %)",
+        ] {
+            assert!(
+                texts.iter().any(|t| t == needle),
+                "SVG lacks {needle:?}: {texts:?}"
+            );
+        }
+        // Small multiples: one concentration label for the stack, time labels once, both
+        // series in their own panel, in their own colours and dashes.
+        fig.panels = true;
+        let small = RenderOptions {
+            width_px: 500,
+            height_px: 500,
+            dpi: None,
+        };
+        let img = decode(&render_png(&fig, &small).unwrap());
+        assert_eq!(img.dimensions(), (500, 500));
+        assert!(non_white(&img) > 5_000);
+        let texts = svg_texts(&render_svg(&fig, &small).unwrap());
+        let count = |n: &str| texts.iter().filter(|t| *t == n).count();
+        assert_eq!(count("Serum concentration (ng/mL)"), 1);
+        assert_eq!(count("Time (days)"), 1);
+        assert_eq!((count("MK-7"), count("MK-4")), (1, 1));
+        assert_eq!(count("Dose"), 2);
+        let subs = panel_figures(&fig);
+        let preps = prepare(&fig, &subs).unwrap();
+        let ls = layouts(&preps, 2000.0, 2000.0, None);
+        assert_eq!(ls.len(), 2);
+        assert_eq!(ls[0].plot.left, ls[1].plot.left, "panels line up");
+        assert!((ls[0].plot.height() - ls[1].plot.height()).abs() < 1e-9);
+        assert!(ls[0].plot.bottom < ls[1].plot.top);
+        assert_eq!(
+            (preps[0].x_lo_h, preps[0].x_hi_h),
+            (preps[1].x_lo_h, preps[1].x_hi_h)
+        );
+    }
+
+    fn two_series() -> Figure {
+        let mk7_doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)).collect();
+        let mk4_doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)).collect();
+        let ln2 = std::f64::consts::LN_2;
+        Figure {
+            title: "Two".into(),
+            y_label: "Serum concentration (ng/mL)".into(),
+            series: vec![
+                Series {
+                    label: "MK-7".into(),
+                    points: superposed(&mk7_doses, 0.55, 0.45, ln2 / 68.0, 672.0, 2.0),
+                },
+                Series {
+                    label: "MK-4".into(),
+                    points: superposed(&mk4_doses, 2.0, 1.2, ln2 / 4.0, 672.0, 1.0),
+                },
+            ],
+            dose_marks_h: vec![mk7_doses, mk4_doses],
+            ..Figure::default()
+        }
     }
 
     #[test]

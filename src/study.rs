@@ -188,6 +188,8 @@ pub struct ShardFile {
     pub default_name: String,
     /// Solver used.
     pub solver: SolverKind,
+    /// Command line of the run, without output and shard options, for the caption files.
+    pub command: String,
     pub shard: Shard,
     pub populations: Option<Vec<ShardPopulation>>,
     pub sweep_rows: Option<Vec<SweepRow>>,
@@ -212,6 +214,7 @@ impl ShardFile {
         scenario_text: &str,
         default_name: &str,
         solver: SolverKind,
+        command: &str,
         shard: Shard,
         r: StudyResult,
     ) -> Self {
@@ -238,6 +241,7 @@ impl ShardFile {
             scenario_text: scenario_text.into(),
             default_name: default_name.into(),
             solver,
+            command: command.into(),
             shard,
             populations,
             sweep_rows: r.sweep_rows,

@@ -64,7 +64,9 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap())
                 .unwrap();
-        for r in json["regimens"].as_array().unwrap() {
+        let regimens = json["regimens"].as_array().unwrap();
+        let mut any_periodic = false;
+        for r in regimens {
             for key in [
                 "ka_per_h",
                 "half_life_h",
@@ -75,10 +77,14 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             ] {
                 assert!(r["params"][key].is_number(), "missing params.{key}");
             }
+            for key in ["cmax_ng_ml", "tmax_h", "auc_0_t_ng_h_ml"] {
+                assert!(r["metrics"][key].is_number(), "missing metrics.{key}");
+            }
+            // Steady-state metrics exist exactly for periodic schedules (not for explicit
+            // doses or skipped days), and are then all numbers.
+            let periodic = !r["metrics"]["tau_h"].is_null();
+            any_periodic |= periodic;
             for key in [
-                "cmax_ng_ml",
-                "tmax_h",
-                "auc_0_t_ng_h_ml",
                 "cmax_ss_ng_ml",
                 "cmin_ss_ng_ml",
                 "cavg_ss_ng_ml",
@@ -87,30 +93,58 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
                 "fluctuation_pct",
                 "t_90ss_h",
             ] {
-                assert!(
+                assert_eq!(
                     r["metrics"][key].is_number(),
-                    "missing metrics.{key} in {}",
+                    periodic,
+                    "metrics.{key} in {}",
                     s.display()
                 );
             }
-            assert!(r["metrics"]["steady_state_reached"].is_boolean());
+            assert_eq!(r["metrics"]["steady_state_reached"].is_boolean(), periodic);
         }
 
-        let pngs: Vec<PathBuf> = std::fs::read_dir(out.path())
+        // The figures: the overlay, the steady-state zoom when a regimen has a steady state,
+        // and small multiples with several regimens; each PNG with its SVG and caption.
+        let several = regimens.len() >= 2;
+        let figures = 1 + usize::from(any_periodic) + usize::from(several);
+        let mut pngs: Vec<PathBuf> = std::fs::read_dir(out.path())
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "png"))
             .collect();
-        assert_eq!(pngs.len(), 1);
-        let img = image::open(&pngs[0]).unwrap().to_rgb8();
-        assert_eq!(img.dimensions(), (1800, 1100));
-        let inked = img
-            .pixels()
-            .filter(|p| p.0.iter().any(|&c| c < 200))
-            .count();
-        assert!(inked > 10_000, "figure looks blank: {inked} dark pixels");
+        pngs.sort();
+        assert_eq!(pngs.len(), figures, "{}", s.display());
+        for png in &pngs {
+            let img = image::open(png).unwrap().to_rgb8();
+            assert_eq!(img.dimensions().0, 1800);
+            assert!(img.dimensions().1 >= 1100);
+            let inked = img
+                .pixels()
+                .filter(|p| p.0.iter().any(|&c| c < 200))
+                .count();
+            assert!(inked > 10_000, "figure looks blank: {inked} dark pixels");
+            let caption = std::fs::read_to_string(png.with_extension("txt")).unwrap();
+            assert!(caption.contains("Model: one compartment"), "{caption}");
+            assert!(caption.contains("[derived]") && caption.contains("known limits"));
+            let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
+            assert!(svg.contains("(ng/mL)") || svg.contains("(nmol/L)"));
+        }
+        if several {
+            let md = std::fs::read_to_string(out.path().join("comparison.md")).unwrap();
+            assert!(
+                md.contains("(reference)") && md.contains("÷ reference"),
+                "{md}"
+            );
+            assert!(stdout.contains("| Cavg,ss |"), "{stdout}");
+        }
         // Nothing but the outputs is left behind (no temporary files).
-        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 4);
+        let expected = 2 + 3 * figures + if several { 2 } else { 0 };
+        assert_eq!(
+            std::fs::read_dir(out.path()).unwrap().count(),
+            expected,
+            "{}",
+            s.display()
+        );
     }
 }
 
@@ -226,4 +260,72 @@ fn help_shows_a_worked_example() {
     assert!(String::from_utf8(a.get_output().stdout.clone())
         .unwrap()
         .contains("k2sim run scenarios/mk7_daily.toml"));
+}
+
+#[test]
+fn foods_lists_the_table_with_tags_and_source() {
+    let a = k2sim().arg("foods").assert().success();
+    let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    for needle in [
+        "natto — ",
+        "egg_yolk — ",
+        "~1000 µg/100 g",
+        "[secondary]",
+        "[assumed]",
+        "approximate",
+        "Schurgers & Vermeer 2000",
+    ] {
+        assert!(out.contains(needle), "missing {needle} in\n{out}");
+    }
+}
+
+#[test]
+fn compare_runs_several_files_and_checks_its_reference() {
+    let out = tempfile::tempdir().unwrap();
+    let a = k2sim()
+        .args([
+            "compare",
+            "scenarios/mk7_daily.toml",
+            "scenarios/mk4_daily.toml",
+            "--units",
+            "nmol_l",
+            "--threshold",
+            "1",
+            "--width",
+            "600",
+            "--height",
+            "400",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("| Cavg,ss | nmol/L |"), "{stdout}");
+    let md = std::fs::read_to_string(out.path().join("comparison.md")).unwrap();
+    assert!(md.contains("time above threshold, whole run") && md.contains("threshold 1 ng/mL"));
+    let csv = std::fs::read_to_string(out.path().join("comparison.csv")).unwrap();
+    assert!(csv.starts_with("metric,unit,regimen,value,ratio_to_reference,reference\n"));
+    let png = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_panels.png"))
+        .unwrap();
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (600, 440));
+
+    let a = k2sim()
+        .args([
+            "compare",
+            "scenarios/mk7_daily.toml",
+            "scenarios/mk4_daily.toml",
+            "--reference",
+            "MK-7 180 ug daily",
+            "--out",
+        ])
+        .arg(out.path().join("x"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("did you mean \"MK-7 180 µg daily\"?"), "{err}");
 }

@@ -5,6 +5,7 @@
 //! Parse from text with [`parse_str`]; [`load`] is the thin wrapper that reads a path and puts
 //! it into the error.
 
+mod food_week;
 mod raw;
 mod study;
 
@@ -21,6 +22,8 @@ use crate::error::{suggest, InputError, InputErrorKind as K};
 use crate::model::ode::OdeOptions;
 use crate::model::{OneCompartment, LN_2};
 use crate::units::{self, ConcUnit};
+use food_week::FoodWeekKeys;
+pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
 use raw::{DoseField, RawDose, RawParams, RawRegimen, RawScenario};
 
 /// Most output rows (regimens × grid points) a run may produce: about 0.5 GB of CSV.
@@ -85,6 +88,8 @@ pub struct PlotOptions {
     pub width_px: u32,
     /// Image height (px); default 1100.
     pub height_px: u32,
+    /// Shade the span where every regimen is at ≥ 90 % of its steady-state trough; default off.
+    pub shade_steady_state: bool,
 }
 
 impl Default for PlotOptions {
@@ -95,6 +100,7 @@ impl Default for PlotOptions {
             units: ConcUnit::NgMl,
             width_px: 1800,
             height_px: 1100,
+            shade_steady_state: false,
         }
     }
 }
@@ -135,6 +141,8 @@ pub struct Regimen {
     pub sources: ParamSources,
     /// The doses.
     pub schedule: Schedule,
+    /// The food dosed, when the regimen doses a food rather than a supplement.
+    pub food: Option<FoodDose>,
 }
 
 /// A validated scenario, ready to simulate.
@@ -156,6 +164,11 @@ pub struct Scenario {
     pub ode: OdeOptions,
     /// Figure options.
     pub plot: PlotOptions,
+    /// A concentration of interest (ng/mL), e.g. a detection limit or a target level: time
+    /// above it is reported and the figures draw it. `None` when the scenario names none.
+    pub threshold_ng_ml: Option<f64>,
+    /// Caption of the figures, written into `<figure>.txt` beside each.
+    pub caption: Option<String>,
     /// The regimens, in file order.
     pub regimens: Vec<Regimen>,
     /// Things the user should know that do not stop the run.
@@ -539,7 +552,13 @@ impl Validator<'_> {
             Some(sw) => Some(self.sweep(sw, &regimens)?),
             None => None,
         };
+        let threshold_ng_ml = match &raw.threshold_ng_ml {
+            Some(t) => Some(self.positive("threshold_ng_ml", t, "ng/mL")?),
+            None => None,
+        };
         Ok(Scenario {
+            threshold_ng_ml,
+            caption: raw.caption.map(|c| c.into_inner().trim().to_string()),
             name,
             description: raw.description,
             source: None,
@@ -559,6 +578,7 @@ impl Validator<'_> {
         let mut p = PlotOptions::default();
         let Some(raw) = raw else { return Ok(p) };
         p.title = raw.title;
+        p.shade_steady_state = raw.shade_steady_state.unwrap_or(false);
         if let Some(s) = raw.y_scale {
             p.y_scale = match s.get_ref().as_str() {
                 "linear" => AxisScale::Linear,
@@ -616,6 +636,68 @@ impl Validator<'_> {
     }
 
     fn regimen(&self, r: RawRegimen, span: Range<usize>) -> R<Regimen> {
+        let fw = FoodWeekKeys {
+            food: r.food.as_ref(),
+            amount_g: r.amount_g.as_ref(),
+            servings: r.servings.as_ref(),
+            weekdays: r.weekdays.as_ref(),
+            weeks: r.weeks.as_ref(),
+            at_clock_h: r.at_clock_h.as_ref(),
+            skip_days: r.skip_days.as_ref(),
+        };
+        let food = self.food_dose(&fw)?;
+        let compound = match &food {
+            Some((f, _)) => self.food_compound(f, r.compound.as_ref())?,
+            None => self.compound(&r, span.clone())?,
+        };
+        let (model, sources) = self.params(&compound, r.params.as_ref())?;
+        self.check_food_week_keys(
+            &fw,
+            &[
+                ("interval_h", r.interval_h.as_ref().map(|x| x.span())),
+                ("interval", r.interval.as_ref().map(|x| x.span())),
+                ("times_h", r.times_h.as_ref().map(|x| x.span())),
+                ("doses", r.doses.as_ref().map(|x| x.span())),
+                ("until_h", r.until_h.as_ref().map(|x| x.span())),
+                ("days", r.days.as_ref().map(|x| x.span())),
+                ("start_h", r.start_h.as_ref().map(|x| x.span())),
+            ],
+            match r.dose.as_ref() {
+                Some(d) if matches!(d.get_ref(), DoseField::List(_)) => Some(d.span()),
+                _ => None,
+            },
+        )?;
+        let schedule = self.schedule(&r, span.clone(), &fw, food.as_ref())?;
+        let schedule = self.skip_days(&fw, schedule)?;
+
+        let label = match &r.label {
+            Some(l) if l.get_ref().trim().is_empty() => {
+                return Err(self.err(
+                    l.span(),
+                    K::OutOfRange {
+                        key: "label".into(),
+                        value: "\"\"".into(),
+                        expected: "a non-empty label".into(),
+                    },
+                ))
+            }
+            Some(l) => l.get_ref().trim().to_string(),
+            None => match &food {
+                Some((f, _)) => food_week::food_label(f, &schedule),
+                None => default_label(&compound, &schedule),
+            },
+        };
+        Ok(Regimen {
+            label,
+            compound,
+            model,
+            sources,
+            schedule,
+            food: food.map(|(f, _)| f),
+        })
+    }
+
+    fn compound(&self, r: &RawRegimen, span: Range<usize>) -> R<Compound> {
         let c = r.compound.as_ref().ok_or_else(|| {
             self.err(
                 span.clone(),
@@ -639,25 +721,34 @@ impl Validator<'_> {
                 },
             )
         })?;
-        let (model, sources) = self.params(&compound, r.params.as_ref())?;
+        Ok(compound)
+    }
 
+    /// The doses of a regimen: explicit, daily clock times, weekdays, an interval or one dose.
+    fn schedule(
+        &self,
+        r: &RawRegimen,
+        span: Range<usize>,
+        fw: &FoodWeekKeys,
+        food: Option<&(FoodDose, Range<usize>)>,
+    ) -> R<Schedule> {
         // The amount per dose: `dose_ug`, or `dose` as text; `dose` may instead hold the list.
-        let (dose_num, dose_text, dose_list) = match r.dose {
+        let (dose_num, dose_text, dose_list) = match &r.dose {
             Some(d) => {
                 let span = d.span();
-                match d.into_inner() {
-                    DoseField::Text(t) => (r.dose_ug, Some(Spanned::new(span, t)), None),
-                    DoseField::Number(x) => {
+                match d.get_ref() {
+                    DoseField::Text(t) => (r.dose_ug.clone(), Some(Spanned::new(span, t.clone())), None),
+                    &DoseField::Number(x) => {
                         return Err(self.err(span, K::BadQuantity {
                             key: "dose".into(),
                             text: format!("{} (no unit)", fmt_value(x)),
                             expected: format!("text with a unit, e.g. dose = \"{} µg\", or a number under `dose_ug`", fmt_value(x)),
                         }))
                     }
-                    DoseField::List(list) => (r.dose_ug, None, Some((list, span))),
+                    DoseField::List(list) => (r.dose_ug.clone(), None, Some((list, span))),
                 }
             }
-            None => (r.dose_ug, None, None),
+            None => (r.dose_ug.clone(), None, None),
         };
         let amount = self.either(
             &dose_num,
@@ -667,6 +758,19 @@ impl Validator<'_> {
             units::MASS_UNITS_HELP,
             "µg",
         )?;
+        // A food brings its own amount per dose.
+        let amount = match (food, amount) {
+            (Some(_), Some((_, s))) => {
+                return Err(self.conflict(
+                    s,
+                    "dose_ug",
+                    "food",
+                    "a food regimen doses `amount_g` or `servings` of the food; remove the supplement dose",
+                ))
+            }
+            (Some((f, s)), None) => Some((f.k2_ug, s.clone())),
+            (None, a) => a,
+        };
         let interval = self.either(
             &r.interval_h,
             &r.interval,
@@ -697,7 +801,18 @@ impl Validator<'_> {
                     return Err(self.conflict(s, key, "[[regimen.dose]]", "explicit doses carry their own times (`at_h`); remove this key or the dose tables"));
                 }
             }
+            if let Some((_, s)) = food {
+                return Err(self.conflict(
+                    s.clone(),
+                    "food",
+                    "[[regimen.dose]]",
+                    "explicit doses are supplement amounts; for a food use a schedule (`interval_h`, `times_h` or `weekdays`)",
+                ));
+            }
             self.explicit(list, list_span)?
+        } else if fw.weekdays.is_some() {
+            let (amount, _) = amount.ok_or_else(|| self.missing_dose(span.clone()))?;
+            self.weekday_schedule(fw, amount, span.clone())?
         } else if let Some(times) = &r.times_h {
             let (amount, _) = amount.ok_or_else(|| self.missing_dose(span.clone()))?;
             for (key, present) in [
@@ -815,28 +930,7 @@ impl Validator<'_> {
         } else {
             return Err(self.missing_dose(span));
         };
-
-        let label = match &r.label {
-            Some(l) if l.get_ref().trim().is_empty() => {
-                return Err(self.err(
-                    l.span(),
-                    K::OutOfRange {
-                        key: "label".into(),
-                        value: "\"\"".into(),
-                        expected: "a non-empty label".into(),
-                    },
-                ))
-            }
-            Some(l) => l.get_ref().trim().to_string(),
-            None => default_label(&compound, &schedule),
-        };
-        Ok(Regimen {
-            label,
-            compound,
-            model,
-            sources,
-            schedule,
-        })
+        Ok(schedule)
     }
 
     fn missing_dose(&self, span: Range<usize>) -> InputError {
@@ -926,7 +1020,7 @@ impl Validator<'_> {
         }))
     }
 
-    fn explicit(&self, list: Vec<Spanned<RawDose>>, span: Range<usize>) -> R<Schedule> {
+    fn explicit(&self, list: &[Spanned<RawDose>], span: Range<usize>) -> R<Schedule> {
         if list.is_empty() {
             return Err(self.err(
                 span,
@@ -949,7 +1043,7 @@ impl Validator<'_> {
         let mut doses: Vec<DoseEvent> = Vec::with_capacity(list.len());
         for d in list {
             let dspan = d.span();
-            let d = d.into_inner();
+            let d = d.get_ref();
             let at = match (&d.at_h, &d.at) {
                 (Some(a), None) => {
                     self.range("at_h", a, |x| x >= 0.0, "zero or a positive time in h")?

@@ -19,6 +19,8 @@ pub struct RawScenario {
     pub solver: Option<Spanned<String>>,
     pub ode: Option<Spanned<OdeOptions>>,
     pub plot: Option<RawPlot>,
+    pub threshold_ng_ml: Option<Spanned<f64>>,
+    pub caption: Option<Spanned<String>>,
     pub regimen: Option<Spanned<Vec<Spanned<RawRegimen>>>>,
     pub population: Option<Spanned<RawPopulation>>,
     pub sweep: Option<Spanned<RawSweep>>,
@@ -32,6 +34,7 @@ pub struct RawPlot {
     pub units: Option<Spanned<String>>,
     pub width_px: Option<Spanned<i64>>,
     pub height_px: Option<Spanned<i64>>,
+    pub shade_steady_state: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,6 +52,13 @@ pub struct RawRegimen {
     pub start_h: Option<Spanned<f64>>,
     pub times_h: Option<Spanned<Vec<Spanned<f64>>>>,
     pub days: Option<Spanned<i64>>,
+    pub food: Option<Spanned<String>>,
+    pub amount_g: Option<Spanned<f64>>,
+    pub servings: Option<Spanned<f64>>,
+    pub weekdays: Option<Spanned<Vec<Spanned<String>>>>,
+    pub weeks: Option<Spanned<i64>>,
+    pub at_clock_h: Option<Spanned<f64>>,
+    pub skip_days: Option<Spanned<Vec<Spanned<i64>>>>,
     pub params: Option<RawParams>,
 }
 

@@ -1,0 +1,101 @@
+//! Everything a run or a comparison writes, as named byte buffers: tables, figures and their
+//! caption files. Pure: the CLI decides where the bytes go and writes them atomically.
+
+use crate::compare::{self, CompareOptions, Comparison};
+use crate::error::Error;
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+use crate::{figure, output, plot};
+
+/// How to render the outputs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReportOptions {
+    /// Figure size, resolution and text size.
+    pub render: plot::RenderOptions,
+    /// Reference regimen of the comparison table (default: the first).
+    pub reference: Option<String>,
+    /// The command that made the outputs, quoted in the caption files.
+    pub command: String,
+}
+
+/// The outputs of a run, ready to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// File name and content, in writing order.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The comparison table, when there are two or more regimens (also in `files`).
+    pub comparison: Option<Comparison>,
+}
+
+fn csv_error(name: &str, e: csv::Error) -> Error {
+    Error::Write {
+        path: name.into(),
+        source: std::io::Error::other(e),
+    }
+}
+
+/// The comparison of `result`'s regimens with the scenario's threshold and units.
+pub fn comparison(
+    scenario: &Scenario,
+    result: &RunResult,
+    reference: Option<&str>,
+) -> Result<Comparison, compare::CompareError> {
+    compare::compare(
+        result,
+        &CompareOptions {
+            reference: reference.map(str::to_string),
+            units: scenario.plot.units,
+            threshold_ng_ml: scenario.threshold_ng_ml,
+        },
+    )
+}
+
+/// Renders every output of `scenario` run as `result`. The comparison is made whenever there
+/// are two or more regimens; `force_comparison` makes it for a single regimen too.
+pub fn build(
+    scenario: &Scenario,
+    result: &RunResult,
+    opts: &ReportOptions,
+    force_comparison: bool,
+) -> Result<Report, Error> {
+    let stem = output::sanitize_file_stem(&scenario.name);
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("timeseries.csv".into(), output::timeseries_csv(result)?),
+        (
+            "summary.json".into(),
+            output::summary_json(scenario, result)?,
+        ),
+    ];
+    let comparison = if result.regimens.len() >= 2 || force_comparison {
+        let c = comparison(scenario, result, opts.reference.as_deref()).map_err(|e| {
+            Error::Input(crate::error::InputError {
+                location: Default::default(),
+                kind: Box::new(crate::error::InputErrorKind::Option {
+                    message: e.to_string(),
+                }),
+            })
+        })?;
+        files.push(("comparison.md".into(), c.to_markdown().into_bytes()));
+        files.push((
+            "comparison.csv".into(),
+            c.to_csv().map_err(|e| csv_error("comparison.csv", e))?,
+        ));
+        Some(c)
+    } else {
+        None
+    };
+    for fig in figure::figures(scenario, result)? {
+        let name = if fig.suffix.is_empty() {
+            stem.clone()
+        } else {
+            format!("{stem}_{}", fig.suffix)
+        };
+        let png = plot::render_png(&fig.figure, &fig.render(&opts.render))?;
+        let svg = plot::render_svg(&fig.figure, &fig.render(&opts.render))?;
+        let caption = figure::caption_text(scenario, result, &fig, &name, &opts.command);
+        files.push((format!("{name}.png"), png));
+        files.push((format!("{name}.svg"), svg.into_bytes()));
+        files.push((format!("{name}.txt"), caption.into_bytes()));
+    }
+    Ok(Report { files, comparison })
+}

@@ -1,0 +1,227 @@
+//! Time above a concentration threshold, computed exactly from the model rather than counted on
+//! the output grid.
+//!
+//! Between two absorption starts the central amount is A_c(τ) = (c + r)·e^{−ke·τ} − r·e^{−ka·τ}:
+//! it rises to at most one peak and then falls (see `model::locate_max`). So within each span
+//! the concentration crosses a threshold at most twice, once on the way up and once on the way
+//! down; each crossing is bracketed and found by regula falsi on the closed-form solution to
+//! 1e-9 h. Summing the spans gives the time above over a run, or over one period at steady
+//! state (from [`crate::steady_profile`]).
+
+use crate::dosing::{DoseEvent, Periodic};
+use crate::error::SimError;
+use crate::model::exact::state_after;
+use crate::model::{bracketed_root, locate_max, OneCompartment, State};
+use crate::steady_profile::{period_inputs, ss_start_state};
+
+/// Time above `threshold_ng_ml` over one dosing period at steady state.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct TimeAboveSs {
+    /// Hours above the threshold per period τ.
+    pub hours_per_period_h: f64,
+    /// The dosing interval τ (h).
+    pub tau_h: f64,
+    /// Share of the period above the threshold, 0–100 %.
+    pub pct_of_interval: f64,
+}
+
+/// Time (h) during which the concentration is strictly above `threshold_ng_ml` in a span
+/// without doses of length `len_h` that starts in state `start`.
+fn above_in_span(model: &OneCompartment, start: State, len_h: f64, threshold_ng_ml: f64) -> f64 {
+    if len_h <= 0.0 {
+        return 0.0;
+    }
+    let f = |t: f64| model.conc_ng_ml(state_after(model, start, t).central_ug) - threshold_ng_ml;
+    let end = state_after(model, start, len_h);
+    let (_, t_pk) = locate_max(model, start, end, 0.0, len_h, &[], |t| {
+        state_after(model, start, t)
+    });
+    let tol = 1e-9 * (1.0 + len_h);
+    let (f0, fpk, f1) = (f(0.0), f(t_pk), f(len_h));
+    if fpk <= 0.0 {
+        return 0.0;
+    }
+    // Rising part [0, t_pk]: above from the up-crossing on.
+    let up = if f0 > 0.0 {
+        0.0
+    } else {
+        bracketed_root(|t| -f(t), 0.0, t_pk, tol)
+    };
+    // Falling part [t_pk, len]: above until the down-crossing.
+    let down = if f1 > 0.0 {
+        len_h
+    } else {
+        bracketed_root(f, t_pk, len_h, tol)
+    };
+    (down - up).max(0.0)
+}
+
+/// Time (h) above `threshold_ng_ml` over `[0, end_h]` for `events` (as taken, ascending)
+/// starting from an empty body, exactly.
+pub fn time_above_run_h(
+    model: &OneCompartment,
+    events: &[DoseEvent],
+    end_h: f64,
+    threshold_ng_ml: f64,
+) -> f64 {
+    let mut inputs: Vec<(f64, f64)> = events
+        .iter()
+        .map(|e| (e.time_h + model.tlag_h, model.f * e.amount_ug))
+        .filter(|&(t, _)| t <= end_h)
+        .collect();
+    inputs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    walk_above(model, State::ZERO, &inputs, end_h, threshold_ng_ml)
+}
+
+/// Sums the time above over `[0, end_h]` from `start`, applying `inputs` (ascending) on the way.
+fn walk_above(
+    model: &OneCompartment,
+    start: State,
+    inputs: &[(f64, f64)],
+    end_h: f64,
+    threshold_ng_ml: f64,
+) -> f64 {
+    let (mut s, mut t, mut total) = (start, 0.0, 0.0);
+    for &(ti, amount) in inputs {
+        total += above_in_span(model, s, ti - t, threshold_ng_ml);
+        s = state_after(model, s, ti - t);
+        s.gut_ug += amount;
+        t = ti;
+    }
+    total + above_in_span(model, s, end_h - t, threshold_ng_ml)
+}
+
+/// Time above `threshold_ng_ml` over one period at steady state, exactly.
+pub fn time_above_ss(
+    model: &OneCompartment,
+    p: &Periodic,
+    threshold_ng_ml: f64,
+) -> Result<TimeAboveSs, SimError> {
+    let start = ss_start_state(model, p)?;
+    let inputs = period_inputs(model, p);
+    let h = walk_above(model, start, &inputs, p.period_h, threshold_ng_ml);
+    Ok(TimeAboveSs {
+        hours_per_period_h: h,
+        tau_h: p.period_h,
+        pct_of_interval: 100.0 * h / p.period_h,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dosing::Schedule;
+    use crate::model::exact::ExactPropagator;
+
+    /// Brute force: fraction of a fine grid (midpoints) where the simulated level is above.
+    fn grid_count_h(
+        model: OneCompartment,
+        events: &[DoseEvent],
+        end_h: f64,
+        thr: f64,
+        dt: f64,
+    ) -> f64 {
+        let n = (end_h / dt).round() as usize;
+        let grid: Vec<f64> = (0..n).map(|i| (i as f64 + 0.5) * dt).collect();
+        let mut g = vec![0.0];
+        g.extend(&grid);
+        let tr = crate::sim::simulate(&mut ExactPropagator::new(model), events, &g).unwrap();
+        tr.conc_ng_ml[1..].iter().filter(|&&c| c > thr).count() as f64 * dt
+    }
+
+    fn daily(dose: f64, first: f64, n: u32) -> Periodic {
+        Periodic {
+            period_h: 24.0,
+            first_h: first,
+            pattern: vec![DoseEvent {
+                time_h: 0.0,
+                amount_ug: dose,
+            }],
+            periods: n,
+        }
+    }
+
+    #[test]
+    fn run_time_above_matches_a_fine_grid_count() {
+        let mk4 = OneCompartment::new(0.574, 0.099, 207.1, 1.0, 0.0, 0.0).unwrap();
+        let p = Periodic {
+            period_h: 24.0,
+            first_h: 8.0,
+            pattern: [0.0, 5.0, 11.0]
+                .iter()
+                .map(|&t| DoseEvent {
+                    time_h: t,
+                    amount_ug: 15_000.0,
+                })
+                .collect(),
+            periods: 4,
+        };
+        let events = Schedule::Periodic(p).events();
+        for thr in [10.0, 50.0, 80.0, 200.0] {
+            let exact = time_above_run_h(&mk4, &events, 120.0, thr);
+            let brute = grid_count_h(mk4, &events, 120.0, thr, 0.001);
+            assert!(
+                (exact - brute).abs() < 0.02,
+                "thr {thr}: {exact} vs {brute}"
+            );
+        }
+        // Above 200 ng/mL never happens with this model.
+        assert_eq!(time_above_run_h(&mk4, &events, 120.0, 200.0), 0.0);
+        // With lag, bioavailability and a baseline above the threshold: always above.
+        let m = OneCompartment::new(0.3, 0.05, 20.0, 0.6, 2.5, 1.5).unwrap();
+        let ev = Schedule::Periodic(daily(100.0, 3.0, 5)).events();
+        assert!((time_above_run_h(&m, &ev, 100.0, 1.0) - 100.0).abs() < 1e-12);
+        for thr in [2.0, 3.0, 4.5] {
+            let exact = time_above_run_h(&m, &ev, 100.0, thr);
+            let brute = grid_count_h(m, &ev, 100.0, thr, 0.001);
+            assert!(
+                (exact - brute).abs() < 0.02,
+                "thr {thr}: {exact} vs {brute}"
+            );
+        }
+    }
+
+    #[test]
+    fn steady_state_time_above_matches_a_grid_count_late_in_a_long_run() {
+        let mk7 = OneCompartment::new(1.22, 0.00963, 230.8, 1.0, 0.0, 0.0).unwrap();
+        let p = Periodic {
+            period_h: 168.0,
+            first_h: 8.0,
+            pattern: vec![
+                DoseEvent {
+                    time_h: 0.0,
+                    amount_ug: 400.0,
+                },
+                DoseEvent {
+                    time_h: 72.0,
+                    amount_ug: 400.0,
+                },
+            ],
+            periods: 30,
+        };
+        let ss = time_above_ss(&mk7, &p, 3.0).unwrap();
+        assert!(ss.hours_per_period_h > 0.0 && ss.hours_per_period_h < 168.0);
+        // Week 29 of 30 is at steady state to < 1e-9 (t½ 3 days): count on a fine grid there.
+        let events = Schedule::Periodic(p.clone()).events();
+        let t0 = 8.0 + 28.0 * 168.0;
+        let all = time_above_run_h(&mk7, &events, t0 + 168.0, 3.0)
+            - time_above_run_h(&mk7, &events, t0, 3.0);
+        assert!(
+            (all - ss.hours_per_period_h).abs() < 1e-6,
+            "{all} vs {ss:?}"
+        );
+        let brute = grid_count_h(mk7, &events, t0 + 168.0, 3.0, 0.01)
+            - grid_count_h(mk7, &events, t0, 3.0, 0.01);
+        assert!((brute - ss.hours_per_period_h).abs() < 0.05);
+        assert!((ss.pct_of_interval - 100.0 * ss.hours_per_period_h / 168.0).abs() < 1e-12);
+        // Thresholds below the trough and above the peak.
+        assert_eq!(
+            time_above_ss(&mk7, &p, 0.01).unwrap().pct_of_interval,
+            100.0
+        );
+        assert_eq!(
+            time_above_ss(&mk7, &p, 100.0).unwrap().hours_per_period_h,
+            0.0
+        );
+    }
+}
