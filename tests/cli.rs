@@ -125,7 +125,10 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             assert!(inked > 10_000, "figure looks blank: {inked} dark pixels");
             let caption = std::fs::read_to_string(png.with_extension("txt")).unwrap();
             assert!(caption.contains("Model: one compartment"), "{caption}");
-            assert!(caption.contains("[derived]") && caption.contains("known limits"));
+            assert!(
+                (caption.contains("[derived]") || caption.contains("[set in scenario]"))
+                    && caption.contains("known limits")
+            );
             let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
             assert!(svg.contains("(ng/mL)") || svg.contains("(nmol/L)"));
         }
@@ -138,7 +141,10 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             assert!(stdout.contains("| Cavg,ss |"), "{stdout}");
         }
         // Nothing but the outputs is left behind (no temporary files).
-        let expected = 2 + 3 * figures + if several { 2 } else { 0 };
+        let text = std::fs::read_to_string(&s).unwrap();
+        let study = if text.contains("[population]") { 3 } else { 0 }
+            + if text.contains("[sweep]") { 1 } else { 0 };
+        let expected = 2 + 3 * figures + if several { 2 } else { 0 } + study;
         assert_eq!(
             std::fs::read_dir(out.path()).unwrap().count(),
             expected,
