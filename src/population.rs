@@ -485,16 +485,24 @@ fn metrics_of(index: u64, m: &OneCompartment, taken: &[bool]) -> SubjectMetrics 
 }
 
 /// The batch kernel: all subjects of the chunk advance together over the uniform grid; doses
-/// (absorption starts) fall on grid points. Per subject and step: two decays, one transfer, one
-/// concentration, a running max; the exact peak inside each dosing interval in closed form.
+/// (absorption starts) fall on grid points.
+///
+/// Per subject and step the inner loop is only the propagation (two decays and a transfer over
+/// contiguous arrays). Everything else happens at the few steps where it is needed:
+/// - Cmax: within a dosing interval the central amount has at most one interior maximum (see
+///   `model::locate_max`), so the run's maximum is the largest of the interval end points and
+///   the interior peaks. Each interval's peak comes in closed form when it starts: at the peak
+///   ka·A_g = ke·A_c, so τ* = ln X/(ka − ke) with X = ka·r/(ke·(c + r)), r = g·ka/(ka − ke), and
+///   A_c(τ*) = (ka/ke)·g·e^(−ka·τ*): one logarithm and one exponential per interval.
+/// - concentrations only at band times and inside the last-interval window (trough, AUC).
 fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<SubjectMetrics> {
     let n = drawn.len();
     let h = s.step_h;
     let k_end = (s.duration_h / h).round() as usize;
     let stride = (s.spec.band_step_h / h).round().max(1.0) as usize;
     let window_start = k_end.saturating_sub((s.tau_h / h).round() as usize);
-    // Absorption steps, with the amount per subject (taken × F × dose).
     let tlag = s.regimen.model.tlag_h;
+    // Absorption steps with the index of the dose.
     let dose_steps: Vec<(usize, usize)> = s
         .events
         .iter()
@@ -502,112 +510,136 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<Sub
         .map(|(j, e)| (((e.time_h + tlag) / h).round() as usize, j))
         .filter(|&(k, _)| k <= k_end)
         .collect();
-    let maps: Vec<StepMap> = drawn
-        .iter()
-        .map(|(_, (m, _, _))| StepMap::new(m, h))
-        .collect();
-    let (a, b, d): (Vec<f64>, Vec<f64>, Vec<f64>) = (
-        maps.iter().map(|m| m.gut_gut).collect(),
-        maps.iter().map(|m| m.central_central).collect(),
-        maps.iter().map(|m| m.gut_central).collect(),
-    );
-    let (pa, pb): (Vec<f64>, Vec<f64>) = (
-        maps.iter().map(|m| m.auc_from_central_h).collect(),
-        maps.iter().map(|m| m.auc_from_gut_h).collect(),
-    );
-    let inv_v: Vec<f64> = drawn.iter().map(|(_, (m, _, _))| 1.0 / m.v_l).collect();
+    let models: Vec<OneCompartment> = drawn.iter().map(|d| d.1 .0).collect();
+    let maps: Vec<StepMap> = models.iter().map(|m| StepMap::new(m, h)).collect();
+    let a: Vec<f64> = maps.iter().map(|m| m.gut_gut).collect();
+    let b: Vec<f64> = maps.iter().map(|m| m.central_central).collect();
+    let d: Vec<f64> = maps.iter().map(|m| m.gut_central).collect();
+    let pa: Vec<f64> = maps.iter().map(|m| m.auc_from_central_h).collect();
+    let pb: Vec<f64> = maps.iter().map(|m| m.auc_from_gut_h).collect();
+    let inv_v: Vec<f64> = models.iter().map(|m| 1.0 / m.v_l).collect();
     let base = s.regimen.model.baseline_ng_ml;
     let mut gut = vec![0.0; n];
     let mut cen = vec![0.0; n];
-    let mut cmax = vec![base; n];
-    let mut kmax = vec![0usize; n];
-    let mut peak = vec![(f64::NEG_INFINITY, 0.0f64); n];
+    let mut auc = vec![0.0; n];
+    let mut trough = vec![f64::INFINITY; n];
+    let mut best = vec![(base, 0.0f64); n];
     let mut out: Vec<SubjectMetrics> = drawn
         .iter()
         .map(|(i, (m, _, taken))| metrics_of(*i, m, taken))
         .collect();
+    let note = |best: &mut (f64, f64), c: f64, t: f64| {
+        // Ties within 1e-8 keep the earlier time, as in sim::simulate.
+        if c > best.0 * (1.0 + 1e-8) {
+            best.1 = t;
+        }
+        if c > best.0 {
+            best.0 = c;
+        }
+    };
     let mut next_dose = 0;
-    let mut conc = vec![0.0; n];
     for k in 0..=k_end {
         if k > 0 {
-            for i in 0..n {
-                if k > window_start {
-                    out[i].auc_last_tau_ng_h_ml += pa[i] * cen[i] + pb[i] * gut[i];
+            if k > window_start {
+                for i in 0..n {
+                    auc[i] += pa[i] * cen[i] + pb[i] * gut[i];
                 }
+            }
+            for i in 0..n {
                 let g = gut[i];
                 gut[i] = a[i] * g;
                 cen[i] = b[i] * cen[i] + d[i] * g;
             }
         }
-        for i in 0..n {
-            conc[i] = cen[i] * inv_v[i] + base;
-            if conc[i] > cmax[i] {
-                cmax[i] = conc[i];
-                kmax[i] = k;
-            }
-        }
+        let at_dose = next_dose < dose_steps.len() && dose_steps[next_dose].0 == k;
+        let t = k as f64 * h;
         if k >= window_start {
             for i in 0..n {
-                out[i].c_trough_ng_ml = out[i].c_trough_ng_ml.min(conc[i]);
+                trough[i] = trough[i].min(cen[i] * inv_v[i] + base);
             }
         }
         if k % stride == 0 {
             let row = (k / stride) * BandHistogram::bins();
-            for &c in &conc {
-                let bin = hist.bin(c);
+            for i in 0..n {
+                let bin = hist.bin(cen[i] * inv_v[i] + base);
                 hist.counts[row + bin] += 1;
             }
         }
-        // Doses absorbed at this step, then the exact peak of the interval that starts here.
-        let mut dosed = false;
+        if !(at_dose || k == k_end) {
+            continue;
+        }
+        // An interval ends here: its end point is a Cmax candidate.
+        for i in 0..n {
+            note(&mut best[i], cen[i] * inv_v[i] + base, t);
+        }
+        if !at_dose {
+            continue;
+        }
         while next_dose < dose_steps.len() && dose_steps[next_dose].0 == k {
             let j = dose_steps[next_dose].1;
+            let amount = s.events[j].amount_ug;
             for (i, (_, (m, _, taken))) in drawn.iter().enumerate() {
                 if taken[j] {
-                    gut[i] += m.f * s.events[j].amount_ug;
+                    gut[i] += m.f * amount;
                 }
             }
             next_dose += 1;
-            dosed = true;
         }
-        if dosed {
-            let k_next = dose_steps.get(next_dose).map_or(k_end, |x| x.0);
-            let span_h = (k_next - k) as f64 * h;
-            for (i, (_, (m, _, _))) in drawn.iter().enumerate() {
-                let st = State {
-                    gut_ug: gut[i],
-                    central_ug: cen[i],
-                };
-                if let Some(tau) = peak_after(m, st) {
-                    if tau > 0.0 && tau < span_h {
-                        let c = state_after(m, st, tau).central_ug * inv_v[i] + base;
-                        if c > peak[i].0 * (1.0 + 1e-8) {
-                            peak[i] = (c, k as f64 * h + tau);
-                        }
-                    }
-                }
+        let k_next = dose_steps.get(next_dose).map_or(k_end, |x| x.0);
+        let span_h = (k_next - k) as f64 * h;
+        for (i, m) in models.iter().enumerate() {
+            let (ka, ke, g, c) = (m.ka_per_h, m.ke_per_h, gut[i], cen[i]);
+            if g <= 0.0 || ka * g <= ke * c {
+                continue; // falling from the start: no interior peak
+            }
+            let peak = if (ka - ke).abs() > 1e-4 * ka.max(ke) {
+                let r = g * ka / (ka - ke);
+                let x = ka * r / (ke * (c + r));
+                let tau = x.ln() / (ka - ke);
+                (tau > 0.0 && tau < span_h).then(|| (ka / ke * g * (-ka * tau).exp(), tau))
+            } else {
+                peak_after(
+                    m,
+                    State {
+                        gut_ug: g,
+                        central_ug: c,
+                    },
+                )
+                .filter(|&tau| tau > 0.0 && tau < span_h)
+                .map(|tau| {
+                    (
+                        state_after(
+                            m,
+                            State {
+                                gut_ug: g,
+                                central_ug: c,
+                            },
+                            tau,
+                        )
+                        .central_ug,
+                        tau,
+                    )
+                })
+            };
+            if let Some((amount, tau)) = peak {
+                note(&mut best[i], amount * inv_v[i] + base, t + tau);
             }
         }
     }
     for i in 0..n {
         let o = &mut out[i];
-        let grid_t = kmax[i] as f64 * h;
-        // Ties within 1e-8 keep the earlier time, as in sim::simulate.
-        if peak[i].0 > cmax[i] * (1.0 + 1e-8) || (peak[i].0 >= cmax[i] && peak[i].1 < grid_t) {
-            o.cmax_ng_ml = peak[i].0.max(cmax[i]);
-            o.tmax_h = peak[i].1;
-        } else {
-            o.cmax_ng_ml = cmax[i].max(peak[i].0);
-            o.tmax_h = grid_t;
-        }
-        o.c_end_ng_ml = conc[i];
-        o.auc_last_tau_ng_h_ml =
-            o.auc_last_tau_ng_h_ml * inv_v[i] + base * (k_end - window_start) as f64 * h;
+        o.cmax_ng_ml = best[i].0;
+        o.tmax_h = best[i].1;
+        o.c_end_ng_ml = cen[i] * inv_v[i] + base;
+        o.c_trough_ng_ml = trough[i];
+        o.auc_last_tau_ng_h_ml = auc[i] * inv_v[i] + base * (k_end - window_start) as f64 * h;
     }
     out
 }
 
-/// One subject on the general path (any solver, jittered or off-grid doses).
+/// One subject on the general path (any solver, jittered or off-grid doses): simulated up to the
+/// start of the last interval, then on from that state over the window, so the window's AUC
+/// comes out of the same single pass.
 fn one_subject(
     s: &Setup,
     index: u64,
@@ -618,38 +650,70 @@ fn one_subject(
 ) -> Result<SubjectMetrics, SimError> {
     let grid = crate::dosing::output_grid_h(s.duration_h, s.step_h, events, m.tlag_h);
     let t_window = s.duration_h - s.tau_h;
-    let prefix: Vec<f64> = grid
+    let cut = grid.partition_point(|&t| t < t_window);
+    let mut head: Vec<f64> = grid[..cut].to_vec();
+    head.push(t_window);
+    // The window starts with its own first point (the pre-dose trough), whatever the grid has.
+    let tail: Vec<f64> = std::iter::once(t_window)
+        .chain(grid[cut..].iter().copied().filter(|&t| t > t_window))
+        .collect();
+    let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
+    // The head's end state already holds doses absorbed at exactly t_window.
+    let later: Vec<DoseEvent> = events
         .iter()
         .copied()
-        .filter(|&t| t <= t_window)
-        .chain(std::iter::once(t_window))
-        .collect::<Vec<_>>();
-    let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
-    let run = |g: &[f64]| -> Result<crate::sim::Trajectory, SimError> {
-        match s.solver {
-            SolverKind::Exact => simulate(&mut ExactPropagator::new(*m), events, g),
-            SolverKind::Ode => simulate(&mut OdePropagator::new(*m, s.ode, scale), events, g),
+        .filter(|e| e.time_h + m.tlag_h > t_window)
+        .collect();
+    let two = |prop: &mut dyn FnMut(
+        State,
+        f64,
+        &[DoseEvent],
+        &[f64],
+    ) -> Result<crate::sim::Trajectory, SimError>|
+     -> Result<_, SimError> {
+        let a = prop(State::ZERO, 0.0, events, &head)?;
+        let b = prop(a.end_state, t_window, &later, &tail)?;
+        Ok((a, b))
+    };
+    let (first, window) = match s.solver {
+        SolverKind::Exact => {
+            let mut p = ExactPropagator::new(*m);
+            two(&mut |st, t0, ev, g| crate::sim::simulate_from(&mut p, st, t0, ev, g))?
+        }
+        SolverKind::Ode => {
+            let mut p = OdePropagator::new(*m, s.ode, scale);
+            two(&mut |st, t0, ev, g| crate::sim::simulate_from(&mut p, st, t0, ev, g))?
         }
     };
-    let tr = run(&grid)?;
-    let mut head: Vec<f64> = prefix;
-    head.dedup();
-    let before = run(&head)?;
     let mut o = metrics_of(index, m, taken);
-    o.cmax_ng_ml = tr.cmax_ng_ml;
-    o.tmax_h = tr.tmax_h;
-    o.c_end_ng_ml = *tr.conc_ng_ml.last().unwrap_or(&m.baseline_ng_ml);
-    o.c_trough_ng_ml = tr
-        .time_h
+    // The earlier peak wins ties, as in sim::simulate.
+    (o.cmax_ng_ml, o.tmax_h) = if window.cmax_ng_ml > first.cmax_ng_ml * (1.0 + 1e-8) {
+        (window.cmax_ng_ml, window.tmax_h)
+    } else {
+        (first.cmax_ng_ml.max(window.cmax_ng_ml), first.tmax_h)
+    };
+    o.c_end_ng_ml = *window.conc_ng_ml.last().unwrap_or(&m.baseline_ng_ml);
+    o.c_trough_ng_ml = window
+        .conc_ng_ml
         .iter()
-        .zip(&tr.conc_ng_ml)
-        .filter(|(t, _)| **t >= t_window - 1e-9)
-        .map(|(_, c)| *c)
+        .copied()
         .fold(f64::INFINITY, f64::min);
-    o.auc_last_tau_ng_h_ml = tr.auc_0_t_ng_h_ml - before.auc_0_t_ng_h_ml;
+    o.auc_last_tau_ng_h_ml = window.auc_0_t_ng_h_ml;
+    // Band times: from the head (before the window) and the window.
+    let times: Vec<f64> = first.time_h[..cut]
+        .iter()
+        .chain(&window.time_h)
+        .copied()
+        .collect();
+    let concs: Vec<f64> = first.conc_ng_ml[..cut]
+        .iter()
+        .chain(&window.conc_ng_ml)
+        .copied()
+        .collect();
+    debug_assert!(times.windows(2).all(|w| w[0] < w[1]));
     for (row, &bt) in s.band_times_h.iter().enumerate() {
-        let idx = tr.time_h.partition_point(|&t| t < bt - 1e-9);
-        let c = tr.conc_ng_ml.get(idx).copied().unwrap_or(f64::NAN);
+        let idx = times.partition_point(|&t| t < bt - 1e-9);
+        let c = concs.get(idx).copied().unwrap_or(f64::NAN);
         let bin = hist.bin(c);
         hist.counts[row * BandHistogram::bins() + bin] += 1;
     }

@@ -64,15 +64,28 @@ pub fn simulate<P: Propagator>(
     events: &[DoseEvent],
     grid_h: &[f64],
 ) -> Result<Trajectory, SimError> {
+    simulate_from(prop, State::ZERO, 0.0, events, grid_h)
+}
+
+/// As [`simulate`], but starting from `start` at `t0_h` (grid times at or after `t0_h`; doses
+/// absorbed before `t0_h` are ignored: they are in `start`). AUC is from `t0_h` to the end.
+pub fn simulate_from<P: Propagator>(
+    prop: &mut P,
+    start: State,
+    t0_h: f64,
+    events: &[DoseEvent],
+    grid_h: &[f64],
+) -> Result<Trajectory, SimError> {
     let model = *prop.model();
-    let end_h = grid_h.last().copied().unwrap_or(0.0);
+    let end_h = grid_h.last().copied().unwrap_or(t0_h);
     let absorb = absorption_events(events, model.f, model.tlag_h);
     let mut states: Vec<State> = Vec::with_capacity(grid_h.len());
-    let mut state = State::ZERO;
-    let mut t = 0.0;
-    let mut gi = grid_h.iter().take_while(|&&g| g <= 0.0).count();
-    states.resize(gi, State::ZERO);
-    let (mut max_central, mut t_max, mut auc_central, mut input) = (0.0_f64, 0.0_f64, 0.0, 0.0);
+    let mut state = start;
+    let mut t = t0_h;
+    let mut gi = grid_h.iter().take_while(|&&g| g <= t0_h).count();
+    states.resize(gi, start);
+    let (mut max_central, mut t_max, mut auc_central, mut input) =
+        (start.central_ug, t0_h, 0.0, 0.0);
     let mut advance = |prop: &mut P,
                        state: &mut State,
                        t: &mut f64,
@@ -89,7 +102,10 @@ pub fn simulate<P: Propagator>(
         *gi = j;
         Ok(())
     };
-    for e in absorb.iter().filter(|e| e.time_h <= end_h) {
+    for e in absorb
+        .iter()
+        .filter(|e| e.time_h >= t0_h && e.time_h <= end_h)
+    {
         advance(prop, &mut state, &mut t, e.time_h, &mut gi, &mut states)?;
         state.gut_ug += e.amount_ug;
         input += e.amount_ug;
@@ -103,7 +119,7 @@ pub fn simulate<P: Propagator>(
             .collect(),
         cmax_ng_ml: model.conc_ng_ml(max_central),
         tmax_h: t_max,
-        auc_0_t_ng_h_ml: auc_central / model.v_l + model.baseline_ng_ml * end_h,
+        auc_0_t_ng_h_ml: auc_central / model.v_l + model.baseline_ng_ml * (end_h - t0_h),
         absorbed_input_ug: input,
         end_state: state,
         eliminated_ug: model.ke_per_h * auc_central,
