@@ -637,6 +637,10 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<Sub
     out
 }
 
+/// `simulate_from` with its propagator bound: (start, t0, doses, grid) → trajectory.
+type SimulateFrom<'a> =
+    dyn FnMut(State, f64, &[DoseEvent], &[f64]) -> Result<crate::sim::Trajectory, SimError> + 'a;
+
 /// One subject on the general path (any solver, jittered or off-grid doses): simulated up to the
 /// start of the last interval, then on from that state over the window, so the window's AUC
 /// comes out of the same single pass.
@@ -664,13 +668,7 @@ fn one_subject(
         .copied()
         .filter(|e| e.time_h + m.tlag_h > t_window)
         .collect();
-    let two = |prop: &mut dyn FnMut(
-        State,
-        f64,
-        &[DoseEvent],
-        &[f64],
-    ) -> Result<crate::sim::Trajectory, SimError>|
-     -> Result<_, SimError> {
+    let two = |prop: &mut SimulateFrom| -> Result<_, SimError> {
         let a = prop(State::ZERO, 0.0, events, &head)?;
         let b = prop(a.end_state, t_window, &later, &tail)?;
         Ok((a, b))
