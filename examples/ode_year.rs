@@ -1,0 +1,36 @@
+//! Profiling aid: one subject, one year of daily doses, hourly output, ODE path, repeated.
+use k2sim::dosing::DoseEvent;
+use k2sim::model::ode::{OdeOptions, OdePropagator};
+use k2sim::model::OneCompartment;
+use k2sim::sim::simulate;
+
+fn main() {
+    let m = OneCompartment::new(0.5, std::f64::consts::LN_2 / 72.0, 300.0, 1.0, 0.0, 0.0).unwrap();
+    let events: Vec<DoseEvent> = (0..365)
+        .map(|i| DoseEvent {
+            time_h: 24.0 * f64::from(i),
+            amount_ug: 180.0,
+        })
+        .collect();
+    let grid: Vec<f64> = (0..=8760).map(f64::from).collect();
+    let opts = OdeOptions {
+        rtol: 1e-8,
+        reuse_spans: std::env::var("NO_REUSE").is_err(),
+        ..OdeOptions::default()
+    };
+    let t = std::time::Instant::now();
+    let mut evals = 0;
+    for _ in 0..20 {
+        let mut p = OdePropagator::new(m, opts, 180.0);
+        let tr = simulate(&mut p, &events, &grid).unwrap();
+        std::hint::black_box(tr);
+        evals += p.evaluations;
+    }
+    let per = t.elapsed().as_secs_f64() / 20.0;
+    println!(
+        "{:.2} ms per year, {:.0} ns per point, {} rhs evaluations per year",
+        per * 1e3,
+        per * 1e9 / 8761.0,
+        evals / 20
+    );
+}
