@@ -110,6 +110,28 @@ enum Command {
         #[command(flatten)]
         fig: FigureArgs,
     },
+    /// Run the bundled validation suite: published human studies against the model's
+    /// predictions, with a table, validation.md/.csv and figures with the observed points.
+    #[command(
+        after_help = "Example:\n  k2sim validate\n  k2sim validate --solver ode --out out/validation\n\nExit code 1 when a check committed as passing (`expect = \"pass\"`) fails."
+    )]
+    Validate {
+        /// Directory of validation cases (*.toml).
+        #[arg(long, default_value = "validation")]
+        dir: PathBuf,
+        /// Output directory.
+        #[arg(long, default_value = "out/validation")]
+        out: PathBuf,
+        /// Solver for every case.
+        #[arg(long, value_enum, default_value_t = SolverKind::Exact)]
+        solver: SolverKind,
+        /// Skip the figures (tables only).
+        #[arg(long)]
+        no_figures: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// List the compound presets with their values, units and sources.
     #[command(after_help = "Example:\n  k2sim compounds")]
     Compounds,
@@ -147,6 +169,19 @@ pub fn main() -> ExitCode {
             threshold,
             fig,
         } => compare_command(&scenarios, out, solver, quiet, reference, threshold, &fig),
+        Command::Validate {
+            dir,
+            out,
+            solver,
+            no_figures,
+            quiet,
+        } => crate::cli_validate::validate_command(crate::cli_validate::ValidateArgs {
+            dir,
+            out,
+            solver,
+            no_figures,
+            quiet,
+        }),
         Command::Compounds => {
             print!("{}", compounds_table());
             Ok(())

@@ -92,6 +92,7 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
         },
         panels: false,
         x_label: None,
+        observed: Vec::new(),
     }
 }
 
@@ -287,6 +288,7 @@ pub fn steady_state_figure(
             } else {
                 "Time since dose".into()
             }),
+            observed: Vec::new(),
         },
         omitted,
     }))

@@ -23,3 +23,4 @@ pub mod study_output;
 pub mod sweep;
 pub mod threshold;
 pub mod units;
+pub mod validation;

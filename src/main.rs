@@ -2,6 +2,7 @@
 
 mod cli;
 mod cli_study;
+mod cli_validate;
 
 fn main() -> std::process::ExitCode {
     cli::main()

@@ -232,7 +232,7 @@ pub fn parse_str(text: &str, default_name: &str) -> Result<Scenario, InputError>
 }
 
 /// Turns a TOML or serde error into a located [`InputError`] with a suggestion where possible.
-fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
+pub(crate) fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
     let msg = e.message().trim().to_string();
     let span = e.span();
     let ticked = |s: &str| -> Vec<String> {
