@@ -110,6 +110,25 @@ enum Command {
         #[command(flatten)]
         fig: FigureArgs,
     },
+    /// Estimate parameters from the scenario's observations (weighted least squares,
+    /// Levenberg–Marquardt): estimates, standard errors, correlation, goodness-of-fit figures
+    /// and the scenario with the fitted values.
+    #[command(
+        after_help = "Example:\n  k2sim fit tests/fixtures/observed/mk7_single.toml\n\nThe scenario needs observations ([[observed]] or observed_csv) and a [fit] table:\n  [fit]\n  params = [\"ka_per_h\", \"half_life_h\", \"v_l\"]\n  weighting = \"proportional\"   # or \"additive\"\n\nWrites fit.md, fit.json, <name>_fitted.toml and the figures into out/<name>_fit/ (or --out)."
+    )]
+    Fit {
+        /// The scenario file (TOML) with observations and a [fit] table.
+        scenario: PathBuf,
+        /// Output directory [default: out/<scenario name>_fit].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Solver, overriding the scenario's `solver` key.
+        #[arg(long, value_enum)]
+        solver: Option<SolverKind>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Run the bundled validation suite: published human studies against the model's
     /// predictions, with a table, validation.md/.csv and figures with the observed points.
     #[command(
@@ -169,6 +188,12 @@ pub fn main() -> ExitCode {
             threshold,
             fig,
         } => compare_command(&scenarios, out, solver, quiet, reference, threshold, &fig),
+        Command::Fit {
+            scenario,
+            out,
+            solver,
+            quiet,
+        } => crate::cli_fit::fit_command(&scenario, out, solver, quiet),
         Command::Validate {
             dir,
             out,

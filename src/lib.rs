@@ -8,6 +8,7 @@ pub mod compound;
 pub mod dosing;
 pub mod error;
 pub mod figure;
+pub mod fit;
 pub mod foods;
 pub mod model;
 pub mod output;

@@ -79,6 +79,9 @@ pub struct Figure {
     /// [`Figure::series`] (or an empty outer vector for none), drawn as open circles in the
     /// series colour over the curves. The concentration axis is extended to include them.
     pub observed: Vec<Vec<(f64, f64)>>,
+    /// Unit of a horizontal axis that is not time, e.g. `"ng/mL"` for observed against
+    /// predicted: the axis is then labelled `x_label (x_unit)` and never switched to days.
+    pub x_unit: Option<String>,
 }
 
 /// A horizontal reference line.
@@ -549,6 +552,7 @@ fn panel_figures(fig: &Figure) -> Vec<Figure> {
                 .observed
                 .get(i)
                 .map_or_else(Vec::new, |o| vec![o.clone()]),
+            x_unit: fig.x_unit.clone(),
         })
         .collect()
 }
@@ -662,7 +666,7 @@ impl<'a> Prepared<'a> {
             x_lo -= 1.0;
             x_hi += 1.0;
         }
-        let days = time_axis_in_days(x_hi - x_lo);
+        let days = fig.x_unit.is_none() && time_axis_in_days(x_hi - x_lo);
 
         let log = fig.y_scale == YScale::Log;
         let thr = fig
@@ -1436,7 +1440,9 @@ impl Layout {
             x_label: format!(
                 "{} ({})",
                 fig.x_label.as_deref().unwrap_or("Time"),
-                if prep.days { "days" } else { "h" }
+                fig.x_unit
+                    .as_deref()
+                    .unwrap_or(if prep.days { "days" } else { "h" })
             ),
             show_title,
             show_x_labels,

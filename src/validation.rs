@@ -235,6 +235,7 @@ pub fn load_case(path: &Path) -> Result<Case, InputError> {
         .file_stem()
         .map_or("case".into(), |s| s.to_string_lossy().into_owned());
     let mut case = parse_case(&text, &id).map_err(|e| e.in_file(path))?;
+    scenario::attach_observed_csv(&mut case.scenario, path.parent().unwrap_or(Path::new(".")))?;
     case.scenario.source = Some(path.to_path_buf());
     Ok(case)
 }
@@ -783,6 +784,15 @@ pub fn figure(result: &CaseResult) -> Option<Figure> {
                 .filter(|o| o.check.regimen == s.label && o.check.relative_to.is_none())
                 .filter(|o| o.check.quantity.is_concentration())
                 .filter_map(|o| o.check.at_h.map(|t| (t, o.check.observed)))
+                .chain(
+                    result
+                        .case
+                        .scenario
+                        .observed
+                        .iter()
+                        .filter(|o| o.regimen == s.label)
+                        .map(|o| (o.time_h, o.conc_ng_ml)),
+                )
                 .collect()
         })
         .collect();

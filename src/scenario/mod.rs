@@ -5,7 +5,9 @@
 //! Parse from text with [`parse_str`]; [`load`] is the thin wrapper that reads a path and puts
 //! it into the error.
 
+mod fit_keys;
 mod food_week;
+mod observed;
 mod raw;
 mod study;
 
@@ -24,6 +26,7 @@ use crate::model::{OneCompartment, LN_2};
 use crate::units::{self, ConcUnit};
 use food_week::FoodWeekKeys;
 pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
+pub use observed::{attach_observed_csv, parse_observed_csv, Observation};
 use raw::{DoseField, RawDose, RawParams, RawRegimen, RawScenario};
 
 /// Most output rows (regimens × grid points) a run may produce: about 0.5 GB of CSV.
@@ -177,6 +180,13 @@ pub struct Scenario {
     pub population: Option<crate::population::PopulationSpec>,
     /// Parameter sweep, from `[sweep]`.
     pub sweep: Option<crate::sweep::SweepSpec>,
+    /// Measured concentrations, from `[[observed]]` rows and the `observed_csv` file.
+    pub observed: Vec<Observation>,
+    /// `observed_csv` as written (relative to the scenario file); its rows are added to
+    /// `observed` by [`load`].
+    pub observed_csv: Option<PathBuf>,
+    /// What `k2sim fit` estimates, from `[fit]`.
+    pub fit: Option<crate::fit::FitSpec>,
 }
 
 /// Reads and validates a scenario file. Errors carry the path.
@@ -211,6 +221,7 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
         .file_stem()
         .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
     let mut scenario = parse_str(&text, &default_name).map_err(|e| e.in_file(path))?;
+    attach_observed_csv(&mut scenario, path.parent().unwrap_or(Path::new(".")))?;
     scenario.source = Some(path.to_path_buf());
     Ok(scenario)
 }
@@ -556,7 +567,32 @@ impl Validator<'_> {
             Some(t) => Some(self.positive("threshold_ng_ml", t, "ng/mL")?),
             None => None,
         };
+        let observed = match &raw.observed {
+            Some(rows) => self.observed(rows, &regimens, duration_h)?,
+            None => Vec::new(),
+        };
+        let observed_csv = match &raw.observed_csv {
+            Some(p) if p.get_ref().trim().is_empty() => {
+                return Err(self.err(
+                    p.span(),
+                    K::OutOfRange {
+                        key: "observed_csv".into(),
+                        value: "\"\"".into(),
+                        expected: "a CSV file name, relative to the scenario file".into(),
+                    },
+                ))
+            }
+            Some(p) => Some(PathBuf::from(p.get_ref().trim())),
+            None => None,
+        };
+        let fit = match &raw.fit {
+            Some(f) => Some(self.fit(f)?),
+            None => None,
+        };
         Ok(Scenario {
+            fit,
+            observed,
+            observed_csv,
             threshold_ng_ml,
             caption: raw.caption.map(|c| c.into_inner().trim().to_string()),
             name,

@@ -28,6 +28,11 @@ pub struct RawScenario {
     /// the scenario only accepts the table here.
     #[allow(dead_code)]
     pub validation: Option<serde::de::IgnoredAny>,
+    /// Measured concentrations (scenario/observed.rs).
+    pub observed: Option<Vec<Spanned<super::observed::RawObserved>>>,
+    pub observed_csv: Option<Spanned<String>>,
+    /// What `k2sim fit` estimates (scenario/fit_keys.rs).
+    pub fit: Option<Spanned<super::fit_keys::RawFit>>,
 }
 
 #[derive(Debug, Deserialize)]
