@@ -10,6 +10,7 @@ pub mod error;
 pub mod figure;
 pub mod fit;
 pub mod foods;
+pub mod meal_fat;
 pub mod model;
 pub mod output;
 pub mod plot;

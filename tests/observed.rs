@@ -148,3 +148,25 @@ fn csv_path_is_relative_to_the_scenario_and_outputs_carry_residuals() {
         "{e}"
     );
 }
+
+#[test]
+fn meal_fat_scales_mk4_only_and_is_located() {
+    let fed = format!("{BASE}meal_fat_g = 8.8\n");
+    let s = scenario::parse_str(&fed, "obs").unwrap();
+    let f = s.regimens[0].model.f;
+    assert!((f - k2sim::meal_fat::mk4_f_rel(8.8)).abs() < 1e-15 && f < 1.0);
+    assert_eq!(
+        s.regimens[0].sources.f.evidence,
+        Some(k2sim::compound::Evidence::Derived)
+    );
+    let e = err(&fed.replace("mk4", "mk7"));
+    assert!(
+        e.starts_with("<scenario>:9:14: key `meal_fat_g`: 8.8 with compound mk7 is out of range"),
+        "{e}"
+    );
+    let e = err(&format!("{BASE}meal_fat_g = -1\n"));
+    assert!(
+        e.starts_with("<scenario>:9:14: key `meal_fat_g`: -1 is out of range"),
+        "{e}"
+    );
+}

@@ -7,6 +7,7 @@
 
 mod fit_keys;
 mod food_week;
+mod meal;
 mod observed;
 mod raw;
 mod study;
@@ -687,6 +688,7 @@ impl Validator<'_> {
             None => self.compound(&r, span.clone())?,
         };
         let (model, sources) = self.params(&compound, r.params.as_ref())?;
+        let (model, sources) = self.meal_fat(r.meal_fat_g.as_ref(), &compound, model, sources)?;
         self.check_food_week_keys(
             &fw,
             &[

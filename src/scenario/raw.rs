@@ -69,6 +69,8 @@ pub struct RawRegimen {
     pub at_clock_h: Option<Spanned<f64>>,
     pub skip_days: Option<Spanned<Vec<Spanned<i64>>>>,
     pub params: Option<RawParams>,
+    /// Fat of the meal taken with each dose (g), MK-4 only (scenario/meal.rs).
+    pub meal_fat_g: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
