@@ -110,6 +110,47 @@ enum Command {
         #[command(flatten)]
         fig: FigureArgs,
     },
+    /// Estimate parameters from the scenario's observations (weighted least squares,
+    /// Levenberg–Marquardt): estimates, standard errors, correlation, goodness-of-fit figures
+    /// and the scenario with the fitted values.
+    #[command(
+        after_help = "Example:\n  k2sim fit tests/fixtures/observed/mk7_single.toml\n\nThe scenario needs observations ([[observed]] or observed_csv) and a [fit] table:\n  [fit]\n  params = [\"ka_per_h\", \"half_life_h\", \"v_l\"]\n  weighting = \"proportional\"   # or \"additive\"\n\nWrites fit.md, fit.json, <name>_fitted.toml and the figures into out/<name>_fit/ (or --out)."
+    )]
+    Fit {
+        /// The scenario file (TOML) with observations and a [fit] table.
+        scenario: PathBuf,
+        /// Output directory [default: out/<scenario name>_fit].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Solver, overriding the scenario's `solver` key.
+        #[arg(long, value_enum)]
+        solver: Option<SolverKind>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run the bundled validation suite: published human studies against the model's
+    /// predictions, with a table, validation.md/.csv and figures with the observed points.
+    #[command(
+        after_help = "Example:\n  k2sim validate\n  k2sim validate --solver ode --out out/validation\n\nExit code 1 when a check committed as passing (`expect = \"pass\"`) fails."
+    )]
+    Validate {
+        /// Directory of validation cases (*.toml).
+        #[arg(long, default_value = "validation")]
+        dir: PathBuf,
+        /// Output directory.
+        #[arg(long, default_value = "out/validation")]
+        out: PathBuf,
+        /// Solver for every case.
+        #[arg(long, value_enum, default_value_t = SolverKind::Exact)]
+        solver: SolverKind,
+        /// Skip the figures (tables only).
+        #[arg(long)]
+        no_figures: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// List the compound presets with their values, units and sources.
     #[command(after_help = "Example:\n  k2sim compounds")]
     Compounds,
@@ -147,6 +188,25 @@ pub fn main() -> ExitCode {
             threshold,
             fig,
         } => compare_command(&scenarios, out, solver, quiet, reference, threshold, &fig),
+        Command::Fit {
+            scenario,
+            out,
+            solver,
+            quiet,
+        } => crate::cli_fit::fit_command(&scenario, out, solver, quiet),
+        Command::Validate {
+            dir,
+            out,
+            solver,
+            no_figures,
+            quiet,
+        } => crate::cli_validate::validate_command(crate::cli_validate::ValidateArgs {
+            dir,
+            out,
+            solver,
+            no_figures,
+            quiet,
+        }),
         Command::Compounds => {
             print!("{}", compounds_table());
             Ok(())

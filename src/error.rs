@@ -217,6 +217,9 @@ pub enum Error {
     /// A figure could not be drawn.
     #[error("drawing a figure failed: {0}")]
     Plot(#[from] crate::plot::PlotError),
+    /// A validation check committed as passing (`expect = "pass"`) fails now.
+    #[error("validation checks that passed now fail: {what}\n  help: the model or a preset changed; fix it, or if the change is intended, set `expect = \"fail\"` in the case and say why in the README")]
+    Regression { what: String },
     /// Writing an output failed.
     #[error("cannot write {path}: {source}")]
     Write {

@@ -69,9 +69,14 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
             .clone()
             .unwrap_or_else(|| scenario.name.clone()),
         subtitle: Some(format!(
-            "One-compartment model, first-order absorption · {} solver · k2sim {}",
+            "One-compartment model, first-order absorption · {} solver · k2sim {}{}",
             result.solver.name(),
-            env!("CARGO_PKG_VERSION")
+            env!("CARGO_PKG_VERSION"),
+            if result.regimens.iter().any(|r| !r.residuals.is_empty()) {
+                " · circles: observed"
+            } else {
+                ""
+            }
         )),
         y_label: format!("{what} ({})", unit.label()),
         series,
@@ -92,6 +97,32 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
         },
         panels: false,
         x_label: None,
+        observed: if result.regimens.iter().any(|r| !r.residuals.is_empty()) {
+            result
+                .regimens
+                .iter()
+                .map(|r| {
+                    let mm = r.params.molar_mass_g_mol;
+                    r.residuals
+                        .iter()
+                        .map(|o| {
+                            let c = o.observed_ng_ml;
+                            (
+                                o.time_h,
+                                if unit == ConcUnit::NmolL {
+                                    ng_ml_to_nmol_l(c, mm)
+                                } else {
+                                    c
+                                },
+                            )
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        x_unit: None,
     }
 }
 
@@ -287,6 +318,8 @@ pub fn steady_state_figure(
             } else {
                 "Time since dose".into()
             }),
+            observed: Vec::new(),
+            x_unit: None,
         },
         omitted,
     }))

@@ -40,6 +40,42 @@ pub fn timeseries_csv(result: &RunResult) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// `residuals.csv`: tidy, `regimen,subject,time_h,observed_ng_ml,predicted_ng_ml,residual_ng_ml`,
+/// one row per observation (residual = observed − predicted).
+pub fn residuals_csv(result: &RunResult) -> Result<Vec<u8>, Error> {
+    let csv_err = |e: csv::Error| Error::Write {
+        path: PathBuf::from("residuals.csv"),
+        source: std::io::Error::other(e),
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "regimen",
+        "subject",
+        "time_h",
+        "observed_ng_ml",
+        "predicted_ng_ml",
+        "residual_ng_ml",
+    ])
+    .map_err(csv_err)?;
+    for r in &result.regimens {
+        for o in &r.residuals {
+            w.write_record([
+                r.regimen.label.as_str(),
+                o.subject.as_deref().unwrap_or(""),
+                &fmt_time(o.time_h),
+                &fmt_sig(o.observed_ng_ml),
+                &fmt_sig(o.predicted_ng_ml),
+                &fmt_sig(o.residual_ng_ml),
+            ])
+            .map_err(csv_err)?;
+        }
+    }
+    w.into_inner().map_err(|e| Error::Write {
+        path: PathBuf::from("residuals.csv"),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
 /// A time in hours with at most 9 decimals and no trailing zeros (grid times are i·step, whose
 /// binary rounding would otherwise show as 0.30000000000000004).
 pub fn fmt_time(t: f64) -> String {
@@ -84,6 +120,9 @@ struct RegimenSummary<'a> {
     food: Option<&'a crate::scenario::FoodDose>,
     metrics: &'a Metrics,
     mass_balance: &'a MassBalance,
+    /// Observations against the model (observed − predicted), when the scenario has any.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    residuals: &'a [crate::run::Residual],
 }
 
 #[derive(serde::Serialize)]
@@ -125,6 +164,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
                 food: r.regimen.food.as_ref(),
                 metrics: &r.metrics,
                 mass_balance: &r.mass_balance,
+                residuals: &r.residuals,
             })
             .collect(),
         warnings: &scenario.warnings,
@@ -181,6 +221,17 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
         (Some(false), None) => "no".into(),
         (None, _) => "–".into(),
     });
+    if result.regimens.iter().any(|r| !r.residuals.is_empty()) {
+        row("observations", &|r| r.residuals.len().to_string());
+        row("residual RMS (ng/mL)", &|r| {
+            let n = r.residuals.len();
+            if n == 0 {
+                return "–".into();
+            }
+            let ss: f64 = r.residuals.iter().map(|x| x.residual_ng_ml.powi(2)).sum();
+            format!("{:.4}", (ss / n as f64).sqrt())
+        });
+    }
     let labels: Vec<&str> = result
         .regimens
         .iter()

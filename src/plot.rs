@@ -75,6 +75,13 @@ pub struct Figure {
     /// Time axis title without its unit, e.g. `"Time since dose"`; the unit, "(h)" or
     /// "(days)", is appended as the span decides. Default `"Time"`.
     pub x_label: Option<String>,
+    /// Observed (measured) points, one list per series in the same order as
+    /// [`Figure::series`] (or an empty outer vector for none), drawn as open circles in the
+    /// series colour over the curves. The concentration axis is extended to include them.
+    pub observed: Vec<Vec<(f64, f64)>>,
+    /// Unit of a horizontal axis that is not time, e.g. `"ng/mL"` for observed against
+    /// predicted: the axis is then labelled `x_label (x_unit)` and never switched to days.
+    pub x_unit: Option<String>,
 }
 
 /// A horizontal reference line.
@@ -541,6 +548,11 @@ fn panel_figures(fig: &Figure) -> Vec<Figure> {
             shade: fig.shade.clone(),
             panels: false,
             x_label: fig.x_label.clone(),
+            observed: fig
+                .observed
+                .get(i)
+                .map_or_else(Vec::new, |o| vec![o.clone()]),
+            x_unit: fig.x_unit.clone(),
         })
         .collect()
 }
@@ -636,6 +648,7 @@ impl<'a> Prepared<'a> {
             fig.series
                 .iter()
                 .flat_map(|s| s.points.iter())
+                .chain(fig.observed.iter().flatten())
                 .filter(finite)
         };
 
@@ -653,7 +666,7 @@ impl<'a> Prepared<'a> {
             x_lo -= 1.0;
             x_hi += 1.0;
         }
-        let days = time_axis_in_days(x_hi - x_lo);
+        let days = fig.x_unit.is_none() && time_axis_in_days(x_hi - x_lo);
 
         let log = fig.y_scale == YScale::Log;
         let thr = fig
@@ -745,6 +758,7 @@ fn log_range(fig: &Figure) -> (f64, f64) {
         .series
         .iter()
         .flat_map(|s| s.points.iter())
+        .chain(fig.observed.iter().flatten())
         .filter(|p| positive(p))
         .map(|p| p.1)
         .fold(f64::NEG_INFINITY, f64::max);
@@ -1094,6 +1108,8 @@ struct Layout {
     paths: Vec<Vec<Vec<(f64, f64)>>>,
     /// Per series: isolated points (no drawable neighbour) to show as dots.
     dots: Vec<Vec<(f64, f64)>>,
+    /// Per series: observed points in pixels, inside the plot area.
+    observed: Vec<Vec<(f64, f64)>>,
     marks: Vec<MarkRow>,
     legend: Vec<LegendEntry>,
     /// `None` only while [`Layout::build`] finds no free corner; [`Layout::new`] then lays the
@@ -1274,6 +1290,22 @@ impl Layout {
             paths.push(p);
             dots.push(d);
         }
+        let observed: Vec<Vec<(f64, f64)>> = fig
+            .observed
+            .iter()
+            .map(|pts| {
+                pts.iter()
+                    .filter_map(|&p| prep.transform(p))
+                    .filter(|p| {
+                        p.0 >= frame.x_lo
+                            && p.0 <= frame.x_hi
+                            && p.1 >= frame.y_lo
+                            && p.1 <= frame.y_hi
+                    })
+                    .map(|p| (frame.px(p.0), frame.py(p.1)))
+                    .collect()
+            })
+            .collect();
 
         // --- dose marks, one row per series that has marks in range ---
         let mut marks = Vec::new();
@@ -1377,6 +1409,7 @@ impl Layout {
                         && r.top >= top
                         && r.bottom <= bottom
                         && !hits_curves(&g, &paths, &dots)
+                        && !hits_curves(&g, &[], &observed)
                         && !hits_curves(&g, &threshold_path, &[])
                 })
                 .map(LegendPlace::Inside)
@@ -1407,7 +1440,9 @@ impl Layout {
             x_label: format!(
                 "{} ({})",
                 fig.x_label.as_deref().unwrap_or("Time"),
-                if prep.days { "days" } else { "h" }
+                fig.x_unit
+                    .as_deref()
+                    .unwrap_or(if prep.days { "days" } else { "h" })
             ),
             show_title,
             show_x_labels,
@@ -1420,6 +1455,7 @@ impl Layout {
             y_label_baseline,
             paths,
             dots,
+            observed,
             marks,
             legend,
             legend_place,
@@ -2032,6 +2068,23 @@ fn draw_figure<DB: DrawingBackend>(
         for &d in dots {
             // An isolated sample has no segment; show it as a dot a little wider than the line.
             p.polyline(&[d, d], &colour, 2.4 * m.series_w)?;
+        }
+    }
+
+    // Observed points over the curves: open circles (a white disc, then the ring), so a
+    // curve passing through a point leaves it readable.
+    for (i, pts) in l.observed.iter().enumerate() {
+        let colour = series_colour(i + prep.style_base);
+        let r = 4.5 * m.series_w;
+        for &(x, y) in pts {
+            let ring: Vec<(f64, f64)> = (0..=32)
+                .map(|k| {
+                    let a = f64::from(k) / 32.0 * std::f64::consts::TAU;
+                    (x + r * a.cos(), y + r * a.sin())
+                })
+                .collect();
+            p.polyline(&[(x, y), (x, y)], &WHITE, 2.0 * r)?;
+            p.polyline(&ring, &colour, m.series_w)?;
         }
     }
 

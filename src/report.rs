@@ -66,6 +66,9 @@ pub fn build(
             output::summary_json(scenario, result)?,
         ),
     ];
+    if result.regimens.iter().any(|r| !r.residuals.is_empty()) {
+        files.push(("residuals.csv".into(), output::residuals_csv(result)?));
+    }
     let comparison = if result.regimens.len() >= 2 || force_comparison {
         let c = comparison(scenario, result, opts.reference.as_deref()).map_err(|e| {
             Error::Input(crate::error::InputError {

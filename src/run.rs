@@ -80,6 +80,40 @@ pub struct RegimenResult {
     pub mass_balance: MassBalance,
     /// Dose times inside the run (h), for dose markers.
     pub dose_times_h: Vec<f64>,
+    /// The scenario's observations of this regimen against the model, in file order.
+    pub residuals: Vec<Residual>,
+}
+
+/// One observation against the model's prediction at its time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Residual {
+    pub time_h: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub observed_ng_ml: f64,
+    pub predicted_ng_ml: f64,
+    /// Observed − predicted (ng/mL).
+    pub residual_ng_ml: f64,
+}
+
+/// Predicted concentrations (ng/mL) at `times_h` (any order, within the run) for the doses
+/// `events`: the dosing walk sampled at exactly those times.
+pub fn predict_at<P: Propagator>(
+    prop: &mut P,
+    events: &[DoseEvent],
+    times_h: &[f64],
+) -> Result<Vec<f64>, SimError> {
+    let mut grid: Vec<f64> = times_h.to_vec();
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    let tr = sim::simulate(prop, events, &grid)?;
+    Ok(times_h
+        .iter()
+        .map(|t| {
+            let i = grid.partition_point(|g| g < t);
+            tr.conc_ng_ml[i]
+        })
+        .collect())
 }
 
 impl RegimenResult {
@@ -172,6 +206,27 @@ fn simulate_with<P: Propagator>(
             .and_then(|s| s.last_trough_fraction_of_ss)
             .map(|f| f * 100.0),
     };
+    let obs: Vec<_> = scenario
+        .observed
+        .iter()
+        .filter(|o| o.regimen == r.label)
+        .collect();
+    let residuals = if obs.is_empty() {
+        Vec::new()
+    } else {
+        let times: Vec<f64> = obs.iter().map(|o| o.time_h).collect();
+        let predicted = predict_at(prop, events, &times)?;
+        obs.iter()
+            .zip(predicted)
+            .map(|(o, p)| Residual {
+                time_h: o.time_h,
+                subject: o.subject.clone(),
+                observed_ng_ml: o.conc_ng_ml,
+                predicted_ng_ml: p,
+                residual_ng_ml: o.conc_ng_ml - p,
+            })
+            .collect()
+    };
     let mass_balance = MassBalance {
         absorbed_input_ug: trajectory.absorbed_input_ug,
         gut_ug: trajectory.end_state.gut_ug,
@@ -195,6 +250,7 @@ fn simulate_with<P: Propagator>(
             .filter(|&t| t <= scenario.duration_h)
             .collect(),
         regimen: r.clone(),
+        residuals,
         trajectory,
         steady_state,
         metrics,

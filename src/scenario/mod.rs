@@ -5,7 +5,10 @@
 //! Parse from text with [`parse_str`]; [`load`] is the thin wrapper that reads a path and puts
 //! it into the error.
 
+mod fit_keys;
 mod food_week;
+mod meal;
+mod observed;
 mod raw;
 mod study;
 
@@ -24,6 +27,7 @@ use crate::model::{OneCompartment, LN_2};
 use crate::units::{self, ConcUnit};
 use food_week::FoodWeekKeys;
 pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
+pub use observed::{attach_observed_csv, parse_observed_csv, Observation};
 use raw::{DoseField, RawDose, RawParams, RawRegimen, RawScenario};
 
 /// Most output rows (regimens × grid points) a run may produce: about 0.5 GB of CSV.
@@ -177,6 +181,13 @@ pub struct Scenario {
     pub population: Option<crate::population::PopulationSpec>,
     /// Parameter sweep, from `[sweep]`.
     pub sweep: Option<crate::sweep::SweepSpec>,
+    /// Measured concentrations, from `[[observed]]` rows and the `observed_csv` file.
+    pub observed: Vec<Observation>,
+    /// `observed_csv` as written (relative to the scenario file); its rows are added to
+    /// `observed` by [`load`].
+    pub observed_csv: Option<PathBuf>,
+    /// What `k2sim fit` estimates, from `[fit]`.
+    pub fit: Option<crate::fit::FitSpec>,
 }
 
 /// Reads and validates a scenario file. Errors carry the path.
@@ -211,6 +222,7 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
         .file_stem()
         .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
     let mut scenario = parse_str(&text, &default_name).map_err(|e| e.in_file(path))?;
+    attach_observed_csv(&mut scenario, path.parent().unwrap_or(Path::new(".")))?;
     scenario.source = Some(path.to_path_buf());
     Ok(scenario)
 }
@@ -232,7 +244,7 @@ pub fn parse_str(text: &str, default_name: &str) -> Result<Scenario, InputError>
 }
 
 /// Turns a TOML or serde error into a located [`InputError`] with a suggestion where possible.
-fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
+pub(crate) fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
     let msg = e.message().trim().to_string();
     let span = e.span();
     let ticked = |s: &str| -> Vec<String> {
@@ -556,7 +568,32 @@ impl Validator<'_> {
             Some(t) => Some(self.positive("threshold_ng_ml", t, "ng/mL")?),
             None => None,
         };
+        let observed = match &raw.observed {
+            Some(rows) => self.observed(rows, &regimens, duration_h)?,
+            None => Vec::new(),
+        };
+        let observed_csv = match &raw.observed_csv {
+            Some(p) if p.get_ref().trim().is_empty() => {
+                return Err(self.err(
+                    p.span(),
+                    K::OutOfRange {
+                        key: "observed_csv".into(),
+                        value: "\"\"".into(),
+                        expected: "a CSV file name, relative to the scenario file".into(),
+                    },
+                ))
+            }
+            Some(p) => Some(PathBuf::from(p.get_ref().trim())),
+            None => None,
+        };
+        let fit = match &raw.fit {
+            Some(f) => Some(self.fit(f)?),
+            None => None,
+        };
         Ok(Scenario {
+            fit,
+            observed,
+            observed_csv,
             threshold_ng_ml,
             caption: raw.caption.map(|c| c.into_inner().trim().to_string()),
             name,
@@ -651,6 +688,7 @@ impl Validator<'_> {
             None => self.compound(&r, span.clone())?,
         };
         let (model, sources) = self.params(&compound, r.params.as_ref())?;
+        let (model, sources) = self.meal_fat(r.meal_fat_g.as_ref(), &compound, model, sources)?;
         self.check_food_week_keys(
             &fw,
             &[

@@ -24,6 +24,15 @@ pub struct RawScenario {
     pub regimen: Option<Spanned<Vec<Spanned<RawRegimen>>>>,
     pub population: Option<Spanned<RawPopulation>>,
     pub sweep: Option<Spanned<RawSweep>>,
+    /// Read by `k2sim validate` (crate::validation); a case file still runs as a scenario, so
+    /// the scenario only accepts the table here.
+    #[allow(dead_code)]
+    pub validation: Option<serde::de::IgnoredAny>,
+    /// Measured concentrations (scenario/observed.rs).
+    pub observed: Option<Vec<Spanned<super::observed::RawObserved>>>,
+    pub observed_csv: Option<Spanned<String>>,
+    /// What `k2sim fit` estimates (scenario/fit_keys.rs).
+    pub fit: Option<Spanned<super::fit_keys::RawFit>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +69,8 @@ pub struct RawRegimen {
     pub at_clock_h: Option<Spanned<f64>>,
     pub skip_days: Option<Spanned<Vec<Spanned<i64>>>>,
     pub params: Option<RawParams>,
+    /// Fat of the meal taken with each dose (g), MK-4 only (scenario/meal.rs).
+    pub meal_fat_g: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,122 @@
+//! `k2sim fit`: estimates parameters from a scenario's observations, prints and writes the
+//! report, the goodness-of-fit figures and the scenario with the fitted values.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::fit::{self, LmOptions};
+use k2sim::scenario::{self, SolverKind};
+use k2sim::{figure, output, plot, run};
+
+fn input_error(path: &Path, message: String) -> Error {
+    Error::Input(
+        InputError {
+            location: Default::default(),
+            kind: Box::new(InputErrorKind::Io { message }),
+        }
+        .in_file(path),
+    )
+}
+
+/// Runs the fit of the scenario at `path`.
+pub fn fit_command(
+    path: &Path,
+    out: Option<PathBuf>,
+    solver: Option<SolverKind>,
+    quiet: bool,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let scenario = scenario::load(path)?;
+    let spec = scenario.fit.clone().ok_or_else(|| {
+        input_error(
+            path,
+            "has no [fit] table\n  help: add `[fit]` with `params = [\"ka_per_h\", \"half_life_h\", \"v_l\"]` (and optionally `weighting = \"additive\"`)".into(),
+        )
+    })?;
+    if scenario.observed.is_empty() {
+        return Err(input_error(
+            path,
+            "has no observations to fit\n  help: add [[observed]] rows (time_h, conc_ng_ml) or `observed_csv = \"file.csv\"`".into(),
+        ));
+    }
+    let solver = solver.unwrap_or(scenario.solver);
+    let result = fit::fit(&scenario, &spec, solver, LmOptions::default()).map_err(|e| match e {
+        fit::FitError::Sim(s) => Error::Sim(s),
+        other => input_error(path, other.to_string()),
+    })?;
+    let original = std::fs::read_to_string(path)
+        .map_err(|e| input_error(path, format!("cannot read the scenario file: {e}")))?;
+    let fitted =
+        fit::fitted_scenario_toml(&original, &scenario, &result).map_err(|e| Error::Write {
+            path: "fitted scenario".into(),
+            source: std::io::Error::other(e),
+        })?;
+    let stem = output::sanitize_file_stem(&scenario.name);
+    let dir = out.unwrap_or_else(|| Path::new("out").join(format!("{stem}_fit")));
+
+    // Everything is rendered before the first file is written.
+    let report = fit::report_markdown(&result);
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("fit.md".into(), report.clone().into_bytes()),
+        (
+            "fit.json".into(),
+            serde_json::to_vec_pretty(&result).map_err(|e| Error::Write {
+                path: dir.join("fit.json"),
+                source: std::io::Error::other(e),
+            })?,
+        ),
+        (format!("{stem}_fitted.toml"), fitted.clone().into_bytes()),
+    ];
+    let opts = plot::RenderOptions {
+        width_px: 1200,
+        height_px: 750,
+        dpi: None,
+    };
+    let [ovp, res] = fit::gof_figures(&result, &scenario.name);
+    // The fitted curves with the observations, from the written scenario itself.
+    let mut refit = scenario::parse_str(&fitted, &scenario.name)?;
+    refit.name = format!("{} (fitted)", scenario.name);
+    let curves = figure::concentration_figure(&refit, &run::run(&refit, solver)?);
+    for (name, fig) in [
+        ("fit_curves", &curves),
+        ("fit_observed_vs_predicted", &ovp),
+        ("fit_residuals", &res),
+    ] {
+        files.push((format!("{name}.png"), plot::render_png(fig, &opts)?));
+        files.push((
+            format!("{name}.svg"),
+            plot::render_svg(fig, &opts)?.into_bytes(),
+        ));
+    }
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    for (name, bytes) in &files {
+        let p = dir.join(name);
+        output::write_atomic(&p, bytes)?;
+        written.push(p);
+    }
+    if !quiet {
+        println!(
+            "{} — fit of {} to {} observations, {} solver",
+            scenario.name,
+            spec.params
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            result.n_observations,
+            solver.name()
+        );
+        print!("{report}");
+        println!();
+        for p in &written {
+            println!("wrote {}", p.display());
+        }
+        println!("done in {:.2} s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}

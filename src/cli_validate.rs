@@ -1,0 +1,134 @@
+//! `k2sim validate`: runs the bundled validation cases, prints the table, writes
+//! validation.md, validation.csv and a figure per case that has observed points.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::scenario::SolverKind;
+use k2sim::validation::{self, CaseResult};
+use k2sim::{output, plot};
+
+/// Options of `k2sim validate`.
+pub struct ValidateArgs {
+    pub dir: PathBuf,
+    pub out: PathBuf,
+    pub solver: SolverKind,
+    pub no_figures: bool,
+    pub quiet: bool,
+}
+
+/// Case files in `dir`, sorted by name.
+fn case_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let io = |message: String| {
+        Error::Input(
+            InputError {
+                location: Default::default(),
+                kind: Box::new(InputErrorKind::Io { message }),
+            }
+            .in_file(dir),
+        )
+    };
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| io(format!("cannot list the validation cases: {e}")))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(io(
+            "holds no validation case (*.toml)\n  help: run from the repository root, or give --dir validation".into(),
+        ));
+    }
+    Ok(files)
+}
+
+/// Runs the suite. Returns an error (exit code 1) when a check committed as passing fails.
+pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
+    let started = Instant::now();
+    let mut results: Vec<CaseResult> = Vec::new();
+    for path in case_files(&args.dir)? {
+        let case = validation::load_case(&path)?;
+        results.push(validation::evaluate(&case, args.solver)?);
+    }
+    let outcomes: Vec<_> = results.iter().flat_map(|r| r.outcomes.clone()).collect();
+
+    // Every output is rendered before the first file is written.
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "validation.md".into(),
+            validation::markdown(&outcomes).into_bytes(),
+        ),
+        (
+            "validation.csv".into(),
+            validation::csv(&outcomes).map_err(|e| Error::Write {
+                path: args.out.join("validation.csv"),
+                source: std::io::Error::other(e),
+            })?,
+        ),
+    ];
+    if !args.no_figures {
+        let opts = plot::RenderOptions {
+            width_px: 1200,
+            height_px: 750,
+            dpi: None,
+        };
+        for r in &results {
+            if let Some(fig) = validation::figure(r) {
+                files.push((format!("{}.png", r.case.id), plot::render_png(&fig, &opts)?));
+                files.push((
+                    format!("{}.svg", r.case.id),
+                    plot::render_svg(&fig, &opts)?.into_bytes(),
+                ));
+            }
+        }
+    }
+    std::fs::create_dir_all(&args.out).map_err(|source| Error::Write {
+        path: args.out.clone(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    for (name, bytes) in &files {
+        let p = args.out.join(name);
+        output::write_atomic(&p, bytes)?;
+        written.push(p);
+    }
+    let passed = outcomes.iter().filter(|o| o.pass).count();
+    let regressions: Vec<_> = outcomes.iter().filter(|o| o.is_regression()).collect();
+    let improved = outcomes
+        .iter()
+        .filter(|o| o.pass && !o.check.expect_pass)
+        .count();
+    if !args.quiet {
+        print!("{}", validation::text_table(&outcomes));
+        println!();
+        println!(
+            "{passed} of {} checks pass ({} cases, {} solver); {} fail as committed{}",
+            outcomes.len(),
+            results.len(),
+            args.solver.name(),
+            outcomes.len() - passed - regressions.len(),
+            if improved > 0 {
+                format!("; {improved} now pass that were committed as failing: update `expect`")
+            } else {
+                String::new()
+            }
+        );
+        for p in &written {
+            println!("wrote {}", p.display());
+        }
+        println!("done in {:.2} s", started.elapsed().as_secs_f64());
+    }
+    if regressions.is_empty() {
+        Ok(())
+    } else {
+        let list: Vec<String> = regressions
+            .iter()
+            .map(|o| format!("{} · {}", o.case, o.check.describe()))
+            .collect();
+        Err(Error::Regression {
+            what: list.join("; "),
+        })
+    }
+}

@@ -1,0 +1,586 @@
+//! Fitting model parameters to a scenario's observations: weighted least squares by
+//! Levenberg–Marquardt on nalgebra, in log-parameters so estimates stay positive.
+//!
+//! The objective is Σ wᵢ·(obsᵢ − predᵢ)², with wᵢ = 1 (`additive`) or 1/obsᵢ² (`proportional`,
+//! a constant coefficient of variation; zero observations are refused). The fitted values are
+//! shared by every regimen of the scenario (one subject or one pooled population). Standard
+//! errors come from the Jacobian at the optimum: Cov(ln p) = s²·(JᵀJ)⁻¹ with s² = SSR/(n − k),
+//! and SE(p) = p·SE(ln p) (delta method). Pure: no files, no printing.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::dosing::DoseEvent;
+use crate::error::SimError;
+use crate::model::exact::ExactPropagator;
+use crate::model::ode::OdePropagator;
+use crate::model::{OneCompartment, LN_2};
+use crate::run::predict_at;
+use crate::scenario::{Scenario, SolverKind};
+
+/// A parameter that can be estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitParam {
+    /// Absorption rate constant (1/h).
+    KaPerH,
+    /// Elimination half-life (h).
+    HalfLifeH,
+    /// Apparent volume V/F (L).
+    VL,
+    /// Relative bioavailability.
+    F,
+    /// Absorption lag (h); must start above zero (log scale).
+    TlagH,
+}
+
+impl FitParam {
+    /// Every parameter with its name in scenario files.
+    pub const ALL: [(&'static str, FitParam); 5] = [
+        ("ka_per_h", FitParam::KaPerH),
+        ("half_life_h", FitParam::HalfLifeH),
+        ("v_l", FitParam::VL),
+        ("f", FitParam::F),
+        ("tlag_h", FitParam::TlagH),
+    ];
+
+    /// Name as written in scenario files.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    fn get(self, m: &OneCompartment) -> f64 {
+        match self {
+            FitParam::KaPerH => m.ka_per_h,
+            FitParam::HalfLifeH => m.half_life_h(),
+            FitParam::VL => m.v_l,
+            FitParam::F => m.f,
+            FitParam::TlagH => m.tlag_h,
+        }
+    }
+
+    fn set(self, m: &mut OneCompartment, value: f64) {
+        match self {
+            FitParam::KaPerH => m.ka_per_h = value,
+            FitParam::HalfLifeH => m.ke_per_h = LN_2 / value,
+            FitParam::VL => m.v_l = value,
+            FitParam::F => m.f = value,
+            FitParam::TlagH => m.tlag_h = value,
+        }
+    }
+}
+
+/// Residual weighting of the least-squares objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weighting {
+    /// wᵢ = 1/obsᵢ²: errors proportional to the level (default; concentrations span decades).
+    #[default]
+    Proportional,
+    /// wᵢ = 1: errors of constant size.
+    Additive,
+}
+
+/// What to fit, from the scenario's `[fit]` table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FitSpec {
+    /// Parameters to estimate, distinct, in the order given.
+    pub params: Vec<FitParam>,
+    /// Default proportional.
+    pub weighting: Weighting,
+}
+
+/// One estimate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Estimate {
+    pub name: &'static str,
+    /// Starting value: the scenario's (first regimen's) value.
+    pub initial: f64,
+    pub estimate: f64,
+    /// Standard error (same unit as the parameter), delta method from the log scale.
+    pub se: f64,
+    /// Relative standard error, SE(ln p) × 100 (%).
+    pub rse_pct: f64,
+}
+
+/// The result of a fit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FitResult {
+    pub estimates: Vec<Estimate>,
+    /// Correlation of the estimates (log scale), row-major, k × k.
+    pub correlation: Vec<Vec<f64>>,
+    /// Weighted sum of squared residuals at the optimum.
+    pub objective: f64,
+    /// Objective at the starting values.
+    pub initial_objective: f64,
+    pub n_observations: usize,
+    pub iterations: u32,
+    /// True when the relative change of the objective or the step fell below 1e-12.
+    pub converged: bool,
+    pub weighting: Weighting,
+    /// Per observation, in scenario order: (regimen, time_h, observed, predicted).
+    pub points: Vec<FitPoint>,
+}
+
+/// One observation at the optimum.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FitPoint {
+    pub regimen: String,
+    pub time_h: f64,
+    pub observed_ng_ml: f64,
+    pub predicted_ng_ml: f64,
+}
+
+/// Why a fit cannot start or failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitError {
+    #[error("the scenario has no observations: add [[observed]] rows or `observed_csv`")]
+    NoObservations,
+    #[error("{n} observations cannot determine {k} parameters: give more samples or fit fewer parameters")]
+    TooFewObservations { n: usize, k: usize },
+    #[error("proportional weighting divides by the observation, and the sample at {time_h} h is 0 ng/mL: use weighting = \"additive\" or drop the sample")]
+    ZeroObservation { time_h: f64 },
+    #[error("`{name}` starts at {value}: a log-scale fit needs a positive starting value; set it in [regimen.params]")]
+    NonPositiveStart { name: &'static str, value: f64 },
+    #[error("the information matrix is singular at the optimum: the data cannot tell the parameters apart ({names}); fit fewer")]
+    Singular { names: String },
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
+
+/// Levenberg–Marquardt options. Defaults suit every test fixture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LmOptions {
+    /// Most iterations (default 200).
+    pub max_iterations: u32,
+    /// Relative tolerance on the objective and the step (default 1e-12).
+    pub tolerance: f64,
+}
+
+impl Default for LmOptions {
+    fn default() -> Self {
+        Self {
+            max_iterations: 200,
+            tolerance: 1e-12,
+        }
+    }
+}
+
+/// Observations of one regimen: (regimen index, dose events, times, observed values).
+type Group = (usize, Vec<DoseEvent>, Vec<f64>, Vec<f64>);
+
+struct Problem<'a> {
+    scenario: &'a Scenario,
+    solver: SolverKind,
+    params: &'a [FitParam],
+    /// Per regimen with observations: (index, events, times, observed).
+    groups: Vec<Group>,
+    weights_sqrt: Vec<f64>,
+}
+
+impl Problem<'_> {
+    fn predictions(&self, theta: &DVector<f64>) -> Result<Vec<f64>, SimError> {
+        let mut out = Vec::new();
+        for (i, events, times, _) in &self.groups {
+            let r = &self.scenario.regimens[*i];
+            let mut m = r.model;
+            for (p, t) in self.params.iter().zip(theta.iter()) {
+                p.set(&mut m, t.exp());
+            }
+            let m = OneCompartment::new(
+                m.ka_per_h,
+                m.ke_per_h,
+                m.v_l,
+                m.f,
+                m.tlag_h,
+                m.baseline_ng_ml,
+            )?;
+            let pred = match self.solver {
+                SolverKind::Exact => predict_at(&mut ExactPropagator::new(m), events, times)?,
+                SolverKind::Ode => {
+                    let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
+                    predict_at(
+                        &mut OdePropagator::new(m, self.scenario.ode, scale),
+                        events,
+                        times,
+                    )?
+                }
+            };
+            out.extend(pred);
+        }
+        Ok(out)
+    }
+
+    fn observed(&self) -> impl Iterator<Item = f64> + '_ {
+        self.groups.iter().flat_map(|g| g.3.iter().copied())
+    }
+
+    /// Weighted residuals √wᵢ·(obsᵢ − predᵢ).
+    fn residuals(&self, theta: &DVector<f64>) -> Result<DVector<f64>, SimError> {
+        let pred = self.predictions(theta)?;
+        Ok(DVector::from_iterator(
+            pred.len(),
+            self.observed()
+                .zip(&pred)
+                .zip(&self.weights_sqrt)
+                .map(|((o, p), w)| w * (o - p)),
+        ))
+    }
+
+    /// Jacobian of the weighted residuals in θ = ln p, by central differences.
+    fn jacobian(&self, theta: &DVector<f64>) -> Result<DMatrix<f64>, SimError> {
+        let n = self.weights_sqrt.len();
+        let mut j = DMatrix::zeros(n, theta.len());
+        for c in 0..theta.len() {
+            let h = 1e-6 * theta[c].abs().max(1.0);
+            let mut up = theta.clone();
+            up[c] += h;
+            let mut down = theta.clone();
+            down[c] -= h;
+            let d = (self.residuals(&up)? - self.residuals(&down)?) / (2.0 * h);
+            j.set_column(c, &d);
+        }
+        Ok(j)
+    }
+}
+
+/// Fits `spec.params` to the scenario's observations, starting from the scenario's values
+/// (those of the first regimen with observations).
+pub fn fit(
+    scenario: &Scenario,
+    spec: &FitSpec,
+    solver: SolverKind,
+    opts: LmOptions,
+) -> Result<FitResult, FitError> {
+    if scenario.observed.is_empty() {
+        return Err(FitError::NoObservations);
+    }
+    let k = spec.params.len();
+    let n = scenario.observed.len();
+    if n <= k {
+        return Err(FitError::TooFewObservations { n, k });
+    }
+    let mut groups = Vec::new();
+    for (i, r) in scenario.regimens.iter().enumerate() {
+        let obs: Vec<_> = scenario
+            .observed
+            .iter()
+            .filter(|o| o.regimen == r.label)
+            .collect();
+        if !obs.is_empty() {
+            groups.push((
+                i,
+                r.schedule.events(),
+                obs.iter().map(|o| o.time_h).collect::<Vec<_>>(),
+                obs.iter().map(|o| o.conc_ng_ml).collect::<Vec<_>>(),
+            ));
+        }
+    }
+    let mut weights_sqrt = Vec::with_capacity(n);
+    for g in &groups {
+        for (t, o) in g.2.iter().zip(&g.3) {
+            weights_sqrt.push(match spec.weighting {
+                Weighting::Additive => 1.0,
+                Weighting::Proportional if *o > 0.0 => 1.0 / o,
+                Weighting::Proportional => return Err(FitError::ZeroObservation { time_h: *t }),
+            });
+        }
+    }
+    let start_model = scenario.regimens[groups[0].0].model;
+    let mut theta = DVector::zeros(k);
+    for (c, p) in spec.params.iter().enumerate() {
+        let v = p.get(&start_model);
+        if v.is_nan() || v <= 0.0 {
+            return Err(FitError::NonPositiveStart {
+                name: p.name(),
+                value: v,
+            });
+        }
+        theta[c] = v.ln();
+    }
+    let problem = Problem {
+        scenario,
+        solver,
+        params: &spec.params,
+        groups,
+        weights_sqrt,
+    };
+
+    let mut r = problem.residuals(&theta)?;
+    let initial_objective = r.norm_squared();
+    let mut obj = initial_objective;
+    let mut lambda = 1e-3;
+    let mut iterations = 0;
+    let mut converged = false;
+    while iterations < opts.max_iterations {
+        iterations += 1;
+        let j = problem.jacobian(&theta)?;
+        let jtj = j.transpose() * &j;
+        let g = j.transpose() * &r;
+        let mut improved = false;
+        // Inner loop: raise λ until a step lowers the objective.
+        for _ in 0..40 {
+            let mut a = jtj.clone();
+            for d in 0..k {
+                a[(d, d)] += lambda * jtj[(d, d)].max(1e-300);
+            }
+            // r = obs − pred, J = ∂r/∂θ: the Gauss–Newton step solves JᵀJ·δ = −Jᵀr.
+            let Some(delta) = a.lu().solve(&(-&g)) else {
+                lambda *= 10.0;
+                continue;
+            };
+            let trial = &theta + &delta;
+            // A step into a region the model refuses (e.g. absurd rates) is just a bad step.
+            let Ok(r_trial) = problem.residuals(&trial) else {
+                lambda *= 10.0;
+                continue;
+            };
+            let obj_trial = r_trial.norm_squared();
+            if obj_trial.is_finite() && obj_trial <= obj {
+                let small_step = delta.norm() <= opts.tolerance.sqrt() * (1.0 + theta.norm());
+                let small_gain = obj - obj_trial <= opts.tolerance * obj.max(1e-300);
+                theta = trial;
+                r = r_trial;
+                obj = obj_trial;
+                lambda = (lambda / 10.0).max(1e-12);
+                improved = true;
+                if small_step || small_gain || obj == 0.0 {
+                    converged = true;
+                }
+                break;
+            }
+            lambda *= 10.0;
+        }
+        if !improved {
+            // No step lowers the objective: a minimum to rounding.
+            converged = true;
+        }
+        if converged {
+            break;
+        }
+    }
+
+    // Standard errors and correlation from the Jacobian at the optimum.
+    let j = problem.jacobian(&theta)?;
+    let jtj = j.transpose() * &j;
+    let names = || {
+        spec.params
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let inv = jtj
+        .clone()
+        .try_inverse()
+        .filter(|m| m.iter().all(|x| x.is_finite()))
+        .ok_or_else(|| FitError::Singular { names: names() })?;
+    let s2 = obj / (n - k) as f64;
+    let cov = inv * s2;
+    let estimates = spec
+        .params
+        .iter()
+        .enumerate()
+        .map(|(c, p)| {
+            let value = theta[c].exp();
+            let se_log = cov[(c, c)].max(0.0).sqrt();
+            Estimate {
+                name: p.name(),
+                initial: p.get(&start_model),
+                estimate: value,
+                se: value * se_log,
+                rse_pct: 100.0 * se_log,
+            }
+        })
+        .collect();
+    let correlation = (0..k)
+        .map(|a| {
+            (0..k)
+                .map(|b| {
+                    let d = (cov[(a, a)] * cov[(b, b)]).sqrt();
+                    if d > 0.0 {
+                        cov[(a, b)] / d
+                    } else if a == b {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let pred = problem.predictions(&theta)?;
+    let mut points = Vec::with_capacity(n);
+    let mut it = pred.into_iter();
+    for (i, _, times, obs) in &problem.groups {
+        for (t, o) in times.iter().zip(obs) {
+            points.push(FitPoint {
+                regimen: scenario.regimens[*i].label.clone(),
+                time_h: *t,
+                observed_ng_ml: *o,
+                predicted_ng_ml: it.next().unwrap_or(f64::NAN),
+            });
+        }
+    }
+    Ok(FitResult {
+        estimates,
+        correlation,
+        objective: obj,
+        initial_objective,
+        n_observations: n,
+        iterations,
+        converged,
+        weighting: spec.weighting,
+        points,
+    })
+}
+
+/// The scenario text with the fitted values written into every regimen's `[regimen.params]`
+/// (a `ke_per_h` is replaced when the half-life was fitted), and the observations of
+/// `observed_csv` written inline so the file stands alone. Comments are not kept.
+pub fn fitted_scenario_toml(
+    original: &str,
+    scenario: &Scenario,
+    result: &FitResult,
+) -> Result<String, toml::ser::Error> {
+    let mut doc: toml::Table = toml::from_str(original).unwrap_or_default();
+    if let Some(toml::Value::Array(regs)) = doc.get_mut("regimen") {
+        for reg in regs.iter_mut() {
+            let Some(t) = reg.as_table_mut() else {
+                continue;
+            };
+            let params = t
+                .entry("params")
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let Some(p) = params.as_table_mut() {
+                for e in &result.estimates {
+                    if e.name == "half_life_h" {
+                        p.remove("ke_per_h");
+                    }
+                    p.insert(e.name.into(), toml::Value::Float(e.estimate));
+                }
+            }
+        }
+    }
+    if doc.remove("observed_csv").is_some() {
+        let rows: Vec<toml::Value> = scenario
+            .observed
+            .iter()
+            .map(|o| {
+                let mut t = toml::Table::new();
+                t.insert("time_h".into(), toml::Value::Float(o.time_h));
+                t.insert("conc_ng_ml".into(), toml::Value::Float(o.conc_ng_ml));
+                t.insert("regimen".into(), toml::Value::String(o.regimen.clone()));
+                if let Some(s) = &o.subject {
+                    t.insert("subject".into(), toml::Value::String(s.clone()));
+                }
+                toml::Value::Table(t)
+            })
+            .collect();
+        doc.insert("observed".into(), toml::Value::Array(rows));
+    }
+    let head = format!(
+        "# Written by `k2sim fit`: the scenario with the fitted {} ({} weighting,\n# objective {:.6e}, {} observations). Comments of the original are not kept.\n",
+        result
+            .estimates
+            .iter()
+            .map(|e| e.name)
+            .collect::<Vec<_>>()
+            .join(", "),
+        match result.weighting {
+            Weighting::Proportional => "proportional",
+            Weighting::Additive => "additive",
+        },
+        result.objective,
+        result.n_observations
+    );
+    Ok(head + &toml::to_string(&doc)?)
+}
+
+/// The fit as a Markdown report: estimates with standard errors, correlation, objective.
+pub fn report_markdown(result: &FitResult) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "| parameter | initial | estimate | SE | RSE (%) |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+    for e in &result.estimates {
+        let _ = writeln!(
+            s,
+            "| {} | {:.6} | {:.6} | {:.4} | {:.2} |",
+            e.name, e.initial, e.estimate, e.se, e.rse_pct
+        );
+    }
+    let _ = writeln!(s, "\nCorrelation of the estimates (log scale):\n");
+    let names: Vec<&str> = result.estimates.iter().map(|e| e.name).collect();
+    let _ = writeln!(s, "| | {} |", names.join(" | "));
+    let _ = writeln!(s, "|---|{}", "---:|".repeat(names.len()));
+    for (n, row) in names.iter().zip(&result.correlation) {
+        let cells: Vec<String> = row.iter().map(|x| format!("{x:.3}")).collect();
+        let _ = writeln!(s, "| {n} | {} |", cells.join(" | "));
+    }
+    let _ = writeln!(
+        s,
+        "\nObjective (weighted SSR, {} weighting): {:.6e} at the optimum, {:.6e} at the start; {} observations, {} iterations, {}.",
+        match result.weighting {
+            Weighting::Proportional => "proportional",
+            Weighting::Additive => "additive",
+        },
+        result.objective,
+        result.initial_objective,
+        result.n_observations,
+        result.iterations,
+        if result.converged {
+            "converged"
+        } else {
+            "NOT converged (iteration limit)"
+        }
+    );
+    s
+}
+
+/// Goodness-of-fit figures: observed against predicted (with the identity line), and
+/// residuals (observed − predicted) against time (with the zero line).
+pub fn gof_figures(result: &FitResult, title: &str) -> [crate::plot::Figure; 2] {
+    use crate::plot::{Figure, Series};
+    let max = result
+        .points
+        .iter()
+        .flat_map(|p| [p.observed_ng_ml, p.predicted_ng_ml])
+        .fold(0.0, f64::max);
+    let t_max = result.points.iter().map(|p| p.time_h).fold(0.0, f64::max);
+    let ovp = Figure {
+        title: format!("{title}: observed against predicted"),
+        subtitle: Some("circles: observations · line: identity".into()),
+        y_label: "Observed (ng/mL)".into(),
+        x_label: Some("Predicted".into()),
+        x_unit: Some("ng/mL".into()),
+        series: vec![Series {
+            label: "identity".into(),
+            points: vec![(0.0, 0.0), (max, max)],
+        }],
+        observed: vec![result
+            .points
+            .iter()
+            .map(|p| (p.predicted_ng_ml, p.observed_ng_ml))
+            .collect()],
+        ..Default::default()
+    };
+    let res = Figure {
+        title: format!("{title}: residuals against time"),
+        subtitle: Some("circles: observed − predicted · line: zero".into()),
+        y_label: "Residual (ng/mL)".into(),
+        series: vec![Series {
+            label: "zero".into(),
+            points: vec![(0.0, 0.0), (t_max, 0.0)],
+        }],
+        observed: vec![result
+            .points
+            .iter()
+            .map(|p| (p.time_h, p.observed_ng_ml - p.predicted_ng_ml))
+            .collect()],
+        ..Default::default()
+    };
+    [ovp, res]
+}

@@ -1,0 +1,92 @@
+//! `k2sim validate` on the bundled suite: no check committed as passing may fail, and a
+//! regression is reported with exit code 1.
+
+use assert_cmd::Command;
+
+fn k2sim() -> Command {
+    let mut c = Command::cargo_bin("k2sim").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_BACKTRACE", "0");
+    c
+}
+
+#[test]
+fn bundled_suite_has_no_regression_and_writes_its_tables() {
+    let out = tempfile::tempdir().unwrap();
+    let assert = k2sim()
+        .args(["validate", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    for case in [
+        "morishita1981_mk4_syrup",
+        "uematsu1996_mk4_meal_fat",
+        "schurgers2007_mk7_vs_k1",
+        "konakion_k1_half_life",
+        "natto_eaters_mk7",
+        "kaytwo_mk4_iv",
+    ] {
+        assert!(stdout.contains(case), "{case} missing:\n{stdout}");
+    }
+    // The known misfit is reported as failing, not hidden.
+    let cmax = stdout
+        .lines()
+        .find(|l| l.contains("cmax_ng_ml (MK-4 30 mg syrup)"))
+        .unwrap();
+    assert!(cmax.contains("325") && cmax.ends_with("FAIL"), "{cmax}");
+    let md = std::fs::read_to_string(out.path().join("validation.md")).unwrap();
+    assert!(md.starts_with("| case | quantity | observed | predicted | tolerance | result |"));
+    let csv = std::fs::read_to_string(out.path().join("validation.csv")).unwrap();
+    assert!(csv.starts_with(
+        "case,quantity,observed,predicted,tolerance,result,role,expected,source,basis\n"
+    ));
+    assert!(out.path().join("morishita1981_mk4_syrup.png").exists());
+}
+
+#[test]
+fn the_ode_solver_gives_the_same_verdicts() {
+    let out = tempfile::tempdir().unwrap();
+    k2sim()
+        .args(["validate", "--no-figures", "--solver", "ode", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_check_that_passed_and_now_fails_is_a_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("validation/morishita1981_mk4_syrup.toml"),
+    )
+    .unwrap();
+    // Pretend the Cmax had been passing.
+    let case = case.replacen("expect = \"fail\"", "expect = \"pass\"", 1);
+    std::fs::write(dir.path().join("case.toml"), case).unwrap();
+    let assert = k2sim()
+        .args(["validate", "--no-figures", "--dir"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.starts_with(
+            "error: validation checks that passed now fail: case · cmax_ng_ml (MK-4 30 mg syrup)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_case_file_runs_as_a_scenario_too() {
+    let out = tempfile::tempdir().unwrap();
+    k2sim()
+        .args(["run", "validation/natto_eaters_mk7.toml", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+}
