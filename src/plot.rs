@@ -582,6 +582,7 @@ fn text_width(text: &str, size: f64, bold: bool) -> f64 {
 // ---------------------------------------------------------------------------------------------
 
 /// The figure checked and reduced to what the layout needs: the ranges of both axes.
+#[derive(Clone)]
 struct Prepared<'a> {
     fig: &'a Figure,
     /// Time axis range in hours.
@@ -1215,6 +1216,8 @@ struct Layout {
     /// `None` only while [`Layout::build`] finds no free corner; [`Layout::new`] then lays the
     /// figure out again with the legend above the plot.
     legend_place: Option<LegendPlace>,
+    /// A panel's legend found no free corner and sits over the data.
+    legend_over_data: bool,
     /// Every row of dose marks is drawn as ticks, so the legend key is a tick too.
     dose_key_tick: bool,
     legend_grid: LegendGrid,
@@ -1230,6 +1233,22 @@ const HALF_CAP: f64 = 0.31;
 impl Layout {
     fn new(prep: &Prepared, w: f64, h: f64, m: Metrics, panel: Option<PanelSpec>) -> Self {
         let inside = Self::build(prep, w, h, m, panel, false);
+        if inside.legend_over_data && !prep.log {
+            // A panel has no room above its plot: raise its concentration axis until the
+            // legend fits in a corner above the data, if that costs less than half the height.
+            let (_, bh) = legend_box_size(&inside.legend, m.legend);
+            let room = bh + 2.0 * 18.0 * (m.legend / 33.0) + m.series_w + 8.0 * (m.legend / 33.0);
+            let need = room / inside.plot.height().max(1.0);
+            if need < 0.5 {
+                let mut raised = prep.clone();
+                raised.y_hi = prep.y_lo + (prep.y_hi - prep.y_lo) / (1.0 - need);
+                let l = Self::build(&raised, w, h, m, panel, false);
+                if !l.legend_over_data {
+                    return l;
+                }
+            }
+            return inside;
+        }
         if inside.legend_place.is_some() {
             return inside;
         }
@@ -1470,6 +1489,7 @@ impl Layout {
             .collect();
 
         // --- legend ---
+        let mut legend_over_data = false;
         let legend_place = if above && panel.is_none() {
             Some(LegendPlace::Above { top: above_top })
         } else {
@@ -1505,6 +1525,7 @@ impl Layout {
                 .map(LegendPlace::Inside)
                 .or_else(|| {
                     // A panel has no room above: the upper right corner, over the curves.
+                    legend_over_data = true;
                     panel.map(|_| {
                         let (x, y) = candidates[1];
                         LegendPlace::Inside(Rect {
@@ -1547,6 +1568,7 @@ impl Layout {
             marks,
             legend,
             legend_place,
+            legend_over_data: legend_over_data && panel.is_some(),
             dose_key_tick,
             legend_grid,
         }

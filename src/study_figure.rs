@@ -690,7 +690,7 @@ pub fn study_figure_files(
     if let (Some(spec), Some(pops)) = (&scenario.population, &study.populations) {
         if !pops.is_empty() {
             let fig = population_figure(scenario, result, spec, pops);
-            let opts = taller(render, pops.len(), 0.55);
+            let opts = taller(render, pops.len(), 0.8);
             let name = format!("{stem}_population");
             let caption = population_caption(scenario, result, spec, pops, &fig, &name, command);
             push_figure(

@@ -390,7 +390,7 @@ fn figures_read_back(dir: &Path) {
     let img = image::open(dir.join("small_study_population.png"))
         .unwrap()
         .to_rgb8();
-    assert_eq!(img.dimensions(), (1800, 1210));
+    assert_eq!(img.dimensions(), (1800, 1760));
     // Okabe–Ito blue (MK-7) tinted 20 % and 42 % over white: the 5–95 % and 25–75 % bands;
     // vermillion (MK-4) likewise.
     for rgb in [
