@@ -380,7 +380,13 @@ fn run_command(
     }
     let result = run::run(&scenario, solver)?;
     let study = crate::cli_study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?;
-    let extra = crate::cli_study::study_files(&scenario, solver, &study, &fig.render(&scenario))?;
+    let extra = crate::cli_study::study_files(
+        &scenario,
+        &result,
+        &study,
+        &fig.render(&scenario),
+        &command_line(),
+    )?;
     let report = crate::cli_study::study_report(&scenario, &study);
     let ctx = Finish {
         reference,
@@ -403,7 +409,13 @@ fn merge_command(inputs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Resul
     let fig = FigureArgs::default();
     let dir =
         out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
-    let extra = crate::cli_study::study_files(&scenario, solver, &study, &fig.render(&scenario))?;
+    let extra = crate::cli_study::study_files(
+        &scenario,
+        &result,
+        &study,
+        &fig.render(&scenario),
+        &command,
+    )?;
     let report = crate::cli_study::study_report(&scenario, &study);
     let ctx = Finish {
         reference: None,
@@ -434,8 +446,13 @@ fn sensitivity_command(
     let scenario = scenario::load(path)?;
     let solver = solver.unwrap_or(scenario.solver);
     let render = FigureArgs::default().render(&scenario);
-    let (files, report) =
-        crate::cli_study::sensitivity_files(&scenario, solver, delta_pct, &render)?;
+    let (files, report) = crate::cli_study::sensitivity_files(
+        &scenario,
+        solver,
+        delta_pct,
+        &render,
+        &command_line(),
+    )?;
     let dir =
         out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
     std::fs::create_dir_all(&dir).map_err(|source| Error::Write {

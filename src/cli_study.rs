@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::run::RunResult;
 use k2sim::scenario::{Scenario, SolverKind};
 use k2sim::study::{self, Shard, ShardFile, StudyResult};
-use k2sim::{output, plot, study_output, sweep};
+use k2sim::{output, plot, study_figure, study_output, sweep};
 
 /// Output files as (name, bytes).
 pub type Files = Vec<(String, Vec<u8>)>;
@@ -74,12 +75,15 @@ pub fn parse_shard(text: &str) -> Result<Shard, String> {
     Ok(Shard { index: k, count: n })
 }
 
-/// The study's output files (bytes), for a whole run or a merge.
+/// The study's output files (bytes), for a whole run or a merge: tables, then figures drawn
+/// from the merged data only (`result` is the typical-subject run of the same scenario and
+/// solver; `command` goes into the captions).
 pub fn study_files(
     scenario: &Scenario,
-    solver: SolverKind,
+    result: &RunResult,
     r: &StudyResult,
     render: &plot::RenderOptions,
+    command: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let mut files = Vec::new();
     if let (Some(spec), Some(pops)) = (&scenario.population, &r.populations) {
@@ -99,7 +103,9 @@ pub fn study_files(
     if let (Some(spec), Some(rows)) = (&scenario.sweep, &r.sweep_rows) {
         files.push(("sweep.csv".into(), study_output::sweep_csv(spec, rows)?));
     }
-    let _ = (solver, render);
+    files.extend(study_figure::study_figure_files(
+        scenario, result, r, render, command,
+    )?);
     Ok(files)
 }
 
@@ -249,14 +255,14 @@ pub fn read_and_merge(
     Ok((scenario, solver, first.command.clone(), merged))
 }
 
-/// `k2sim sensitivity`: the tornado table.
+/// `k2sim sensitivity`: the table and the tornado figure.
 pub fn sensitivity_files(
     scenario: &Scenario,
     solver: SolverKind,
     delta_pct: f64,
     render: &plot::RenderOptions,
+    command: &str,
 ) -> Result<(Files, String), Error> {
-    let _ = render;
     let rows = sweep::sensitivity(scenario, solver, delta_pct, &sweep::SweepParam::ALL)?;
     let mut report = format!("one-at-a-time sensitivity, each parameter ±{delta_pct} %\n");
     for r in &rows {
@@ -273,11 +279,13 @@ pub fn sensitivity_files(
             ));
         }
     }
-    Ok((
-        vec![(
-            "sensitivity.csv".into(),
-            study_output::sensitivity_csv(&rows, delta_pct)?,
-        )],
-        report,
-    ))
+    let mut files = vec![(
+        "sensitivity.csv".into(),
+        study_output::sensitivity_csv(&rows, delta_pct)?,
+    )];
+    let base = k2sim::run::run(scenario, solver)?;
+    files.extend(study_figure::tornado_files(
+        scenario, &base, &rows, delta_pct, render, command,
+    )?);
+    Ok((files, report))
 }

@@ -123,6 +123,8 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
             Vec::new()
         },
         x_unit: None,
+        series_styles: Vec::new(),
+        bands: Vec::new(),
     }
 }
 
@@ -320,6 +322,8 @@ pub fn steady_state_figure(
             }),
             observed: Vec::new(),
             x_unit: None,
+            series_styles: Vec::new(),
+            bands: Vec::new(),
         },
         omitted,
     }))
@@ -425,6 +429,16 @@ pub fn caption_text(
         s,
         "Tags: measured (primary source), secondary (quoted by reviews), derived (computed by k2sim from measured numbers), assumed."
     );
+    s.push_str(&regimens_text(result));
+    let _ = writeln!(s, "Made with: {command}");
+    s
+}
+
+/// The "Regimens and parameters" section of a caption: per regimen its schedule, food, every
+/// parameter with its value, evidence tag and source, and its known limits; then the molar
+/// masses. Shared by every figure's caption.
+pub fn regimens_text(result: &RunResult) -> String {
+    let mut s = String::new();
     let _ = writeln!(s, "\nRegimens and parameters:");
     for r in &result.regimens {
         let reg = &r.regimen;
@@ -489,6 +503,5 @@ pub fn caption_text(
         s,
         "\nMolar masses for nmol/L: MK-4 444.66, MK-7 649.02, K1 450.71 g/mol."
     );
-    let _ = writeln!(s, "Made with: {command}");
     s
 }

@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod sim;
 pub mod steady_profile;
 pub mod study;
+pub mod study_figure;
 pub mod study_output;
 pub mod sweep;
 pub mod threshold;

@@ -82,6 +82,38 @@ pub struct Figure {
     /// Unit of a horizontal axis that is not time, e.g. `"ng/mL"` for observed against
     /// predicted: the axis is then labelled `x_label (x_unit)` and never switched to days.
     pub x_unit: Option<String>,
+    /// Colour and dash of each series, overriding the Okabe–Ito palette and the dash cycle
+    /// (e.g. a sequential colour map for curves ordered by a swept value). Empty (default):
+    /// the palette; otherwise one style per series.
+    pub series_styles: Vec<SeriesStyle>,
+    /// Filled bands (e.g. percentile ribbons) drawn under the curves in the colour of the
+    /// series they belong to, in order, each named in the legend after the series.
+    pub bands: Vec<Band>,
+}
+
+/// Colour and dash of one series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SeriesStyle {
+    /// sRGB colour of the line.
+    pub rgb: [u8; 3],
+    /// Index into the dash cycle (0 solid, 1 dashed, 2 dotted, 3 dash-dot, 4 long dash).
+    pub dash: usize,
+}
+
+/// A filled band between two curves sampled at the same times, e.g. the 5–95 % range of a
+/// population.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Band {
+    /// Index of the series whose colour (and panel) the band takes.
+    pub series: usize,
+    /// Legend text, e.g. `"5–95 % of subjects"`.
+    pub label: String,
+    /// `(time_h, low, high)` in the units of the concentration axis; non-finite rows are
+    /// skipped.
+    pub points: Vec<(f64, f64, f64)>,
+    /// Strength of the tint over white (0–1). The fill is opaque, so the legend key shows
+    /// exactly the colour on the plot: nest bands from the widest in, each a stronger tint.
+    pub opacity: f64,
 }
 
 /// A horizontal reference line.
@@ -226,8 +258,25 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
     validate_size(opts)?;
     let subs = panel_figures(fig);
     let preps = prepare(fig, &subs)?;
-    ensure_fonts()?;
+    png_with(opts, |root, w, h, print_u| {
+        for (prep, layout) in preps.iter().zip(&layouts(&preps, w, h, print_u)) {
+            draw_figure(root, prep, layout, Flavor::Bitmap)?;
+        }
+        Ok(())
+    })
+}
 
+/// The drawing surface of [`png_with`].
+type BitmapArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// Runs `draw(area, width, height, print scale)` on a white canvas (twice the output size up to
+/// 8 megapixels, then averaged down) and encodes the PNG, with the print resolution recorded.
+fn png_with(
+    opts: &RenderOptions,
+    draw: impl FnOnce(&BitmapArea, f64, f64, Option<f64>) -> DrawResult,
+) -> Result<Vec<u8>, PlotError> {
+    validate_size(opts)?;
+    ensure_fonts()?;
     let (w, h) = (opts.width_px, opts.height_px);
     let factor: u32 = if u64::from(w) * u64::from(h) <= 8_000_000 {
         2
@@ -235,20 +284,16 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
         1
     };
     let (cw, ch) = (w * factor, h * factor);
-    let layouts = layouts(
-        &preps,
-        f64::from(cw),
-        f64::from(ch),
-        print_scale(opts, factor),
-    );
-
     let mut canvas = vec![255u8; cw as usize * ch as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut canvas, (cw, ch)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
-        for (prep, layout) in preps.iter().zip(&layouts) {
-            draw_figure(&root, prep, layout, Flavor::Bitmap)?;
-        }
+        draw(
+            &root,
+            f64::from(cw),
+            f64::from(ch),
+            print_scale(opts, factor),
+        )?;
         root.present().map_err(draw_error)?;
     }
     let rgb = if factor == 1 {
@@ -335,23 +380,37 @@ pub fn render_svg(fig: &Figure, opts: &RenderOptions) -> Result<String, PlotErro
     validate_size(opts)?;
     let subs = panel_figures(fig);
     let preps = prepare(fig, &subs)?;
-    ensure_fonts()?;
+    svg_with(opts, |root, w, h, print_u| {
+        for (prep, layout) in preps.iter().zip(&layouts(&preps, w, h, print_u)) {
+            draw_figure(root, prep, layout, Flavor::Svg)?;
+        }
+        Ok(())
+    })
+}
 
+/// The drawing surface of [`svg_with`].
+type SvgArea<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// Runs `draw(area, width, height, print scale)` on an SVG canvas four times finer than the
+/// output size, then gives the document its size (in mm when a print resolution is set).
+fn svg_with(
+    opts: &RenderOptions,
+    draw: impl FnOnce(&SvgArea, f64, f64, Option<f64>) -> DrawResult,
+) -> Result<String, PlotError> {
+    validate_size(opts)?;
+    ensure_fonts()?;
     let (w, h) = (opts.width_px, opts.height_px);
     let (vw, vh) = (w * SVG_UNITS_PER_PX, h * SVG_UNITS_PER_PX);
-    let layouts = layouts(
-        &preps,
-        f64::from(vw),
-        f64::from(vh),
-        print_scale(opts, SVG_UNITS_PER_PX),
-    );
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (vw, vh)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
-        for (prep, layout) in preps.iter().zip(&layouts) {
-            draw_figure(&root, prep, layout, Flavor::Svg)?;
-        }
+        draw(
+            &root,
+            f64::from(vw),
+            f64::from(vh),
+            print_scale(opts, SVG_UNITS_PER_PX),
+        )?;
         root.present().map_err(draw_error)?;
     }
     // A print resolution gives the document its physical size; otherwise pixels.
@@ -383,6 +442,9 @@ const SVG_UNITS_PER_PX: u32 = 4;
 pub fn time_axis_in_days(span_h: f64) -> bool {
     span_h > 72.0
 }
+
+mod chart;
+pub use chart::{viridis, Heatmap, HeatmapPanel, Tornado, TornadoBar, TornadoPanel};
 
 // ---------------------------------------------------------------------------------------------
 // Fonts, palette, small helpers
@@ -424,6 +486,28 @@ const PALETTE: [RGBColor; 8] = [
 
 fn series_colour(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
+}
+
+/// Colour of series `i` of a prepared figure: its own style, or the palette.
+fn colour_of(prep: &Prepared, i: usize) -> RGBColor {
+    match prep.fig.series_styles.get(i) {
+        Some(st) => RGBColor(st.rgb[0], st.rgb[1], st.rgb[2]),
+        None => series_colour(i + prep.style_base),
+    }
+}
+
+/// Dash pattern of series `i` of a prepared figure.
+fn dash_of(prep: &Prepared, i: usize) -> &'static [f64] {
+    match prep.fig.series_styles.get(i) {
+        Some(st) => series_dash(st.dash),
+        None => series_dash(i + prep.style_base),
+    }
+}
+
+/// A band's fill as it looks on white, opaque: for the legend key.
+fn band_key_colour(c: RGBColor, opacity: f64) -> RGBAColor {
+    let mix = |v: u8| (255.0 - opacity * (255.0 - f64::from(v))).round() as u8;
+    RGBAColor(mix(c.0), mix(c.1), mix(c.2), 1.0)
 }
 
 const INK: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
@@ -505,6 +589,7 @@ fn text_width(text: &str, size: f64, bold: bool) -> f64 {
 // ---------------------------------------------------------------------------------------------
 
 /// The figure checked and reduced to what the layout needs: the ranges of both axes.
+#[derive(Clone)]
 struct Prepared<'a> {
     fig: &'a Figure,
     /// Time axis range in hours.
@@ -553,6 +638,19 @@ fn panel_figures(fig: &Figure) -> Vec<Figure> {
                 .get(i)
                 .map_or_else(Vec::new, |o| vec![o.clone()]),
             x_unit: fig.x_unit.clone(),
+            series_styles: fig
+                .series_styles
+                .get(i)
+                .map_or_else(Vec::new, |st| vec![*st]),
+            bands: fig
+                .bands
+                .iter()
+                .filter(|b| b.series == i)
+                .map(|b| Band {
+                    series: 0,
+                    ..b.clone()
+                })
+                .collect(),
         })
         .collect()
 }
@@ -674,8 +772,19 @@ impl<'a> Prepared<'a> {
             .as_ref()
             .map(|t| t.value)
             .filter(|v| v.is_finite() && (!log || *v > 0.0));
+        let band_values = || {
+            fig.bands
+                .iter()
+                .flat_map(|b| b.points.iter())
+                .filter(|p| p.0.is_finite() && p.1.is_finite() && p.2.is_finite())
+                .flat_map(|p| [p.1, p.2])
+        };
         let (y_lo, y_hi) = if log {
             let (mut lo, mut hi) = log_range(fig);
+            let band_max = band_values().fold(f64::NEG_INFINITY, f64::max);
+            if band_max * 1.08 > hi {
+                hi = 10f64.powi((band_max * 1.08).log10().ceil().clamp(-300.0, 300.0) as i32);
+            }
             if let Some(t) = thr {
                 if t < lo {
                     lo = 10f64.powi(t.log10().floor().clamp(-300.0, 299.0) as i32);
@@ -686,10 +795,15 @@ impl<'a> Prepared<'a> {
             }
             (lo, hi)
         } else {
-            let y_min = all().map(|p| p.1).chain(thr).fold(f64::INFINITY, f64::min);
+            let y_min = all()
+                .map(|p| p.1)
+                .chain(thr)
+                .chain(band_values())
+                .fold(f64::INFINITY, f64::min);
             let y_max = all()
                 .map(|p| p.1)
                 .chain(thr)
+                .chain(band_values())
                 .fold(f64::NEG_INFINITY, f64::max);
             let lo = if y_min < 0.0 { y_min * 1.08 } else { 0.0 };
             let hi = if y_max > 0.0 { y_max * 1.08 } else { 0.0 };
@@ -1068,6 +1182,7 @@ enum LegendKey {
     DoseMark,
     Threshold,
     Shade,
+    Band(RGBAColor),
 }
 
 /// Dose marks of one series, as pixel x positions, in their own row above the time axis.
@@ -1110,11 +1225,15 @@ struct Layout {
     dots: Vec<Vec<(f64, f64)>>,
     /// Per series: observed points in pixels, inside the plot area.
     observed: Vec<Vec<(f64, f64)>>,
+    /// Filled bands, in drawing order.
+    bands: Vec<BandPx>,
     marks: Vec<MarkRow>,
     legend: Vec<LegendEntry>,
     /// `None` only while [`Layout::build`] finds no free corner; [`Layout::new`] then lays the
     /// figure out again with the legend above the plot.
     legend_place: Option<LegendPlace>,
+    /// A panel's legend found no free corner and sits over the data.
+    legend_over_data: bool,
     /// Every row of dose marks is drawn as ticks, so the legend key is a tick too.
     dose_key_tick: bool,
     legend_grid: LegendGrid,
@@ -1130,6 +1249,22 @@ const HALF_CAP: f64 = 0.31;
 impl Layout {
     fn new(prep: &Prepared, w: f64, h: f64, m: Metrics, panel: Option<PanelSpec>) -> Self {
         let inside = Self::build(prep, w, h, m, panel, false);
+        if inside.legend_over_data && !prep.log {
+            // A panel has no room above its plot: raise its concentration axis until the
+            // legend fits in a corner above the data, if that costs less than half the height.
+            let (_, bh) = legend_box_size(&inside.legend, m.legend);
+            let room = bh + 2.0 * 18.0 * (m.legend / 33.0) + m.series_w + 8.0 * (m.legend / 33.0);
+            let need = room / inside.plot.height().max(1.0);
+            if need < 0.5 {
+                let mut raised = prep.clone();
+                raised.y_hi = prep.y_lo + (prep.y_hi - prep.y_lo) / (1.0 - need);
+                let l = Self::build(&raised, w, h, m, panel, false);
+                if !l.legend_over_data {
+                    return l;
+                }
+            }
+            return inside;
+        }
         if inside.legend_place.is_some() {
             return inside;
         }
@@ -1307,6 +1442,12 @@ impl Layout {
             })
             .collect();
 
+        let bands: Vec<BandPx> = fig
+            .bands
+            .iter()
+            .filter_map(|b| band_px(prep, &frame, b))
+            .collect();
+
         // --- dose marks, one row per series that has marks in range ---
         let mut marks = Vec::new();
         let row_step = m.mark_h + 5.0 * (m.mark_h / 17.0);
@@ -1321,7 +1462,7 @@ impl Layout {
                     .filter(|t| t.is_finite() && *t >= prep.x_lo_h && *t <= prep.x_hi_h)
                     .collect();
                 ts.sort_by(f64::total_cmp);
-                (series_colour(i + prep.style_base), ts)
+                (colour_of(prep, i), ts)
             })
             .collect();
         // Series dosed at the same times share one neutral row: identical coloured rows
@@ -1380,6 +1521,7 @@ impl Layout {
             .collect();
 
         // --- legend ---
+        let mut legend_over_data = false;
         let legend_place = if above && panel.is_none() {
             Some(LegendPlace::Above { top: above_top })
         } else {
@@ -1411,10 +1553,12 @@ impl Layout {
                         && !hits_curves(&g, &paths, &dots)
                         && !hits_curves(&g, &[], &observed)
                         && !hits_curves(&g, &threshold_path, &[])
+                        && !bands.iter().any(|b| b.hits(&g))
                 })
                 .map(LegendPlace::Inside)
                 .or_else(|| {
                     // A panel has no room above: the upper right corner, over the curves.
+                    legend_over_data = true;
                     panel.map(|_| {
                         let (x, y) = candidates[1];
                         LegendPlace::Inside(Rect {
@@ -1456,9 +1600,11 @@ impl Layout {
             paths,
             dots,
             observed,
+            bands,
             marks,
             legend,
             legend_place,
+            legend_over_data: legend_over_data && panel.is_some(),
             dose_key_tick,
             legend_grid,
         }
@@ -1570,6 +1716,64 @@ fn series_paths(
     (paths, dots)
 }
 
+/// A band in pixels: its outline as one polygon and its columns for hit tests.
+struct BandPx {
+    fill: RGBAColor,
+    polygon: Vec<(f64, f64)>,
+    /// (x, top y, bottom y) at each sample.
+    columns: Vec<(f64, f64, f64)>,
+}
+
+impl BandPx {
+    fn hits(&self, r: &Rect) -> bool {
+        self.columns.iter().any(|&(x, top, bottom)| {
+            x >= r.left && x <= r.right && top <= r.bottom && bottom >= r.top
+        })
+    }
+}
+
+/// A band's polygon clamped to the axis ranges (values ≤ 0 on a log axis sit on its floor).
+fn band_px(prep: &Prepared, frame: &Frame, b: &Band) -> Option<BandPx> {
+    let (lo, hi) = (prep.y_lo_t(), prep.y_hi_t());
+    let axis = |v: f64| -> f64 {
+        let t = if prep.log {
+            if v > 0.0 {
+                v.log10()
+            } else {
+                lo
+            }
+        } else {
+            v
+        };
+        frame.py(t.clamp(lo, hi))
+    };
+    let columns: Vec<(f64, f64, f64)> = b
+        .points
+        .iter()
+        .filter(|p| {
+            p.0.is_finite()
+                && p.1.is_finite()
+                && p.2.is_finite()
+                && p.0 >= prep.x_lo_h
+                && p.0 <= prep.x_hi_h
+        })
+        .map(|&(t, l, h)| (frame.px(t), axis(h.max(l)), axis(l.min(h))))
+        .collect();
+    if columns.len() < 2 {
+        return None;
+    }
+    let polygon = columns
+        .iter()
+        .map(|c| (c.0, c.1))
+        .chain(columns.iter().rev().map(|c| (c.0, c.2)))
+        .collect();
+    Some(BandPx {
+        fill: band_key_colour(colour_of(prep, b.series), b.opacity.clamp(0.0, 1.0)),
+        polygon,
+        columns,
+    })
+}
+
 fn hits_curves(r: &Rect, paths: &[Vec<Vec<(f64, f64)>>], dots: &[Vec<(f64, f64)>]) -> bool {
     let lo = (r.left, r.top);
     let hi = (r.right, r.bottom);
@@ -1588,12 +1792,13 @@ fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
         .enumerate()
         .map(|(i, s)| LegendEntry {
             label: s.label.clone(),
-            key: LegendKey::Line(
-                series_colour(i + prep.style_base),
-                series_dash(i + prep.style_base),
-            ),
+            key: LegendKey::Line(colour_of(prep, i), dash_of(prep, i)),
         })
         .collect();
+    entries.extend(prep.fig.bands.iter().map(|b| LegendEntry {
+        label: b.label.clone(),
+        key: LegendKey::Band(band_key_colour(colour_of(prep, b.series), b.opacity)),
+    }));
     let any_marks = prep
         .fig
         .dose_marks_h
@@ -1945,6 +2150,15 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         Ok(())
     }
 
+    /// A filled polygon (any simple outline), e.g. a band.
+    fn polygon(&self, pts: &[(f64, f64)], fill: RGBAColor) -> DrawResult {
+        let mut ipts: Vec<(i32, i32)> = pts.iter().map(|p| (px(p.0), px(p.1))).collect();
+        ipts.dedup();
+        self.area
+            .draw(&Polygon::new(ipts, fill.filled()))
+            .map_err(draw_error)
+    }
+
     /// Upward triangle with its base centred on (`x`, `base_y`).
     fn triangle(&self, x: f64, base_y: f64, w: f64, h: f64, colour: &RGBColor) -> DrawResult {
         let pts = vec![
@@ -2028,6 +2242,11 @@ fn draw_figure<DB: DrawingBackend>(
         }
     }
 
+    // Bands over the grid, under every line.
+    for b in &l.bands {
+        p.polygon(&b.polygon, b.fill)?;
+    }
+
     // The threshold line under the curves, dashed and grey like a grid line that matters.
     if let Some(y) = l.threshold {
         let pattern: Vec<f64> = THRESHOLD_DASH.iter().map(|k| k * m.axis_w).collect();
@@ -2055,11 +2274,8 @@ fn draw_figure<DB: DrawingBackend>(
     }
 
     for (i, (paths, dots)) in l.paths.iter().zip(&l.dots).enumerate() {
-        let colour = series_colour(i + prep.style_base);
-        let pattern: Vec<f64> = series_dash(i + prep.style_base)
-            .iter()
-            .map(|k| k * m.series_w)
-            .collect();
+        let colour = colour_of(prep, i);
+        let pattern: Vec<f64> = dash_of(prep, i).iter().map(|k| k * m.series_w).collect();
         let pieces: Vec<Vec<(f64, f64)>> = paths
             .iter()
             .flat_map(|pt| dash_path(pt, &pattern))
@@ -2212,6 +2428,15 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
                     bottom: centre_y + 0.45 * size,
                 };
                 p.fill_rect(&r, SHADE_KEY)?;
+            }
+            LegendKey::Band(c) => {
+                let r = Rect {
+                    left: x,
+                    top: centre_y - 0.45 * size,
+                    right: x + KEY_LEN * size,
+                    bottom: centre_y + 0.45 * size,
+                };
+                p.fill_rect(&r, c)?;
             }
             LegendKey::Threshold => {
                 let pattern: Vec<f64> = THRESHOLD_DASH.iter().map(|k| k * m.axis_w).collect();

@@ -113,7 +113,16 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             .filter(|p| p.extension().is_some_and(|e| e == "png"))
             .collect();
         pngs.sort();
-        assert_eq!(pngs.len(), figures, "{}", s.display());
+        let study_figures = pngs
+            .iter()
+            .filter(|p| {
+                let n = p.file_stem().unwrap().to_string_lossy().into_owned();
+                ["_population", "_sweep", "_heatmap"]
+                    .iter()
+                    .any(|suffix| n.ends_with(suffix))
+            })
+            .count();
+        assert_eq!(pngs.len() - study_figures, figures, "{}", s.display());
         for png in &pngs {
             let img = image::open(png).unwrap().to_rgb8();
             assert_eq!(img.dimensions().0, 1800);
@@ -141,10 +150,32 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             assert!(stdout.contains("| Cavg,ss |"), "{stdout}");
         }
         // Nothing but the outputs is left behind (no temporary files).
-        let text = std::fs::read_to_string(&s).unwrap();
-        let study = if text.contains("[population]") { 3 } else { 0 }
-            + if text.contains("[sweep]") { 1 } else { 0 };
-        let expected = 2 + 3 * figures + if several { 2 } else { 0 } + study;
+        // Study outputs: the population's three tables and its ribbon figure; sweep.csv and
+        // the sweep's figure (curves for one axis, a heatmap for two).
+        let scenario = k2sim::scenario::load(&s).unwrap();
+        let pop_files = if scenario.population.is_some() {
+            3 + 3
+        } else {
+            0
+        };
+        let sweep_files = scenario.sweep.as_ref().map_or(0, |sw| {
+            let figure = sw.axes.len() == 2
+                || (sw.axes.len() == 1 && sw.combinations() <= k2sim::sweep::MAX_CURVES);
+            1 + if figure { 3 } else { 0 }
+        });
+        if scenario.sweep.as_ref().is_some_and(|sw| sw.axes.len() == 1) {
+            let stem = k2sim::output::sanitize_file_stem(&scenario.name);
+            let svg =
+                std::fs::read_to_string(out.path().join(format!("{stem}_sweep.svg"))).unwrap();
+            let caption =
+                std::fs::read_to_string(out.path().join(format!("{stem}_sweep.txt"))).unwrap();
+            assert!(
+                svg.contains("Time (days)") && svg.contains("half-life 68 h\n"),
+                "{stem}"
+            );
+            assert!(caption.contains("viridis"), "{caption}");
+        }
+        let expected = 2 + 3 * figures + if several { 2 } else { 0 } + pop_files + sweep_files;
         assert_eq!(
             std::fs::read_dir(out.path()).unwrap().count(),
             expected,
@@ -334,4 +365,44 @@ fn compare_runs_several_files_and_checks_its_reference() {
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(err.contains("did you mean \"MK-7 180 µg daily\"?"), "{err}");
+}
+
+#[test]
+fn sensitivity_writes_its_table_and_tornado_figure() {
+    let out = tempfile::tempdir().unwrap();
+    k2sim()
+        .args([
+            "sensitivity",
+            "scenarios/mk7_daily.toml",
+            "-q",
+            "--delta-pct",
+            "20",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let stem = "MK-7_180_ug_once_daily_tornado";
+    let img = image::open(out.path().join(format!("{stem}.png")))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (1800, 1100));
+    // Bars in Okabe–Ito blue (parameter lowered) and vermillion (raised).
+    assert!(img.pixels().any(|p| p.0 == [0x00, 0x72, 0xB2]));
+    assert!(img.pixels().any(|p| p.0 == [0xD5, 0x5E, 0x00]));
+    let svg = std::fs::read_to_string(out.path().join(format!("{stem}.svg"))).unwrap();
+    for label in [
+        "Change of Cavg,ss (%)",
+        "volume V/F (230.8 L)",
+        "half-life (72 h)",
+        "parameter −20 %",
+        "parameter +20 %",
+        "+25.0 %",
+    ] {
+        assert!(svg.contains(label), "{label} missing from the tornado SVG");
+    }
+    let caption = std::fs::read_to_string(out.path().join(format!("{stem}.txt"))).unwrap();
+    assert!(caption.contains("(1 − 20 %)") && caption.contains("known limits"));
+    assert!(out.path().join("sensitivity.csv").exists());
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 4);
 }

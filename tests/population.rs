@@ -338,6 +338,7 @@ fn same_seed_same_bytes_for_any_thread_count_and_shards_merge_exactly() {
         a.iter().any(|(n, _)| n == "population_bands.csv")
             && a.iter().any(|(n, _)| n == "sweep.csv")
     );
+    figures_read_back(&one);
     assert_eq!(
         a,
         read_dir_sorted(&two),
@@ -380,6 +381,56 @@ fn same_seed_same_bytes_for_any_thread_count_and_shards_merge_exactly() {
         .assert()
         .code(2);
     assert!(String::from_utf8_lossy(&e.get_output().stderr).contains("shard 2 of 3 is missing"));
+}
+
+/// The study figures of `SMALL`: the ribbon (two regimens, so two panels and a taller figure)
+/// with its bands in the regimen colours, and the heatmap with its axes and colour bar.
+fn figures_read_back(dir: &Path) {
+    let text = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let img = image::open(dir.join("small_study_population.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (1800, 1760));
+    // Okabe–Ito blue (MK-7) tinted 20 % and 42 % over white: the 5–95 % and 25–75 % bands;
+    // vermillion (MK-4) likewise.
+    for rgb in [
+        [204, 227, 240],
+        [148, 196, 223],
+        [247, 223, 204],
+        [237, 187, 148],
+    ] {
+        assert!(
+            img.pixels().any(|p| p.0 == rgb),
+            "band colour {rgb:?} missing"
+        );
+    }
+    let svg = text("small_study_population.svg");
+    for label in [
+        "Serum concentration (ng/mL)",
+        "Time (days)",
+        "MK-7: median",
+        "5–95 % of subjects",
+        "25–75 % of subjects",
+        "target trough 1 ng/mL",
+    ] {
+        assert!(svg.contains(label), "{label} missing from the ribbon SVG");
+    }
+    let caption = text("small_study_population.txt");
+    for part in [
+        "n = 700",
+        "seed 9",
+        "ka_per_h 30 %",
+        "half_life_h–v_l 0.2",
+        "probability 0.1",
+        "±0.20 %",
+        "[derived]",
+    ] {
+        assert!(caption.contains(part), "{part} missing from:\n{caption}");
+    }
+    let svg = text("small_study_heatmap.svg");
+    for label in ["Half-life (h)", "Dose (µg)", "Cavg,ss (ng/mL)", "MK-4"] {
+        assert!(svg.contains(label), "{label} missing from the heatmap SVG");
+    }
 }
 
 #[test]

@@ -1,0 +1,837 @@
+//! Charts of sweeps and sensitivity that are not concentration–time figures: a heatmap of a
+//! metric over a 2-D grid (with a colour bar) and a tornado chart of one-at-a-time changes.
+//!
+//! They share the parent module's fonts, metrics, painter and PNG/SVG back ends, so text sizes,
+//! strokes and print scaling match the other figures exactly.
+
+use plotters::prelude::DrawingBackend;
+use plotters::style::text_anchor::HPos;
+use plotters::style::{Color, RGBColor};
+
+use super::{
+    choose_ticks, concentration_steps, png_with, svg_with, text_width, DrawResult, Flavor, Metrics,
+    Painter, PlotError, Rect, RenderOptions, ASCENT, DESCENT, GRID, HALF_CAP, INK, KEY_LEN,
+    LEGEND_BORDER, PALETTE, SUBTITLE_INK, TICK_INK,
+};
+
+/// Viridis (van der Walt & Smith, matplotlib): perceptually uniform, readable in grey and by
+/// colour-blind readers. Nine samples at 0, 1/8, …, 1, interpolated linearly in sRGB.
+const VIRIDIS: [[u8; 3]; 9] = [
+    [0x44, 0x01, 0x54],
+    [0x47, 0x2c, 0x7a],
+    [0x3b, 0x51, 0x8b],
+    [0x2c, 0x71, 0x8e],
+    [0x21, 0x90, 0x8d],
+    [0x27, 0xad, 0x81],
+    [0x5c, 0xc8, 0x63],
+    [0xaa, 0xdc, 0x32],
+    [0xfd, 0xe7, 0x25],
+];
+
+/// The viridis colour at `t` (0 = dark purple, 1 = yellow; clamped).
+pub fn viridis(t: f64) -> [u8; 3] {
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let x = t * (VIRIDIS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
+    let f = x - i as f64;
+    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
+    let mix = |k: usize| (f64::from(a[k]) + f * (f64::from(b[k]) - f64::from(a[k]))).round() as u8;
+    [mix(0), mix(1), mix(2)]
+}
+
+/// A heatmap of one metric over a two-parameter grid: one panel per regimen, side by side,
+/// sharing one colour scale.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Heatmap {
+    /// Bold heading.
+    pub title: String,
+    /// Grey line under the title.
+    pub subtitle: Option<String>,
+    /// Title of the horizontal axis with its unit, e.g. `"Half-life (h)"`.
+    pub x_label: String,
+    /// Title of the vertical axis with its unit, e.g. `"Dose (µg)"`.
+    pub y_label: String,
+    /// Column labels, left to right (the values of the first swept parameter).
+    pub x_ticks: Vec<String>,
+    /// Row labels, bottom to top.
+    pub y_ticks: Vec<String>,
+    /// One grid of values per panel.
+    pub panels: Vec<HeatmapPanel>,
+    /// Title of the colour bar with its unit, e.g. `"Cmin,ss trough (ng/mL)"`.
+    pub colour_label: String,
+    /// Largest grid whose cell values are printed in the cells (columns and rows).
+    pub max_labelled_cells: usize,
+}
+
+/// One panel of a heatmap.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HeatmapPanel {
+    /// Panel heading (shown when there are several panels).
+    pub label: String,
+    /// Values row by row from the bottom row, each row left to right: `y_ticks.len()` ×
+    /// `x_ticks.len()` values. Non-finite values are cells without a value (drawn grey, "–").
+    pub values: Vec<f64>,
+}
+
+/// A tornado chart: per parameter, the change of a metric when the parameter is moved down
+/// and up by δ; one panel per regimen, stacked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tornado {
+    /// Bold heading.
+    pub title: String,
+    /// Grey line under the title.
+    pub subtitle: Option<String>,
+    /// Title of the horizontal axis, e.g. `"Change of Cavg,ss (%)"`.
+    pub x_label: String,
+    /// Legend text of the bars for the parameter lowered, e.g. `"parameter −20 %"`.
+    pub low_label: String,
+    /// Legend text of the bars for the parameter raised.
+    pub high_label: String,
+    /// The panels, drawn top to bottom.
+    pub panels: Vec<TornadoPanel>,
+}
+
+/// One panel of a tornado chart.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TornadoPanel {
+    /// Panel heading (shown when there are several panels).
+    pub label: String,
+    /// Bars, top to bottom (the caller sorts them, largest effect first).
+    pub bars: Vec<TornadoBar>,
+}
+
+/// One parameter of a tornado chart.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TornadoBar {
+    /// Parameter name with its value and unit, e.g. `"half-life (72 h)"`.
+    pub label: String,
+    /// Change of the metric with the parameter lowered (%).
+    pub low_pct: f64,
+    /// Change of the metric with the parameter raised (%).
+    pub high_pct: f64,
+}
+
+impl Heatmap {
+    /// PNG bytes of exactly the requested size; same input, same bytes.
+    pub fn render_png(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+        self.check()?;
+        png_with(opts, |a, w, h, u| {
+            draw_heatmap(a, self, w, h, Metrics::new(w, h, u), Flavor::Bitmap)
+        })
+    }
+
+    /// SVG document; same input, same string.
+    pub fn render_svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
+        self.check()?;
+        svg_with(opts, |a, w, h, u| {
+            draw_heatmap(a, self, w, h, Metrics::new(w, h, u), Flavor::Svg)
+        })
+    }
+
+    fn check(&self) -> Result<(), PlotError> {
+        let cells = self.x_ticks.len() * self.y_ticks.len();
+        if cells == 0
+            || self.panels.is_empty()
+            || self.panels.iter().any(|p| p.values.len() != cells)
+        {
+            return Err(PlotError::EmptyFigure);
+        }
+        Ok(())
+    }
+}
+
+impl Tornado {
+    /// PNG bytes of exactly the requested size; same input, same bytes.
+    pub fn render_png(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+        self.check()?;
+        png_with(opts, |a, w, h, u| {
+            draw_tornado(a, self, w, h, Metrics::new(w, h, u), Flavor::Bitmap)
+        })
+    }
+
+    /// SVG document; same input, same string.
+    pub fn render_svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
+        self.check()?;
+        svg_with(opts, |a, w, h, u| {
+            draw_tornado(a, self, w, h, Metrics::new(w, h, u), Flavor::Svg)
+        })
+    }
+
+    fn check(&self) -> Result<(), PlotError> {
+        if self.panels.is_empty() || self.panels.iter().any(|p| p.bars.is_empty()) {
+            return Err(PlotError::EmptyFigure);
+        }
+        Ok(())
+    }
+}
+
+/// Title and subtitle at the top left, shrunk to fit the width; returns the y below them.
+fn header<DB: DrawingBackend>(
+    p: &Painter<DB>,
+    m: &Metrics,
+    w: f64,
+    title: &str,
+    subtitle: Option<&str>,
+) -> Result<f64, PlotError> {
+    let avail = (w - 2.0 * m.pad).max(1.0);
+    let fit = |text: &str, size: f64, bold: bool| {
+        let tw = text_width(text, size, bold);
+        if tw > avail {
+            (size * avail / tw).max(size * 0.5)
+        } else {
+            size
+        }
+    };
+    let mut y = m.pad;
+    if !title.is_empty() {
+        let size = fit(title, m.title, true);
+        p.text(
+            title,
+            m.pad,
+            y + ASCENT * size,
+            HPos::Left,
+            size,
+            true,
+            &INK,
+        )?;
+        y += (ASCENT + DESCENT) * size;
+    }
+    if let Some(sub) = subtitle.filter(|s| !s.is_empty()) {
+        let size = fit(sub, m.subtitle, false);
+        y += 0.25 * size;
+        p.text(
+            sub,
+            m.pad,
+            y + ASCENT * size,
+            HPos::Left,
+            size,
+            false,
+            &SUBTITLE_INK,
+        )?;
+        y += (ASCENT + DESCENT) * size;
+    }
+    Ok(y + 0.6 * m.tick)
+}
+
+/// Vertical position of the x tick labels and the x axis title, from the bottom of the canvas:
+/// (plot bottom, tick label baseline, axis title baseline).
+fn bottom_stack(m: &Metrics, h: f64) -> (f64, f64, f64) {
+    let x_tick_line = m.tick_len + m.tick_gap + (ASCENT - 0.14) * m.tick;
+    let bottom =
+        h - m.pad - (ASCENT + DESCENT) * m.axis - m.label_gap - DESCENT * m.tick - x_tick_line;
+    (bottom, bottom + x_tick_line, h - m.pad - DESCENT * m.axis)
+}
+
+/// A vertical axis title shrunk to at most the height it labels.
+fn vertical_size(text: &str, size: f64, room: f64) -> f64 {
+    let tw = text_width(text, size, false);
+    if tw > room {
+        (size * room / tw).max(size * 0.5)
+    } else {
+        size
+    }
+}
+
+/// Every k-th of `n` labels, k the smallest step at which labels `width` wide keep a gap.
+fn label_every(n: usize, pitch: f64, width: f64, gap: f64) -> usize {
+    (1..=n.max(1))
+        .find(|&k| k as f64 * pitch >= width + gap)
+        .unwrap_or(n.max(1))
+}
+
+/// A number with three significant digits, for cell labels and colour-bar ticks.
+fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    minus(format!("{v:.digits$}"))
+}
+
+/// A typographic minus sign in place of the hyphen.
+fn minus(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => s,
+    }
+}
+
+fn rgb(c: [u8; 3]) -> RGBColor {
+    RGBColor(c[0], c[1], c[2])
+}
+
+const NO_VALUE: RGBColor = RGBColor(0xD9, 0xD9, 0xD9);
+
+fn draw_heatmap<DB: DrawingBackend>(
+    area: &plotters::drawing::DrawingArea<DB, plotters::coord::Shift>,
+    hm: &Heatmap,
+    w: f64,
+    h: f64,
+    m: Metrics,
+    flavor: Flavor,
+) -> DrawResult {
+    let p = Painter { area, flavor };
+    let (cols, rows) = (hm.x_ticks.len(), hm.y_ticks.len());
+    let finite = || {
+        hm.panels
+            .iter()
+            .flat_map(|p| p.values.iter())
+            .copied()
+            .filter(|v| v.is_finite())
+    };
+    let (mut lo, mut hi) = (
+        finite().fold(f64::INFINITY, f64::min),
+        finite().fold(f64::NEG_INFINITY, f64::max),
+    );
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    } else if hi - lo <= 1e-12 * hi.abs().max(1e-300) {
+        let d = if lo == 0.0 { 1.0 } else { 0.05 * lo.abs() };
+        (lo, hi) = (lo - d, hi + d);
+    }
+    let t_of = |v: f64| (v - lo) / (hi - lo);
+
+    let mut top = header(&p, &m, w, &hm.title, hm.subtitle.as_deref())?;
+    let several = hm.panels.len() > 1;
+    let panel_head = if several {
+        (ASCENT + DESCENT) * m.legend + 0.35 * m.tick
+    } else {
+        0.0
+    };
+    top += panel_head;
+    let (bottom, x_tick_baseline, x_label_baseline) = bottom_stack(&m, h);
+    let bottom = bottom.max(top + 1.0);
+    let plot_h = bottom - top;
+
+    // Colour bar ticks depend only on the height.
+    let span = hi - lo;
+    let cb_ticks = choose_ticks(lo, hi, &concentration_steps(span), |step, _| {
+        step / span * plot_h >= 2.2 * 0.63 * m.tick
+    });
+    let cb_tick_labels: Vec<String> = cb_ticks
+        .iter()
+        .map(|t| minus(t.label.clone().unwrap_or_default()))
+        .collect();
+    let cb_label_w = cb_tick_labels
+        .iter()
+        .map(|l| text_width(l, m.tick, false))
+        .fold(0.0, f64::max);
+    let cb_label_size = vertical_size(&hm.colour_label, m.axis, plot_h);
+    let cb_title_baseline = w - m.pad - DESCENT * cb_label_size;
+    let cb_right = cb_title_baseline
+        - ASCENT * cb_label_size
+        - m.label_gap
+        - cb_label_w
+        - m.tick_gap
+        - m.tick_len;
+    let cb_left = cb_right - 1.1 * m.tick;
+
+    // Left: the y axis title and row labels.
+    let y_label_size = vertical_size(&hm.y_label, m.axis, plot_h);
+    let y_tick_w = hm
+        .y_ticks
+        .iter()
+        .map(|l| text_width(l, m.tick, false))
+        .fold(0.0, f64::max);
+    let left = m.pad + (ASCENT + DESCENT) * y_label_size + m.label_gap + y_tick_w + m.tick_gap;
+    let right = (cb_left - 2.0 * m.tick).max(left + 1.0);
+    let n = hm.panels.len() as f64;
+    let gap = if several { 1.5 * m.tick } else { 0.0 };
+    let pw = ((right - left - (n - 1.0) * gap) / n).max(1.0);
+    let cw = pw / cols as f64;
+    let ch = plot_h / rows as f64;
+    let inset = (0.75 * m.grid_w).max(1.0);
+
+    // Cell values when the grid is small enough and the text fits the cells.
+    let labelled = cols <= hm.max_labelled_cells && rows <= hm.max_labelled_cells;
+    let widest_value = hm
+        .panels
+        .iter()
+        .flat_map(|p| p.values.iter())
+        .map(|&v| text_width(&sig3(v), m.tick, false))
+        .fold(0.0, f64::max);
+    let value_size = (m.tick * ((cw - 0.6 * m.tick) / widest_value.max(1.0)).min(1.0))
+        .min(0.45 * ch)
+        .max(0.0);
+    let show_values = labelled && value_size >= 0.7 * m.tick;
+
+    let x_every = label_every(
+        cols,
+        cw,
+        hm.x_ticks
+            .iter()
+            .map(|l| text_width(l, m.tick, false))
+            .fold(0.0, f64::max),
+        0.8 * m.tick,
+    );
+    let y_every = label_every(rows, ch, 0.63 * m.tick, 0.6 * m.tick);
+
+    for (k, panel) in hm.panels.iter().enumerate() {
+        let x0 = left + k as f64 * (pw + gap);
+        for r in 0..rows {
+            for c in 0..cols {
+                let v = panel.values[r * cols + c];
+                let cell = Rect {
+                    left: x0 + c as f64 * cw + inset,
+                    right: x0 + (c + 1) as f64 * cw - inset,
+                    top: bottom - (r + 1) as f64 * ch + inset,
+                    bottom: bottom - r as f64 * ch - inset,
+                };
+                let colour = if v.is_finite() {
+                    rgb(viridis(t_of(v)))
+                } else {
+                    NO_VALUE
+                };
+                p.fill_rect(&cell, colour.to_rgba())?;
+                if show_values || !v.is_finite() {
+                    // Relative luminance decides white or black text (readable on both ends).
+                    let lum = 0.2126 * f64::from(colour.0)
+                        + 0.7152 * f64::from(colour.1)
+                        + 0.0722 * f64::from(colour.2);
+                    let ink = if lum < 140.0 {
+                        RGBColor(255, 255, 255)
+                    } else {
+                        INK
+                    };
+                    let size = if show_values { value_size } else { m.tick };
+                    p.text(
+                        &sig3(v),
+                        (cell.left + cell.right) / 2.0,
+                        (cell.top + cell.bottom) / 2.0 + HALF_CAP * size,
+                        HPos::Center,
+                        size,
+                        false,
+                        &ink,
+                    )?;
+                }
+            }
+        }
+        for (c, label) in hm.x_ticks.iter().enumerate() {
+            if c % x_every != 0 {
+                continue;
+            }
+            let x = x0 + (c as f64 + 0.5) * cw;
+            p.segment((x, bottom), (x, bottom + m.tick_len), &INK, m.axis_w)?;
+            p.text(
+                label,
+                x,
+                x_tick_baseline,
+                HPos::Center,
+                m.tick,
+                false,
+                &TICK_INK,
+            )?;
+        }
+        if several {
+            p.text(
+                &panel.label,
+                x0,
+                top - 0.35 * m.tick - DESCENT * m.legend,
+                HPos::Left,
+                m.legend,
+                true,
+                &INK,
+            )?;
+        }
+    }
+    for (r, label) in hm.y_ticks.iter().enumerate() {
+        if r % y_every != 0 {
+            continue;
+        }
+        let y = bottom - (r as f64 + 0.5) * ch;
+        p.text(
+            label,
+            left - m.tick_gap,
+            y + HALF_CAP * m.tick,
+            HPos::Right,
+            m.tick,
+            false,
+            &TICK_INK,
+        )?;
+    }
+    p.text(
+        &hm.x_label,
+        (left + right) / 2.0,
+        x_label_baseline,
+        HPos::Center,
+        m.axis,
+        false,
+        &INK,
+    )?;
+    p.vertical_text(
+        &hm.y_label,
+        m.pad + ASCENT * y_label_size,
+        (top + bottom) / 2.0,
+        y_label_size,
+    )?;
+
+    // The colour bar: thin strips from the lowest value (bottom) to the highest (top).
+    let strips = 160;
+    let bar_h = plot_h / strips as f64;
+    for i in 0..strips {
+        let t = (i as f64 + 0.5) / strips as f64;
+        let c = rgb(viridis(t));
+        p.fill_rect(
+            &Rect {
+                left: cb_left,
+                right: cb_right,
+                top: (bottom - (i + 1) as f64 * bar_h).floor(),
+                bottom: (bottom - i as f64 * bar_h).ceil(),
+            },
+            c.to_rgba(),
+        )?;
+    }
+    p.stroke_rect(
+        &Rect {
+            left: cb_left,
+            right: cb_right,
+            top,
+            bottom,
+        },
+        &LEGEND_BORDER,
+        m.border_w,
+    )?;
+    for (t, label) in cb_ticks.iter().zip(&cb_tick_labels) {
+        let y = bottom - t_of(t.value) * plot_h;
+        p.segment((cb_right, y), (cb_right + m.tick_len, y), &INK, m.axis_w)?;
+        p.text(
+            label,
+            cb_right + m.tick_len + m.tick_gap,
+            y + HALF_CAP * m.tick,
+            HPos::Left,
+            m.tick,
+            false,
+            &TICK_INK,
+        )?;
+    }
+    p.vertical_text(
+        &hm.colour_label,
+        cb_title_baseline,
+        (top + bottom) / 2.0,
+        cb_label_size,
+    )
+}
+
+/// Colours of the lowered and raised parameter (Okabe–Ito blue and vermillion).
+const LOW: RGBColor = PALETTE[0];
+const HIGH: RGBColor = PALETTE[1];
+
+/// A signed percentage with a typographic minus: "+11.1 %", "−9.09 %".
+fn signed_pct(v: f64) -> String {
+    // Three significant digits of the rounded value, so 9.99999 reads "10.0", not "10.00".
+    let mut a = v.abs();
+    if a > 0.0 {
+        let scale = 10f64.powi(2 - a.log10().floor() as i32);
+        a = (a * scale).round() / scale;
+    }
+    let digits = if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{a:.digits$} %");
+    if v < 0.0 {
+        format!("−{s}")
+    } else {
+        format!("+{s}")
+    }
+}
+
+fn draw_tornado<DB: DrawingBackend>(
+    area: &plotters::drawing::DrawingArea<DB, plotters::coord::Shift>,
+    tor: &Tornado,
+    w: f64,
+    h: f64,
+    m: Metrics,
+    flavor: Flavor,
+) -> DrawResult {
+    let p = Painter { area, flavor };
+    let mut top = header(&p, &m, w, &tor.title, tor.subtitle.as_deref())?;
+
+    // Legend: one line above the plot, aligned with the plot's left edge.
+    let label_w = tor
+        .panels
+        .iter()
+        .flat_map(|p| p.bars.iter())
+        .map(|b| text_width(&b.label, m.tick, false))
+        .fold(0.0, f64::max);
+    let left = m.pad + label_w + m.tick_gap + m.tick_len;
+    let right = w - m.pad;
+    let size = m.legend;
+    let key = |x: f64, c: RGBColor, label: &str| -> Result<f64, PlotError> {
+        let cy = top + 0.5 * super::ROW_H * size;
+        p.fill_rect(
+            &Rect {
+                left: x,
+                right: x + KEY_LEN * size,
+                top: cy - 0.45 * size,
+                bottom: cy + 0.45 * size,
+            },
+            c.to_rgba(),
+        )?;
+        let tx = x + (KEY_LEN + super::KEY_GAP) * size;
+        p.text(label, tx, cy + 0.27 * size, HPos::Left, size, false, &INK)?;
+        Ok(tx + text_width(label, size, false) + super::ITEM_GAP * size)
+    };
+    let x = key(left, LOW, &tor.low_label)?;
+    key(x, HIGH, &tor.high_label)?;
+    top += super::ROW_H * size + 0.6 * m.tick;
+
+    let (bottom, x_tick_baseline, x_label_baseline) = bottom_stack(&m, h);
+    let bottom = bottom.max(top + 1.0);
+
+    // The value range: both bar ends and zero, widened so that the value labels beyond the
+    // bar ends fit inside the plot.
+    let all = || {
+        tor.panels
+            .iter()
+            .flat_map(|p| p.bars.iter())
+            .flat_map(|b| [b.low_pct, b.high_pct])
+            .filter(|v| v.is_finite())
+    };
+    let vmin = all().fold(0.0, f64::min);
+    let vmax = all().fold(0.0, f64::max);
+    let value_size = 0.9 * m.tick;
+    let value_w = all()
+        .map(|v| text_width(&signed_pct(v), value_size, false))
+        .fold(text_width("no effect", value_size, false), f64::max)
+        + 0.5 * m.tick;
+    let plot_w = (right - left).max(1.0);
+    let frac = (value_w / plot_w).min(0.3);
+    let data_span = (vmax - vmin).max(1e-9);
+    let pad_lo = if vmin < 0.0 { frac } else { 0.0 };
+    let pad_hi = if vmax > 0.0 || vmin >= 0.0 { frac } else { 0.0 };
+    let span = data_span / (1.0 - pad_lo - pad_hi);
+    let (lo, hi) = (vmin - pad_lo * span, vmax + pad_hi * span);
+    let px_of = |v: f64| left + (v - lo) / (hi - lo) * plot_w;
+
+    // Ticks at nice steps inside the range; their labels keep a clear gap.
+    let ticks = choose_ticks(lo, hi, &concentration_steps(hi - lo), |step, ticks| {
+        let widest = ticks
+            .iter()
+            .filter_map(|t| t.label.as_deref())
+            .map(|l| text_width(l, m.tick, false))
+            .fold(0.0, f64::max);
+        step / (hi - lo) * plot_w >= widest + 1.5 * m.tick
+    });
+    for t in &ticks {
+        let x = px_of(t.value);
+        p.segment((x, top), (x, bottom), &GRID, m.grid_w)?;
+    }
+
+    // Rows: panel headings and one row per bar.
+    let several = tor.panels.len() > 1;
+    let head = if several { 1.6 * m.legend } else { 0.0 };
+    let bars: usize = tor.panels.iter().map(|p| p.bars.len()).sum();
+    let row_h = ((bottom - top - head * tor.panels.len() as f64) / bars as f64).max(1.0);
+    let thick = (0.62 * row_h).min(3.0 * m.tick);
+    let zero = px_of(0.0);
+    let mut y = top;
+    for panel in &tor.panels {
+        if several {
+            p.text(
+                &panel.label,
+                m.pad,
+                y + 0.5 * head + HALF_CAP * m.legend,
+                HPos::Left,
+                m.legend,
+                true,
+                &INK,
+            )?;
+            y += head;
+        }
+        for b in &panel.bars {
+            let cy = y + 0.5 * row_h;
+            p.text(
+                &b.label,
+                left - m.tick_gap - m.tick_len,
+                cy + HALF_CAP * m.tick,
+                HPos::Right,
+                m.tick,
+                false,
+                &INK,
+            )?;
+            // Opposite signs share the row; same signs (a non-monotonic response) split it,
+            // so neither bar hides the other.
+            let same_side = b.low_pct * b.high_pct > 0.0;
+            let halves = if same_side {
+                [(cy - thick / 2.0, cy), (cy, cy + thick / 2.0)]
+            } else {
+                [(cy - thick / 2.0, cy + thick / 2.0); 2]
+            };
+            let mut effect = false;
+            for ((v, c), (t, bt)) in [(b.low_pct, LOW), (b.high_pct, HIGH)]
+                .into_iter()
+                .zip(halves)
+            {
+                if !v.is_finite() {
+                    continue;
+                }
+                let xv = px_of(v);
+                if (xv - zero).abs() >= 0.5 {
+                    effect = true;
+                    p.fill_rect(
+                        &Rect {
+                            left: zero.min(xv),
+                            right: zero.max(xv),
+                            top: t,
+                            bottom: bt,
+                        },
+                        c.to_rgba(),
+                    )?;
+                }
+                if v.abs() >= 0.0005 {
+                    let (x, align) = if v < 0.0 {
+                        (xv - 0.3 * m.tick, HPos::Right)
+                    } else {
+                        (xv + 0.3 * m.tick, HPos::Left)
+                    };
+                    p.text(
+                        &signed_pct(v),
+                        x,
+                        (t + bt) / 2.0 + HALF_CAP * value_size,
+                        align,
+                        value_size,
+                        false,
+                        &TICK_INK,
+                    )?;
+                }
+            }
+            if !effect && b.low_pct.abs() < 0.0005 && b.high_pct.abs() < 0.0005 {
+                p.text(
+                    "no effect",
+                    zero + 0.3 * m.tick,
+                    cy + HALF_CAP * value_size,
+                    HPos::Left,
+                    value_size,
+                    false,
+                    &SUBTITLE_INK,
+                )?;
+            }
+            y += row_h;
+        }
+    }
+
+    // The zero line and the value axis.
+    p.segment((zero, top), (zero, bottom), &INK, m.axis_w)?;
+    p.segment((left, bottom), (right, bottom), &INK, m.axis_w)?;
+    for t in &ticks {
+        let x = px_of(t.value);
+        p.segment((x, bottom), (x, bottom + m.tick_len), &INK, m.axis_w)?;
+        let label = t.label.clone().unwrap_or_default();
+        let label = if t.value > 0.0 {
+            format!("+{label}")
+        } else {
+            minus(label)
+        };
+        p.text(
+            &label,
+            x,
+            x_tick_baseline,
+            HPos::Center,
+            m.tick,
+            false,
+            &TICK_INK,
+        )?;
+    }
+    p.text(
+        &tor.x_label,
+        (left + right) / 2.0,
+        x_label_baseline,
+        HPos::Center,
+        m.axis,
+        false,
+        &INK,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> RenderOptions {
+        RenderOptions {
+            width_px: 600,
+            height_px: 400,
+            dpi: None,
+        }
+    }
+
+    #[test]
+    fn viridis_ends_and_middle() {
+        assert_eq!(viridis(0.0), [0x44, 0x01, 0x54]);
+        assert_eq!(viridis(1.0), [0xfd, 0xe7, 0x25]);
+        assert_eq!(viridis(0.5), [0x21, 0x90, 0x8d]);
+        assert_eq!(viridis(f64::NAN), viridis(0.0));
+    }
+
+    #[test]
+    fn heatmap_and_tornado_render_their_labels() {
+        let hm = Heatmap {
+            title: "t".into(),
+            x_label: "Half-life (h)".into(),
+            y_label: "Dose (µg)".into(),
+            x_ticks: vec!["72".into(), "84".into(), "96".into()],
+            y_ticks: vec!["90".into(), "180".into()],
+            panels: vec![HeatmapPanel {
+                label: "a".into(),
+                values: vec![1.0, 1.2, 1.4, 2.0, 2.4, f64::NAN],
+            }],
+            colour_label: "Cmin,ss (ng/mL)".into(),
+            max_labelled_cells: 12,
+            ..Heatmap::default()
+        };
+        let svg = hm.render_svg(&small()).unwrap();
+        for text in ["Half-life (h)", "Dose (µg)", "Cmin,ss (ng/mL)", "2.40", "–"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        let png = hm.render_png(&small()).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (600, 400));
+        // The top of the colour map appears (the largest cell, 2.4, is yellow).
+        assert!(img.pixels().any(|p| p.0 == [0xfd, 0xe7, 0x25]));
+
+        let tor = Tornado {
+            title: "t".into(),
+            x_label: "Change of Cavg,ss (%)".into(),
+            low_label: "parameter −20 %".into(),
+            high_label: "parameter +20 %".into(),
+            panels: vec![TornadoPanel {
+                label: "a".into(),
+                bars: vec![
+                    TornadoBar {
+                        label: "volume V/F (230.8 L)".into(),
+                        low_pct: 25.0,
+                        high_pct: -16.7,
+                    },
+                    TornadoBar {
+                        label: "absorption ka (1.22 /h)".into(),
+                        low_pct: 0.0,
+                        high_pct: 0.0,
+                    },
+                ],
+            }],
+            ..Tornado::default()
+        };
+        let svg = tor.render_svg(&small()).unwrap();
+        for text in [
+            "volume V/F (230.8 L)",
+            "+25.0 %",
+            "−16.7 %",
+            "no effect",
+            "parameter +20 %",
+        ] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        assert!(Tornado::default().render_png(&small()).is_err());
+    }
+}

@@ -1,0 +1,764 @@
+//! Figures of populations, sweeps and sensitivity as data (drawing is in [`crate::plot`], files
+//! in the CLI), and the plain-text captions written beside them.
+//!
+//! Every figure here is built from merged results only (percentile histograms, sweep rows,
+//! sensitivity rows) or recomputed from the scenario, so a sharded and merged run draws the
+//! same bytes as an unsharded one.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::compare::fmt4;
+use crate::error::Error;
+use crate::figure::{concentration_figure, regimens_text};
+use crate::output::sanitize_file_stem;
+use crate::plot::{
+    render_png, render_svg, viridis, Band, Figure, Heatmap, HeatmapPanel, RenderOptions, Series,
+    SeriesStyle, Threshold, Tornado, TornadoBar, TornadoPanel,
+};
+use crate::population::{PopulationSpec, RegimenPopulation, BIN_BITS};
+use crate::run::RunResult;
+use crate::scenario::{fmt_amount, fmt_value, Scenario};
+use crate::study::StudyResult;
+use crate::sweep::{
+    metric_value, sweep_curves, SensitivityRow, SweepCurve, SweepParam, SweepRow, SweepSpec,
+};
+use crate::units::{ng_ml_to_nmol_l, ConcUnit};
+
+/// Largest grid (columns and rows) whose values are printed in the heatmap cells.
+pub const MAX_LABELLED_CELLS: usize = 12;
+
+/// Name and unit of a swept parameter, for axes and legends.
+pub fn param_label(p: SweepParam) -> (&'static str, &'static str) {
+    match p {
+        SweepParam::KaPerH => ("absorption rate ka", "1/h"),
+        SweepParam::HalfLifeH => ("half-life", "h"),
+        SweepParam::VL => ("volume V/F", "L"),
+        SweepParam::F => ("relative bioavailability F", ""),
+        SweepParam::TlagH => ("lag time", "h"),
+        SweepParam::BaselineNgMl => ("baseline", "ng/mL"),
+        SweepParam::DoseUg => ("dose", "µg"),
+        SweepParam::IntervalH => ("dosing interval τ", "h"),
+    }
+}
+
+/// Name and unit of a metric key of `summary.json`.
+pub fn metric_label(key: &str) -> (&'static str, &'static str) {
+    match key {
+        "cmax_ng_ml" => ("Cmax", "ng/mL"),
+        "tmax_h" => ("Tmax", "h"),
+        "auc_0_t_ng_h_ml" => ("AUC0–t", "ng·h/mL"),
+        "cmax_ss_ng_ml" => ("Cmax,ss", "ng/mL"),
+        "tmax_ss_h" => ("Tmax,ss", "h"),
+        "cmin_ss_ng_ml" => ("Cmin,ss trough", "ng/mL"),
+        "cavg_ss_ng_ml" => ("Cavg,ss", "ng/mL"),
+        "auc_tau_ss_ng_h_ml" => ("AUCτ,ss", "ng·h/mL"),
+        "accumulation_ratio" => ("accumulation ratio", ""),
+        "fluctuation_pct" => ("peak–trough fluctuation", "%"),
+        "t_90ss_h" => ("time to 90 % of steady state", "h"),
+        _ => ("metric", ""),
+    }
+}
+
+/// "Half-life (h)": a capitalised name with its unit in parentheses (none when unitless).
+fn axis_title(name: &str, unit: &str) -> String {
+    let mut c = name.chars();
+    let cap = c
+        .next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default();
+    if unit.is_empty() {
+        cap
+    } else {
+        format!("{cap} ({unit})")
+    }
+}
+
+/// Four significant digits without trailing zeros: 1.2202 → "1.22", 72 → "72".
+fn short(v: f64) -> String {
+    let s = fmt4(v);
+    if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// "68 h", "180 µg", "0.8": a value with its unit.
+fn with_unit(v: f64, unit: &str) -> String {
+    if unit.is_empty() {
+        fmt_value(v)
+    } else {
+        format!("{} {unit}", fmt_value(v))
+    }
+}
+
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+fn title(scenario: &Scenario) -> String {
+    scenario
+        .plot
+        .title
+        .clone()
+        .unwrap_or_else(|| scenario.name.clone())
+}
+
+/// The percentile ribbon figure: per regimen the 5–95 % band (light), the 25–75 % band
+/// (darker) and the median, from the merged histograms; the trough target as a dashed line.
+/// Several regimens are drawn as small multiples (nested bands of several colours overlaid do
+/// not read).
+pub fn population_figure(
+    scenario: &Scenario,
+    result: &RunResult,
+    spec: &PopulationSpec,
+    pops: &[RegimenPopulation],
+) -> Figure {
+    let base = concentration_figure(scenario, result);
+    let unit = scenario.plot.units;
+    let molar = |label: &str| {
+        result
+            .regimens
+            .iter()
+            .find(|r| r.regimen.label == label)
+            .map_or(1.0, |r| r.params.molar_mass_g_mol)
+    };
+    let conv = |c: f64, mm: f64| match unit {
+        ConcUnit::NgMl => c,
+        ConcUnit::NmolL => ng_ml_to_nmol_l(c, mm),
+    };
+    let several = pops.len() > 1;
+    let mut series = Vec::new();
+    let mut bands = Vec::new();
+    for (i, p) in pops.iter().enumerate() {
+        let mm = molar(&p.label);
+        let q = |t: usize, pct: f64| conv(p.histogram.percentile(t, pct), mm);
+        let times = &p.band_times_h;
+        series.push(Series {
+            label: if several {
+                format!("{}: median", p.label)
+            } else {
+                "median".into()
+            },
+            points: (0..times.len()).map(|t| (times[t], q(t, 50.0))).collect(),
+        });
+        for (lo, hi, tint) in [(5.0, 95.0, 0.2), (25.0, 75.0, 0.42)] {
+            bands.push(Band {
+                series: i,
+                label: format!("{lo}–{hi} % of subjects"),
+                points: (0..times.len())
+                    .map(|t| (times[t], q(t, lo), q(t, hi)))
+                    .collect(),
+                opacity: tint,
+            });
+        }
+    }
+    let threshold = spec.target_trough_ng_ml.and_then(|t| match unit {
+        ConcUnit::NgMl => Some(Threshold {
+            value: t,
+            label: format!("target trough {} ng/mL", fmt_value(t)),
+        }),
+        ConcUnit::NmolL => {
+            // One line only when every regimen has the same compound (molar mass).
+            let mm = molar(&pops.first()?.label);
+            pops.iter()
+                .all(|p| molar(&p.label) == mm)
+                .then(|| Threshold {
+                    value: ng_ml_to_nmol_l(t, mm),
+                    label: format!(
+                        "target trough {} nmol/L ({} ng/mL)",
+                        fmt4(ng_ml_to_nmol_l(t, mm)),
+                        fmt_value(t)
+                    ),
+                })
+        }
+    });
+    Figure {
+        title: format!("{} — population", title(scenario)),
+        subtitle: Some(format!(
+            "{} virtual subjects per regimen, seed {} · median and percentile bands · {} solver · k2sim {}",
+            spec.n,
+            spec.seed,
+            result.solver.name(),
+            version()
+        )),
+        y_label: base.y_label,
+        series,
+        y_scale: base.y_scale,
+        dose_marks_h: Vec::new(),
+        threshold,
+        shade: None,
+        panels: several,
+        x_label: None,
+        series_styles: Vec::new(),
+        bands,
+        observed: Vec::new(),
+        x_unit: None,
+    }
+}
+
+/// The 1-D sweep figure: one curve per swept value (and regimen), coloured by the value on the
+/// viridis map (dark = smallest), regimens told apart by dash. `None` when the sweep has no
+/// curves (not 1-D, or too many values; see [`crate::sweep::sweep_curves`]).
+pub fn sweep_figure(
+    scenario: &Scenario,
+    result: &RunResult,
+    spec: &SweepSpec,
+    curves: &[SweepCurve],
+) -> Option<Figure> {
+    let axis = spec.axes.first().filter(|_| spec.axes.len() == 1)?;
+    if curves.is_empty() {
+        return None;
+    }
+    let base = concentration_figure(scenario, result);
+    let (name, unit) = param_label(axis.param);
+    let mut sorted = axis.values.clone();
+    sorted.sort_by(f64::total_cmp);
+    sorted.dedup();
+    let rank = |v: f64| sorted.iter().position(|&s| s == v).unwrap_or(0);
+    let labels: Vec<&str> = result
+        .regimens
+        .iter()
+        .map(|r| r.regimen.label.as_str())
+        .collect();
+    let several = labels.len() > 1;
+    let mut series = Vec::new();
+    let mut styles = Vec::new();
+    let mut marks = Vec::new();
+    for (value, label, traj) in curves {
+        let k = labels.iter().position(|l| l == label).unwrap_or(0);
+        let rr = &result.regimens[k];
+        let mm = rr.params.molar_mass_g_mol;
+        let points = traj
+            .time_h
+            .iter()
+            .zip(&traj.conc_ng_ml)
+            .map(|(&t, &c)| {
+                (
+                    t,
+                    match scenario.plot.units {
+                        ConcUnit::NgMl => c,
+                        ConcUnit::NmolL => ng_ml_to_nmol_l(c, mm),
+                    },
+                )
+            })
+            .collect();
+        series.push(Series {
+            label: if several {
+                format!("{label}, {name} {}", with_unit(*value, unit))
+            } else {
+                format!("{name} {}", with_unit(*value, unit))
+            },
+            points,
+        });
+        // The light yellow end of viridis is too faint for a line on white: stop at 0.85.
+        let t = if sorted.len() > 1 {
+            0.85 * rank(*value) as f64 / (sorted.len() - 1) as f64
+        } else {
+            0.0
+        };
+        styles.push(SeriesStyle {
+            rgb: viridis(t),
+            dash: k,
+        });
+        marks.push(rr.dose_times_h.clone());
+    }
+    // The dosing interval moves the doses: no marks then (one row per curve would not read).
+    let dose_marks_h = if axis.param == SweepParam::IntervalH {
+        Vec::new()
+    } else {
+        marks
+    };
+    Some(Figure {
+        title: format!("{} — {name} sweep", title(scenario)),
+        subtitle: Some(format!(
+            "{} from {} to {} ({} values; dark = smallest) · {} solver · k2sim {}",
+            name,
+            with_unit(sorted[0], unit),
+            with_unit(sorted[sorted.len() - 1], unit),
+            sorted.len(),
+            result.solver.name(),
+            version()
+        )),
+        y_label: base.y_label,
+        series,
+        y_scale: base.y_scale,
+        dose_marks_h,
+        threshold: base.threshold,
+        shade: None,
+        panels: false,
+        x_label: None,
+        series_styles: styles,
+        bands: Vec::new(),
+        observed: Vec::new(),
+        x_unit: None,
+    })
+}
+
+/// The heatmap of the sweep's metric over a 2-D grid: columns the first swept parameter, rows
+/// the second, one panel per swept regimen. `None` unless the sweep has exactly two axes.
+pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -> Option<Heatmap> {
+    let [xa, ya] = spec.axes.as_slice() else {
+        return None;
+    };
+    let by: HashMap<(usize, &str), &SweepRow> = rows
+        .iter()
+        .map(|r| ((r.combination, r.regimen.as_str()), r))
+        .collect();
+    let ny = ya.values.len();
+    let panels: Vec<HeatmapPanel> = scenario
+        .regimens
+        .iter()
+        .filter(|r| spec.regimen.as_ref().is_none_or(|l| *l == r.label))
+        .map(|reg| HeatmapPanel {
+            label: reg.label.clone(),
+            values: (0..ny)
+                .flat_map(|r| (0..xa.values.len()).map(move |c| c * ny + r))
+                .map(|combo| {
+                    by.get(&(combo, reg.label.as_str()))
+                        .and_then(|row| metric_value(&row.metrics, &spec.metric))
+                        .unwrap_or(f64::NAN)
+                })
+                .collect(),
+        })
+        .collect();
+    if panels.is_empty() {
+        return None;
+    }
+    let (xn, xu) = param_label(xa.param);
+    let (yn, yu) = param_label(ya.param);
+    let (mn, mu) = metric_label(&spec.metric);
+    Some(Heatmap {
+        title: format!("{} — {mn} over {xn} × {yn}", title(scenario)),
+        subtitle: Some(format!(
+            "{} combinations · one-compartment model · k2sim {}{}",
+            spec.combinations(),
+            version(),
+            if panels.len() == 1 {
+                format!(" · {}", panels[0].label)
+            } else {
+                String::new()
+            }
+        )),
+        x_label: axis_title(xn, xu),
+        y_label: axis_title(yn, yu),
+        x_ticks: xa.values.iter().map(|&v| fmt_value(v)).collect(),
+        y_ticks: ya.values.iter().map(|&v| fmt_value(v)).collect(),
+        panels,
+        colour_label: axis_title(mn, mu),
+        max_labelled_cells: MAX_LABELLED_CELLS,
+    })
+}
+
+/// The metric a tornado chart shows: Cavg,ss when the rows have it, else AUC0–t.
+pub fn tornado_metric(rows: &[SensitivityRow]) -> &'static str {
+    if rows.iter().any(|r| r.metric == "cavg_ss_ng_ml") {
+        "cavg_ss_ng_ml"
+    } else {
+        "auc_0_t_ng_h_ml"
+    }
+}
+
+/// The tornado chart of `k2sim sensitivity`: per regimen, the change of [`tornado_metric`]
+/// with each parameter at (1 − δ) and (1 + δ) × its value, largest effect on top. `None` when
+/// there are no rows of that metric.
+pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> Option<Tornado> {
+    let metric = tornado_metric(rows);
+    let panels: Vec<TornadoPanel> = scenario
+        .regimens
+        .iter()
+        .filter_map(|reg| {
+            let mut mine: Vec<&SensitivityRow> = rows
+                .iter()
+                .filter(|r| r.regimen == reg.label && r.metric == metric)
+                .collect();
+            if mine.is_empty() {
+                return None;
+            }
+            // Largest effect first; ties keep the parameter order (a stable sort).
+            let effect = |r: &SensitivityRow| r.low_change_pct.abs().max(r.high_change_pct.abs());
+            mine.sort_by(|a, b| effect(b).total_cmp(&effect(a)));
+            Some(TornadoPanel {
+                label: reg.label.clone(),
+                bars: mine
+                    .iter()
+                    .map(|r| {
+                        let (name, unit) = param_label(r.param);
+                        let v = r.param.value_in(reg).unwrap_or(f64::NAN);
+                        let value = match r.param {
+                            SweepParam::DoseUg => fmt_amount(v),
+                            _ if unit.is_empty() => short(v),
+                            _ => format!("{} {unit}", short(v)),
+                        };
+                        TornadoBar {
+                            label: format!("{name} ({value})"),
+                            low_pct: r.low_change_pct,
+                            high_pct: r.high_change_pct,
+                        }
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    if panels.is_empty() {
+        return None;
+    }
+    let (mn, _) = metric_label(metric);
+    let d = fmt_value(delta_pct);
+    Some(Tornado {
+        title: format!("{} — sensitivity of {mn} to ±{d} %", title(scenario)),
+        subtitle: Some(format!(
+            "One parameter at a time, the others at their values · one-compartment model · k2sim {}",
+            version()
+        )),
+        x_label: format!("Change of {mn} (%)"),
+        low_label: format!("parameter −{d} %"),
+        high_label: format!("parameter +{d} %"),
+        panels,
+    })
+}
+
+/// What every study caption ends with: the model, the regimens with their sources, and the
+/// command.
+fn caption_tail(s: &mut String, result: &RunResult, command: &str) {
+    let _ = writeln!(
+        s,
+        "\nModel: one compartment, first-order absorption, linear elimination; C = A_c/V + baseline. Solver: {} (k2sim {}).",
+        result.solver.name(),
+        version()
+    );
+    let _ = writeln!(
+        s,
+        "Tags: measured (primary source), secondary (quoted by reviews), derived (computed by k2sim from measured numbers), assumed."
+    );
+    s.push_str(&regimens_text(result));
+    let _ = writeln!(s, "Made with: {command}");
+}
+
+fn caption_head(s: &mut String, scenario: &Scenario, file_stem: &str, title: &str) {
+    let _ = writeln!(s, "Figure {file_stem}: {title}");
+    if let Some(c) = &scenario.caption {
+        let _ = writeln!(s, "\n{c}");
+    }
+}
+
+/// Caption of the population ribbon figure: what the bands are, the population's
+/// specification (n, seed, CVs, correlations, adherence), the accuracy of the bands, the share
+/// at the target, the model and the sources.
+pub fn population_caption(
+    scenario: &Scenario,
+    result: &RunResult,
+    spec: &PopulationSpec,
+    pops: &[RegimenPopulation],
+    fig: &Figure,
+    file_stem: &str,
+    command: &str,
+) -> String {
+    let mut s = String::new();
+    caption_head(&mut s, scenario, file_stem, &fig.title);
+    let _ = writeln!(
+        s,
+        "\nSimulated serum concentration in a virtual population{}: the median (line), the 25–75 % band (darker) and the 5–95 % band (lighter) of the subjects at each time, every {} h.",
+        if pops.len() > 1 {
+            ", one panel per regimen"
+        } else {
+            ""
+        },
+        fmt_value(spec.band_step_h)
+    );
+    let _ = writeln!(s, "Axis: {}, linear time axis.", fig.y_label);
+    if let Some(t) = &fig.threshold {
+        let _ = writeln!(s, "Dashed grey line: {}.", t.label);
+    }
+    let _ = writeln!(
+        s,
+        "\nPopulation: n = {} subjects per regimen, seed {} (subject i draws from a stream derived from the seed and i: the same for any thread count and shard split).",
+        spec.n, spec.seed
+    );
+    if spec.cv_pct.is_empty() {
+        let _ = writeln!(s, "Between-subject variability: none.");
+    } else {
+        let cvs: Vec<String> = spec
+            .cv_pct
+            .iter()
+            .map(|(p, cv)| format!("{} {} %", p.key(), fmt_value(*cv)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "Between-subject variability, log-normal around the regimen's parameters below (CV): {}.",
+            cvs.join(", ")
+        );
+    }
+    if spec.correlations.is_empty() {
+        let _ = writeln!(s, "Correlations: none (independent log-parameters).");
+    } else {
+        let cs: Vec<String> = spec
+            .correlations
+            .iter()
+            .map(|(a, b, r)| format!("{}–{} {}", a.key(), b.key(), fmt_value(*r)))
+            .collect();
+        let _ = writeln!(s, "Correlations of the log-parameters: {}.", cs.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "Adherence: each dose missed with probability {}; dose times jittered with SD {} h (normal, truncated at ±3 SD).",
+        fmt_value(spec.miss_prob),
+        fmt_value(spec.jitter_h)
+    );
+    let _ = writeln!(
+        s,
+        "Band accuracy: percentiles are read from histograms with {} bins per octave, within ±{:.2} % of the exact order statistic of the simulated subjects.",
+        1u32 << BIN_BITS,
+        100.0 / f64::from(1u32 << (BIN_BITS + 1))
+    );
+    if let Some(t) = spec.target_trough_ng_ml {
+        for p in pops {
+            let n = p.subjects.len();
+            let above = p.subjects.iter().filter(|m| m.c_trough_ng_ml >= t).count();
+            if n > 0 {
+                let _ = writeln!(
+                    s,
+                    "{}: {:.1} % of subjects have a trough (last dosing interval) ≥ {} ng/mL.",
+                    p.label,
+                    100.0 * above as f64 / n as f64,
+                    fmt_value(t)
+                );
+            }
+        }
+    }
+    caption_tail(&mut s, result, command);
+    s
+}
+
+/// Caption of the 1-D sweep figure.
+pub fn sweep_caption(
+    scenario: &Scenario,
+    result: &RunResult,
+    spec: &SweepSpec,
+    fig: &Figure,
+    file_stem: &str,
+    command: &str,
+) -> String {
+    let mut s = String::new();
+    caption_head(&mut s, scenario, file_stem, &fig.title);
+    if let Some(axis) = spec.axes.first() {
+        let (name, unit) = param_label(axis.param);
+        let values: Vec<String> = axis.values.iter().map(|&v| with_unit(v, unit)).collect();
+        let _ = writeln!(
+            s,
+            "\nSimulated serum concentration over the run, one curve per value of the {name} ({}: {}), coloured on the viridis scale from dark purple (smallest) to green-yellow (largest){}; every other parameter as listed below{}.",
+            axis.param.key(),
+            values.join(", "),
+            if result.regimens.len() > 1 {
+                "; regimens told apart by line style"
+            } else {
+                ""
+            },
+            spec.regimen
+                .as_ref()
+                .map_or(String::new(), |l| format!("; only {l} is varied"))
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Axis: {}, linear time axis. Triangles (or ticks) on the time axis mark doses taken.",
+        fig.y_label
+    );
+    if let Some(t) = &fig.threshold {
+        let _ = writeln!(s, "Dashed grey line: {}.", t.label);
+    }
+    caption_tail(&mut s, result, command);
+    s
+}
+
+/// Caption of the 2-D sweep heatmap.
+pub fn heatmap_caption(
+    scenario: &Scenario,
+    result: &RunResult,
+    spec: &SweepSpec,
+    hm: &Heatmap,
+    file_stem: &str,
+    command: &str,
+) -> String {
+    let mut s = String::new();
+    caption_head(&mut s, scenario, file_stem, &hm.title);
+    let (mn, mu) = metric_label(&spec.metric);
+    let _ = writeln!(
+        s,
+        "\n{mn}{} ({}, from the model's steady state or the run as summary.json defines it) for every combination of {} (columns: {}) and {} (rows: {}){}. Colour: viridis from the lowest (dark purple) to the highest value (yellow), one scale for all panels; {}grey cells have no value (e.g. no steady state). Values as in sweep.csv.",
+        if mu.is_empty() {
+            String::new()
+        } else {
+            format!(" in {mu}")
+        },
+        spec.metric,
+        spec.axes[0].param.key(),
+        hm.x_ticks.join(", "),
+        spec.axes[1].param.key(),
+        hm.y_ticks.join(", "),
+        if hm.panels.len() > 1 {
+            "; one panel per regimen"
+        } else {
+            ""
+        },
+        if hm.x_ticks.len() <= hm.max_labelled_cells && hm.y_ticks.len() <= hm.max_labelled_cells {
+            "cell values printed to 3 significant digits; "
+        } else {
+            ""
+        }
+    );
+    caption_tail(&mut s, result, command);
+    s
+}
+
+/// Caption of the tornado chart.
+pub fn tornado_caption(
+    scenario: &Scenario,
+    result: &RunResult,
+    rows: &[SensitivityRow],
+    delta_pct: f64,
+    file_stem: &str,
+    command: &str,
+) -> String {
+    let mut s = String::new();
+    let metric = tornado_metric(rows);
+    let (mn, mu) = metric_label(metric);
+    caption_head(
+        &mut s,
+        scenario,
+        file_stem,
+        &format!(
+            "{} — sensitivity of {mn} to ±{} %",
+            title(scenario),
+            fmt_value(delta_pct)
+        ),
+    );
+    let d = fmt_value(delta_pct);
+    let _ = writeln!(
+        s,
+        "\nOne-at-a-time sensitivity: each parameter set to (1 − {d} %) and (1 + {d} %) × its value (in brackets), the others unchanged; bars show the change of {mn} ({metric}, {mu}) from its value at the listed parameters, in %, blue for the parameter lowered and vermillion for it raised; sorted by the larger of the two effects. Parameters that are 0 (lag, baseline) cannot be scaled and are left out. Values as in sensitivity.csv."
+    );
+    for r in rows.iter().filter(|r| r.metric == metric) {
+        let _ = writeln!(
+            s,
+            "  {}, {}: base {} {mu}; −{d} %: {} {mu} ({:+.3} %); +{d} %: {} {mu} ({:+.3} %)",
+            r.regimen,
+            r.param.key(),
+            fmt4(r.base),
+            fmt4(r.low),
+            r.low_change_pct,
+            fmt4(r.high),
+            r.high_change_pct
+        );
+    }
+    caption_tail(&mut s, result, command);
+    s
+}
+
+/// Render options for a figure of `panels` stacked panels: taller with their number, as the
+/// run's small multiples.
+fn taller(base: &RenderOptions, panels: usize, per_panel: f64) -> RenderOptions {
+    let scale = (per_panel * panels as f64).max(1.0);
+    RenderOptions {
+        height_px: ((f64::from(base.height_px) * scale).round() as u32)
+            .min(crate::plot::MAX_SIDE_PX),
+        ..*base
+    }
+}
+
+fn push_figure(
+    files: &mut Vec<(String, Vec<u8>)>,
+    name: &str,
+    png: Vec<u8>,
+    svg: String,
+    caption: String,
+) {
+    files.push((format!("{name}.png"), png));
+    files.push((format!("{name}.svg"), svg.into_bytes()));
+    files.push((format!("{name}.txt"), caption.into_bytes()));
+}
+
+/// The figures of a study as named bytes: `<stem>_population.*` for a population,
+/// `<stem>_sweep.*` for a 1-D sweep (its curves recomputed from the scenario), `<stem>_heatmap.*`
+/// for a 2-D sweep; each a PNG, an SVG and a `.txt` caption.
+pub fn study_figure_files(
+    scenario: &Scenario,
+    result: &RunResult,
+    study: &StudyResult,
+    render: &RenderOptions,
+    command: &str,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let stem = sanitize_file_stem(&scenario.name);
+    let mut files = Vec::new();
+    if let (Some(spec), Some(pops)) = (&scenario.population, &study.populations) {
+        if !pops.is_empty() {
+            let fig = population_figure(scenario, result, spec, pops);
+            let opts = taller(render, pops.len(), 0.8);
+            let name = format!("{stem}_population");
+            let caption = population_caption(scenario, result, spec, pops, &fig, &name, command);
+            push_figure(
+                &mut files,
+                &name,
+                render_png(&fig, &opts)?,
+                render_svg(&fig, &opts)?,
+                caption,
+            );
+        }
+    }
+    if let (Some(spec), Some(rows)) = (&scenario.sweep, &study.sweep_rows) {
+        if let Some(curves) = sweep_curves(scenario, spec, result.solver)? {
+            if let Some(fig) = sweep_figure(scenario, result, spec, &curves) {
+                let name = format!("{stem}_sweep");
+                let caption = sweep_caption(scenario, result, spec, &fig, &name, command);
+                push_figure(
+                    &mut files,
+                    &name,
+                    render_png(&fig, render)?,
+                    render_svg(&fig, render)?,
+                    caption,
+                );
+            }
+        }
+        if let Some(hm) = sweep_heatmap(scenario, spec, rows) {
+            let name = format!("{stem}_heatmap");
+            let caption = heatmap_caption(scenario, result, spec, &hm, &name, command);
+            push_figure(
+                &mut files,
+                &name,
+                hm.render_png(render)?,
+                hm.render_svg(render)?,
+                caption,
+            );
+        }
+    }
+    Ok(files)
+}
+
+/// The tornado figure of `k2sim sensitivity` as named bytes (`<stem>_tornado.*`); empty when
+/// the rows hold no metric to show.
+pub fn tornado_files(
+    scenario: &Scenario,
+    result: &RunResult,
+    rows: &[SensitivityRow],
+    delta_pct: f64,
+    render: &RenderOptions,
+    command: &str,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let Some(t) = tornado(scenario, rows, delta_pct) else {
+        return Ok(Vec::new());
+    };
+    let stem = sanitize_file_stem(&scenario.name);
+    let name = format!("{stem}_tornado");
+    let opts = taller(render, t.panels.len(), 0.6);
+    let caption = tornado_caption(scenario, result, rows, delta_pct, &name, command);
+    let mut files = Vec::new();
+    push_figure(
+        &mut files,
+        &name,
+        t.render_png(&opts)?,
+        t.render_svg(&opts)?,
+        caption,
+    );
+    Ok(files)
+}
