@@ -90,10 +90,14 @@ impl OdePropagator {
     }
 }
 
+/// The two amounts of an integrator state. Amounts far below the absolute tolerance come out
+/// of Dopri5 with either sign (e.g. −1e-13 µg where the true amount is 1e-240 µg); the true
+/// solution of this model is never negative, so they are clipped at zero. The change is below
+/// the tolerance and keeps printed concentrations non-negative.
 fn state_of(y: &Vec3) -> State {
     State {
-        gut_ug: y[0],
-        central_ug: y[1],
+        gut_ug: y[0].max(0.0),
+        central_ug: y[1].max(0.0),
     }
 }
 

@@ -299,7 +299,19 @@ impl Validator<'_> {
     }
 
     fn positive(&self, key: &str, v: &Spanned<f64>, unit: &str) -> R<f64> {
-        self.range(key, v, |x| x > 0.0, &format!("a positive number of {unit}"))
+        match value_limits(key) {
+            Some((lo, hi, why)) => self.range(
+                key,
+                v,
+                |x| x >= lo && x <= hi,
+                &format!(
+                    "a positive number of {unit} from {} to {} ({why})",
+                    fmt_limit(lo),
+                    fmt_limit(hi)
+                ),
+            ),
+            None => self.range(key, v, |x| x > 0.0, &format!("a positive number of {unit}")),
+        }
     }
 
     fn conflict(&self, span: Range<usize>, key: &str, other: &str, hint: &str) -> InputError {
@@ -1087,15 +1099,20 @@ impl Validator<'_> {
                 src.f = over();
             }
             if let Some(x) = &p.tlag_h {
-                tlag = self.range("tlag_h", x, |x| x >= 0.0, "zero or a positive lag in h")?;
+                tlag = self.range(
+                    "tlag_h",
+                    x,
+                    |x| (0.0..=MAX_DURATION_H).contains(&x),
+                    "zero or a positive lag in h, at most 100 years",
+                )?;
                 src.tlag_h = over();
             }
             if let Some(x) = &p.baseline_ng_ml {
                 base = self.range(
                     "baseline_ng_ml",
                     x,
-                    |x| x >= 0.0,
-                    "zero or a positive concentration in ng/mL",
+                    |x| (0.0..=1e9).contains(&x),
+                    "zero or a positive concentration in ng/mL, at most 1e9",
                 )?;
                 src.baseline_ng_ml = over();
             }
@@ -1111,6 +1128,29 @@ impl Validator<'_> {
             )
         })?;
         Ok((model, src))
+    }
+}
+
+/// Bounds of positive quantities beyond which the model's numbers would overflow or underflow
+/// double precision (amounts × rates × times), with the reason shown to the user. They are far
+/// outside physiology: doses from 1 pg to 1 kg, half-lives from 3.6 ms to 1000 years.
+fn value_limits(key: &str) -> Option<(f64, f64, &'static str)> {
+    Some(match key {
+        "dose_ug" | "dose" => (1e-6, 1e9, "1 pg to 1 kg"),
+        "interval_h" | "interval" => (1e-6, MAX_DURATION_H, "at most 100 years"),
+        "ka_per_h" | "ke_per_h" => (1e-7, 1e7, "rates beyond these overflow the model"),
+        "half_life_h" => (1e-6, 1e7, "3.6 ms to 1000 years"),
+        "v_l" => (1e-6, 1e9, "1 µL to a million m³"),
+        _ => return None,
+    })
+}
+
+/// A bound as written in messages: 1e9 rather than 1000000000.
+fn fmt_limit(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{x:e}")
+    } else {
+        fmt_value(x)
     }
 }
 
