@@ -38,7 +38,9 @@ enum Command {
         quiet: bool,
     },
     /// List the compound presets with their values, units and sources.
-    #[command(after_help = "Example:\n  k2sim compounds")]
+    #[command(
+        after_help = "Example:\n  k2sim compounds\n\nPrints, for mk4, mk7 and k1, each parameter with its value, unit, evidence tag\n([measured], [secondary], [derived] or [assumed]) and source. Use the ids in a\nscenario's `compound` key and override values under [regimen.params]."
+    )]
     Compounds,
 }
 

@@ -171,8 +171,14 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
     if path.is_dir() {
         return Err(io("is a directory, not a scenario file; give a .toml file such as scenarios/mk7_daily.toml".into()));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| io(format!("cannot read the scenario file: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        let help = match e.kind() {
+            std::io::ErrorKind::NotFound => "check the path; the shipped scenarios are in scenarios/, e.g. scenarios/mk7_daily.toml",
+            std::io::ErrorKind::PermissionDenied => "the file is not readable by you: check its permissions",
+            _ => "check that the path names a readable file",
+        };
+        io(format!("cannot read the scenario file: {e}\n  help: {help}"))
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let loc_text =
             String::from_utf8_lossy(e.as_bytes()[..e.utf8_error().valid_up_to()].as_ref())
@@ -240,17 +246,62 @@ fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
             key,
         }
     } else if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
+        let key = key_at(text, span.clone());
         let message = msg
             .replace("expected f64", "expected a number")
-            .replace("expected i64", "expected a whole number");
-        K::WrongType {
-            key: key_at(text, span.clone()),
-            message,
+            .replace("expected i64", "expected a whole number")
+            .replace("expected a sequence", "expected a list");
+        let hint = if message.ends_with("expected a whole number") {
+            format!("write a whole number without a decimal point or quotes, e.g. `{key} = 7`")
+        } else if message.ends_with("expected a number") {
+            format!("numbers are written bare, e.g. `{key} = 48`; for a quantity with a unit use the key without the unit suffix, e.g. `duration = \"2 d\"`")
+        } else if message.ends_with("expected a string") {
+            format!("text is written in quotes, e.g. `{key} = \"mk7\"`")
+        } else if key == "regimen" {
+            "each regimen is a [[regimen]] table; see scenarios/mk7_daily.toml".into()
+        } else if message.ends_with("expected a list") {
+            format!("a list is written in brackets, e.g. `{key} = [8, 13, 19]`")
+        } else {
+            "see the README's \"Scenario files\" section for the form of each key".into()
+        };
+        K::WrongType { key, message, hint }
+    } else if msg.starts_with("duplicate key") {
+        let key = key_at(text, span.clone());
+        K::Syntax {
+            message: format!(
+                "key `{key}` is given twice in the same table{}\n  help: keep one of them",
+                snippet(text, span.clone())
+            ),
         }
     } else {
-        K::Syntax { message: msg }
+        let msg = msg.trim_end_matches(", expected nothing");
+        K::Syntax {
+            message: format!(
+                "{msg}{}\n  help: check the quotes, brackets and `key = value` form on this line",
+                snippet(text, span.clone())
+            ),
+        }
     };
     InputError::at(text, span, kind)
+}
+
+/// The line of `span` with a caret under its start, for syntax errors.
+fn snippet(text: &str, span: Option<Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let loc = crate::error::Location::of_offset(text, span.start);
+    let (Some(line), Some(col)) = (loc.line, loc.column) else {
+        return String::new();
+    };
+    let content = text.lines().nth(line - 1).unwrap_or("");
+    // Columns count characters; tabs are kept so the caret lines up under them.
+    let pad: String = content
+        .chars()
+        .take(col - 1)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("\n   |\n{line:>3}| {content}\n   | {pad}^")
 }
 
 /// The key on the line of `span`, for messages that do not name it.
@@ -514,11 +565,17 @@ impl Validator<'_> {
             }
             regimens.push(reg);
         }
-        let points = (duration_h / step_h).floor() as u64 + 2;
+        // In floating point first: a tiny step must not overflow the count.
+        let points_f = (duration_h / step_h).floor() + 2.0;
+        let points = if points_f < MAX_OUTPUT_ROWS as f64 {
+            points_f as u64
+        } else {
+            MAX_OUTPUT_ROWS.saturating_add(1)
+        };
         let rows: u64 = regimens
             .iter()
-            .map(|r| points + 2 * r.schedule.dose_count() as u64)
-            .sum();
+            .map(|r| points.saturating_add(2 * r.schedule.dose_count() as u64))
+            .fold(0, u64::saturating_add);
         if rows > MAX_OUTPUT_ROWS {
             let span = raw
                 .step_h
@@ -526,13 +583,28 @@ impl Validator<'_> {
                 .map(|s| s.span())
                 .or(raw.step.as_ref().map(|s| s.span()))
                 .unwrap_or(dur_span);
+            let doses: u64 = regimens
+                .iter()
+                .map(|r| 2 * r.schedule.dose_count() as u64)
+                .sum();
+            let per_regimen = (MAX_OUTPUT_ROWS.saturating_sub(doses) / regimens.len() as u64)
+                .saturating_sub(2)
+                .max(1);
+            let min_step = duration_h / per_regimen as f64;
+            let suggested_step_h = [
+                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 168.0,
+            ]
+            .into_iter()
+            .find(|&s| s >= min_step && s <= duration_h)
+            .unwrap_or(duration_h);
             return Err(self.err(
                 span,
                 K::TooLarge {
-                    key: "step_h".into(),
+                    key: if raw.step.is_some() { "step" } else { "step_h" }.into(),
                     rows,
                     bytes: rows * 48,
                     limit_rows: MAX_OUTPUT_ROWS,
+                    suggested_step_h,
                 },
             ));
         }
@@ -1137,7 +1209,9 @@ impl Validator<'_> {
 fn value_limits(key: &str) -> Option<(f64, f64, &'static str)> {
     Some(match key {
         "dose_ug" | "dose" => (1e-6, 1e9, "1 pg to 1 kg"),
-        "interval_h" | "interval" => (1e-6, MAX_DURATION_H, "at most 100 years"),
+        "interval_h" | "interval" | "step_h" | "step" => {
+            (1e-6, MAX_DURATION_H, "3.6 ms to 100 years")
+        }
         "ka_per_h" | "ke_per_h" => (1e-7, 1e7, "rates beyond these overflow the model"),
         "half_life_h" => (1e-6, 1e7, "3.6 ms to 1000 years"),
         "v_l" => (1e-6, 1e9, "1 µL to a million m³"),
