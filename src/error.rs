@@ -15,8 +15,12 @@ pub enum SimError {
         expected: &'static str,
     },
     /// The ODE integrator could not meet its tolerance.
-    #[error("the ODE solver failed at t = {t_h} h: {reason}; loosen `rtol` under [ode] or use solver = \"exact\"")]
-    OdeFailed { t_h: f64, reason: String },
+    #[error("the ODE solver failed at t = {t_h} h: {reason}\n  help: {hint}")]
+    OdeFailed {
+        t_h: f64,
+        reason: String,
+        hint: String,
+    },
     /// A steady state does not exist or could not be computed.
     #[error("steady state could not be computed: {reason}")]
     SteadyState { reason: String },

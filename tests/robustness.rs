@@ -60,6 +60,7 @@ fn check_result(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
             ("accumulation", m.accumulation_ratio),
             ("fluctuation", m.fluctuation_pct),
             ("t90", m.t_90ss_h),
+            ("last_trough_pct", m.last_trough_pct_of_ss),
         ] {
             if let Some(x) = x {
                 prop_assert!(x.is_finite() && x >= -1e-9, "{name} = {x}");

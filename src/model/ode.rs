@@ -26,6 +26,14 @@ pub struct OdeOptions {
     /// below a millionth of a millionth of a dose do not steer the step size.
     #[serde(default = "default_atol_rel")]
     pub atol_rel_dose: f64,
+    /// Most Dopri5 steps between two events before the run fails with
+    /// [`SimError::OdeFailed`]. Default 10 million: only a truly hopeless span fails.
+    #[serde(default = "default_max_steps")]
+    pub max_steps_per_span: u32,
+}
+
+fn default_max_steps() -> u32 {
+    MAX_STEPS_PER_SPAN
 }
 
 fn default_rtol() -> f64 {
@@ -40,13 +48,14 @@ impl Default for OdeOptions {
         Self {
             rtol: default_rtol(),
             atol_rel_dose: default_atol_rel(),
+            max_steps_per_span: default_max_steps(),
         }
     }
 }
 
 type Vec3 = SVector<f64, 3>;
 
-/// Step budget of one span between events.
+/// Default step budget of one span between events.
 const MAX_STEPS_PER_SPAN: u32 = 10_000_000;
 
 struct Rhs {
@@ -68,6 +77,7 @@ pub struct OdePropagator {
     model: OneCompartment,
     rtol: f64,
     atol_ug: f64,
+    max_steps: u32,
     /// Right-hand-side evaluations so far, for benchmarks and diagnostics.
     pub evaluations: u64,
 }
@@ -85,6 +95,7 @@ impl OdePropagator {
             model,
             rtol: options.rtol,
             atol_ug: options.atol_rel_dose * scale,
+            max_steps: options.max_steps_per_span,
             evaluations: 0,
         }
     }
@@ -156,16 +167,33 @@ impl Propagator for OdePropagator {
             10.0,
             t1_h - t0_h,
             0.0,
-            MAX_STEPS_PER_SPAN,
+            self.max_steps,
             u32::MAX,
             ode_solvers::OutputType::Continuous,
         );
         let mut dense = ContinuousOutputModel::default();
         let stats = solver
             .integrate_with_continuous_output_model(&mut dense)
-            .map_err(|e| SimError::OdeFailed {
-                t_h: t0_h,
-                reason: e.to_string(),
+            .map_err(|e| {
+                let k = self.model.ka_per_h.max(self.model.ke_per_h);
+                match e {
+                    ode_solvers::dop_shared::IntegrationError::MaxNumStepReached { x, .. } => {
+                        SimError::OdeFailed {
+                            t_h: x,
+                            reason: format!(
+                                "more than {} steps between events at {t0_h} h and {t1_h} h: the fastest rate ({k:.4e} /h) limits Dopri5 to steps of about {:.1e} h (it is unstable beyond), so a tighter or looser rtol does not help",
+                                self.max_steps,
+                                3.3 / k
+                            ),
+                            hint: "use solver = \"exact\" (the closed form of the same model), or shorten the run".into(),
+                        }
+                    }
+                    other => SimError::OdeFailed {
+                        t_h: t0_h,
+                        reason: other.to_string(),
+                        hint: "loosen `rtol` under [ode], or use solver = \"exact\" (the closed form of the same model)".into(),
+                    },
+                }
             })?;
         self.evaluations += u64::from(stats.num_eval);
         let (xs, ys) = solver.results().get();
@@ -175,6 +203,7 @@ impl Propagator for OdePropagator {
                 return Err(SimError::OdeFailed {
                     t_h: t0_h,
                     reason: "no step was taken".into(),
+                    hint: "use solver = \"exact\"".into(),
                 })
             }
         };
@@ -182,6 +211,7 @@ impl Propagator for OdePropagator {
             return Err(SimError::OdeFailed {
                 t_h: t_last,
                 reason: format!("integration stopped before the span end at {t1_h} h"),
+                hint: "loosen `rtol` under [ode], or use solver = \"exact\"".into(),
             });
         }
         let at = |t: f64| -> Vec3 {

@@ -1212,7 +1212,7 @@ fn value_limits(key: &str) -> Option<(f64, f64, &'static str)> {
         "interval_h" | "interval" | "step_h" | "step" => {
             (1e-6, MAX_DURATION_H, "3.6 ms to 100 years")
         }
-        "ka_per_h" | "ke_per_h" => (1e-7, 1e7, "rates beyond these overflow the model"),
+        "ka_per_h" | "ke_per_h" => (1e-9, 1e7, "rates beyond these overflow the model"),
         "half_life_h" => (1e-6, 1e7, "3.6 ms to 1000 years"),
         "v_l" => (1e-6, 1e9, "1 µL to a million m³"),
         _ => return None,
