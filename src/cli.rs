@@ -44,8 +44,26 @@ enum Command {
     Compounds,
 }
 
+/// Held while outputs are being written. The signal handler takes it before exiting, so an
+/// interrupt never lands between writing the new set and cleaning up after it.
+static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// On Ctrl-C, SIGTERM or SIGHUP: exit with 130 at once while computing (nothing is on disk yet),
+/// or right after the output set is committed or cleaned up if writing has begun. Earlier
+/// outputs are thus never left half-replaced and no staging directory is left behind.
+fn on_interrupt() {
+    let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    eprintln!(
+        "error: interrupted; outputs are as they were before this run, or the complete new set"
+    );
+    std::process::exit(130);
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Without a handler the default action (terminate) is also safe: nothing half-written is
+    // ever visible. The handler only adds the guarantee that no staging directory remains.
+    let _ = ctrlc::set_handler(on_interrupt);
     let result = match cli.command {
         Command::Run {
             scenario,
@@ -101,16 +119,21 @@ fn run_command(
     ];
 
     let dir = out.unwrap_or_else(|| Path::new("out").join(&stem));
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for (name, bytes) in &files {
-        let p = dir.join(name);
-        output::write_atomic(&p, bytes)?;
-        written.push(p);
-    }
+    let written = {
+        // Ctrl-C or SIGTERM now waits until the set is committed or cleaned up (see
+        // `on_interrupt`): the write takes well under a second.
+        let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+        let staged = output::stage(&dir, &files)?;
+        // For the interruption tests only (tests/outputs.rs): hold the staged set for a while,
+        // so that a signal lands between staging and commit.
+        if let Some(ms) = std::env::var("K2SIM_TEST_PAUSE_BEFORE_COMMIT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+        staged.commit()?
+    };
     if !quiet {
         print!("{}", output::summary_table(&scenario, &result));
         println!();
