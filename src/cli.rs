@@ -152,15 +152,51 @@ enum Command {
         quiet: bool,
     },
     /// List the compound presets with their values, units and sources.
-    #[command(after_help = "Example:\n  k2sim compounds")]
+    #[command(
+        after_help = "Example:\n  k2sim compounds\n\nPrints, for mk4, mk7 and k1, each parameter with its value, unit, evidence tag\n([measured], [secondary], [derived] or [assumed]) and source. Use the ids in a\nscenario's `compound` key and override values under [regimen.params]."
+    )]
     Compounds,
     /// List the foods a regimen can dose (`food = "natto"`), with K2 content and sources.
     #[command(after_help = "Example:\n  k2sim foods")]
     Foods,
 }
 
+/// Held while outputs are being written. The signal handler takes it before exiting, so an
+/// interrupt never lands between writing the new set and cleaning up after it.
+static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// On Ctrl-C, SIGTERM or SIGHUP: exit with 130 at once while computing (nothing is on disk yet),
+/// or right after the output set is committed or cleaned up if writing has begun. Earlier
+/// outputs are thus never left half-replaced and no staging directory is left behind.
+fn on_interrupt() {
+    let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    eprintln!(
+        "error: interrupted; outputs are as they were before this run, or the complete new set"
+    );
+    std::process::exit(130);
+}
+
+/// Writes a complete set of outputs into `dir`: staged beside it, then committed together.
+fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, Error> {
+    // Ctrl-C or SIGTERM waits until the set is committed or cleaned up (see `on_interrupt`).
+    let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    let staged = output::stage(dir, files)?;
+    // For the interruption tests only (tests/outputs.rs): hold the staged set for a while, so
+    // that a signal lands between staging and commit.
+    if let Some(ms) = std::env::var("K2SIM_TEST_PAUSE_BEFORE_COMMIT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    staged.commit()
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Without a handler the default action (terminate) is also safe: nothing half-written is
+    // ever visible. The handler only adds the guarantee that no staging directory remains.
+    let _ = ctrlc::set_handler(on_interrupt);
     let result = match cli.command {
         Command::Run {
             scenario,
@@ -455,13 +491,7 @@ fn sensitivity_command(
     )?;
     let dir =
         out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
-        source,
-    })?;
-    for (name, bytes) in &files {
-        let p = dir.join(name);
-        output::write_atomic(&p, bytes)?;
+    for p in write_set(&dir, &files)? {
         if !quiet {
             println!("wrote {}", p.display());
         }
@@ -618,16 +648,8 @@ fn finish(scenario: &Scenario, result: &run::RunResult, ctx: Finish) -> Result<(
         },
         ctx.force_comparison,
     )?;
-    std::fs::create_dir_all(ctx.dir).map_err(|source| Error::Write {
-        path: ctx.dir.to_path_buf(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for (name, bytes) in rep.files.iter().chain(&ctx.extra) {
-        let p = ctx.dir.join(name);
-        output::write_atomic(&p, bytes)?;
-        written.push(p);
-    }
+    let all: Vec<(String, Vec<u8>)> = rep.files.into_iter().chain(ctx.extra).collect();
+    let written = write_set(ctx.dir, &all)?;
     if !ctx.quiet {
         print!("{}", output::summary_table(scenario, result));
         if let Some(c) = &rep.comparison {

@@ -15,8 +15,12 @@ pub enum SimError {
         expected: &'static str,
     },
     /// The ODE integrator could not meet its tolerance.
-    #[error("the ODE solver failed at t = {t_h} h: {reason}; loosen `rtol` under [ode] or use solver = \"exact\"")]
-    OdeFailed { t_h: f64, reason: String },
+    #[error("the ODE solver failed at t = {t_h} h: {reason}\n  help: {hint}")]
+    OdeFailed {
+        t_h: f64,
+        reason: String,
+        hint: String,
+    },
     /// A population could not be set up.
     #[error("population: {reason}")]
     Population { reason: String },
@@ -87,8 +91,12 @@ pub enum InputErrorKind {
         suggestion: Option<String>,
         expected: Vec<String>,
     },
-    /// A value of the wrong type.
-    WrongType { key: String, message: String },
+    /// A value of the wrong type, with how to write the right one.
+    WrongType {
+        key: String,
+        message: String,
+        hint: String,
+    },
     /// A required key is missing.
     Missing { key: String, hint: String },
     /// A value out of its allowed range.
@@ -122,6 +130,8 @@ pub enum InputErrorKind {
         rows: u64,
         bytes: u64,
         limit_rows: u64,
+        /// A round step (h) that keeps the run under the limit.
+        suggested_step_h: f64,
     },
     /// The file could not be read.
     Io { message: String },
@@ -171,10 +181,9 @@ impl fmt::Display for InputError {
                 }
                 Ok(())
             }
-            WrongType { key, message } => write!(
-                f,
-                "key `{key}`: {message}\n  help: numbers are written bare (`duration_h = 48`), text in quotes (`duration = \"2 d\"`)"
-            ),
+            WrongType { key, message, hint } => {
+                write!(f, "key `{key}`: {message}\n  help: {hint}")
+            }
             Missing { key, hint } => write!(f, "missing key `{key}`\n  help: {hint}"),
             OutOfRange { key, value, expected } => {
                 write!(f, "key `{key}`: {value} is out of range\n  help: expected {expected}")
@@ -192,9 +201,9 @@ impl fmt::Display for InputError {
                 }
                 write!(f, "\n  help: known: {}", known.join(", "))
             }
-            TooLarge { key, rows, bytes, limit_rows } => write!(
+            TooLarge { key, rows, bytes, limit_rows, suggested_step_h } => write!(
                 f,
-                "key `{key}`: the output grid would have {rows} rows (about {} MB), over the limit of {limit_rows} rows\n  help: increase `step_h` or shorten `duration_h`",
+                "key `{key}`: the output grid would have {rows} rows (about {} MB), over the limit of {limit_rows} rows\n  help: increase the step, e.g. `step_h = {suggested_step_h}`, or shorten `duration_h`",
                 bytes / 1_000_000
             ),
             Io { message } => write!(f, "{message}"),
@@ -221,7 +230,7 @@ pub enum Error {
     #[error("validation checks that passed now fail: {what}\n  help: the model or a preset changed; fix it, or if the change is intended, set `expect = \"fail\"` in the case and say why in the README")]
     Regression { what: String },
     /// Writing an output failed.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {source}\n  help: check that this directory can be created and written, or choose another with --out DIR")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -256,12 +265,22 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// The closest of `candidates` to `word`, if it is close enough to be a plausible typo.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let lower = word.to_lowercase();
+    let candidates: Vec<&str> = candidates.into_iter().collect();
     candidates
-        .into_iter()
+        .iter()
         .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.to_string())
+        .or_else(|| {
+            // A longer spelling of a key, such as `at_hour` for `at_h`: the longest known key
+            // of at least 3 characters that the word starts with.
+            candidates
+                .iter()
+                .filter(|c| c.len() >= 3 && lower.starts_with(&c.to_lowercase()))
+                .max_by_key(|c| c.len())
+                .map(|c| c.to_string())
+        })
 }
 
 #[cfg(test)]
@@ -281,5 +300,9 @@ mod tests {
         assert_eq!(suggest("dose_gu", keys).as_deref(), Some("dose_ug"));
         assert_eq!(suggest("intervall_h", keys).as_deref(), Some("interval_h"));
         assert_eq!(suggest("colour", keys), None);
+        assert_eq!(
+            suggest("at_hour", ["at_h", "at", "dose"]).as_deref(),
+            Some("at_h")
+        );
     }
 }

@@ -219,7 +219,7 @@ fn bad_inputs_give_their_exact_error_and_exit_code_2() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     fixtures.sort();
-    assert!(fixtures.len() >= 15);
+    assert!(fixtures.len() >= 45, "the bad-input catalogue has shrunk");
     for f in fixtures {
         let rel = f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
         let expected = std::fs::read_to_string(f.with_extension("stderr"))
@@ -242,20 +242,60 @@ fn bad_inputs_give_their_exact_error_and_exit_code_2() {
     }
 }
 
+/// Runs k2sim with `args` and checks its exit code and exact stderr.
+fn exact_error(args: &[&str], code: i32, expected: &str) {
+    let a = k2sim().args(args).assert().code(code);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert_eq!(err, expected, "stderr of k2sim {args:?}");
+}
+
 #[test]
-fn missing_file_and_directory_are_input_errors() {
-    let a = k2sim()
-        .args(["run", "scenarios/nope.toml"])
-        .assert()
-        .code(2);
-    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-    assert!(
-        err.starts_with("error: scenarios/nope.toml: cannot read the scenario file:"),
-        "{err}"
+fn bad_inputs_that_are_not_scenario_files() {
+    // A missing file, a directory, an unknown option value and an option given twice: input
+    // errors (exit code 2), each with its exact message.
+    exact_error(
+        &["run", "scenarios/nope.toml"],
+        2,
+        "error: scenarios/nope.toml: cannot read the scenario file: No such file or directory (os error 2)\n  help: check the path; the shipped scenarios are in scenarios/, e.g. scenarios/mk7_daily.toml\n",
     );
-    let a = k2sim().args(["run", "scenarios"]).assert().code(2);
+    exact_error(
+        &["run", "scenarios"],
+        2,
+        "error: scenarios: is a directory, not a scenario file; give a .toml file such as scenarios/mk7_daily.toml\n",
+    );
+    exact_error(
+        &["run", "scenarios/mk7_daily.toml", "--solver", "rk4"],
+        2,
+        "error: invalid value 'rk4' for '--solver <SOLVER>'\n  [possible values: exact, ode]\n\nFor more information, try '--help'.\n",
+    );
+    exact_error(
+        &["run", "scenarios/mk7_daily.toml", "--out", "a", "--out", "b"],
+        2,
+        "error: the argument '--out <OUT>' cannot be used multiple times\n\nUsage: k2sim run [OPTIONS] <SCENARIO>\n\nFor more information, try '--help'.\n",
+    );
+    exact_error(
+        &["run"],
+        2,
+        "error: the following required arguments were not provided:\n  <SCENARIO>\n\nUsage: k2sim run <SCENARIO>\n\nFor more information, try '--help'.\n",
+    );
+}
+
+#[test]
+fn unreadable_scenario_is_an_input_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("locked.toml");
+    std::fs::copy("scenarios/mk7_daily.toml", &f).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&f).is_ok() {
+        return; // running as root: permissions do not stop reading
+    }
+    let a = k2sim().arg("run").arg(&f).assert().code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-    assert!(err.contains("is a directory"), "{err}");
+    assert_eq!(
+        err,
+        format!("error: {}: cannot read the scenario file: Permission denied (os error 13)\n  help: the file is not readable by you: check its permissions\n", f.display())
+    );
 }
 
 #[test]
@@ -263,14 +303,17 @@ fn unwritable_output_is_a_runtime_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain_file");
     std::fs::write(&file, "x").unwrap();
+    let target = file.join("sub");
     let a = k2sim()
         .args(["run", "scenarios/mk7_daily.toml", "--out"])
-        .arg(file.join("sub"))
+        .arg(&target)
         .assert()
         .code(1);
-    assert!(String::from_utf8(a.get_output().stderr.clone())
-        .unwrap()
-        .starts_with("error: cannot write"));
+    assert_eq!(
+        String::from_utf8(a.get_output().stderr.clone()).unwrap(),
+        format!("error: cannot write {}: Not a directory (os error 20)\n  help: check that this directory can be created and written, or choose another with --out DIR\n", target.display())
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"x");
 }
 
 #[test]
@@ -292,11 +335,18 @@ fn compounds_lists_every_preset_with_sources() {
 }
 
 #[test]
-fn help_shows_a_worked_example() {
-    let a = k2sim().args(["run", "--help"]).assert().success();
-    assert!(String::from_utf8(a.get_output().stdout.clone())
-        .unwrap()
-        .contains("k2sim run scenarios/mk7_daily.toml"));
+fn help_of_every_subcommand_shows_a_worked_example() {
+    for (cmd, example) in [
+        ("run", "k2sim run scenarios/mk7_daily.toml"),
+        ("compounds", "k2sim compounds\n"),
+    ] {
+        let a = k2sim().args([cmd, "--help"]).assert().success();
+        let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+        assert!(
+            out.contains(&format!("Example:\n  {example}")),
+            "{cmd}: {out}"
+        );
+    }
 }
 
 #[test]

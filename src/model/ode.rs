@@ -32,6 +32,14 @@ pub struct OdeOptions {
     /// own start state. Default true.
     #[serde(default = "default_reuse")]
     pub reuse_spans: bool,
+    /// Most Dopri5 steps between two events before the run fails with
+    /// [`SimError::OdeFailed`]. Default 10 million: only a truly hopeless span fails.
+    #[serde(default = "default_max_steps")]
+    pub max_steps_per_span: u32,
+}
+
+fn default_max_steps() -> u32 {
+    MAX_STEPS_PER_SPAN
 }
 
 fn default_reuse() -> bool {
@@ -51,6 +59,7 @@ impl Default for OdeOptions {
             rtol: default_rtol(),
             atol_rel_dose: default_atol_rel(),
             reuse_spans: default_reuse(),
+            max_steps_per_span: default_max_steps(),
         }
     }
 }
@@ -81,6 +90,7 @@ pub struct OdePropagator {
     scale_ug: f64,
     reuse: bool,
     bases: Vec<Basis>,
+    max_steps: u32,
     /// Right-hand-side evaluations so far, for benchmarks and diagnostics.
     pub evaluations: u64,
 }
@@ -101,11 +111,25 @@ impl OdePropagator {
             scale_ug: scale,
             reuse: options.reuse_spans,
             bases: Vec::new(),
+            max_steps: options.max_steps_per_span,
             evaluations: 0,
         }
     }
 }
 
+/// An output sample. Amounts far below the absolute tolerance come out of Dopri5 with either
+/// sign (e.g. −1e-13 µg where the true amount is 1e-240 µg); the true solution is never
+/// negative, so printed samples are clipped at zero, a change below the tolerance.
+fn sample_of(y: &Vec3) -> State {
+    State {
+        gut_ug: y[0].max(0.0),
+        central_ug: y[1].max(0.0),
+    }
+}
+
+/// The two amounts of an integrator state, as carried from span to span. Not clipped: Dopri5
+/// conserves gut + central + eliminated exactly (a linear invariant), and clipping would break
+/// the mass balance by up to the absolute tolerance.
 fn state_of(y: &Vec3) -> State {
     State {
         gut_ug: y[0],
@@ -148,7 +172,7 @@ impl Propagator for OdePropagator {
             }
         };
         for &ts in sample_times_h {
-            samples.push(state_of(&at(ts)));
+            samples.push(sample_of(&at(ts)));
         }
         let end = state_of(&sol.y_end);
         let (max_central_ug, t_max_h) =
@@ -195,14 +219,16 @@ impl OdePropagator {
             ka_per_h: self.model.ka_per_h,
             ke_per_h: self.model.ke_per_h,
         };
-        // Defaults of Dopri5::new except two limits: the stiffness test is switched off (fast
+        // Defaults of Dopri5::new except three limits: the stiffness test is switched off (fast
         // absorption, ka ≫ ke, makes the system mildly stiff once the gut is empty; the explicit
-        // method then takes stability-limited steps but stays accurate) and the step budget per
-        // span is raised from 1e5 to 1e7, so only a truly hopeless span reports failure.
+        // method then takes stability-limited steps but stays accurate), the step budget per
+        // span is raised from 1e5 to 1e7 (settable) so only a truly hopeless span reports
+        // failure, and the largest step is capped at the stability limit (below).
+        let (t0, t1) = (t0_h, t1_h);
         let mut solver = Dopri5::from_param(
             rhs,
-            t0_h,
-            t1_h,
+            t0,
+            t1,
             0.0,
             y0,
             self.rtol,
@@ -211,19 +237,34 @@ impl OdePropagator {
             0.04,
             0.2,
             10.0,
-            t1_h - t0_h,
+            // Largest step: inside Dopri5's stability region (|h·λ| ≲ 3.3 on the negative real
+            // axis). Error control alone keeps it there only when the tolerances are tight
+            // enough; with a loose `atol_rel_dose` and doses of very different size, a single
+            // step far beyond it amplified the states by ~1e9 and broke the mass balance.
+            (t1 - t0).min(3.0 / self.model.ka_per_h.max(self.model.ke_per_h)),
             0.0,
-            MAX_STEPS_PER_SPAN,
+            self.max_steps,
             u32::MAX,
             ode_solvers::OutputType::Continuous,
         );
         let mut dense = ContinuousOutputModel::default();
-        let stats = solver
-            .integrate_with_continuous_output_model(&mut dense)
-            .map_err(|e| SimError::OdeFailed {
-                t_h: t0_h,
-                reason: e.to_string(),
-            })?;
+        let max_steps = self.max_steps;
+        let k = self.model.ka_per_h.max(self.model.ke_per_h);
+        let stats = solver.integrate_with_continuous_output_model(&mut dense).map_err(|e| match e {
+            ode_solvers::dop_shared::IntegrationError::MaxNumStepReached { x, .. } => SimError::OdeFailed {
+                t_h: x,
+                reason: format!(
+                    "more than {max_steps} steps between events at {t0} h and {t1} h: the fastest rate ({k:.4e} /h) limits Dopri5 to steps of about {:.1e} h (it is unstable beyond), so a tighter or looser rtol does not help",
+                    3.3 / k
+                ),
+                hint: "use solver = \"exact\" (the closed form of the same model), or shorten the run".into(),
+            },
+            other => SimError::OdeFailed {
+                t_h: t0,
+                reason: other.to_string(),
+                hint: "loosen `rtol` under [ode], or use solver = \"exact\" (the closed form of the same model)".into(),
+            },
+        })?;
         self.evaluations += u64::from(stats.num_eval);
         let (xs, ys) = solver.results().get();
         let (t_last, y_end) = match (xs.last(), ys.last()) {
@@ -232,6 +273,7 @@ impl OdePropagator {
                 return Err(SimError::OdeFailed {
                     t_h: t0_h,
                     reason: "no step was taken".into(),
+                    hint: "use solver = \"exact\"".into(),
                 })
             }
         };
@@ -239,6 +281,7 @@ impl OdePropagator {
             return Err(SimError::OdeFailed {
                 t_h: t_last,
                 reason: format!("integration stopped before the span end at {t1_h} h"),
+                hint: "loosen `rtol` under [ode], or use solver = \"exact\"".into(),
             });
         }
         Ok(Solved {
@@ -319,7 +362,7 @@ impl OdePropagator {
         let scale = self.scale_ug;
         let combine = |g: &Vec3, c: &Vec3| -> Vec3 { g * start.gut_ug + c * start.central_ug };
         for (g, c) in &b.at_samples {
-            samples.push(state_of(&combine(g, c)));
+            samples.push(sample_of(&combine(g, c)));
         }
         let y_end = combine(&b.from_gut.y_end, &b.from_central.y_end) / scale;
         let end = state_of(&y_end);

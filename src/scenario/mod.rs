@@ -202,8 +202,14 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
     if path.is_dir() {
         return Err(io("is a directory, not a scenario file; give a .toml file such as scenarios/mk7_daily.toml".into()));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| io(format!("cannot read the scenario file: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        let help = match e.kind() {
+            std::io::ErrorKind::NotFound => "check the path; the shipped scenarios are in scenarios/, e.g. scenarios/mk7_daily.toml",
+            std::io::ErrorKind::PermissionDenied => "the file is not readable by you: check its permissions",
+            _ => "check that the path names a readable file",
+        };
+        io(format!("cannot read the scenario file: {e}\n  help: {help}"))
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let loc_text =
             String::from_utf8_lossy(e.as_bytes()[..e.utf8_error().valid_up_to()].as_ref())
@@ -272,17 +278,62 @@ pub(crate) fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
             key,
         }
     } else if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
+        let key = key_at(text, span.clone());
         let message = msg
             .replace("expected f64", "expected a number")
-            .replace("expected i64", "expected a whole number");
-        K::WrongType {
-            key: key_at(text, span.clone()),
-            message,
+            .replace("expected i64", "expected a whole number")
+            .replace("expected a sequence", "expected a list");
+        let hint = if message.ends_with("expected a whole number") {
+            format!("write a whole number without a decimal point or quotes, e.g. `{key} = 7`")
+        } else if message.ends_with("expected a number") {
+            format!("numbers are written bare, e.g. `{key} = 48`; for a quantity with a unit use the key without the unit suffix, e.g. `duration = \"2 d\"`")
+        } else if message.ends_with("expected a string") {
+            format!("text is written in quotes, e.g. `{key} = \"mk7\"`")
+        } else if key == "regimen" {
+            "each regimen is a [[regimen]] table; see scenarios/mk7_daily.toml".into()
+        } else if message.ends_with("expected a list") {
+            format!("a list is written in brackets, e.g. `{key} = [8, 13, 19]`")
+        } else {
+            "see the README's \"Scenario files\" section for the form of each key".into()
+        };
+        K::WrongType { key, message, hint }
+    } else if msg.starts_with("duplicate key") {
+        let key = key_at(text, span.clone());
+        K::Syntax {
+            message: format!(
+                "key `{key}` is given twice in the same table{}\n  help: keep one of them",
+                snippet(text, span.clone())
+            ),
         }
     } else {
-        K::Syntax { message: msg }
+        let msg = msg.trim_end_matches(", expected nothing");
+        K::Syntax {
+            message: format!(
+                "{msg}{}\n  help: check the quotes, brackets and `key = value` form on this line",
+                snippet(text, span.clone())
+            ),
+        }
     };
     InputError::at(text, span, kind)
+}
+
+/// The line of `span` with a caret under its start, for syntax errors.
+fn snippet(text: &str, span: Option<Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let loc = crate::error::Location::of_offset(text, span.start);
+    let (Some(line), Some(col)) = (loc.line, loc.column) else {
+        return String::new();
+    };
+    let content = text.lines().nth(line - 1).unwrap_or("");
+    // Columns count characters; tabs are kept so the caret lines up under them.
+    let pad: String = content
+        .chars()
+        .take(col - 1)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("\n   |\n{line:>3}| {content}\n   | {pad}^")
 }
 
 /// The key on the line of `span`, for messages that do not name it.
@@ -331,7 +382,19 @@ impl Validator<'_> {
     }
 
     fn positive(&self, key: &str, v: &Spanned<f64>, unit: &str) -> R<f64> {
-        self.range(key, v, |x| x > 0.0, &format!("a positive number of {unit}"))
+        match value_limits(key) {
+            Some((lo, hi, why)) => self.range(
+                key,
+                v,
+                |x| x >= lo && x <= hi,
+                &format!(
+                    "a positive number of {unit} from {} to {} ({why})",
+                    fmt_limit(lo),
+                    fmt_limit(hi)
+                ),
+            ),
+            None => self.range(key, v, |x| x > 0.0, &format!("a positive number of {unit}")),
+        }
     }
 
     fn conflict(&self, span: Range<usize>, key: &str, other: &str, hint: &str) -> InputError {
@@ -534,11 +597,17 @@ impl Validator<'_> {
             }
             regimens.push(reg);
         }
-        let points = (duration_h / step_h).floor() as u64 + 2;
+        // In floating point first: a tiny step must not overflow the count.
+        let points_f = (duration_h / step_h).floor() + 2.0;
+        let points = if points_f < MAX_OUTPUT_ROWS as f64 {
+            points_f as u64
+        } else {
+            MAX_OUTPUT_ROWS.saturating_add(1)
+        };
         let rows: u64 = regimens
             .iter()
-            .map(|r| points + 2 * r.schedule.dose_count() as u64)
-            .sum();
+            .map(|r| points.saturating_add(2 * r.schedule.dose_count() as u64))
+            .fold(0, u64::saturating_add);
         if rows > MAX_OUTPUT_ROWS {
             let span = raw
                 .step_h
@@ -546,13 +615,28 @@ impl Validator<'_> {
                 .map(|s| s.span())
                 .or(raw.step.as_ref().map(|s| s.span()))
                 .unwrap_or(dur_span);
+            let doses: u64 = regimens
+                .iter()
+                .map(|r| 2 * r.schedule.dose_count() as u64)
+                .sum();
+            let per_regimen = (MAX_OUTPUT_ROWS.saturating_sub(doses) / regimens.len() as u64)
+                .saturating_sub(2)
+                .max(1);
+            let min_step = duration_h / per_regimen as f64;
+            let suggested_step_h = [
+                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 168.0,
+            ]
+            .into_iter()
+            .find(|&s| s >= min_step && s <= duration_h)
+            .unwrap_or(duration_h);
             return Err(self.err(
                 span,
                 K::TooLarge {
-                    key: "step_h".into(),
+                    key: if raw.step.is_some() { "step" } else { "step_h" }.into(),
                     rows,
                     bytes: rows * 48,
                     limit_rows: MAX_OUTPUT_ROWS,
+                    suggested_step_h,
                 },
             ));
         }
@@ -1236,15 +1320,20 @@ impl Validator<'_> {
                 src.f = over();
             }
             if let Some(x) = &p.tlag_h {
-                tlag = self.range("tlag_h", x, |x| x >= 0.0, "zero or a positive lag in h")?;
+                tlag = self.range(
+                    "tlag_h",
+                    x,
+                    |x| (0.0..=MAX_DURATION_H).contains(&x),
+                    "zero or a positive lag in h, at most 100 years",
+                )?;
                 src.tlag_h = over();
             }
             if let Some(x) = &p.baseline_ng_ml {
                 base = self.range(
                     "baseline_ng_ml",
                     x,
-                    |x| x >= 0.0,
-                    "zero or a positive concentration in ng/mL",
+                    |x| (0.0..=1e9).contains(&x),
+                    "zero or a positive concentration in ng/mL, at most 1e9",
                 )?;
                 src.baseline_ng_ml = over();
             }
@@ -1260,6 +1349,31 @@ impl Validator<'_> {
             )
         })?;
         Ok((model, src))
+    }
+}
+
+/// Bounds of positive quantities beyond which the model's numbers would overflow or underflow
+/// double precision (amounts × rates × times), with the reason shown to the user. They are far
+/// outside physiology: doses from 1 pg to 1 kg, half-lives from 3.6 ms to 1000 years.
+fn value_limits(key: &str) -> Option<(f64, f64, &'static str)> {
+    Some(match key {
+        "dose_ug" | "dose" => (1e-6, 1e9, "1 pg to 1 kg"),
+        "interval_h" | "interval" | "step_h" | "step" => {
+            (1e-6, MAX_DURATION_H, "3.6 ms to 100 years")
+        }
+        "ka_per_h" | "ke_per_h" => (1e-9, 1e7, "rates beyond these overflow the model"),
+        "half_life_h" => (1e-6, 1e7, "3.6 ms to 1000 years"),
+        "v_l" => (1e-6, 1e9, "1 µL to a million m³"),
+        _ => return None,
+    })
+}
+
+/// A bound as written in messages: 1e9 rather than 1000000000.
+fn fmt_limit(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{x:e}")
+    } else {
+        fmt_value(x)
     }
 }
 
