@@ -1364,6 +1364,9 @@ fn value_limits(key: &str) -> Option<(f64, f64, &'static str)> {
         "ka_per_h" | "ke_per_h" => (1e-9, 1e7, "rates beyond these overflow the model"),
         "half_life_h" => (1e-6, 1e7, "3.6 ms to 1000 years"),
         "v_l" => (1e-6, 1e9, "1 µL to a million m³"),
+        // Food doses: the amount times the food's K2 content must stay within the dose limits.
+        "amount_g" => (1e-6, 1e5, "1 µg to 100 kg of food per dose"),
+        "servings" => (1e-6, 1e4, "up to 10 000 servings per dose"),
         _ => return None,
     })
 }
@@ -1418,7 +1421,7 @@ pub fn fmt_value(x: f64) -> String {
     if !x.is_finite() {
         return x.to_string();
     }
-    if x != 0.0 && x.abs() < 1e-3 {
+    if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e12) {
         return format!("{x:e}");
     }
     let s = format!("{:.6}", x);
