@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
     let maps: Vec<StepMap> = (0..N)
         .map(|i| {
             let f = 1.0 + 1e-6 * i as f64;
-            let mm = k2sim::model::OneCompartment::new(
+            let mm = k2sim::model::PkModel::new(
                 m.ka_per_h * f,
                 m.ke_per_h / f,
                 m.v_l * f,

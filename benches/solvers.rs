@@ -7,15 +7,15 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use k2sim::dosing::DoseEvent;
 use k2sim::model::exact::ExactPropagator;
 use k2sim::model::ode::{OdeOptions, OdePropagator};
-use k2sim::model::OneCompartment;
+use k2sim::model::PkModel;
 use k2sim::scenario::{self, SolverKind};
 use k2sim::sim::simulate;
 use std::hint::black_box;
 
 /// The reference subject: MK-7 180 µg every 24 h for 365 doses from t = 0, ka 0.5 /h,
 /// half-life 72 h, V 300 L, hourly output over 0..8760 h.
-fn year_of_daily_doses() -> (OneCompartment, Vec<DoseEvent>, Vec<f64>) {
-    let m = OneCompartment::new(0.5, std::f64::consts::LN_2 / 72.0, 300.0, 1.0, 0.0, 0.0).unwrap();
+fn year_of_daily_doses() -> (PkModel, Vec<DoseEvent>, Vec<f64>) {
+    let m = PkModel::new(0.5, std::f64::consts::LN_2 / 72.0, 300.0, 1.0, 0.0, 0.0).unwrap();
     let events = (0..365)
         .map(|i| DoseEvent {
             time_h: 24.0 * f64::from(i),

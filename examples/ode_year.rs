@@ -1,11 +1,11 @@
 //! Profiling aid: one subject, one year of daily doses, hourly output, ODE path, repeated.
 use k2sim::dosing::DoseEvent;
 use k2sim::model::ode::{OdeOptions, OdePropagator};
-use k2sim::model::OneCompartment;
+use k2sim::model::PkModel;
 use k2sim::sim::simulate;
 
 fn main() {
-    let m = OneCompartment::new(0.5, std::f64::consts::LN_2 / 72.0, 300.0, 1.0, 0.0, 0.0).unwrap();
+    let m = PkModel::new(0.5, std::f64::consts::LN_2 / 72.0, 300.0, 1.0, 0.0, 0.0).unwrap();
     let events: Vec<DoseEvent> = (0..365)
         .map(|i| DoseEvent {
             time_h: 24.0 * f64::from(i),

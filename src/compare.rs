@@ -228,12 +228,7 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
     if let Some(thr) = opts.threshold_ng_ml {
         let run_h = each(&|r| {
             let end = r.trajectory.time_h.last().copied().unwrap_or(0.0);
-            Some(time_above_run_h(
-                &r.regimen.model,
-                &r.regimen.schedule.events(),
-                end,
-                thr,
-            ))
+            time_above_run_h(&r.regimen.model, &r.regimen.schedule.events(), end, thr).ok()
         });
         let (div, unit, _) = time_unit(&run_h);
         push(

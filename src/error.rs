@@ -27,6 +27,9 @@ pub enum SimError {
     /// A steady state does not exist or could not be computed.
     #[error("steady state could not be computed: {reason}")]
     SteadyState { reason: String },
+    /// The exact solver was asked to solve a model without a closed form.
+    #[error("the exact solver has no closed form for saturable (Michaelis–Menten) absorption (at t = {t_h} h)\n  help: use solver = \"ode\" in the scenario, or --solver ode")]
+    NoClosedForm { t_h: f64 },
 }
 
 /// Where in an input file something is.

@@ -4,9 +4,10 @@
 use std::fmt::Write as _;
 
 use crate::error::SimError;
+use crate::model::PkModel;
 use crate::output::evidence_tag;
 use crate::plot::{Figure, RenderOptions, Series, Shade, Threshold, YScale};
-use crate::run::{RegimenResult, RunResult};
+use crate::run::{AnyPropagator, RegimenResult, RunResult};
 use crate::scenario::{fmt_amount, fmt_value, AxisScale, Provenance, Scenario};
 use crate::steady_profile::ss_profile;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
@@ -69,8 +70,9 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
             .clone()
             .unwrap_or_else(|| scenario.name.clone()),
         subtitle: Some(format!(
-            "One-compartment model, first-order absorption · {} solver · k2sim {}{}",
-            result.solver.name(),
+            "{} · {} · k2sim {}{}",
+            model_description(result),
+            solver_description(result),
             env!("CARGO_PKG_VERSION"),
             if result.regimens.iter().any(|r| !r.residuals.is_empty()) {
                 " · circles: observed"
@@ -254,7 +256,13 @@ pub fn steady_state_figure(
     for r in &periodic {
         let p = r.regimen.schedule.periodic().expect("filtered");
         let mm = r.params.molar_mass_g_mol;
-        let points = ss_profile(&r.regimen.model, p, window, 1200)?
+        let scale = p
+            .pattern
+            .iter()
+            .map(|d| d.amount_ug * r.regimen.model.f)
+            .fold(0.0, f64::max);
+        let mut prop = AnyPropagator::closed_form_or_ode(r.regimen.model, scale);
+        let points = ss_profile(&mut prop, p, window, 1200)?
             .into_iter()
             .map(|(t, c)| (t, in_unit(unit, c, mm)))
             .collect();
@@ -471,11 +479,13 @@ pub fn regimens_text(result: &RunResult) -> String {
         }
         let p = &r.params;
         let src = &reg.sources;
-        s.push_str(&source_line(
-            "ka_per_h",
-            format!("{:.4} /h", p.ka_per_h),
-            &src.ka_per_h,
-        ));
+        if let Some(ka) = p.ka_per_h {
+            s.push_str(&source_line(
+                "ka_per_h",
+                format!("{ka:.4} /h"),
+                &src.ka_per_h,
+            ));
+        }
         s.push_str(&source_line(
             "half_life_h",
             format!("{} h", fmt_value(p.half_life_h)),
@@ -497,6 +507,40 @@ pub fn regimens_text(result: &RunResult) -> String {
             format!("{} ng/mL", fmt_value(p.baseline_ng_ml)),
             &src.baseline_ng_ml,
         ));
+        for (key, value, src) in [
+            (
+                "q_l_per_h",
+                p.q_l_per_h.map(|x| format!("{} L/h", fmt_value(x))),
+                &src.q_l_per_h,
+            ),
+            (
+                "vp_l",
+                p.vp_l.map(|x| format!("{} L", fmt_value(x))),
+                &src.vp_l,
+            ),
+            (
+                "vmax_ug_per_h",
+                p.vmax_ug_per_h.map(|x| format!("{} µg/h", fmt_value(x))),
+                &src.vmax_ug_per_h,
+            ),
+            (
+                "km_ug",
+                p.km_ug.map(|x| format!("{} µg", fmt_value(x))),
+                &src.km_ug,
+            ),
+        ] {
+            if let (Some(v), Some(src)) = (value, src) {
+                s.push_str(&source_line(key, v, src));
+            }
+        }
+        if let (Some(a), Some(b)) = (p.alpha_half_life_h, p.terminal_half_life_h) {
+            let _ = writeln!(
+                s,
+                "    two compartments: t½ alpha {} h, terminal t½ {} h (derived from ke, V, Q, Vp)",
+                fmt_value(a),
+                fmt_value(b)
+            );
+        }
         let _ = writeln!(s, "    known limits: {}", reg.compound.notes);
     }
     let _ = writeln!(
@@ -504,4 +548,46 @@ pub fn regimens_text(result: &RunResult) -> String {
         "\nMolar masses for nmol/L: MK-4 444.66, MK-7 649.02, K1 450.71 g/mol."
     );
     s
+}
+
+/// "One-compartment model, first-order absorption", or the mix of models of a run's regimens.
+pub fn model_description(result: &RunResult) -> String {
+    models_description(result.regimens.iter().map(|r| &r.regimen.model))
+}
+
+/// "One-compartment model, first-order absorption", or the mix of `models`.
+pub fn models_description<'a>(models: impl Iterator<Item = &'a PkModel>) -> String {
+    let models: Vec<&PkModel> = models.collect();
+    let (one, two) = (
+        models.iter().any(|m| m.peripheral.is_none()),
+        models.iter().any(|m| m.peripheral.is_some()),
+    );
+    let (first, mm) = (
+        models.iter().any(|m| m.is_linear()),
+        models.iter().any(|m| !m.is_linear()),
+    );
+    let compartments = match (one, two) {
+        (true, true) => "One- and two-compartment models",
+        (false, true) => "Two-compartment model",
+        _ => "One-compartment model",
+    };
+    let absorption = match (first, mm) {
+        (true, true) => "first-order and saturable (Michaelis–Menten) absorption",
+        (false, true) => "saturable (Michaelis–Menten) absorption",
+        _ => "first-order absorption",
+    };
+    format!("{compartments}, {absorption}")
+}
+
+/// "exact solver", or which regimens fell back to Dopri5.
+fn solver_description(result: &RunResult) -> String {
+    let differ = result.regimens.iter().any(|r| r.solver != result.solver);
+    if differ {
+        format!(
+            "{} solver (ode for saturable absorption)",
+            result.solver.name()
+        )
+    } else {
+        format!("{} solver", result.solver.name())
+    }
 }

@@ -11,10 +11,9 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::dosing::DoseEvent;
 use crate::error::SimError;
-use crate::model::exact::ExactPropagator;
-use crate::model::ode::OdePropagator;
-use crate::model::{OneCompartment, LN_2};
+use crate::model::{PkModel, LN_2};
 use crate::run::predict_at;
+use crate::run::AnyPropagator;
 use crate::scenario::{Scenario, SolverKind};
 
 /// A parameter that can be estimated.
@@ -51,7 +50,7 @@ impl FitParam {
             .map_or("?", |(n, _)| n)
     }
 
-    fn get(self, m: &OneCompartment) -> f64 {
+    fn get(self, m: &PkModel) -> f64 {
         match self {
             FitParam::KaPerH => m.ka_per_h,
             FitParam::HalfLifeH => m.half_life_h(),
@@ -61,7 +60,7 @@ impl FitParam {
         }
     }
 
-    fn set(self, m: &mut OneCompartment, value: f64) {
+    fn set(self, m: &mut PkModel, value: f64) {
         match self {
             FitParam::KaPerH => m.ka_per_h = value,
             FitParam::HalfLifeH => m.ke_per_h = LN_2 / value,
@@ -189,7 +188,7 @@ impl Problem<'_> {
             for (p, t) in self.params.iter().zip(theta.iter()) {
                 p.set(&mut m, t.exp());
             }
-            let m = OneCompartment::new(
+            let m = m.with_core(
                 m.ka_per_h,
                 m.ke_per_h,
                 m.v_l,
@@ -197,17 +196,9 @@ impl Problem<'_> {
                 m.tlag_h,
                 m.baseline_ng_ml,
             )?;
-            let pred = match self.solver {
-                SolverKind::Exact => predict_at(&mut ExactPropagator::new(m), events, times)?,
-                SolverKind::Ode => {
-                    let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
-                    predict_at(
-                        &mut OdePropagator::new(m, self.scenario.ode, scale),
-                        events,
-                        times,
-                    )?
-                }
-            };
+            let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
+            let mut prop = AnyPropagator::new(m, self.solver, self.scenario.ode, scale);
+            let pred = predict_at(&mut prop, events, times)?;
             out.extend(pred);
         }
         Ok(out)

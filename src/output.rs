@@ -114,6 +114,10 @@ struct RegimenSummary<'a> {
     schedule: String,
     dose_count: usize,
     total_dose_ug: f64,
+    /// The solver of this regimen when it differs from the run's (saturable absorption under
+    /// the exact solver is integrated by Dopri5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    solver: Option<&'static str>,
     params: &'a ResolvedParams,
     param_sources: &'a ParamSources,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,7 +135,7 @@ struct Summary<'a> {
     scenario: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<&'a str>,
-    model: &'static str,
+    model: String,
     solver: &'static str,
     duration_h: f64,
     step_h: f64,
@@ -145,7 +149,11 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
         k2sim_version: env!("CARGO_PKG_VERSION"),
         scenario: &scenario.name,
         description: scenario.description.as_deref(),
-        model: "one-compartment, first-order absorption",
+        model: if result.regimens.iter().all(|r| r.regimen.model.is_basic()) {
+            "one-compartment, first-order absorption".into()
+        } else {
+            crate::figure::model_description(result).to_lowercase()
+        },
         solver: result.solver.name(),
         duration_h: scenario.duration_h,
         step_h: scenario.step_h,
@@ -159,6 +167,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
                 schedule: r.regimen.schedule.describe(),
                 dose_count: r.regimen.schedule.dose_count(),
                 total_dose_ug: r.regimen.schedule.total_ug(),
+                solver: (r.solver != result.solver).then(|| r.solver.name()),
                 params: &r.params,
                 param_sources: &r.regimen.sources,
                 food: r.regimen.food.as_ref(),
@@ -189,9 +198,24 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     };
     row("compound", &|r| r.regimen.compound.id.to_string());
     row("schedule", &|r| r.regimen.schedule.describe());
-    row("ka (1/h)", &|r| format!("{:.4}", r.params.ka_per_h));
+    row("ka (1/h)", &|r| opt(r.params.ka_per_h, 4));
     row("half-life (h)", &|r| format!("{:.1}", r.params.half_life_h));
     row("V/F (L)", &|r| format!("{:.1}", r.params.v_l));
+    let any = |f: &dyn Fn(&crate::run::ResolvedParams) -> bool| {
+        result.regimens.iter().any(|r| f(&r.params))
+    };
+    if any(&|p| p.q_l_per_h.is_some()) {
+        row("Q/F (L/h)", &|r| opt(r.params.q_l_per_h, 2));
+        row("Vp/F (L)", &|r| opt(r.params.vp_l, 1));
+        row("t½ alpha (h)", &|r| opt(r.params.alpha_half_life_h, 2));
+        row("t½ terminal (h)", &|r| {
+            opt(r.params.terminal_half_life_h, 1)
+        });
+    }
+    if any(&|p| p.vmax_ug_per_h.is_some()) {
+        row("Vmax (µg/h)", &|r| opt(r.params.vmax_ug_per_h, 1));
+        row("Km (µg)", &|r| opt(r.params.km_ug, 1));
+    }
     row("Cmax (ng/mL)", &|r| format!("{:.4}", r.metrics.cmax_ng_ml));
     row("Tmax (h)", &|r| format!("{:.2}", r.metrics.tmax_h));
     row("AUC0-t (ng·h/mL)", &|r| {

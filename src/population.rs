@@ -23,9 +23,10 @@ use rand_distr::StandardNormal;
 
 use crate::dosing::DoseEvent;
 use crate::error::SimError;
-use crate::model::exact::{peak_after, state_after, ExactPropagator, StepMap};
-use crate::model::ode::{OdeOptions, OdePropagator};
-use crate::model::{OneCompartment, State, LN_2};
+use crate::model::exact::{peak_after, state_after, StepMap};
+use crate::model::ode::OdeOptions;
+use crate::model::{PkModel, State, LN_2};
+use crate::run::AnyPropagator;
 use crate::scenario::{Regimen, SolverKind};
 use crate::sim::simulate;
 
@@ -243,7 +244,7 @@ struct Setup<'a> {
 type Omega = Vec<(PopParam, f64)>;
 
 /// A drawn subject: index, model, doses taken (times jittered), and which doses were taken.
-type Drawn = (u64, (OneCompartment, Vec<DoseEvent>, Vec<bool>));
+type Drawn = (u64, (PkModel, Vec<DoseEvent>, Vec<bool>));
 
 /// Cholesky factor of the correlation-scaled covariance of the log-parameters.
 fn covariance_factor(spec: &PopulationSpec) -> Result<(Omega, DMatrix<f64>), SimError> {
@@ -290,10 +291,7 @@ fn subject_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
 }
 
 /// Draws subject `index`: its model and its doses (misses and jitter applied).
-fn draw_subject(
-    s: &Setup,
-    index: u64,
-) -> Result<(OneCompartment, Vec<DoseEvent>, Vec<bool>), SimError> {
+fn draw_subject(s: &Setup, index: u64) -> Result<(PkModel, Vec<DoseEvent>, Vec<bool>), SimError> {
     let mut rng = subject_rng(s.spec.seed, index);
     let k = s.omega.len();
     let z: Vec<f64> = (0..k).map(|_| rng.sample(StandardNormal)).collect();
@@ -309,7 +307,7 @@ fn draw_subject(
             PopParam::F => f *= factor,
         }
     }
-    let model = OneCompartment::new(ka, LN_2 / half, v, f, typ.tlag_h, typ.baseline_ng_ml)?;
+    let model = typ.with_core(ka, LN_2 / half, v, f, typ.tlag_h, typ.baseline_ng_ml)?;
     let mut taken = Vec::with_capacity(s.events.len());
     let mut events = Vec::with_capacity(s.events.len());
     for e in &s.events {
@@ -365,8 +363,12 @@ pub fn simulate_population(
         &events,
         regimen.model.tlag_h,
     );
+    let scale = events
+        .iter()
+        .map(|e| e.amount_ug * regimen.model.f)
+        .fold(0.0, f64::max);
     let typical = simulate(
-        &mut ExactPropagator::new(regimen.model),
+        &mut AnyPropagator::closed_form_or_ode(regimen.model, scale),
         &events,
         &typical_grid,
     )?;
@@ -456,6 +458,7 @@ fn run_chunk(
         drawn.push((i, draw_subject(s, i)?));
     }
     let batch = s.solver == SolverKind::Exact
+        && s.regimen.model.is_basic()
         && s.spec.jitter_h == 0.0
         && on_grid(&s.events, s.regimen.model.tlag_h, s.step_h, s.duration_h);
     if batch {
@@ -468,7 +471,7 @@ fn run_chunk(
     }
 }
 
-fn metrics_of(index: u64, m: &OneCompartment, taken: &[bool]) -> SubjectMetrics {
+fn metrics_of(index: u64, m: &PkModel, taken: &[bool]) -> SubjectMetrics {
     SubjectMetrics {
         subject: index,
         ka_per_h: m.ka_per_h,
@@ -510,7 +513,7 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<Sub
         .map(|(j, e)| (((e.time_h + tlag) / h).round() as usize, j))
         .filter(|&(k, _)| k <= k_end)
         .collect();
-    let models: Vec<OneCompartment> = drawn.iter().map(|d| d.1 .0).collect();
+    let models: Vec<PkModel> = drawn.iter().map(|d| d.1 .0).collect();
     let maps: Vec<StepMap> = models.iter().map(|m| StepMap::new(m, h)).collect();
     let a: Vec<f64> = maps.iter().map(|m| m.gut_gut).collect();
     let b: Vec<f64> = maps.iter().map(|m| m.central_central).collect();
@@ -598,28 +601,9 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<Sub
                 let tau = x.ln() / (ka - ke);
                 (tau > 0.0 && tau < span_h).then(|| (ka / ke * g * (-ka * tau).exp(), tau))
             } else {
-                peak_after(
-                    m,
-                    State {
-                        gut_ug: g,
-                        central_ug: c,
-                    },
-                )
-                .filter(|&tau| tau > 0.0 && tau < span_h)
-                .map(|tau| {
-                    (
-                        state_after(
-                            m,
-                            State {
-                                gut_ug: g,
-                                central_ug: c,
-                            },
-                            tau,
-                        )
-                        .central_ug,
-                        tau,
-                    )
-                })
+                peak_after(m, State::new(g, c))
+                    .filter(|&tau| tau > 0.0 && tau < span_h)
+                    .map(|tau| (state_after(m, State::new(g, c), tau).central_ug, tau))
             };
             if let Some((amount, tau)) = peak {
                 note(&mut best[i], amount * inv_v[i] + base, t + tau);
@@ -647,7 +631,7 @@ type SimulateFrom<'a> =
 fn one_subject(
     s: &Setup,
     index: u64,
-    m: &OneCompartment,
+    m: &PkModel,
     events: &[DoseEvent],
     taken: &[bool],
     hist: &mut BandHistogram,
@@ -673,16 +657,9 @@ fn one_subject(
         let b = prop(a.end_state, t_window, &later, &tail)?;
         Ok((a, b))
     };
-    let (first, window) = match s.solver {
-        SolverKind::Exact => {
-            let mut p = ExactPropagator::new(*m);
-            two(&mut |st, t0, ev, g| crate::sim::simulate_from(&mut p, st, t0, ev, g))?
-        }
-        SolverKind::Ode => {
-            let mut p = OdePropagator::new(*m, s.ode, scale);
-            two(&mut |st, t0, ev, g| crate::sim::simulate_from(&mut p, st, t0, ev, g))?
-        }
-    };
+    let mut p = AnyPropagator::new(*m, s.solver, s.ode, scale);
+    let (first, window) =
+        two(&mut |st, t0, ev, g| crate::sim::simulate_from(&mut p, st, t0, ev, g))?;
     let mut o = metrics_of(index, m, taken);
     // The earlier peak wins ties, as in sim::simulate.
     (o.cmax_ng_ml, o.tmax_h) = if window.cmax_ng_ml > first.cmax_ng_ml * (1.0 + 1e-8) {
@@ -760,6 +737,7 @@ pub fn uses_batch_kernel(
     solver: SolverKind,
 ) -> bool {
     solver == SolverKind::Exact
+        && regimen.model.is_basic()
         && spec.jitter_h == 0.0
         && on_grid(
             &regimen.schedule.events(),

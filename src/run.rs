@@ -7,15 +7,87 @@ use rayon::prelude::*;
 use crate::dosing::{output_grid_h, DoseEvent, Periodic};
 use crate::error::SimError;
 use crate::model::exact::ExactPropagator;
-use crate::model::ode::OdePropagator;
-use crate::model::Propagator;
+use crate::model::ode::{OdeOptions, OdePropagator};
+use crate::model::{Absorption, PkModel, Propagator, SpanResult, State, LN_2};
 use crate::scenario::{ParamSources, Regimen, Scenario, SolverKind};
 use crate::sim::{self, SteadyState, Trajectory};
+
+/// Either solver behind one type, chosen at run time.
+pub enum AnyPropagator {
+    /// The closed form.
+    Exact(ExactPropagator),
+    /// Dopri5.
+    Ode(Box<OdePropagator>),
+}
+
+impl AnyPropagator {
+    /// The propagator of `solver` for `model`; `dose_scale_ug` (the largest bioavailable dose)
+    /// sets the ODE's absolute tolerance. "Exact" means the closed form where the model has one:
+    /// a model without (saturable absorption) is integrated by Dopri5 with `ode`
+    /// (see [`solver_used`]).
+    pub fn new(model: PkModel, solver: SolverKind, ode: OdeOptions, dose_scale_ug: f64) -> Self {
+        match solver_used(&model, solver) {
+            SolverKind::Exact => Self::Exact(ExactPropagator::new(model)),
+            SolverKind::Ode => Self::Ode(Box::new(OdePropagator::new(model, ode, dose_scale_ug))),
+        }
+    }
+
+    /// The closed form when the model has one, Dopri5 with default tolerances otherwise.
+    pub fn closed_form_or_ode(model: PkModel, dose_scale_ug: f64) -> Self {
+        Self::new(
+            model,
+            SolverKind::Exact,
+            OdeOptions::default(),
+            dose_scale_ug,
+        )
+    }
+}
+
+/// The solver that actually runs `model` when `solver` is asked for: the exact solver falls
+/// back to Dopri5 for a model without a closed form (saturable absorption).
+pub fn solver_used(model: &PkModel, solver: SolverKind) -> SolverKind {
+    if model.is_linear() {
+        solver
+    } else {
+        SolverKind::Ode
+    }
+}
+
+impl Propagator for AnyPropagator {
+    fn model(&self) -> &PkModel {
+        match self {
+            Self::Exact(p) => p.model(),
+            Self::Ode(p) => p.model(),
+        }
+    }
+
+    fn span(
+        &mut self,
+        start: State,
+        t0_h: f64,
+        t1_h: f64,
+        sample_times_h: &[f64],
+        samples: &mut Vec<State>,
+    ) -> Result<SpanResult, SimError> {
+        match self {
+            Self::Exact(p) => p.span(start, t0_h, t1_h, sample_times_h, samples),
+            Self::Ode(p) => p.span(start, t0_h, t1_h, sample_times_h, samples),
+        }
+    }
+
+    fn state_after(&mut self, s: State, dt_h: f64) -> Result<State, SimError> {
+        match self {
+            Self::Exact(p) => p.state_after(s, dt_h),
+            Self::Ode(p) => p.state_after(s, dt_h),
+        }
+    }
+}
 
 /// Resolved parameters of a regimen as reported in `summary.json`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ResolvedParams {
-    pub ka_per_h: f64,
+    /// First-order absorption rate; `None` with Michaelis–Menten absorption.
+    pub ka_per_h: Option<f64>,
     pub half_life_h: f64,
     pub ke_per_h: f64,
     pub v_l: f64,
@@ -23,6 +95,54 @@ pub struct ResolvedParams {
     pub tlag_h: f64,
     pub baseline_ng_ml: f64,
     pub molar_mass_g_mol: f64,
+    /// Two compartments: inter-compartmental clearance (L/h).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_l_per_h: Option<f64>,
+    /// Two compartments: peripheral volume (L).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vp_l: Option<f64>,
+    /// Two compartments: half-life of the fast (distribution) phase, ln 2/α (h).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha_half_life_h: Option<f64>,
+    /// Two compartments: terminal half-life, ln 2/β (h); `half_life_h` is then ln 2/ke.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminal_half_life_h: Option<f64>,
+    /// Michaelis–Menten absorption: largest rate (µg/h).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmax_ug_per_h: Option<f64>,
+    /// Michaelis–Menten absorption: gut amount at half the largest rate (µg).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub km_ug: Option<f64>,
+}
+
+impl ResolvedParams {
+    /// The parameters of `m` as reported.
+    pub fn of(m: &PkModel, molar_mass_g_mol: f64) -> Self {
+        let modes = m.modes();
+        let (vmax, km) = match m.absorption {
+            Absorption::MichaelisMenten {
+                vmax_ug_per_h,
+                km_ug,
+            } => (Some(vmax_ug_per_h), Some(km_ug)),
+            Absorption::FirstOrder => (None, None),
+        };
+        Self {
+            ka_per_h: m.is_linear().then_some(m.ka_per_h),
+            half_life_h: m.half_life_h(),
+            ke_per_h: m.ke_per_h,
+            v_l: m.v_l,
+            f: m.f,
+            tlag_h: m.tlag_h,
+            baseline_ng_ml: m.baseline_ng_ml,
+            molar_mass_g_mol,
+            q_l_per_h: m.peripheral.map(|p| p.q_l_per_h),
+            vp_l: m.peripheral.map(|p| p.vp_l),
+            alpha_half_life_h: modes.map(|x| LN_2 / x.alpha_per_h),
+            terminal_half_life_h: modes.map(|x| LN_2 / x.beta_per_h),
+            vmax_ug_per_h: vmax,
+            km_ug: km,
+        }
+    }
 }
 
 /// Metrics of one regimen. Steady-state fields are `None` for schedules without a repeated
@@ -65,6 +185,9 @@ pub struct MassBalance {
     pub gut_ug: f64,
     /// In the central compartment at the end.
     pub central_ug: f64,
+    /// In the peripheral compartment at the end (two compartments only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peripheral_ug: Option<f64>,
     /// Eliminated during the run.
     pub eliminated_ug: f64,
 }
@@ -73,6 +196,8 @@ pub struct MassBalance {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegimenResult {
     pub regimen: Regimen,
+    /// The solver that computed this regimen ([`solver_used`]).
+    pub solver: SolverKind,
     pub params: ResolvedParams,
     pub trajectory: Trajectory,
     pub steady_state: Option<SteadyState>,
@@ -152,24 +277,15 @@ fn run_regimen(
         .iter()
         .map(|e| e.amount_ug * r.model.f)
         .fold(0.0, f64::max);
-    match solver {
-        SolverKind::Exact => {
-            simulate_with(scenario, r, &events, &mut ExactPropagator::new(r.model))
-        }
-        SolverKind::Ode => simulate_with(
-            scenario,
-            r,
-            &events,
-            &mut OdePropagator::new(r.model, scenario.ode, scale),
-        ),
-    }
+    let mut prop = AnyPropagator::new(r.model, solver, scenario.ode, scale);
+    simulate_with(scenario, r, &events, &mut prop)
 }
 
-fn simulate_with<P: Propagator>(
+fn simulate_with(
     scenario: &Scenario,
     r: &Regimen,
     events: &[DoseEvent],
-    prop: &mut P,
+    prop: &mut AnyPropagator,
 ) -> Result<RegimenResult, SimError> {
     let m = r.model;
     let grid = output_grid_h(scenario.duration_h, scenario.step_h, events, m.tlag_h);
@@ -231,18 +347,14 @@ fn simulate_with<P: Propagator>(
         absorbed_input_ug: trajectory.absorbed_input_ug,
         gut_ug: trajectory.end_state.gut_ug,
         central_ug: trajectory.end_state.central_ug,
+        peripheral_ug: m.peripheral.map(|_| trajectory.end_state.peripheral_ug),
         eliminated_ug: trajectory.eliminated_ug,
     };
     Ok(RegimenResult {
-        params: ResolvedParams {
-            ka_per_h: m.ka_per_h,
-            half_life_h: m.half_life_h(),
-            ke_per_h: m.ke_per_h,
-            v_l: m.v_l,
-            f: m.f,
-            tlag_h: m.tlag_h,
-            baseline_ng_ml: m.baseline_ng_ml,
-            molar_mass_g_mol: r.compound.molar_mass_g_mol,
+        params: ResolvedParams::of(&m, r.compound.molar_mass_g_mol),
+        solver: match &*prop {
+            AnyPropagator::Exact(_) => SolverKind::Exact,
+            AnyPropagator::Ode(_) => SolverKind::Ode,
         },
         dose_times_h: events
             .iter()

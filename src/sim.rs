@@ -2,11 +2,11 @@
 //! doses, sample the output grid, and track Cmax/Tmax and AUC exactly. Steady state is computed
 //! from the one-period map of a periodic schedule, not read off a finite run.
 
-use nalgebra::{Matrix2, Vector2};
+use nalgebra::{Matrix3, Vector3};
 
 use crate::dosing::{DoseEvent, Periodic};
 use crate::error::SimError;
-use crate::model::{Propagator, State};
+use crate::model::{PkModel, Propagator, State};
 
 /// A simulated concentration–time course and the metrics of the whole run.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,11 +198,93 @@ fn run_period<P: Propagator>(
     Ok(run)
 }
 
-/// Steady state of the periodic schedule `p` under the propagator's model.
+/// Most periods walked one by one for a nonlinear model's time to 90 % of steady state.
+const MAX_WALKED_PERIODS: u32 = 100_000;
+
+/// The fixed point of a one-period map `period` (the state before one period ↦ the state before
+/// the next), and for a linear model the map's matrix M (y ↦ M·y + b).
 ///
-/// The map from the state before one period to the state before the next is affine for a
-/// linear model, y ↦ M·y + b. `b` is one period from an empty body; the columns of M come from
-/// one period from each unit state (minus b). The fixed point solves (I − M)·y = b.
+/// Linear models: `b` is one period from an empty body; the columns of M come from one period
+/// from each unit state (minus b); the fixed point solves (I − M)·y = b. The peripheral column
+/// is left at zero for one compartment (no amount ever enters it).
+///
+/// Nonlinear models (saturable absorption): Newton's method on P(y) − y with a
+/// finite-difference Jacobian, from an empty body, until the residual is below 1e-9 of the
+/// amounts (the integrator's own tolerance is 1e-10).
+pub(crate) fn periodic_fixed_point(
+    model: &PkModel,
+    scale_ug: f64,
+    mut period: impl FnMut(State) -> Result<State, SimError>,
+) -> Result<(State, Option<Matrix3<f64>>), SimError> {
+    let vec = |s: State| Vector3::new(s.gut_ug, s.central_ug, s.peripheral_ug);
+    let state = |y: Vector3<f64>| State {
+        gut_ug: y[0],
+        central_ug: y[1],
+        peripheral_ug: y[2],
+    };
+    let dims = if model.peripheral.is_some() { 3 } else { 2 };
+    let b = vec(period(State::ZERO)?);
+    if model.is_linear() {
+        let mut m = Matrix3::zeros();
+        for j in 0..dims {
+            let mut unit = Vector3::zeros();
+            unit[j] = scale_ug;
+            m.set_column(j, &((vec(period(state(unit))?) - b) / scale_ug));
+        }
+        let y = (Matrix3::identity() - m)
+            .lu()
+            .solve(&b)
+            .ok_or_else(|| SimError::SteadyState {
+                reason: "the one-period map has an eigenvalue 1 (no elimination?)".into(),
+            })?;
+        // The true fixed point is non-negative; with the ODE path, amounts far below the
+        // absolute tolerance can solve to a rounding error below zero.
+        return Ok((state(y.map(|x| x.max(0.0))), Some(m)));
+    }
+    let mut y = b;
+    let mut best = (f64::INFINITY, y);
+    for _ in 0..60 {
+        let py = vec(period(state(y))?);
+        let r = py - y;
+        let size = y.amax().max(scale_ug);
+        if r.amax() < best.0 {
+            best = (r.amax(), py);
+        }
+        if r.amax() <= 1e-9 * size {
+            return Ok((state(py.map(|x| x.max(0.0))), None));
+        }
+        let mut jac = Matrix3::identity();
+        for j in 0..dims {
+            let h = 1e-6 * size;
+            let mut yj = y;
+            yj[j] += h;
+            jac.set_column(j, &((vec(period(state(yj))?) - py) / h));
+        }
+        if dims == 2 {
+            jac[(2, 2)] = 0.0;
+        }
+        let step =
+            (Matrix3::identity() - jac)
+                .lu()
+                .solve(&r)
+                .ok_or_else(|| SimError::SteadyState {
+                    reason: "the one-period map has a singular Jacobian (no elimination?)".into(),
+                })?;
+        y = (y + step).map(|x| x.max(0.0));
+    }
+    if best.0 <= 1e-6 * best.1.amax().max(scale_ug) {
+        return Ok((state(best.1.map(|x| x.max(0.0))), None));
+    }
+    Err(SimError::SteadyState {
+        reason: format!(
+            "Newton's method on the one-period map did not converge (residual {:.3e} µg)",
+            best.0
+        ),
+    })
+}
+
+/// Steady state of the periodic schedule `p` under the propagator's model, from the fixed
+/// point of the one-period map ([`periodic_fixed_point`]).
 pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyState, SimError> {
     let model = *prop.model();
     let scale = p
@@ -216,39 +298,7 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
         });
     }
     let first = run_period(prop, p, State::ZERO)?;
-    let b = Vector2::new(first.end.gut_ug, first.end.central_ug);
-    let col = |prop: &mut P, s: State| -> Result<Vector2<f64>, SimError> {
-        let r = run_period(prop, p, s)?;
-        Ok((Vector2::new(r.end.gut_ug, r.end.central_ug) - b) / scale)
-    };
-    let m0 = col(
-        prop,
-        State {
-            gut_ug: scale,
-            central_ug: 0.0,
-        },
-    )?;
-    let m1 = col(
-        prop,
-        State {
-            gut_ug: 0.0,
-            central_ug: scale,
-        },
-    )?;
-    let m = Matrix2::from_columns(&[m0, m1]);
-    let y_ss = (Matrix2::identity() - m)
-        .lu()
-        .solve(&b)
-        .ok_or_else(|| SimError::SteadyState {
-            reason: "the one-period map has an eigenvalue 1 (no elimination?)".into(),
-        })?;
-    // The true fixed point is non-negative; with the ODE path, amounts far below the absolute
-    // tolerance can solve to a rounding error below zero.
-    let y_ss = y_ss.map(|x| x.max(0.0));
-    let ss_start = State {
-        gut_ug: y_ss[0],
-        central_ug: y_ss[1],
-    };
+    let (ss_start, m) = periodic_fixed_point(&model, scale, |s| Ok(run_period(prop, p, s)?.end))?;
     let ss = run_period(prop, p, ss_start)?;
 
     let conc = |a: f64| model.conc_ng_ml(a);
@@ -257,32 +307,59 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
     let cmax = conc(ss.max_central_ug);
     let cmin = conc(ss.min_central_ug);
 
-    // Pre-dose troughs of successive periods: y_{n+1} = M·y_n + b from y_0 = 0, that is
-    // y_n = (I − M^n)·y_ss. With doses of positive amount and a non-negative M they rise
-    // monotonically, so the first period at 90 % is found by bisection on n, with M^n by
-    // repeated squaring: O(log² n) rather than one step per period (10 million periods took
-    // seconds for a 10-year half-life absorbed over millennia).
-    let trough_ss = y_ss[1];
-    let trough_after = |n: u32| -> f64 { y_ss[1] - (mat_pow(&m, n) * y_ss)[1] };
+    let trough_ss = ss_start.central_ug;
     const MAX_PERIODS: u32 = 10_000_000;
-    let reached = |n: u32| trough_after(n) >= 0.9 * trough_ss;
-    let t_90ss_h = if reached(MAX_PERIODS) {
-        let (mut lo, mut hi) = (1u32, MAX_PERIODS);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if reached(mid) {
-                hi = mid;
+    let (t_90ss_h, last_trough) = match m {
+        Some(m) => {
+            // Pre-dose troughs of successive periods: y_{n+1} = M·y_n + b from y_0 = 0, that
+            // is y_n = (I − M^n)·y_ss. With doses of positive amount and a non-negative M they
+            // rise monotonically, so the first period at 90 % is found by bisection on n, with
+            // M^n by repeated squaring: O(log² n) rather than one step per period (10 million
+            // periods took seconds for a 10-year half-life absorbed over millennia).
+            let y_ss = Vector3::new(ss_start.gut_ug, ss_start.central_ug, ss_start.peripheral_ug);
+            let trough_after = |n: u32| -> f64 { y_ss[1] - (mat_pow(&m, n) * y_ss)[1] };
+            let reached = |n: u32| trough_after(n) >= 0.9 * trough_ss;
+            let t90 = if reached(MAX_PERIODS) {
+                let (mut lo, mut hi) = (1u32, MAX_PERIODS);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if reached(mid) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                Some(f64::from(lo) * p.period_h)
             } else {
-                lo = mid + 1;
-            }
+                None
+            };
+            let last = (p.periods >= 2).then(|| trough_after((p.periods - 1).min(MAX_PERIODS)));
+            (t90, last)
         }
-        Some(f64::from(lo) * p.period_h)
-    } else {
-        None
+        None => {
+            // Nonlinear: walk the periods from an empty body, as the doses are taken.
+            let want_last = (p.periods >= 2).then(|| p.periods - 1);
+            let (mut y, mut t90, mut last) = (first.end, None, None);
+            for n in 1..=MAX_WALKED_PERIODS {
+                if t90.is_none() && y.central_ug >= 0.9 * trough_ss {
+                    t90 = Some(f64::from(n) * p.period_h);
+                }
+                if want_last == Some(n) {
+                    last = Some(y.central_ug);
+                }
+                if t90.is_some() && want_last.is_none_or(|w| w <= n) {
+                    break;
+                }
+                y = run_period(prop, p, y)?.end;
+            }
+            // Beyond the walk the troughs are at steady state to the walk's resolution.
+            if last.is_none() && want_last.is_some() && t90.is_some() {
+                last = Some(trough_ss);
+            }
+            (t90, last)
+        }
     };
-    let last_fraction = (p.periods >= 2)
-        .then(|| trough_after((p.periods - 1).min(MAX_PERIODS)) / trough_ss)
-        .filter(|f| f.is_finite());
+    let last_fraction = last_trough.map(|t| t / trough_ss).filter(|f| f.is_finite());
     Ok(SteadyState {
         tau_h: p.period_h,
         cmax_ss_ng_ml: cmax,
@@ -298,8 +375,8 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
 }
 
 /// M^n by repeated squaring.
-fn mat_pow(m: &Matrix2<f64>, mut n: u32) -> Matrix2<f64> {
-    let (mut result, mut base) = (Matrix2::identity(), *m);
+fn mat_pow(m: &Matrix3<f64>, mut n: u32) -> Matrix3<f64> {
+    let (mut result, mut base) = (Matrix3::identity(), *m);
     while n > 0 {
         if n & 1 == 1 {
             result *= base;
@@ -314,7 +391,7 @@ fn mat_pow(m: &Matrix2<f64>, mut n: u32) -> Matrix2<f64> {
 mod tests {
     use super::*;
     use crate::model::exact::ExactPropagator;
-    use crate::model::OneCompartment;
+    use crate::model::PkModel;
 
     fn daily(dose: f64, periods: u32) -> Periodic {
         Periodic {
@@ -335,7 +412,7 @@ mod tests {
         // and as ka → ∞ the ratio tends to the textbook 1 / (1 − e^{−ke·τ}).
         let (ke, tau) = (0.0096, 24.0);
         for &ka in &[0.05, 0.5, 1.2, 5.0] {
-            let m = OneCompartment::new(ka, ke, 230.0, 1.0, 0.0, 0.0).unwrap();
+            let m = PkModel::new(ka, ke, 230.0, 1.0, 0.0, 0.0).unwrap();
             let ss = steady_state(&mut ExactPropagator::new(m), &daily(180.0, 28)).unwrap();
             let first =
                 ka / (ka - ke) * ((1.0 - (-ke * tau).exp()) / ke - (1.0 - (-ka * tau).exp()) / ka);
@@ -346,7 +423,7 @@ mod tests {
                 ss.accumulation_ratio
             );
         }
-        let m = OneCompartment::new(1e6, ke, 230.0, 1.0, 0.0, 0.0).unwrap();
+        let m = PkModel::new(1e6, ke, 230.0, 1.0, 0.0, 0.0).unwrap();
         let ss = steady_state(&mut ExactPropagator::new(m), &daily(180.0, 28)).unwrap();
         let textbook = 1.0 / (1.0 - (-ke * tau).exp());
         assert!((ss.accumulation_ratio - textbook).abs() < 1e-6 * textbook);
@@ -356,7 +433,7 @@ mod tests {
     fn steady_state_average_equals_dose_over_clearance() {
         // Cavg,ss = F·D / (CL·τ), CL = ke·V, whatever ka.
         for &ka in &[0.05, 0.3, 1.2] {
-            let m = OneCompartment::new(ka, 0.1, 50.0, 0.8, 0.5, 0.0).unwrap();
+            let m = PkModel::new(ka, 0.1, 50.0, 0.8, 0.5, 0.0).unwrap();
             let ss = steady_state(&mut ExactPropagator::new(m), &daily(1000.0, 10)).unwrap();
             let expected = 0.8 * 1000.0 / (0.1 * 50.0 * 24.0);
             assert!((ss.cavg_ss_ng_ml - expected).abs() < 1e-10 * expected);
@@ -365,7 +442,7 @@ mod tests {
 
     #[test]
     fn simulated_run_converges_to_steady_state() {
-        let m = OneCompartment::new(1.2, 0.0096, 230.0, 1.0, 0.0, 0.0).unwrap();
+        let m = PkModel::new(1.2, 0.0096, 230.0, 1.0, 0.0, 0.0).unwrap();
         let p = daily(180.0, 400);
         let mut prop = ExactPropagator::new(m);
         let ss = steady_state(&mut prop, &p).unwrap();
@@ -388,7 +465,7 @@ mod tests {
 
     #[test]
     fn mass_balance_over_a_run() {
-        let m = OneCompartment::new(0.6, 0.1, 200.0, 0.9, 1.0, 0.3).unwrap();
+        let m = PkModel::new(0.6, 0.1, 200.0, 0.9, 1.0, 0.3).unwrap();
         let events: Vec<DoseEvent> = (0..10)
             .map(|i| DoseEvent {
                 time_h: 7.0 * f64::from(i),

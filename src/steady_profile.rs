@@ -1,21 +1,19 @@
-//! The exact solution at steady state, sampled anywhere in a period: the state at the start of a
-//! period is the fixed point of the one-period map, and the model is then propagated in closed
-//! form. Used for the steady-state zoom figure and for time above a threshold at steady state.
+//! The solution at steady state, sampled anywhere in a period: the state at the start of a
+//! period is the fixed point of the one-period map, and the model is then propagated from it
+//! (in closed form for linear models, by Dopri5 for saturable absorption). Used for the steady-state zoom figure and for time above a threshold at steady state.
 //!
 //! Time here runs from the **first dose taken** in a period (not from the start of its
 //! absorption), so that a lag shows as a flat start, as a reader expects of "time since dose".
 
-use nalgebra::{Matrix2, Vector2};
-
 use crate::dosing::Periodic;
 use crate::error::SimError;
-use crate::model::exact::state_after;
-use crate::model::{OneCompartment, State};
+use crate::model::{PkModel, Propagator, State};
+use crate::sim::periodic_fixed_point;
 
 /// Absorption inputs of one period: (offset from the period's first dose (h), F × amount (µg)),
 /// ascending, offsets in `[0, τ)` (a lag pushing a dose past the period end wraps to the next
 /// period, which at steady state is the same thing), simultaneous inputs merged.
-pub fn period_inputs(model: &OneCompartment, p: &Periodic) -> Vec<(f64, f64)> {
+pub fn period_inputs(model: &PkModel, p: &Periodic) -> Vec<(f64, f64)> {
     let mut v: Vec<(f64, f64)> = p
         .pattern
         .iter()
@@ -36,21 +34,28 @@ pub fn period_inputs(model: &OneCompartment, p: &Periodic) -> Vec<(f64, f64)> {
 }
 
 /// The state after one period from `start`, applying `inputs` on the way.
-fn one_period(model: &OneCompartment, inputs: &[(f64, f64)], tau_h: f64, start: State) -> State {
+fn one_period<P: Propagator>(
+    prop: &mut P,
+    inputs: &[(f64, f64)],
+    tau_h: f64,
+    start: State,
+) -> Result<State, SimError> {
     let mut s = start;
     let mut t = 0.0;
     for &(ti, amount) in inputs {
-        s = state_after(model, s, ti - t);
+        s = prop.state_after(s, ti - t)?;
         s.gut_ug += amount;
         t = ti;
     }
-    state_after(model, s, tau_h - t)
+    prop.state_after(s, tau_h - t)
 }
 
 /// The steady-state amounts at the time of a period's first dose (before any of that period's
-/// absorption starting at that instant). Fails only without elimination.
-pub fn ss_start_state(model: &OneCompartment, p: &Periodic) -> Result<State, SimError> {
-    let inputs = period_inputs(model, p);
+/// absorption starting at that instant), the fixed point of the one-period map
+/// ([`crate::sim::periodic_fixed_point`]). Fails only without elimination.
+pub fn ss_start_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<State, SimError> {
+    let model = *prop.model();
+    let inputs = period_inputs(&model, p);
     let scale = inputs.iter().map(|i| i.1).fold(0.0, f64::max);
     if scale <= 0.0 {
         return Err(SimError::SteadyState {
@@ -58,36 +63,11 @@ pub fn ss_start_state(model: &OneCompartment, p: &Periodic) -> Result<State, Sim
         });
     }
     let tau = p.period_h;
-    let b = one_period(model, &inputs, tau, State::ZERO);
-    let bv = Vector2::new(b.gut_ug, b.central_ug);
-    let col = |s: State| {
-        let e = one_period(model, &inputs, tau, s);
-        (Vector2::new(e.gut_ug, e.central_ug) - bv) / scale
-    };
-    let m = Matrix2::from_columns(&[
-        col(State {
-            gut_ug: scale,
-            central_ug: 0.0,
-        }),
-        col(State {
-            gut_ug: 0.0,
-            central_ug: scale,
-        }),
-    ]);
-    let y = (Matrix2::identity() - m)
-        .lu()
-        .solve(&bv)
-        .ok_or_else(|| SimError::SteadyState {
-            reason: "the one-period map has an eigenvalue 1 (no elimination?)".into(),
-        })?;
-    Ok(State {
-        gut_ug: y[0],
-        central_ug: y[1],
-    })
+    Ok(periodic_fixed_point(&model, scale, |s| one_period(prop, &inputs, tau, s))?.0)
 }
 
 /// Inputs repeated over `[0, window_h]`, with their absolute offsets.
-pub fn inputs_over(model: &OneCompartment, p: &Periodic, window_h: f64) -> Vec<(f64, f64)> {
+pub fn inputs_over(model: &PkModel, p: &Periodic, window_h: f64) -> Vec<(f64, f64)> {
     let one = period_inputs(model, p);
     let mut out = Vec::new();
     let mut k = 0.0;
@@ -106,14 +86,15 @@ pub fn inputs_over(model: &OneCompartment, p: &Periodic, window_h: f64) -> Vec<(
 /// `[0, window_h]` hours since a period's first dose, continuing periodically past one period.
 /// Sampled at `points` even times plus every absorption start, so the trough and the onset of
 /// each absorption are exact. Returns `(time_h, conc_ng_ml)`, ascending.
-pub fn ss_profile(
-    model: &OneCompartment,
+pub fn ss_profile<P: Propagator>(
+    prop: &mut P,
     p: &Periodic,
     window_h: f64,
     points: usize,
 ) -> Result<Vec<(f64, f64)>, SimError> {
-    let start = ss_start_state(model, p)?;
-    let inputs = inputs_over(model, p, window_h);
+    let model = *prop.model();
+    let start = ss_start_state(prop, p)?;
+    let inputs = inputs_over(&model, p, window_h);
     let n = points.max(2);
     let mut times: Vec<f64> = (0..n)
         .map(|i| window_h * i as f64 / (n - 1) as f64)
@@ -127,12 +108,12 @@ pub fn ss_profile(
         // Inputs at or before ts act first; the concentration is continuous across an input
         // (it fills the gut), so the order at ts itself does not matter.
         while next < inputs.len() && inputs[next].0 <= ts {
-            s = state_after(model, s, inputs[next].0 - t);
+            s = prop.state_after(s, inputs[next].0 - t)?;
             t = inputs[next].0;
             s.gut_ug += inputs[next].1;
             next += 1;
         }
-        let at = state_after(model, s, ts - t);
+        let at = prop.state_after(s, ts - t)?;
         out.push((ts, model.conc_ng_ml(at.central_ug)));
     }
     Ok(out)
@@ -158,13 +139,13 @@ mod tests {
 
     #[test]
     fn profile_matches_a_long_simulation_and_the_sim_steady_state() {
-        let m = OneCompartment::new(0.57, 0.099, 207.0, 1.0, 0.75, 0.2).unwrap();
+        let m = PkModel::new(0.57, 0.099, 207.0, 1.0, 0.75, 0.2).unwrap();
         let p = periodic(
             24.0,
             &[(0.0, 15_000.0), (5.0, 15_000.0), (11.0, 15_000.0)],
             60,
         );
-        let prof = ss_profile(&m, &p, 24.0, 97).unwrap();
+        let prof = ss_profile(&mut ExactPropagator::new(m), &p, 24.0, 97).unwrap();
         // Against the dosing walk over 60 days, last day.
         let events = Schedule::Periodic(p.clone()).events();
         let grid: Vec<f64> = prof.iter().map(|&(t, _)| 59.0 * 24.0 + t).collect();
@@ -185,10 +166,10 @@ mod tests {
 
     #[test]
     fn lag_past_the_period_end_wraps() {
-        let m = OneCompartment::new(1.0, 0.1, 10.0, 0.5, 30.0, 0.0).unwrap();
+        let m = PkModel::new(1.0, 0.1, 10.0, 0.5, 30.0, 0.0).unwrap();
         let p = periodic(24.0, &[(0.0, 100.0)], 10);
         assert_eq!(period_inputs(&m, &p), vec![(6.0, 50.0)]);
-        let prof = ss_profile(&m, &p, 48.0, 9).unwrap();
+        let prof = ss_profile(&mut ExactPropagator::new(m), &p, 48.0, 9).unwrap();
         // Periodic: the value at 0 equals the value at 24 and at 48.
         let at = |t: f64| prof.iter().find(|p| p.0 == t).unwrap().1;
         assert!((at(0.0) - at(24.0)).abs() < 1e-12 * at(0.0));

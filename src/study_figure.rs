@@ -332,8 +332,10 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
     Some(Heatmap {
         title: format!("{} — {mn} over {xn} × {yn}", title(scenario)),
         subtitle: Some(format!(
-            "{} combinations · one-compartment model · k2sim {}{}",
+            "{} combinations · {} · k2sim {}{}",
             spec.combinations(),
+            crate::figure::models_description(scenario.regimens.iter().map(|r| &r.model))
+                .to_lowercase(),
             version(),
             if panels.len() == 1 {
                 format!(" · {}", panels[0].label)
@@ -409,7 +411,9 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
     Some(Tornado {
         title: format!("{} — sensitivity of {mn} to ±{d} %", title(scenario)),
         subtitle: Some(format!(
-            "One parameter at a time, the others at their values · one-compartment model · k2sim {}",
+            "One parameter at a time, the others at their values · {} · k2sim {}",
+            crate::figure::models_description(scenario.regimens.iter().map(|r| &r.model))
+                .to_lowercase(),
             version()
         )),
         x_label: format!("Change of {mn} (%)"),

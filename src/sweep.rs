@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::dosing::Schedule;
 use crate::error::SimError;
-use crate::model::{OneCompartment, LN_2};
+use crate::model::LN_2;
 use crate::run::{run, Metrics};
 use crate::scenario::{Regimen, Scenario, SolverKind};
 use crate::sim::Trajectory;
@@ -145,7 +145,7 @@ pub fn with_param(r: &Regimen, param: SweepParam, value: f64) -> Result<Regimen,
             }
         },
     }
-    out.model = OneCompartment::new(ka, ke, v, f, tlag, base)?;
+    out.model = out.model.with_core(ka, ke, v, f, tlag, base)?;
     Ok(out)
 }
 

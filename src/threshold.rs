@@ -1,17 +1,17 @@
 //! Time above a concentration threshold, computed exactly from the model rather than counted on
 //! the output grid.
 //!
-//! Between two absorption starts the central amount is A_c(τ) = (c + r)·e^{−ke·τ} − r·e^{−ka·τ}:
-//! it rises to at most one peak and then falls (see `model::locate_max`). So within each span
-//! the concentration crosses a threshold at most twice, once on the way up and once on the way
-//! down; each crossing is bracketed and found by regula falsi on the closed-form solution to
-//! 1e-9 h. Summing the spans gives the time above over a run, or over one period at steady
+//! Between two absorption starts the central amount has at most one turning point for one
+//! compartment and at most two for two compartments, all found exactly
+//! ([`crate::model::turning_points`]). Between turning points the level is monotone, so it
+//! crosses a threshold at most once per piece; each crossing is bracketed and found by regula
+//! falsi on the closed-form solution to 1e-9 h (on the Dopri5 solution for saturable absorption). Summing the spans gives the time above over a run, or over one period at steady
 //! state (from [`crate::steady_profile`]).
 
 use crate::dosing::{DoseEvent, Periodic};
 use crate::error::SimError;
-use crate::model::exact::state_after;
-use crate::model::{bracketed_root, locate_max, OneCompartment, State};
+use crate::model::{bracketed_root, turning_points, PkModel, Propagator, State};
+use crate::run::AnyPropagator;
 use crate::steady_profile::{period_inputs, ss_start_state};
 
 /// Time above `threshold_ng_ml` over one dosing period at steady state.
@@ -27,79 +27,103 @@ pub struct TimeAboveSs {
 
 /// Time (h) during which the concentration is strictly above `threshold_ng_ml` in a span
 /// without doses of length `len_h` that starts in state `start`.
-fn above_in_span(model: &OneCompartment, start: State, len_h: f64, threshold_ng_ml: f64) -> f64 {
+fn above_in_span<P: Propagator>(
+    prop: &mut P,
+    start: State,
+    len_h: f64,
+    threshold_ng_ml: f64,
+) -> Result<f64, SimError> {
     if len_h <= 0.0 {
-        return 0.0;
+        return Ok(0.0);
     }
-    let f = |t: f64| model.conc_ng_ml(state_after(model, start, t).central_ug) - threshold_ng_ml;
-    let end = state_after(model, start, len_h);
-    let (_, t_pk) = locate_max(model, start, end, 0.0, len_h, &[], |t| {
-        state_after(model, start, t)
-    });
+    let model = *prop.model();
+    // The state anywhere in the span; a solver failure is kept and returned after the search.
+    let failed = std::cell::RefCell::new(None);
+    let prop = std::cell::RefCell::new(prop);
+    let at = |t: f64| match prop.borrow_mut().state_after(start, t) {
+        Ok(s) => s,
+        Err(e) => {
+            failed.borrow_mut().get_or_insert(e);
+            start
+        }
+    };
+    let f = |t: f64| model.conc_ng_ml(at(t).central_ug) - threshold_ng_ml;
+    let end = at(len_h);
+    let turns = turning_points(&model, start, end, 0.0, len_h, &[], at);
     let tol = 1e-9 * (1.0 + len_h);
-    let (f0, fpk, f1) = (f(0.0), f(t_pk), f(len_h));
-    if fpk <= 0.0 {
-        return 0.0;
+    // Between turning points the level is monotone: at most one crossing per piece.
+    let cuts: Vec<f64> = std::iter::once(0.0)
+        .chain(turns.iter().map(|t| t.0))
+        .chain(std::iter::once(len_h))
+        .collect();
+    let mut total = 0.0;
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let (fa, fb) = (f(a), f(b));
+        total += match (fa > 0.0, fb > 0.0) {
+            (true, true) => b - a,
+            (false, false) => 0.0,
+            // Rising: above from the up-crossing on.
+            (false, true) => b - bracketed_root(|t| -f(t), a, b, tol),
+            // Falling: above until the down-crossing.
+            (true, false) => bracketed_root(f, a, b, tol) - a,
+        };
     }
-    // Rising part [0, t_pk]: above from the up-crossing on.
-    let up = if f0 > 0.0 {
-        0.0
-    } else {
-        bracketed_root(|t| -f(t), 0.0, t_pk, tol)
-    };
-    // Falling part [t_pk, len]: above until the down-crossing.
-    let down = if f1 > 0.0 {
-        len_h
-    } else {
-        bracketed_root(f, t_pk, len_h, tol)
-    };
-    (down - up).max(0.0)
+    match failed.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(total.max(0.0)),
+    }
 }
 
 /// Time (h) above `threshold_ng_ml` over `[0, end_h]` for `events` (as taken, ascending)
-/// starting from an empty body, exactly.
+/// starting from an empty body, exactly for linear models (closed form), and on the Dopri5
+/// solution for saturable absorption.
 pub fn time_above_run_h(
-    model: &OneCompartment,
+    model: &PkModel,
     events: &[DoseEvent],
     end_h: f64,
     threshold_ng_ml: f64,
-) -> f64 {
+) -> Result<f64, SimError> {
     let mut inputs: Vec<(f64, f64)> = events
         .iter()
         .map(|e| (e.time_h + model.tlag_h, model.f * e.amount_ug))
         .filter(|&(t, _)| t <= end_h)
         .collect();
     inputs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    walk_above(model, State::ZERO, &inputs, end_h, threshold_ng_ml)
+    let scale = inputs.iter().map(|i| i.1).fold(0.0, f64::max);
+    let mut prop = AnyPropagator::closed_form_or_ode(*model, scale);
+    walk_above(&mut prop, State::ZERO, &inputs, end_h, threshold_ng_ml)
 }
 
 /// Sums the time above over `[0, end_h]` from `start`, applying `inputs` (ascending) on the way.
-fn walk_above(
-    model: &OneCompartment,
+fn walk_above<P: Propagator>(
+    prop: &mut P,
     start: State,
     inputs: &[(f64, f64)],
     end_h: f64,
     threshold_ng_ml: f64,
-) -> f64 {
+) -> Result<f64, SimError> {
     let (mut s, mut t, mut total) = (start, 0.0, 0.0);
     for &(ti, amount) in inputs {
-        total += above_in_span(model, s, ti - t, threshold_ng_ml);
-        s = state_after(model, s, ti - t);
+        total += above_in_span(prop, s, ti - t, threshold_ng_ml)?;
+        s = prop.state_after(s, ti - t)?;
         s.gut_ug += amount;
         t = ti;
     }
-    total + above_in_span(model, s, end_h - t, threshold_ng_ml)
+    Ok(total + above_in_span(prop, s, end_h - t, threshold_ng_ml)?)
 }
 
-/// Time above `threshold_ng_ml` over one period at steady state, exactly.
+/// Time above `threshold_ng_ml` over one period at steady state (exact for linear models).
 pub fn time_above_ss(
-    model: &OneCompartment,
+    model: &PkModel,
     p: &Periodic,
     threshold_ng_ml: f64,
 ) -> Result<TimeAboveSs, SimError> {
-    let start = ss_start_state(model, p)?;
     let inputs = period_inputs(model, p);
-    let h = walk_above(model, start, &inputs, p.period_h, threshold_ng_ml);
+    let scale = inputs.iter().map(|i| i.1).fold(0.0, f64::max);
+    let mut prop = AnyPropagator::closed_form_or_ode(*model, scale);
+    let start = ss_start_state(&mut prop, p)?;
+    let h = walk_above(&mut prop, start, &inputs, p.period_h, threshold_ng_ml)?;
     Ok(TimeAboveSs {
         hours_per_period_h: h,
         tau_h: p.period_h,
@@ -114,13 +138,7 @@ mod tests {
     use crate::model::exact::ExactPropagator;
 
     /// Brute force: fraction of a fine grid (midpoints) where the simulated level is above.
-    fn grid_count_h(
-        model: OneCompartment,
-        events: &[DoseEvent],
-        end_h: f64,
-        thr: f64,
-        dt: f64,
-    ) -> f64 {
+    fn grid_count_h(model: PkModel, events: &[DoseEvent], end_h: f64, thr: f64, dt: f64) -> f64 {
         let n = (end_h / dt).round() as usize;
         let grid: Vec<f64> = (0..n).map(|i| (i as f64 + 0.5) * dt).collect();
         let mut g = vec![0.0];
@@ -143,7 +161,7 @@ mod tests {
 
     #[test]
     fn run_time_above_matches_a_fine_grid_count() {
-        let mk4 = OneCompartment::new(0.574, 0.099, 207.1, 1.0, 0.0, 0.0).unwrap();
+        let mk4 = PkModel::new(0.574, 0.099, 207.1, 1.0, 0.0, 0.0).unwrap();
         let p = Periodic {
             period_h: 24.0,
             first_h: 8.0,
@@ -158,7 +176,7 @@ mod tests {
         };
         let events = Schedule::Periodic(p).events();
         for thr in [10.0, 50.0, 80.0, 200.0] {
-            let exact = time_above_run_h(&mk4, &events, 120.0, thr);
+            let exact = time_above_run_h(&mk4, &events, 120.0, thr).unwrap();
             let brute = grid_count_h(mk4, &events, 120.0, thr, 0.001);
             assert!(
                 (exact - brute).abs() < 0.02,
@@ -166,13 +184,13 @@ mod tests {
             );
         }
         // Above 200 ng/mL never happens with this model.
-        assert_eq!(time_above_run_h(&mk4, &events, 120.0, 200.0), 0.0);
+        assert_eq!(time_above_run_h(&mk4, &events, 120.0, 200.0).unwrap(), 0.0);
         // With lag, bioavailability and a baseline above the threshold: always above.
-        let m = OneCompartment::new(0.3, 0.05, 20.0, 0.6, 2.5, 1.5).unwrap();
+        let m = PkModel::new(0.3, 0.05, 20.0, 0.6, 2.5, 1.5).unwrap();
         let ev = Schedule::Periodic(daily(100.0, 3.0, 5)).events();
-        assert!((time_above_run_h(&m, &ev, 100.0, 1.0) - 100.0).abs() < 1e-12);
+        assert!((time_above_run_h(&m, &ev, 100.0, 1.0).unwrap() - 100.0).abs() < 1e-12);
         for thr in [2.0, 3.0, 4.5] {
-            let exact = time_above_run_h(&m, &ev, 100.0, thr);
+            let exact = time_above_run_h(&m, &ev, 100.0, thr).unwrap();
             let brute = grid_count_h(m, &ev, 100.0, thr, 0.001);
             assert!(
                 (exact - brute).abs() < 0.02,
@@ -183,7 +201,7 @@ mod tests {
 
     #[test]
     fn steady_state_time_above_matches_a_grid_count_late_in_a_long_run() {
-        let mk7 = OneCompartment::new(1.22, 0.00963, 230.8, 1.0, 0.0, 0.0).unwrap();
+        let mk7 = PkModel::new(1.22, 0.00963, 230.8, 1.0, 0.0, 0.0).unwrap();
         let p = Periodic {
             period_h: 168.0,
             first_h: 8.0,
@@ -204,8 +222,8 @@ mod tests {
         // Week 29 of 30 is at steady state to < 1e-9 (t½ 3 days): count on a fine grid there.
         let events = Schedule::Periodic(p.clone()).events();
         let t0 = 8.0 + 28.0 * 168.0;
-        let all = time_above_run_h(&mk7, &events, t0 + 168.0, 3.0)
-            - time_above_run_h(&mk7, &events, t0, 3.0);
+        let all = time_above_run_h(&mk7, &events, t0 + 168.0, 3.0).unwrap()
+            - time_above_run_h(&mk7, &events, t0, 3.0).unwrap();
         assert!(
             (all - ss.hours_per_period_h).abs() < 1e-6,
             "{all} vs {ss:?}"

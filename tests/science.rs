@@ -5,20 +5,20 @@
 use k2sim::dosing::DoseEvent;
 use k2sim::model::exact::ExactPropagator;
 use k2sim::model::ode::{OdeOptions, OdePropagator};
-use k2sim::model::OneCompartment;
+use k2sim::model::PkModel;
 use k2sim::scenario::{self, SolverKind};
 use k2sim::sim::{simulate, steady_state, Trajectory};
 use proptest::prelude::*;
 
-fn model(ka: f64, half_life_h: f64, v: f64) -> OneCompartment {
-    OneCompartment::new(ka, std::f64::consts::LN_2 / half_life_h, v, 1.0, 0.0, 0.0).unwrap()
+fn model(ka: f64, half_life_h: f64, v: f64) -> PkModel {
+    PkModel::new(ka, std::f64::consts::LN_2 / half_life_h, v, 1.0, 0.0, 0.0).unwrap()
 }
 
-fn run_exact(m: OneCompartment, events: &[DoseEvent], grid: &[f64]) -> Trajectory {
+fn run_exact(m: PkModel, events: &[DoseEvent], grid: &[f64]) -> Trajectory {
     simulate(&mut ExactPropagator::new(m), events, grid).unwrap()
 }
 
-fn run_ode(m: OneCompartment, events: &[DoseEvent], grid: &[f64]) -> Trajectory {
+fn run_ode(m: PkModel, events: &[DoseEvent], grid: &[f64]) -> Trajectory {
     let scale = events.iter().map(|e| e.amount_ug).fold(0.0, f64::max);
     simulate(
         &mut OdePropagator::new(m, OdeOptions::default(), scale),
@@ -148,19 +148,19 @@ fn ka_equal_to_ke_is_finite_and_agrees_with_its_neighbours() {
     let events = daily_doses(5, 100.0);
     let grid = hourly(200);
     let at = run_exact(
-        OneCompartment::new(ke, ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
+        PkModel::new(ke, ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
         &events,
         &grid,
     );
     let near = run_exact(
-        OneCompartment::new(ke * (1.0 + 1e-7), ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
+        PkModel::new(ke * (1.0 + 1e-7), ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
         &events,
         &grid,
     );
     assert!(at.conc_ng_ml.iter().all(|c| c.is_finite()));
     assert!(rel_diff(&at, &near) < 1e-6);
     let ode = run_ode(
-        OneCompartment::new(ke, ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
+        PkModel::new(ke, ke, 50.0, 1.0, 0.0, 0.0).unwrap(),
         &events,
         &grid,
     );
@@ -176,7 +176,7 @@ fn lag_time_shifts_the_curve() {
     let grid: Vec<f64> = (0..=400).map(|i| f64::from(i) * 0.25).collect();
     let base = run_exact(model(1.0, 10.0, 20.0), &events, &grid);
     let lagged = run_exact(
-        OneCompartment::new(1.0, std::f64::consts::LN_2 / 10.0, 20.0, 1.0, 1.5, 0.0).unwrap(),
+        PkModel::new(1.0, std::f64::consts::LN_2 / 10.0, 20.0, 1.0, 1.5, 0.0).unwrap(),
         &events,
         &grid,
     );

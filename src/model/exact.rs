@@ -1,41 +1,100 @@
-//! Exact solution: the two states are propagated in closed form from one event or output time
-//! to the next. Each step is a 2×2 lower-triangular linear map whose coefficients depend only on
-//! the step length, so on a uniform output grid they are computed once and reused.
+//! Exact solution: the states are propagated in closed form from one event or output time to
+//! the next. Each step is a linear map whose coefficients depend only on the step length, so on a
+//! uniform output grid they are computed once and reused.
+//!
+//! Two compartments (central c, peripheral p; k12 = Q/V, k21 = Q/Vp, k10 = ke) have the modes
+//! α > β > 0, roots of λ² − (k10 + k12 + k21)·λ + k10·k21 (see [`PkModel::modes`]). Every
+//! response is written through the stable kernels of this crate, never as a sum of terms
+//! divided by differences of rates (which cancels when ka is close to α or β):
+//!
+//! ```text
+//! c ← c·[w·e^{−αt} + (1−w)·e^{−βt}] + p·k21·K(α,β) + g·ka·[w·K(α,ka) + (1−w)·K(β,ka)]
+//! p ← p·[w′·e^{−αt} + (1−w′)·e^{−βt}] + c·k12·K(α,β) + g·ka·k12·K3(ka,α,β)
+//! ```
+//!
+//! with w = (α − k21)/(α − β) and w′ = (α − k10 − k12)/(α − β), both in [0, 1] (k21 and
+//! k10 + k12 lie between β and α), K(a,b) = (e^{−bt} − e^{−at})/(a − b) ([`bateman_kernel`]) and
+//! K3 the convolution of three exponentials ([`triple_kernel`]). The integral of c uses
+//! [`bateman_kernel_integral`] the same way. These are the textbook biexponential solutions
+//! (Gibaldi & Perrier, *Pharmacokinetics*, 2nd ed., 1982, ch. 2–3; the same model as NONMEM's
+//! ADVAN4) written in a cancellation-free form.
 
 use super::{
-    bateman_kernel, bateman_kernel_integral, locate_max, one_minus_exp_over_x, OneCompartment,
-    Propagator, SpanResult, State,
+    bateman_kernel, bateman_kernel_integral, one_minus_exp_over_x, span_max, PkModel, Propagator,
+    SpanResult, State,
 };
 use crate::error::SimError;
 
-/// Coefficients of the exact one-step map over a step of length `dt_h`.
+/// Coefficients of the exact one-step map over a step of length `dt_h`. The peripheral ones
+/// are zero for the one-compartment model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepMap {
     /// Step length (h) these coefficients are for.
     pub dt_h: f64,
     /// gut → gut: e^{-ka·dt}.
     pub gut_gut: f64,
-    /// central → central: e^{-ke·dt}.
+    /// central → central: e^{-ke·dt} for one compartment.
     pub central_central: f64,
-    /// gut → central: ka·(e^{-ke·dt} − e^{-ka·dt})/(ka − ke), limit form at ka = ke.
+    /// gut → central: ka·(e^{-ke·dt} − e^{-ka·dt})/(ka − ke) for one compartment, limit form at
+    /// ka = ke.
     pub gut_central: f64,
     /// ∫ central amount dt per unit of central at the start (h).
     pub auc_from_central_h: f64,
     /// ∫ central amount dt per unit of gut at the start (h).
     pub auc_from_gut_h: f64,
+    /// peripheral → central.
+    pub peripheral_central: f64,
+    /// central → peripheral.
+    pub central_peripheral: f64,
+    /// peripheral → peripheral.
+    pub peripheral_peripheral: f64,
+    /// gut → peripheral.
+    pub gut_peripheral: f64,
+    /// ∫ central amount dt per unit of peripheral at the start (h).
+    pub auc_from_peripheral_h: f64,
 }
 
 impl StepMap {
-    /// Coefficients for one step of `dt_h` hours.
-    pub fn new(model: &OneCompartment, dt_h: f64) -> Self {
+    /// Coefficients for one step of `dt_h` hours (first-order absorption: the model must be
+    /// linear; saturable absorption has no closed form).
+    pub fn new(model: &PkModel, dt_h: f64) -> Self {
         let (ka, ke) = (model.ka_per_h, model.ke_per_h);
+        let Some(modes) = model.modes() else {
+            return Self {
+                dt_h,
+                gut_gut: (-ka * dt_h).exp(),
+                central_central: (-ke * dt_h).exp(),
+                gut_central: ka * bateman_kernel(ka, ke, dt_h),
+                auc_from_central_h: dt_h * one_minus_exp_over_x(ke * dt_h),
+                auc_from_gut_h: ka * bateman_kernel_integral(ka, ke, dt_h),
+                peripheral_central: 0.0,
+                central_peripheral: 0.0,
+                peripheral_peripheral: 0.0,
+                gut_peripheral: 0.0,
+                auc_from_peripheral_h: 0.0,
+            };
+        };
+        let (k12, k21) = model.k12_k21_per_h();
+        let (a, b) = (modes.alpha_per_h, modes.beta_per_h);
+        let (w, wp) = (modes.central_alpha_weight, modes.peripheral_alpha_weight);
+        let (ea, eb) = ((-a * dt_h).exp(), (-b * dt_h).exp());
+        let k_ab = bateman_kernel(a, b, dt_h);
         Self {
             dt_h,
             gut_gut: (-ka * dt_h).exp(),
-            central_central: (-ke * dt_h).exp(),
-            gut_central: ka * bateman_kernel(ka, ke, dt_h),
-            auc_from_central_h: dt_h * one_minus_exp_over_x(ke * dt_h),
-            auc_from_gut_h: ka * bateman_kernel_integral(ka, ke, dt_h),
+            central_central: w * ea + (1.0 - w) * eb,
+            gut_central: ka
+                * (w * bateman_kernel(a, ka, dt_h) + (1.0 - w) * bateman_kernel(b, ka, dt_h)),
+            auc_from_central_h: dt_h
+                * (w * one_minus_exp_over_x(a * dt_h) + (1.0 - w) * one_minus_exp_over_x(b * dt_h)),
+            auc_from_gut_h: ka
+                * (w * bateman_kernel_integral(a, ka, dt_h)
+                    + (1.0 - w) * bateman_kernel_integral(b, ka, dt_h)),
+            peripheral_central: k21 * k_ab,
+            central_peripheral: k12 * k_ab,
+            peripheral_peripheral: wp * ea + (1.0 - wp) * eb,
+            gut_peripheral: ka * k12 * triple_kernel(ka, a, b, dt_h),
+            auc_from_peripheral_h: k21 * bateman_kernel_integral(a, b, dt_h),
         }
     }
 
@@ -44,35 +103,68 @@ impl StepMap {
     pub fn apply(&self, s: State) -> State {
         State {
             gut_ug: self.gut_gut * s.gut_ug,
-            central_ug: self.central_central * s.central_ug + self.gut_central * s.gut_ug,
+            central_ug: self.central_central * s.central_ug
+                + self.gut_central * s.gut_ug
+                + self.peripheral_central * s.peripheral_ug,
+            peripheral_ug: self.peripheral_peripheral * s.peripheral_ug
+                + self.central_peripheral * s.central_ug
+                + self.gut_peripheral * s.gut_ug,
         }
     }
 
     /// Integral of the central amount over the step (µg·h), starting from `s`.
     #[inline]
     pub fn auc_ug_h(&self, s: State) -> f64 {
-        self.auc_from_central_h * s.central_ug + self.auc_from_gut_h * s.gut_ug
+        self.auc_from_central_h * s.central_ug
+            + self.auc_from_gut_h * s.gut_ug
+            + self.auc_from_peripheral_h * s.peripheral_ug
     }
 }
 
-/// The state `dt_h` after `s` (no AUC: cheaper than a full [`StepMap`]).
+/// `∫_0^t K(a, b, t − s)·e^{−c·s} ds`, the response to a unit input through three first-order
+/// steps in series: Σ_i e^{−λ_i·t}/Π_{j≠i}(λ_j − λ_i), symmetric in the rates. Computed as a
+/// difference of two [`bateman_kernel`]s over the widest gap of rates, or, when all three rates
+/// are within 1e-3/t of each other, by its expansion about their mean m:
+/// t²/2·e^{−m·t}·(1 + t²·Σ(λ_i − m)²/24) (relative error below 1e-9).
+pub fn triple_kernel(a: f64, b: f64, c: f64, t: f64) -> f64 {
+    let mut r = [a, b, c];
+    r.sort_by(f64::total_cmp);
+    let (lo, mid, hi) = (r[0], r[1], r[2]);
+    if (hi - lo) * t > 1e-3 {
+        (bateman_kernel(lo, mid, t) - bateman_kernel(hi, mid, t)) / (hi - lo)
+    } else {
+        let m = (lo + mid + hi) / 3.0;
+        let var = (lo - m).powi(2) + (mid - m).powi(2) + (hi - m).powi(2);
+        0.5 * t * t * (-m * t).exp() * (1.0 + t * t * var / 24.0)
+    }
+}
+
+/// The state `dt_h` after `s` (no AUC: cheaper than a full [`StepMap`] for one compartment).
 #[inline]
-pub fn state_after(model: &OneCompartment, s: State, dt_h: f64) -> State {
+pub fn state_after(model: &PkModel, s: State, dt_h: f64) -> State {
+    if model.peripheral.is_some() {
+        return StepMap::new(model, dt_h).apply(s);
+    }
     let (ka, ke) = (model.ka_per_h, model.ke_per_h);
     State {
         gut_ug: (-ka * dt_h).exp() * s.gut_ug,
         central_ug: (-ke * dt_h).exp() * s.central_ug
             + ka * bateman_kernel(ka, ke, dt_h) * s.gut_ug,
+        peripheral_ug: 0.0,
     }
 }
 
-/// Time after `s` at which the central amount peaks, in closed form:
+/// Time after `s` at which the central amount peaks, in closed form (one compartment only):
 /// A_c(τ) = (c + r)·e^{−ke·τ} − r·e^{−ka·τ} with r = g·ka/(ka − ke) has dA_c/dτ = 0 at
 /// τ* = ln(ka·r / (ke·(c + r))) / (ka − ke). `None` when the rates are too close for the formula
-/// to be well conditioned (the caller then brackets the root) or when there is no peak ahead.
-pub fn peak_after(model: &OneCompartment, s: State) -> Option<f64> {
+/// to be well conditioned (the caller then brackets the root), when there is no peak ahead, or
+/// for other models.
+pub fn peak_after(model: &PkModel, s: State) -> Option<f64> {
     let (ka, ke) = (model.ka_per_h, model.ke_per_h);
-    if (ka - ke).abs() < 1e-4 * ka.max(ke) || s.gut_ug <= 0.0 || ka * s.gut_ug <= ke * s.central_ug
+    if !model.is_basic()
+        || (ka - ke).abs() < 1e-4 * ka.max(ke)
+        || s.gut_ug <= 0.0
+        || ka * s.gut_ug <= ke * s.central_ug
     {
         return None;
     }
@@ -86,13 +178,13 @@ pub fn peak_after(model: &OneCompartment, s: State) -> Option<f64> {
 /// few multiply-adds per point.
 #[derive(Debug, Clone)]
 pub struct ExactPropagator {
-    model: OneCompartment,
+    model: PkModel,
     cached: Option<StepMap>,
 }
 
 impl ExactPropagator {
     /// A propagator for `model`.
-    pub fn new(model: OneCompartment) -> Self {
+    pub fn new(model: PkModel) -> Self {
         Self {
             model,
             cached: None,
@@ -114,8 +206,15 @@ impl ExactPropagator {
 }
 
 impl Propagator for ExactPropagator {
-    fn model(&self) -> &OneCompartment {
+    fn model(&self) -> &PkModel {
         &self.model
+    }
+
+    fn state_after(&mut self, s: State, dt_h: f64) -> Result<State, SimError> {
+        if !self.model.is_linear() {
+            return Err(SimError::NoClosedForm { t_h: 0.0 });
+        }
+        Ok(state_after(&self.model, s, dt_h))
     }
 
     fn span(
@@ -126,6 +225,9 @@ impl Propagator for ExactPropagator {
         sample_times_h: &[f64],
         samples: &mut Vec<State>,
     ) -> Result<SpanResult, SimError> {
+        if !self.model.is_linear() {
+            return Err(SimError::NoClosedForm { t_h: t0_h });
+        }
         let mut state = start;
         let mut t = t0_h;
         let mut auc = 0.0;
@@ -149,7 +251,7 @@ impl Propagator for ExactPropagator {
             Some(tau) if tau > 0.0 && t0_h + tau < t1_h => {
                 (state_after(&model, start, tau).central_ug, t0_h + tau)
             }
-            _ => locate_max(&model, start, state, t0_h, t1_h, &[], |tt| {
+            _ => span_max(&model, start, state, t0_h, t1_h, &[], |tt| {
                 state_after(&model, start, tt - t0_h)
             }),
         };
@@ -166,8 +268,8 @@ impl Propagator for ExactPropagator {
 mod tests {
     use super::*;
 
-    fn model(ka: f64, ke: f64) -> OneCompartment {
-        OneCompartment::new(ka, ke, 100.0, 1.0, 0.0, 0.0).unwrap()
+    fn model(ka: f64, ke: f64) -> PkModel {
+        PkModel::new(ka, ke, 100.0, 1.0, 0.0, 0.0).unwrap()
     }
 
     #[test]
@@ -175,10 +277,7 @@ mod tests {
         let m = model(1.2, 0.0096);
         let dose = 180.0;
         for &t in &[0.5, 4.0, 24.0, 240.0] {
-            let s = StepMap::new(&m, t).apply(State {
-                gut_ug: dose,
-                central_ug: 0.0,
-            });
+            let s = StepMap::new(&m, t).apply(State::new(dose, 0.0));
             let textbook = dose * 1.2 / (1.2 - 0.0096) * ((-0.0096 * t).exp() - (-1.2 * t).exp());
             assert!((s.central_ug - textbook).abs() < 1e-12 * textbook);
         }
@@ -188,10 +287,7 @@ mod tests {
     fn composing_steps_equals_one_long_step() {
         for &(ka, ke) in &[(1.2, 0.0096), (0.1, 0.1), (0.05, 0.4)] {
             let m = model(ka, ke);
-            let start = State {
-                gut_ug: 100.0,
-                central_ug: 30.0,
-            };
+            let start = State::new(100.0, 30.0);
             let one = StepMap::new(&m, 10.0);
             let half = StepMap::new(&m, 5.0);
             let s1 = one.apply(start);
@@ -208,10 +304,7 @@ mod tests {
     fn mass_is_conserved_over_a_step() {
         // dosed = gut + central + eliminated, eliminated = ke · ∫central.
         let m = model(0.7, 0.2);
-        let start = State {
-            gut_ug: 1000.0,
-            central_ug: 0.0,
-        };
+        let start = State::new(1000.0, 0.0);
         let step = StepMap::new(&m, 13.0);
         let end = step.apply(start);
         let eliminated = m.ke_per_h * step.auc_ug_h(start);
@@ -223,16 +316,7 @@ mod tests {
         let m = model(1.2, 0.0096);
         let mut p = ExactPropagator::new(m);
         let r = p
-            .span(
-                State {
-                    gut_ug: 180.0,
-                    central_ug: 0.0,
-                },
-                0.0,
-                24.0,
-                &[],
-                &mut Vec::new(),
-            )
+            .span(State::new(180.0, 0.0), 0.0, 24.0, &[], &mut Vec::new())
             .unwrap();
         let tmax = (1.2f64 / 0.0096).ln() / (1.2 - 0.0096);
         assert!((r.t_max_h - tmax).abs() < 1e-7, "{} vs {tmax}", r.t_max_h);
@@ -245,14 +329,12 @@ mod tests {
             (0.05, 0.35, 100.0, 3.0),
             (0.6, 0.1, 10.0, 0.0),
         ] {
-            let m = OneCompartment::new(ka, ke, 10.0, 1.0, 0.0, 0.0).unwrap();
-            let s = State {
-                gut_ug: g,
-                central_ug: c,
-            };
+            let m = PkModel::new(ka, ke, 10.0, 1.0, 0.0, 0.0).unwrap();
+            let s = State::new(g, c);
             let tau = peak_after(&m, s).unwrap();
             let end = state_after(&m, s, 200.0);
-            let (_, t) = locate_max(&m, s, end, 0.0, 200.0, &[], |t| state_after(&m, s, t));
+            let (_, t) =
+                crate::model::locate_max(&m, s, end, 0.0, 200.0, &[], |t| state_after(&m, s, t));
             assert!((tau - t).abs() < 1e-7, "ka={ka}: {tau} vs {t}");
         }
     }

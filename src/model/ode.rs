@@ -1,17 +1,16 @@
 //! Numerical path: the model integrated with Dopri5 (`ode_solvers`) from event to event,
-//! restarting at each dose. Later models without a closed form (saturable absorption, a second
-//! compartment, pharmacodynamics) will only have this path, so it is kept real and tested
-//! against the exact solution.
+//! restarting at each dose. Saturable (Michaelis–Menten) absorption has only this path; for the
+//! linear models it is kept real and tested against the exact solution.
 //!
-//! The integral of the central amount is integrated as a third state, so AUCs are as accurate
-//! as the states. The end state of every span is taken from the last accepted step, never from
+//! The state is (gut, central, peripheral, ∫central); the integral of the central amount is
+//! integrated as a state, so AUCs are as accurate as the amounts. The end state of every span is taken from the last accepted step, never from
 //! the dense interpolant (see STACK-NOTES: dense output extrapolates the end point).
 
 use ode_solvers::{
     continuous_output_model::ContinuousOutputModel, dopri5::Dopri5, SVector, System,
 };
 
-use super::{locate_max, OneCompartment, Propagator, SpanResult, State};
+use super::{span_max, PkModel, Propagator, SpanResult, State};
 use crate::error::SimError;
 
 /// Tolerances of the Dopri5 integrator.
@@ -29,7 +28,8 @@ pub struct OdeOptions {
     /// Integrate each distinct dose-free span once (from a unit gut and a unit central amount)
     /// and superpose the two solutions for every span of that length. Exact for this linear
     /// model and about 10–100× faster on repeated dosing; `false` integrates every span from its
-    /// own start state. Default true.
+    /// own start state. Default true; ignored (always false) for saturable absorption, which is
+    /// not linear.
     #[serde(default = "default_reuse")]
     pub reuse_spans: bool,
     /// Most Dopri5 steps between two events before the run fails with
@@ -64,27 +64,28 @@ impl Default for OdeOptions {
     }
 }
 
-type Vec3 = SVector<f64, 3>;
+type Vec3 = SVector<f64, 4>;
 
 /// Step budget of one span between events.
 const MAX_STEPS_PER_SPAN: u32 = 10_000_000;
 
 struct Rhs {
-    ka_per_h: f64,
-    ke_per_h: f64,
+    model: PkModel,
 }
 
 impl System<f64, Vec3> for Rhs {
     fn system(&self, _t: f64, y: &Vec3, dy: &mut Vec3) {
-        dy[0] = -self.ka_per_h * y[0];
-        dy[1] = self.ka_per_h * y[0] - self.ke_per_h * y[1];
-        dy[2] = y[1];
+        let d = self.model.derivative(state_of(y));
+        dy[0] = d.gut_ug;
+        dy[1] = d.central_ug;
+        dy[2] = d.peripheral_ug;
+        dy[3] = y[1];
     }
 }
 
 /// The Dopri5 propagator.
 pub struct OdePropagator {
-    model: OneCompartment,
+    model: PkModel,
     rtol: f64,
     atol_ug: f64,
     scale_ug: f64,
@@ -98,7 +99,7 @@ pub struct OdePropagator {
 impl OdePropagator {
     /// A propagator for `model`; `dose_scale_ug` (the largest bioavailable dose) sets the
     /// absolute tolerance.
-    pub fn new(model: OneCompartment, options: OdeOptions, dose_scale_ug: f64) -> Self {
+    pub fn new(model: PkModel, options: OdeOptions, dose_scale_ug: f64) -> Self {
         let scale = if dose_scale_ug > 0.0 {
             dose_scale_ug
         } else {
@@ -109,7 +110,7 @@ impl OdePropagator {
             rtol: options.rtol,
             atol_ug: options.atol_rel_dose * scale,
             scale_ug: scale,
-            reuse: options.reuse_spans,
+            reuse: options.reuse_spans && model.is_linear(),
             bases: Vec::new(),
             max_steps: options.max_steps_per_span,
             evaluations: 0,
@@ -124,6 +125,7 @@ fn sample_of(y: &Vec3) -> State {
     State {
         gut_ug: y[0].max(0.0),
         central_ug: y[1].max(0.0),
+        peripheral_ug: y[2].max(0.0),
     }
 }
 
@@ -134,12 +136,25 @@ fn state_of(y: &Vec3) -> State {
     State {
         gut_ug: y[0],
         central_ug: y[1],
+        peripheral_ug: y[2],
     }
 }
 
+/// The integrator state for amounts `s` and a zero integral.
+fn vec_of(s: State) -> Vec3 {
+    Vec3::new(s.gut_ug, s.central_ug, s.peripheral_ug, 0.0)
+}
+
 impl Propagator for OdePropagator {
-    fn model(&self) -> &OneCompartment {
+    fn model(&self) -> &PkModel {
         &self.model
+    }
+
+    fn state_after(&mut self, s: State, dt_h: f64) -> Result<State, SimError> {
+        if s.is_zero() || dt_h <= 0.0 {
+            return Ok(s);
+        }
+        Ok(state_of(&self.integrate(vec_of(s), 0.0, dt_h)?.y_end))
     }
 
     fn span(
@@ -163,7 +178,7 @@ impl Propagator for OdePropagator {
         if self.reuse {
             return self.span_by_superposition(start, t0_h, t1_h, sample_times_h, samples);
         }
-        let sol = self.integrate(Vec3::new(start.gut_ug, start.central_ug, 0.0), t0_h, t1_h)?;
+        let sol = self.integrate(vec_of(start), t0_h, t1_h)?;
         let at = |t: f64| -> Vec3 {
             if t >= t1_h {
                 sol.y_end
@@ -176,12 +191,12 @@ impl Propagator for OdePropagator {
         }
         let end = state_of(&sol.y_end);
         let (max_central_ug, t_max_h) =
-            locate_max(&self.model, start, end, t0_h, t1_h, &sol.steps_h, |t| {
+            span_max(&self.model, start, end, t0_h, t1_h, &sol.steps_h, |t| {
                 state_of(&at(t))
             });
         Ok(SpanResult {
             end,
-            auc_central_ug_h: sol.y_end[2],
+            auc_central_ug_h: sol.y_end[3],
             max_central_ug,
             t_max_h,
         })
@@ -195,15 +210,18 @@ struct Solved {
     y_end: Vec3,
 }
 
-/// The solutions from a unit gut and a unit central amount over a span of one length, sampled
-/// at given offsets: any start state's solution over such a span is their combination.
+/// The solutions from a unit gut, a unit central and (two compartments) a unit peripheral amount
+/// over a span of one length, sampled at given offsets: any start state's solution over such a
+/// span is their combination.
 struct Basis {
     span_h: f64,
     offsets_h: Vec<f64>,
-    /// Per sample offset, the states from unit gut (`.0`) and unit central (`.1`).
-    at_samples: Vec<(Vec3, Vec3)>,
+    /// Per sample offset, the states from unit gut (`.0`), unit central (`.1`) and unit
+    /// peripheral (`.2`, zero for one compartment).
+    at_samples: Vec<(Vec3, Vec3, Vec3)>,
     from_gut: Solved,
     from_central: Solved,
+    from_peripheral: Option<Solved>,
     /// At each accepted step end of the unit-gut solution (offset), the slope ka·A_g − ke·A_c of
     /// both unit solutions: the peak of any combination is bracketed without evaluating the
     /// dense output.
@@ -215,10 +233,7 @@ const MAX_BASES: usize = 64;
 
 impl OdePropagator {
     fn integrate(&mut self, y0: Vec3, t0_h: f64, t1_h: f64) -> Result<Solved, SimError> {
-        let rhs = Rhs {
-            ka_per_h: self.model.ka_per_h,
-            ke_per_h: self.model.ke_per_h,
-        };
+        let rhs = Rhs { model: self.model };
         // Defaults of Dopri5::new except three limits: the stiffness test is switched off (fast
         // absorption, ka ≫ ke, makes the system mildly stiff once the gut is empty; the explicit
         // method then takes stability-limited steps but stays accurate), the step budget per
@@ -241,7 +256,7 @@ impl OdePropagator {
             // axis). Error control alone keeps it there only when the tolerances are tight
             // enough; with a loose `atol_rel_dose` and doses of very different size, a single
             // step far beyond it amplified the states by ~1e9 and broke the mass balance.
-            (t1 - t0).min(3.0 / self.model.ka_per_h.max(self.model.ke_per_h)),
+            (t1 - t0).min(3.0 / self.model.fastest_rate_per_h()),
             0.0,
             self.max_steps,
             u32::MAX,
@@ -249,7 +264,7 @@ impl OdePropagator {
         );
         let mut dense = ContinuousOutputModel::default();
         let max_steps = self.max_steps;
-        let k = self.model.ka_per_h.max(self.model.ke_per_h);
+        let k = self.model.fastest_rate_per_h();
         let stats = solver.integrate_with_continuous_output_model(&mut dense).map_err(|e| match e {
             ode_solvers::dop_shared::IntegrationError::MaxNumStepReached { x, .. } => SimError::OdeFailed {
                 t_h: x,
@@ -291,9 +306,9 @@ impl OdePropagator {
         })
     }
 
-    /// Linear superposition of two Dopri5 solutions (from a unit gut and a unit central amount)
-    /// integrated once per distinct span length and sampling pattern, then reused: every daily
-    /// interval of a regimen shares one pair. Each number still comes from Dopri5; only the
+    /// Linear superposition of Dopri5 solutions (from a unit gut, a unit central and, for two
+    /// compartments, a unit peripheral amount) integrated once per distinct span length and
+    /// sampling pattern, then reused: every daily interval of a regimen shares one set. Each number still comes from Dopri5; only the
     /// linearity of the model (exact for this system) is used to combine them.
     fn span_by_superposition(
         &mut self,
@@ -317,8 +332,14 @@ impl OdePropagator {
             Some(i) => i,
             None => {
                 let scale = self.scale_ug;
-                let from_gut = self.integrate(Vec3::new(scale, 0.0, 0.0), 0.0, span_h)?;
-                let from_central = self.integrate(Vec3::new(0.0, scale, 0.0), 0.0, span_h)?;
+                let from_gut = self.integrate(Vec3::new(scale, 0.0, 0.0, 0.0), 0.0, span_h)?;
+                let from_central = self.integrate(Vec3::new(0.0, scale, 0.0, 0.0), 0.0, span_h)?;
+                let from_peripheral = match self.model.peripheral {
+                    Some(_) => {
+                        Some(self.integrate(Vec3::new(0.0, 0.0, scale, 0.0), 0.0, span_h)?)
+                    }
+                    None => None,
+                };
                 let offsets_h: Vec<f64> = sample_times_h.iter().map(|t| t - t0_h).collect();
                 let eval = |s: &Solved, o: f64| {
                     if o >= span_h {
@@ -329,9 +350,19 @@ impl OdePropagator {
                 };
                 let at_samples = offsets_h
                     .iter()
-                    .map(|&o| (eval(&from_gut, o) / scale, eval(&from_central, o) / scale))
+                    .map(|&o| {
+                        (
+                            eval(&from_gut, o) / scale,
+                            eval(&from_central, o) / scale,
+                            from_peripheral
+                                .as_ref()
+                                .map_or(Vec3::zeros(), |p| eval(p, o) / scale),
+                        )
+                    })
                     .collect();
                 let (ka, ke) = (self.model.ka_per_h, self.model.ke_per_h);
+                // Used for the one-compartment model only (two compartments go through
+                // model::turning_points).
                 let slope = |y: &Vec3| (ka * y[0] - ke * y[1]) / scale;
                 let probes = from_gut
                     .steps_h
@@ -353,6 +384,7 @@ impl OdePropagator {
                     at_samples,
                     from_gut,
                     from_central,
+                    from_peripheral,
                     probes,
                 });
                 self.bases.len() - 1
@@ -360,11 +392,23 @@ impl OdePropagator {
         };
         let b = &self.bases[idx];
         let scale = self.scale_ug;
-        let combine = |g: &Vec3, c: &Vec3| -> Vec3 { g * start.gut_ug + c * start.central_ug };
-        for (g, c) in &b.at_samples {
-            samples.push(sample_of(&combine(g, c)));
+        let two = b.from_peripheral.is_some();
+        let combine = |g: &Vec3, c: &Vec3, p: &Vec3| -> Vec3 {
+            let y = g * start.gut_ug + c * start.central_ug;
+            if two {
+                y + p * start.peripheral_ug
+            } else {
+                y
+            }
+        };
+        for (g, c, p) in &b.at_samples {
+            samples.push(sample_of(&combine(g, c, p)));
         }
-        let y_end = combine(&b.from_gut.y_end, &b.from_central.y_end) / scale;
+        let y_end_p = b
+            .from_peripheral
+            .as_ref()
+            .map_or(Vec3::zeros(), |p| p.y_end);
+        let y_end = combine(&b.from_gut.y_end, &b.from_central.y_end, &y_end_p) / scale;
         let end = state_of(&y_end);
         let state_at = |t: f64| -> State {
             let o = t - t0_h;
@@ -375,8 +419,20 @@ impl OdePropagator {
                     s.dense.evaluate(o).unwrap_or(s.y_end)
                 }
             };
-            state_of(&(combine(&ev(&b.from_gut), &ev(&b.from_central)) / scale))
+            let p = b.from_peripheral.as_ref().map_or(Vec3::zeros(), ev);
+            state_of(&(combine(&ev(&b.from_gut), &ev(&b.from_central), &p) / scale))
         };
+        if two {
+            let probes: Vec<f64> = b.probes.iter().map(|p| t0_h + p.0).collect();
+            let (max_central_ug, t_max_h) =
+                span_max(&self.model, start, end, t0_h, t1_h, &probes, state_at);
+            return Ok(SpanResult {
+                end,
+                auc_central_ug_h: y_end[3],
+                max_central_ug,
+                t_max_h,
+            });
+        }
         // Bracket the peak between two probes from the precomputed slopes, then refine it on
         // the dense output inside that one step.
         let mut prev = 0.0;
@@ -392,10 +448,10 @@ impl OdePropagator {
             None => vec![t1_h],
         };
         let (max_central_ug, t_max_h) =
-            locate_max(&self.model, start, end, t0_h, t1_h, &bracket, state_at);
+            span_max(&self.model, start, end, t0_h, t1_h, &bracket, state_at);
         Ok(SpanResult {
             end,
-            auc_central_ug_h: y_end[2],
+            auc_central_ug_h: y_end[3],
             max_central_ug,
             t_max_h,
         })
@@ -409,11 +465,8 @@ mod tests {
 
     #[test]
     fn ode_span_agrees_with_exact_span() {
-        let m = OneCompartment::new(1.2, 0.0096, 216.0, 1.0, 0.0, 0.0).unwrap();
-        let start = State {
-            gut_ug: 180.0,
-            central_ug: 50.0,
-        };
+        let m = PkModel::new(1.2, 0.0096, 216.0, 1.0, 0.0, 0.0).unwrap();
+        let start = State::new(180.0, 50.0);
         let times: Vec<f64> = (1..=24).map(f64::from).collect();
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let re = ExactPropagator::new(m)

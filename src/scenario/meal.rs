@@ -7,7 +7,7 @@ use super::{fmt_value, ParamSources, Provenance, Validator, R};
 use crate::compound::{Compound, Evidence};
 use crate::error::InputErrorKind as K;
 use crate::meal_fat::mk4_f_rel;
-use crate::model::OneCompartment;
+use crate::model::PkModel;
 
 impl Validator<'_> {
     /// Multiplies F by the meal-fat factor when `meal_fat_g` is given (MK-4 only).
@@ -15,9 +15,9 @@ impl Validator<'_> {
         &self,
         fat: Option<&Spanned<f64>>,
         compound: &Compound,
-        mut model: OneCompartment,
+        mut model: PkModel,
         mut sources: ParamSources,
-    ) -> R<(OneCompartment, ParamSources)> {
+    ) -> R<(PkModel, ParamSources)> {
         let Some(fat) = fat else {
             return Ok((model, sources));
         };

@@ -10,6 +10,7 @@ mod food_week;
 mod meal;
 mod observed;
 mod raw;
+mod structure;
 mod study;
 
 pub use study::{MAX_SUBJECTS, MAX_SWEEP_RUNS};
@@ -23,7 +24,7 @@ use crate::compound::{self, Compound, Evidence};
 use crate::dosing::{DoseEvent, Periodic, Schedule};
 use crate::error::{suggest, InputError, InputErrorKind as K};
 use crate::model::ode::OdeOptions;
-use crate::model::{OneCompartment, LN_2};
+use crate::model::{PkModel, LN_2};
 use crate::units::{self, ConcUnit};
 use food_week::FoodWeekKeys;
 pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
@@ -130,6 +131,15 @@ pub struct ParamSources {
     pub f: Provenance,
     pub tlag_h: Provenance,
     pub baseline_ng_ml: Provenance,
+    /// Two-compartment and saturable-absorption parameters, when the model has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_l_per_h: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vp_l: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmax_ug_per_h: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub km_ug: Option<Provenance>,
 }
 
 /// One validated regimen.
@@ -140,7 +150,7 @@ pub struct Regimen {
     /// The compound preset the parameters start from.
     pub compound: Compound,
     /// Resolved model parameters (preset plus overrides).
-    pub model: OneCompartment,
+    pub model: PkModel,
     /// Where each parameter came from.
     pub sources: ParamSources,
     /// The doses.
@@ -597,6 +607,7 @@ impl Validator<'_> {
             }
             regimens.push(reg);
         }
+        self.note_solver(solver, &regimens, &mut warnings);
         // In floating point first: a tiny step must not overflow the count.
         let points_f = (duration_h / step_h).floor() + 2.0;
         let points = if points_f < MAX_OUTPUT_ROWS as f64 {
@@ -772,6 +783,7 @@ impl Validator<'_> {
             None => self.compound(&r, span.clone())?,
         };
         let (model, sources) = self.params(&compound, r.params.as_ref())?;
+        let (model, sources) = self.structure(r.params.as_ref(), model, sources)?;
         let (model, sources) = self.meal_fat(r.meal_fat_g.as_ref(), &compound, model, sources)?;
         self.check_food_week_keys(
             &fw,
@@ -1253,7 +1265,7 @@ impl Validator<'_> {
         Ok(Schedule::Explicit { doses })
     }
 
-    fn params(&self, c: &Compound, p: Option<&RawParams>) -> R<(OneCompartment, ParamSources)> {
+    fn params(&self, c: &Compound, p: Option<&RawParams>) -> R<(PkModel, ParamSources)> {
         let preset = |cited: &compound::Cited| Provenance {
             origin: "preset",
             evidence: Some(cited.evidence),
@@ -1277,6 +1289,10 @@ impl Validator<'_> {
             f: preset(&c.f),
             tlag_h: preset(&c.tlag_h),
             baseline_ng_ml: preset(&c.baseline_ng_ml),
+            q_l_per_h: None,
+            vp_l: None,
+            vmax_ug_per_h: None,
+            km_ug: None,
         };
         if let Some(p) = p {
             if let Some(x) = &p.ka_per_h {
@@ -1339,7 +1355,7 @@ impl Validator<'_> {
             }
         }
         // Values are checked above; this can only fail on a preset bug, reported the same way.
-        let model = OneCompartment::new(ka, LN_2 / half, v, f, tlag, base).map_err(|e| {
+        let model = PkModel::new(ka, LN_2 / half, v, f, tlag, base).map_err(|e| {
             InputError::at(
                 self.text,
                 None,
@@ -1363,7 +1379,10 @@ fn value_limits(key: &str) -> Option<(f64, f64, &'static str)> {
         }
         "ka_per_h" | "ke_per_h" => (1e-9, 1e7, "rates beyond these overflow the model"),
         "half_life_h" => (1e-6, 1e7, "3.6 ms to 1000 years"),
-        "v_l" => (1e-6, 1e9, "1 µL to a million m³"),
+        "v_l" | "vp_l" => (1e-6, 1e9, "1 µL to a million m³"),
+        "q_l_per_h" => (1e-9, 1e9, "flows beyond these overflow the model"),
+        "vmax_ug_per_h" => (1e-9, 1e12, "rates beyond these overflow the model"),
+        "km_ug" => (1e-9, 1e12, "1 fg to 1 t"),
         // Food doses: the amount times the food's K2 content must stay within the dose limits.
         "amount_g" => (1e-6, 1e5, "1 µg to 100 kg of food per dose"),
         "servings" => (1e-6, 1e4, "up to 10 000 servings per dose"),

@@ -83,6 +83,14 @@ pub struct RawParams {
     pub f: Option<Spanned<f64>>,
     pub tlag_h: Option<Spanned<f64>>,
     pub baseline_ng_ml: Option<Spanned<f64>>,
+    /// "one_compartment" (default) or "two_compartment" (scenario/structure.rs).
+    pub model: Option<Spanned<String>>,
+    pub q_l_per_h: Option<Spanned<f64>>,
+    pub vp_l: Option<Spanned<f64>>,
+    /// "first_order" (default) or "michaelis_menten".
+    pub absorption: Option<Spanned<String>>,
+    pub vmax_ug_per_h: Option<Spanned<f64>>,
+    pub km_ug: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,379 @@
+//! The model extensions against known answers: the two-compartment closed form against the
+//! matrix exponential of its rate matrix and against Dopri5, mass balance, the terminal
+//! half-life read off a simulated curve, turning points against brute force, steady state
+//! against a long run; saturable absorption against its first-order limit, dose
+//! proportionality of AUC, and its Newton steady state against a long run.
+
+use std::f64::consts::LN_2;
+
+use k2sim::dosing::{DoseEvent, Periodic, Schedule};
+use k2sim::model::exact::{ExactPropagator, StepMap};
+use k2sim::model::ode::{OdeOptions, OdePropagator};
+use k2sim::model::{turning_points, PkModel, Propagator, State};
+use k2sim::run::AnyPropagator;
+use k2sim::sim::{simulate, steady_state, Trajectory};
+use nalgebra::{Matrix4, Vector4};
+
+fn two(ka: f64, ke: f64, v: f64, q: f64, vp: f64) -> PkModel {
+    PkModel::new(ka, ke, v, 1.0, 0.0, 0.0)
+        .unwrap()
+        .with_peripheral(q, vp)
+        .unwrap()
+}
+
+fn saturable(vmax: f64, km: f64, ke: f64, v: f64) -> PkModel {
+    PkModel::new(1.0, ke, v, 1.0, 0.0, 0.0)
+        .unwrap()
+        .with_michaelis_menten(vmax, km)
+        .unwrap()
+}
+
+/// Parameter sets covering the regimes: MK-7-like slow distribution, MK-4 from the label's
+/// biphasic half-lives, ka equal to α, ka equal to β, flip-flop (ka < β), fast exchange.
+fn regimes() -> Vec<PkModel> {
+    let mk4 = two(0.574, 0.099, 207.0, 108.9, 279.0);
+    let m = mk4.modes().unwrap();
+    vec![
+        two(1.22, 0.0096, 230.0, 20.0, 300.0),
+        mk4,
+        two(m.alpha_per_h, 0.099, 207.0, 108.9, 279.0),
+        two(m.beta_per_h, 0.099, 207.0, 108.9, 279.0),
+        two(0.01, 0.2, 50.0, 5.0, 80.0),
+        two(2.0, 0.05, 10.0, 500.0, 10.0),
+    ]
+}
+
+/// The rate matrix of (gut, central, peripheral, ∫central): x' = A·x.
+fn rate_matrix(m: &PkModel) -> Matrix4<f64> {
+    let (k12, k21) = m.k12_k21_per_h();
+    let (ka, ke) = (m.ka_per_h, m.ke_per_h);
+    Matrix4::new(
+        -ka,
+        0.0,
+        0.0,
+        0.0, //
+        ka,
+        -(ke + k12),
+        k21,
+        0.0, //
+        0.0,
+        k12,
+        -k21,
+        0.0, //
+        0.0,
+        1.0,
+        0.0,
+        0.0,
+    )
+}
+
+#[test]
+fn two_compartment_closed_form_equals_the_matrix_exponential() {
+    for m in regimes() {
+        for dt in [0.1, 1.0, 7.3, 24.0, 300.0] {
+            let map = StepMap::new(&m, dt);
+            let e = (rate_matrix(&m) * dt).exp();
+            for start in [
+                State::new(1000.0, 0.0),
+                State::new(0.0, 1000.0),
+                State {
+                    gut_ug: 0.0,
+                    central_ug: 0.0,
+                    peripheral_ug: 1000.0,
+                },
+                State {
+                    gut_ug: 300.0,
+                    central_ug: 200.0,
+                    peripheral_ug: 500.0,
+                },
+            ] {
+                let x = e * Vector4::new(start.gut_ug, start.central_ug, start.peripheral_ug, 0.0);
+                let s = map.apply(start);
+                let auc = map.auc_ug_h(start);
+                let tol = 1e-10 * 1000.0;
+                assert!(
+                    (s.gut_ug - x[0]).abs() < tol
+                        && (s.central_ug - x[1]).abs() < tol
+                        && (s.peripheral_ug - x[2]).abs() < tol,
+                    "{m:?} dt {dt} from {start:?}: {s:?} vs {x:?}"
+                );
+                assert!(
+                    (auc - x[3]).abs() < 1e-10 * x[3].abs().max(1000.0),
+                    "{m:?} dt {dt}: AUC {auc} vs {}",
+                    x[3]
+                );
+            }
+        }
+    }
+}
+
+fn daily(dose_ug: f64, days: u32) -> Vec<DoseEvent> {
+    (0..days)
+        .map(|d| DoseEvent {
+            time_h: 24.0 * f64::from(d),
+            amount_ug: dose_ug,
+        })
+        .collect()
+}
+
+fn grid(end_h: f64, step_h: f64) -> Vec<f64> {
+    let n = (end_h / step_h).round() as usize;
+    (0..=n).map(|i| i as f64 * step_h).collect()
+}
+
+fn run<P: Propagator>(prop: &mut P, events: &[DoseEvent], g: &[f64]) -> Trajectory {
+    simulate(prop, events, g).unwrap()
+}
+
+#[test]
+fn two_compartment_exact_and_ode_agree_and_balance_mass() {
+    let events = daily(180.0, 20);
+    let g = grid(30.0 * 24.0, 0.5);
+    for m in regimes() {
+        let a = run(&mut ExactPropagator::new(m), &events, &g);
+        for reuse in [true, false] {
+            let opts = OdeOptions {
+                reuse_spans: reuse,
+                ..OdeOptions::default()
+            };
+            let b = run(&mut OdePropagator::new(m, opts, 180.0), &events, &g);
+            let tol = 1e-6 * a.cmax_ng_ml;
+            for (x, y) in a.conc_ng_ml.iter().zip(&b.conc_ng_ml) {
+                assert!((x - y).abs() < tol, "{m:?}: {x} vs {y}");
+            }
+            assert!((a.cmax_ng_ml - b.cmax_ng_ml).abs() < tol, "{m:?}");
+            assert!(
+                (a.tmax_h - b.tmax_h).abs() < 1e-3,
+                "{m:?}: {} vs {}",
+                a.tmax_h,
+                b.tmax_h
+            );
+            assert!((a.auc_0_t_ng_h_ml - b.auc_0_t_ng_h_ml).abs() < 1e-6 * a.auc_0_t_ng_h_ml);
+        }
+        // Mass: dosed = gut + central + peripheral + eliminated (ke·∫central).
+        let body = a.end_state.total_ug();
+        assert!(
+            (body + a.eliminated_ug - a.absorbed_input_ug).abs() < 1e-9 * a.absorbed_input_ug,
+            "{m:?}: {body} + {} vs {}",
+            a.eliminated_ug,
+            a.absorbed_input_ug
+        );
+        assert!(a.end_state.peripheral_ug > 0.0);
+    }
+}
+
+#[test]
+fn a_vanishing_peripheral_compartment_is_the_one_compartment_model() {
+    let one = PkModel::new(0.8, 0.05, 100.0, 1.0, 0.0, 0.0).unwrap();
+    let tiny = one.with_peripheral(1e-9, 100.0).unwrap();
+    let events = daily(500.0, 10);
+    let g = grid(300.0, 1.0);
+    let a = run(&mut ExactPropagator::new(one), &events, &g);
+    let b = run(&mut ExactPropagator::new(tiny), &events, &g);
+    for (x, y) in a.conc_ng_ml.iter().zip(&b.conc_ng_ml) {
+        assert!((x - y).abs() < 1e-7 * a.cmax_ng_ml, "{x} vs {y}");
+    }
+}
+
+#[test]
+fn terminal_half_life_is_recovered_from_the_simulated_curve() {
+    // MK-4 with the label's biphasic half-lives (t½α 0.71 h, t½β 17.5 h): the log-linear slope
+    // of the late single-dose curve is −β.
+    let m = two(0.574, 0.099, 207.0, 108.9, 279.0);
+    let modes = m.modes().unwrap();
+    assert!((LN_2 / modes.alpha_per_h - 0.71).abs() < 0.01, "{modes:?}");
+    assert!((LN_2 / modes.beta_per_h - 17.5).abs() < 0.1, "{modes:?}");
+    let g = grid(300.0, 1.0);
+    let tr = run(&mut ExactPropagator::new(m), &daily(15_000.0, 1), &g);
+    let (t1, t2) = (200, 300);
+    let slope = (tr.conc_ng_ml[t2].ln() - tr.conc_ng_ml[t1].ln()) / (g[t2] - g[t1]);
+    let half = -LN_2 / slope;
+    assert!(
+        (half - m.terminal_half_life_h()).abs() < 1e-6 * half,
+        "{half} vs {}",
+        m.terminal_half_life_h()
+    );
+}
+
+#[test]
+fn turning_points_match_a_brute_force_scan() {
+    // A central compartment emptying fast into a large peripheral one while a slow dose is
+    // still absorbing: the level falls, rises to a peak, and falls again (two turning points).
+    let m = two(0.05, 0.1, 10.0, 40.0, 200.0);
+    let start = State {
+        gut_ug: 10_000.0,
+        central_ug: 130.0,
+        peripheral_ug: 0.0,
+    };
+    let len = 200.0;
+    let at = |t: f64| k2sim::model::exact::state_after(&m, start, t);
+    let turns = turning_points(&m, start, at(len), 0.0, len, &[], at);
+    assert_eq!(turns.len(), 2, "{turns:?}");
+    assert!(
+        !turns[0].1 && turns[1].1,
+        "a minimum, then a maximum: {turns:?}"
+    );
+    // Brute force on a fine grid: the sign changes of the slope.
+    let n = 200_000;
+    let mut brute = Vec::new();
+    let mut prev = m.central_slope(start);
+    for i in 1..=n {
+        let t = len * f64::from(i) / f64::from(n);
+        let s = m.central_slope(at(t));
+        if (prev > 0.0) != (s > 0.0) {
+            brute.push(t);
+        }
+        prev = s;
+    }
+    assert_eq!(brute.len(), 2);
+    for (tp, b) in turns.iter().zip(&brute) {
+        assert!((tp.0 - b).abs() <= len / f64::from(n), "{tp:?} vs {b}");
+    }
+    // The span maximum is the interior peak, not the start.
+    let r = ExactPropagator::new(m)
+        .span(start, 0.0, len, &[], &mut Vec::new())
+        .unwrap();
+    assert!(
+        (r.t_max_h - turns[1].0).abs() < 1e-9,
+        "{r:?} {turns:?} {:?}",
+        at(turns[1].0)
+    );
+    assert!(r.max_central_ug > start.central_ug);
+}
+
+fn periodic(dose_ug: f64, tau_h: f64, periods: u32) -> Periodic {
+    Periodic {
+        period_h: tau_h,
+        first_h: 0.0,
+        pattern: vec![DoseEvent {
+            time_h: 0.0,
+            amount_ug: dose_ug,
+        }],
+        periods,
+    }
+}
+
+/// The last period of a long run against the steady-state metrics.
+fn check_steady_state(m: PkModel, dose_ug: f64, tau_h: f64, periods: u32, rel: f64) {
+    let p = periodic(dose_ug, tau_h, periods);
+    let mut prop = AnyPropagator::closed_form_or_ode(m, dose_ug * m.f);
+    let ss = steady_state(&mut prop, &p).unwrap();
+    let events = Schedule::Periodic(p.clone()).events();
+    let end = tau_h * f64::from(periods);
+    let g = grid(end, tau_h / 240.0);
+    let tr = run(&mut prop, &events, &g);
+    let last = &tr.conc_ng_ml[tr.conc_ng_ml.len() - 241..];
+    let min = last.iter().copied().fold(f64::INFINITY, f64::min);
+    // The run's exact Cmax is the last period's peak (troughs rise towards steady state).
+    let max = tr.cmax_ng_ml;
+    assert!(
+        (max - ss.cmax_ss_ng_ml).abs() < rel * ss.cmax_ss_ng_ml,
+        "{max} vs {ss:?}"
+    );
+    assert!(
+        (min - ss.cmin_ss_ng_ml).abs() < rel * ss.cmin_ss_ng_ml,
+        "{min} vs {ss:?}"
+    );
+    // Cavg,ss = F·D/(CL·τ), CL = ke·V, for every model here (all absorbed, linear elimination).
+    let cavg = m.f * dose_ug / (m.ke_per_h * m.v_l * tau_h);
+    assert!(
+        (ss.cavg_ss_ng_ml - cavg).abs() < 1e-8 * cavg,
+        "{} vs {cavg}",
+        ss.cavg_ss_ng_ml
+    );
+}
+
+#[test]
+fn two_compartment_steady_state_matches_a_long_run() {
+    // MK-7-like: terminal half-life about a week, so 240 daily doses reach steady state to 1e-10.
+    check_steady_state(
+        two(1.22, 0.0096, 230.0, 20.0, 300.0),
+        180.0,
+        24.0,
+        240,
+        1e-8,
+    );
+    check_steady_state(
+        two(0.574, 0.099, 207.0, 108.9, 279.0),
+        15_000.0,
+        8.0,
+        60,
+        1e-6,
+    );
+}
+
+#[test]
+fn saturable_absorption_at_small_doses_is_first_order_with_ka_vmax_over_km() {
+    let (vmax, km) = (3000.0, 5000.0);
+    let mm = saturable(vmax, km, 0.099, 207.0);
+    let lin = PkModel::new(vmax / km, 0.099, 207.0, 1.0, 0.0, 0.0).unwrap();
+    let dose = 1e-3 * km;
+    let g = grid(96.0, 0.5);
+    let a = run(
+        &mut AnyPropagator::closed_form_or_ode(mm, dose),
+        &daily(dose, 1),
+        &g,
+    );
+    let b = run(&mut ExactPropagator::new(lin), &daily(dose, 1), &g);
+    // The saturation term changes the rate by a factor 1/(1 + A_g/Km) ≥ 1/(1 + 1e-3).
+    assert!((a.cmax_ng_ml - b.cmax_ng_ml).abs() < 2e-3 * b.cmax_ng_ml);
+    assert!((a.tmax_h - b.tmax_h).abs() < 0.01 * b.tmax_h);
+}
+
+#[test]
+fn saturable_absorption_spreads_uptake_but_absorbs_the_whole_dose() {
+    let m = saturable(3000.0, 5000.0, 0.099, 207.0);
+    let g = grid(400.0, 0.25);
+    let mut per_dose = Vec::new();
+    for dose in [1_000.0, 15_000.0, 45_000.0] {
+        let tr = run(
+            &mut AnyPropagator::closed_form_or_ode(m, dose),
+            &daily(dose, 1),
+            &g,
+        );
+        // Everything is absorbed: AUC0–∞ = F·D/CL (the tail after 400 h is below 1e-9).
+        let auc_inf = dose / (m.ke_per_h * m.v_l);
+        assert!(
+            (tr.auc_0_t_ng_h_ml - auc_inf).abs() < 1e-6 * auc_inf,
+            "{dose}: {} vs {auc_inf}",
+            tr.auc_0_t_ng_h_ml
+        );
+        let body = tr.end_state.total_ug();
+        assert!((body + tr.eliminated_ug - dose).abs() < 1e-8 * dose);
+        per_dose.push((tr.cmax_ng_ml / dose, tr.tmax_h));
+    }
+    // Larger doses saturate uptake: Cmax per µg falls and the peak comes later.
+    assert!(
+        per_dose
+            .windows(2)
+            .all(|w| w[1].0 < w[0].0 && w[1].1 > w[0].1),
+        "{per_dose:?}"
+    );
+}
+
+#[test]
+fn saturable_absorption_steady_state_matches_a_long_run() {
+    let m = saturable(3000.0, 5000.0, 0.099, 207.0);
+    check_steady_state(m, 15_000.0, 8.0, 40, 1e-6);
+    // With two compartments as well (terminal half-life 17.5 h).
+    let m2 = two(0.574, 0.099, 207.0, 108.9, 279.0)
+        .with_michaelis_menten(3000.0, 5000.0)
+        .unwrap();
+    check_steady_state(m2, 15_000.0, 8.0, 90, 1e-6);
+}
+
+#[test]
+fn the_exact_solver_refuses_saturable_absorption_and_the_run_falls_back_to_dopri5() {
+    let m = saturable(3000.0, 5000.0, 0.099, 207.0);
+    let err = ExactPropagator::new(m)
+        .span(State::new(100.0, 0.0), 0.0, 1.0, &[], &mut Vec::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("solver = \"ode\""), "{err}");
+    let prop = AnyPropagator::new(
+        m,
+        k2sim::scenario::SolverKind::Exact,
+        OdeOptions::default(),
+        100.0,
+    );
+    assert!(matches!(prop, AnyPropagator::Ode(_)));
+}
