@@ -601,7 +601,8 @@ fn quantity_of(r: &RegimenResult, c: &Check) -> f64 {
         Quantity::TmaxH => m.tmax_h,
         Quantity::Auc0TNgHMl => m.auc_0_t_ng_h_ml,
         Quantity::Auc0InfNgHMl => {
-            let left = r.trajectory.end_state.gut_ug + r.trajectory.end_state.central_ug;
+            // Every amount still in the body (gut, central, peripheral) leaves through CL.
+            let left = r.trajectory.end_state.total_ug();
             m.auc_0_t_ng_h_ml + left / (model.ke_per_h * model.v_l)
         }
         Quantity::CavgSsNgMl => m.cavg_ss_ng_ml.unwrap_or(nan),
