@@ -377,3 +377,95 @@ fn the_exact_solver_refuses_saturable_absorption_and_the_run_falls_back_to_dopri
     );
     assert!(matches!(prop, AnyPropagator::Ode(_)));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// ka 0.005–50 /h, half-life 0.2 h – 1 year, V 0.5–5000 L, Q 0.01–1000 L/h, Vp 0.5–5000 L.
+    fn two_params() -> impl Strategy<Value = PkModel> {
+        (
+            -5.3f64..3.9,
+            -1.6f64..9.1,
+            -0.7f64..8.5,
+            -4.6f64..6.9,
+            -0.7f64..8.5,
+        )
+            .prop_map(|(a, h, v, q, vp)| two(a.exp(), LN_2 / h.exp(), v.exp(), q.exp(), vp.exp()))
+    }
+
+    fn doses() -> impl Strategy<Value = Vec<DoseEvent>> {
+        prop::collection::vec((0.0f64..240.0, -3.0f64..13.0), 1..8).prop_map(|v| {
+            let mut d: Vec<DoseEvent> = v
+                .into_iter()
+                .map(|(t, a)| DoseEvent {
+                    time_h: (t * 4.0).round() / 4.0,
+                    amount_ug: a.exp(),
+                })
+                .collect();
+            d.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
+            d
+        })
+    }
+
+    proptest! {
+        // 32 cases in CI; PROPTEST_CASES=100000 for a long search.
+        #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32), ..ProptestConfig::default() })]
+
+        #[test]
+        fn two_compartment_exact_and_ode_agree(m in two_params(), d in doses()) {
+            let g = grid(300.0, 1.0);
+            let scale = d.iter().map(|e| e.amount_ug).fold(0.0, f64::max);
+            let e = run(&mut ExactPropagator::new(m), &d, &g);
+            let o = run(&mut OdePropagator::new(m, OdeOptions::default(), scale), &d, &g);
+            let tol = 1e-6 * e.cmax_ng_ml;
+            for (x, y) in e.conc_ng_ml.iter().zip(&o.conc_ng_ml) {
+                prop_assert!((x - y).abs() <= tol, "{m:?}: {x} vs {y}");
+            }
+            prop_assert!((e.cmax_ng_ml - o.cmax_ng_ml).abs() <= tol, "{m:?}: Cmax {} vs {}", e.cmax_ng_ml, o.cmax_ng_ml);
+            prop_assert!((e.auc_0_t_ng_h_ml - o.auc_0_t_ng_h_ml).abs() <= 1e-6 * e.auc_0_t_ng_h_ml.max(1e-300));
+        }
+
+        #[test]
+        fn two_compartment_superposes_conserves_mass_and_stays_non_negative(
+            m in two_params(), a in doses(), b in doses(), k in 0.01f64..100.0
+        ) {
+            let g = grid(300.0, 1.0);
+            let mut both: Vec<DoseEvent> = a.iter().chain(&b).copied().collect();
+            both.sort_by(|x, y| x.time_h.total_cmp(&y.time_h));
+            let mut p = ExactPropagator::new(m);
+            let (ta, tb, tab) = (run(&mut p, &a, &g), run(&mut p, &b, &g), run(&mut p, &both, &g));
+            for i in 0..g.len() {
+                prop_assert!((ta.conc_ng_ml[i] + tb.conc_ng_ml[i] - tab.conc_ng_ml[i]).abs() <= 1e-10 * tab.cmax_ng_ml);
+            }
+            let scaled: Vec<DoseEvent> = a.iter().map(|d| DoseEvent { amount_ug: d.amount_ug * k, ..*d }).collect();
+            let tk = run(&mut p, &scaled, &g);
+            prop_assert!((tk.cmax_ng_ml - k * ta.cmax_ng_ml).abs() <= 1e-9 * k * ta.cmax_ng_ml);
+            prop_assert!(tab.conc_ng_ml.iter().all(|c| c.is_finite() && *c >= 0.0));
+            prop_assert!(tab.cmax_ng_ml >= tab.conc_ng_ml.iter().copied().fold(0.0, f64::max) * (1.0 - 1e-12));
+            let body = tab.end_state.total_ug();
+            prop_assert!((body + tab.eliminated_ug - tab.absorbed_input_ug).abs() <= 1e-9 * tab.absorbed_input_ug);
+        }
+
+        #[test]
+        fn saturable_absorption_conserves_mass_and_never_beats_its_first_order_limit(
+            vmax in -2.0f64..9.0, km in -2.0f64..11.0, h in 0.0f64..6.0, v in 0.0f64..7.0, d in doses()
+        ) {
+            // Vmax 0.14–8000 µg/h, Km 0.14–60 000 µg, half-life 1–400 h, V 1–1100 L.
+            let (vmax, km) = (vmax.exp(), km.exp());
+            let m = saturable(vmax, km, LN_2 / h.exp(), v.exp());
+            let lin = PkModel::new(vmax / km, m.ke_per_h, m.v_l, 1.0, 0.0, 0.0).unwrap();
+            let g = grid(300.0, 1.0);
+            let scale = d.iter().map(|e| e.amount_ug).fold(0.0, f64::max);
+            let tr = run(&mut AnyPropagator::closed_form_or_ode(m, scale), &d, &g);
+            prop_assert!(tr.conc_ng_ml.iter().all(|c| c.is_finite() && *c >= 0.0));
+            let body = tr.end_state.total_ug();
+            prop_assert!((body + tr.eliminated_ug - tr.absorbed_input_ug).abs() <= 1e-8 * tr.absorbed_input_ug);
+            // Saturation only slows absorption: never more absorbed by any time than first order
+            // at the low-dose rate, so never more eliminated (∫ central is smaller).
+            let fo = run(&mut ExactPropagator::new(lin), &d, &g);
+            prop_assert!(tr.eliminated_ug <= fo.eliminated_ug * (1.0 + 1e-6) + 1e-9 * scale,
+                "{} vs {}", tr.eliminated_ug, fo.eliminated_ug);
+        }
+    }
+}

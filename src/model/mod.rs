@@ -593,9 +593,10 @@ pub(crate) fn locate_max(
 ///   changes sign at most once, at t_u; since h = e^{ka·t}·S has h′ = e^{ka·t}·U, h (and so S)
 ///   has at most one root on each side of t_u. Each root is bracketed and found to 1e-9 h: no
 ///   turning point can be missed, however narrow.
-/// - Two compartments with saturable absorption (no such structure): S is scanned at
-///   `probe_times_h` (the integrator's step ends) and 64 even points, and each sign change is
-///   refined. A turning point closer to another than the scan spacing could be missed.
+/// - Numerical solutions (`probe_times_h` not empty), and two compartments with saturable
+///   absorption (no such structure): S is scanned at `probe_times_h` (the integrator's step
+///   ends, which resolve the dynamics) and 64 even points, and each sign change is refined. A
+///   turning point closer to another than the scan spacing could be missed.
 pub fn turning_points(
     model: &PkModel,
     start: State,
@@ -618,7 +619,10 @@ pub fn turning_points(
     }
     let tol = 1e-9 * (1.0 + t1_h.abs());
     let slope = |s: State| model.central_slope(s);
-    let cuts: Vec<f64> = if model.is_linear() {
+    // With an exact solution (no probes) the split below is rigorous. A numerical solution is
+    // only trusted above its tolerance floor (its emptied tail has sign noise), so it is
+    // scanned at the integrator's accepted steps instead, like the nonlinear model.
+    let cuts: Vec<f64> = if model.is_linear() && probe_times_h.is_empty() {
         let u = |s: State| {
             model.central_slope(model.derivative(s)) + model.ka_per_h * model.central_slope(s)
         };
