@@ -11,7 +11,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::dosing::DoseEvent;
 use crate::error::SimError;
-use crate::model::{PkModel, LN_2};
+use crate::model::{Absorption, PkModel, LN_2};
 use crate::run::predict_at;
 use crate::run::AnyPropagator;
 use crate::scenario::{Scenario, SolverKind};
@@ -30,17 +30,40 @@ pub enum FitParam {
     F,
     /// Absorption lag (h); must start above zero (log scale).
     TlagH,
+    /// Inter-compartmental clearance (L/h), two-compartment models.
+    QLPerH,
+    /// Peripheral volume (L), two-compartment models.
+    VpL,
+    /// Largest absorption rate (µg/h), Michaelis–Menten absorption.
+    VmaxUgPerH,
+    /// Gut amount at half the largest rate (µg), Michaelis–Menten absorption.
+    KmUg,
 }
 
 impl FitParam {
     /// Every parameter with its name in scenario files.
-    pub const ALL: [(&'static str, FitParam); 5] = [
+    pub const ALL: [(&'static str, FitParam); 9] = [
         ("ka_per_h", FitParam::KaPerH),
         ("half_life_h", FitParam::HalfLifeH),
         ("v_l", FitParam::VL),
         ("f", FitParam::F),
         ("tlag_h", FitParam::TlagH),
+        ("q_l_per_h", FitParam::QLPerH),
+        ("vp_l", FitParam::VpL),
+        ("vmax_ug_per_h", FitParam::VmaxUgPerH),
+        ("km_ug", FitParam::KmUg),
     ];
+
+    /// Whether `m` has this parameter (a peripheral compartment for Q and Vp, saturable
+    /// absorption for Vmax and Km, first-order absorption for ka).
+    pub fn applies_to(self, m: &PkModel) -> bool {
+        match self {
+            FitParam::QLPerH | FitParam::VpL => m.peripheral.is_some(),
+            FitParam::VmaxUgPerH | FitParam::KmUg => !m.is_linear(),
+            FitParam::KaPerH => m.is_linear(),
+            FitParam::HalfLifeH | FitParam::VL | FitParam::F | FitParam::TlagH => true,
+        }
+    }
 
     /// Name as written in scenario files.
     pub fn name(self) -> &'static str {
@@ -57,6 +80,17 @@ impl FitParam {
             FitParam::VL => m.v_l,
             FitParam::F => m.f,
             FitParam::TlagH => m.tlag_h,
+            FitParam::QLPerH => m.peripheral.map_or(f64::NAN, |p| p.q_l_per_h),
+            FitParam::VpL => m.peripheral.map_or(f64::NAN, |p| p.vp_l),
+            FitParam::VmaxUgPerH | FitParam::KmUg => match m.absorption {
+                Absorption::MichaelisMenten { vmax_ug_per_h, .. }
+                    if self == FitParam::VmaxUgPerH =>
+                {
+                    vmax_ug_per_h
+                }
+                Absorption::MichaelisMenten { km_ug, .. } => km_ug,
+                Absorption::FirstOrder => f64::NAN,
+            },
         }
     }
 
@@ -67,6 +101,29 @@ impl FitParam {
             FitParam::VL => m.v_l = value,
             FitParam::F => m.f = value,
             FitParam::TlagH => m.tlag_h = value,
+            FitParam::QLPerH => {
+                if let Some(p) = &mut m.peripheral {
+                    p.q_l_per_h = value;
+                }
+            }
+            FitParam::VpL => {
+                if let Some(p) = &mut m.peripheral {
+                    p.vp_l = value;
+                }
+            }
+            FitParam::VmaxUgPerH | FitParam::KmUg => {
+                if let Absorption::MichaelisMenten {
+                    vmax_ug_per_h,
+                    km_ug,
+                } = &mut m.absorption
+                {
+                    if self == FitParam::VmaxUgPerH {
+                        *vmax_ug_per_h = value;
+                    } else {
+                        *km_ug = value;
+                    }
+                }
+            }
         }
     }
 }
@@ -188,14 +245,7 @@ impl Problem<'_> {
             for (p, t) in self.params.iter().zip(theta.iter()) {
                 p.set(&mut m, t.exp());
             }
-            let m = m.with_core(
-                m.ka_per_h,
-                m.ke_per_h,
-                m.v_l,
-                m.f,
-                m.tlag_h,
-                m.baseline_ng_ml,
-            )?;
+            let m = m.checked()?;
             let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
             let mut prop = AnyPropagator::new(m, self.solver, self.scenario.ode, scale);
             let pred = predict_at(&mut prop, events, times)?;

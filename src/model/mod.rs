@@ -173,6 +173,30 @@ impl PkModel {
         })
     }
 
+    /// The same model, every parameter checked again (after fields were set directly, e.g. by
+    /// the fitter).
+    pub fn checked(&self) -> Result<Self, SimError> {
+        let mut m = self.with_core(
+            self.ka_per_h,
+            self.ke_per_h,
+            self.v_l,
+            self.f,
+            self.tlag_h,
+            self.baseline_ng_ml,
+        )?;
+        if let Some(p) = self.peripheral {
+            m = m.with_peripheral(p.q_l_per_h, p.vp_l)?;
+        }
+        if let Absorption::MichaelisMenten {
+            vmax_ug_per_h,
+            km_ug,
+        } = self.absorption
+        {
+            m = m.with_michaelis_menten(vmax_ug_per_h, km_ug)?;
+        }
+        Ok(m)
+    }
+
     /// Adds a peripheral compartment: inter-compartmental clearance `q_l_per_h` (L/h) and
     /// peripheral volume `vp_l` (L), both positive.
     pub fn with_peripheral(self, q_l_per_h: f64, vp_l: f64) -> Result<Self, SimError> {

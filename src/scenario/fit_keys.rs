@@ -3,7 +3,7 @@
 
 use toml::Spanned;
 
-use super::{Validator, R};
+use super::{Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
 use crate::fit::{FitParam, FitSpec, Weighting};
 
@@ -16,7 +16,7 @@ pub struct RawFit {
 }
 
 impl Validator<'_> {
-    pub(super) fn fit(&self, raw: &Spanned<RawFit>) -> R<FitSpec> {
+    pub(super) fn fit(&self, raw: &Spanned<RawFit>, regimens: &[Regimen]) -> R<FitSpec> {
         let names: Vec<&str> = FitParam::ALL.iter().map(|(n, _)| *n).collect();
         let list = raw.get_ref().params.as_ref().ok_or_else(|| {
             self.err(
@@ -50,6 +50,23 @@ impl Validator<'_> {
                     },
                 ));
             };
+            if let Some(r) = regimens.iter().find(|r| !param.applies_to(&r.model)) {
+                let needs = match param {
+                    FitParam::QLPerH | FitParam::VpL => "model = \"two_compartment\"",
+                    FitParam::VmaxUgPerH | FitParam::KmUg => "absorption = \"michaelis_menten\"",
+                    _ => "first-order absorption (Michaelis–Menten absorption has no ka)",
+                };
+                return Err(self.err(
+                    p.span(),
+                    K::OutOfRange {
+                        key: "fit.params".into(),
+                        value: format!("\"{}\" with regimen \"{}\"", p.get_ref(), r.label),
+                        expected: format!(
+                            "a parameter every regimen has: fitted values are shared by all regimens, and this one needs {needs}"
+                        ),
+                    },
+                ));
+            }
             if params.contains(&param) {
                 return Err(self.err(
                     p.span(),

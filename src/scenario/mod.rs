@@ -682,7 +682,7 @@ impl Validator<'_> {
             None => None,
         };
         let fit = match &raw.fit {
-            Some(f) => Some(self.fit(f)?),
+            Some(f) => Some(self.fit(f, &regimens)?),
             None => None,
         };
         Ok(Scenario {
