@@ -39,6 +39,10 @@ pub fn param_label(p: SweepParam) -> (&'static str, &'static str) {
         SweepParam::BaselineNgMl => ("baseline", "ng/mL"),
         SweepParam::DoseUg => ("dose", "µg"),
         SweepParam::IntervalH => ("dosing interval τ", "h"),
+        SweepParam::QLPerH => ("inter-compartmental clearance Q/F", "L/h"),
+        SweepParam::VpL => ("peripheral volume Vp/F", "L"),
+        SweepParam::VmaxUgPerH => ("absorption Vmax", "µg/h"),
+        SweepParam::KmUg => ("absorption Km", "µg"),
     }
 }
 
@@ -345,8 +349,8 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
         )),
         x_label: axis_title(xn, xu),
         y_label: axis_title(yn, yu),
-        x_ticks: xa.values.iter().map(|&v| fmt_value(v)).collect(),
-        y_ticks: ya.values.iter().map(|&v| fmt_value(v)).collect(),
+        x_ticks: xa.values.iter().map(|&v| short(v)).collect(),
+        y_ticks: ya.values.iter().map(|&v| short(v)).collect(),
         panels,
         colour_label: axis_title(mn, mu),
         max_labelled_cells: MAX_LABELLED_CELLS,

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::dosing::Schedule;
 use crate::error::SimError;
-use crate::model::LN_2;
+use crate::model::{Absorption, LN_2};
 use crate::run::{run, Metrics};
 use crate::scenario::{Regimen, Scenario, SolverKind};
 use crate::sim::Trajectory;
@@ -23,11 +23,15 @@ pub enum SweepParam {
     BaselineNgMl,
     DoseUg,
     IntervalH,
+    QLPerH,
+    VpL,
+    VmaxUgPerH,
+    KmUg,
 }
 
 impl SweepParam {
     /// All, in the order of `sweep.csv` columns.
-    pub const ALL: [SweepParam; 8] = [
+    pub const ALL: [SweepParam; 12] = [
         SweepParam::KaPerH,
         SweepParam::HalfLifeH,
         SweepParam::VL,
@@ -36,6 +40,10 @@ impl SweepParam {
         SweepParam::BaselineNgMl,
         SweepParam::DoseUg,
         SweepParam::IntervalH,
+        SweepParam::QLPerH,
+        SweepParam::VpL,
+        SweepParam::VmaxUgPerH,
+        SweepParam::KmUg,
     ];
 
     /// Key as written in scenario files and CSV headers.
@@ -49,6 +57,10 @@ impl SweepParam {
             SweepParam::BaselineNgMl => "baseline_ng_ml",
             SweepParam::DoseUg => "dose_ug",
             SweepParam::IntervalH => "interval_h",
+            SweepParam::QLPerH => "q_l_per_h",
+            SweepParam::VpL => "vp_l",
+            SweepParam::VmaxUgPerH => "vmax_ug_per_h",
+            SweepParam::KmUg => "km_ug",
         }
     }
 
@@ -57,11 +69,28 @@ impl SweepParam {
         matches!(self, SweepParam::TlagH | SweepParam::BaselineNgMl)
     }
 
-    /// The value of this parameter in a regimen (`None` for an interval the regimen does not have).
+    /// The value of this parameter in a regimen (`None` for a parameter the regimen does not
+    /// have: an interval of a pattern of several doses, Q and Vp of one compartment, ka of
+    /// saturable absorption, Vmax and Km of first-order absorption).
     pub fn value_in(self, r: &Regimen) -> Option<f64> {
         let m = &r.model;
         Some(match self {
-            SweepParam::KaPerH => m.ka_per_h,
+            SweepParam::KaPerH => m.is_linear().then_some(m.ka_per_h)?,
+            SweepParam::QLPerH => m.peripheral?.q_l_per_h,
+            SweepParam::VpL => m.peripheral?.vp_l,
+            SweepParam::VmaxUgPerH | SweepParam::KmUg => match m.absorption {
+                Absorption::MichaelisMenten {
+                    vmax_ug_per_h,
+                    km_ug,
+                } => {
+                    if self == SweepParam::KmUg {
+                        km_ug
+                    } else {
+                        vmax_ug_per_h
+                    }
+                }
+                Absorption::FirstOrder => return None,
+            },
             SweepParam::HalfLifeH => m.half_life_h(),
             SweepParam::VL => m.v_l,
             SweepParam::F => m.f,
@@ -144,8 +173,27 @@ pub fn with_param(r: &Regimen, param: SweepParam, value: f64) -> Result<Regimen,
                 })
             }
         },
+        // Set below, on the model's structure.
+        SweepParam::QLPerH | SweepParam::VpL | SweepParam::VmaxUgPerH | SweepParam::KmUg => {}
     }
     out.model = out.model.with_core(ka, ke, v, f, tlag, base)?;
+    match (param, &mut out.model.peripheral, &mut out.model.absorption) {
+        (SweepParam::QLPerH, Some(p), _) => p.q_l_per_h = value,
+        (SweepParam::VpL, Some(p), _) => p.vp_l = value,
+        (SweepParam::VmaxUgPerH, _, Absorption::MichaelisMenten { vmax_ug_per_h, .. }) => {
+            *vmax_ug_per_h = value
+        }
+        (SweepParam::KmUg, _, Absorption::MichaelisMenten { km_ug, .. }) => *km_ug = value,
+        (SweepParam::QLPerH | SweepParam::VpL | SweepParam::VmaxUgPerH | SweepParam::KmUg, ..) => {
+            return Err(SimError::InvalidParameter {
+                name: param.key(),
+                value,
+                expected: "a regimen whose model has this parameter",
+            })
+        }
+        _ => {}
+    }
+    out.model = out.model.checked()?;
     Ok(out)
 }
 

@@ -469,3 +469,58 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn sweeps_vary_the_extension_parameters_and_refuse_them_where_absent() {
+    let text = |model: &str| {
+        format!(
+            r#"name = "sweep"
+duration = "4 d"
+step_h = 0.5
+[[regimen]]
+label = "r"
+compound = "mk4"
+dose = "15 mg"
+interval = "8 h"
+doses = 12
+[regimen.params]
+{model}
+[sweep]
+q_l_per_h = [5, 50, 500]
+metric = "cmin_ss_ng_ml"
+"#
+        )
+    };
+    let s = k2sim::scenario::parse_str(
+        &text("model = \"two_compartment\"\nq_l_per_h = 17\nvp_l = 227"),
+        "t",
+    )
+    .unwrap();
+    let spec = s.sweep.clone().unwrap();
+    let rows =
+        k2sim::sweep::run_sweep(&s, &spec, k2sim::scenario::SolverKind::Exact, 0..3, &|_| {})
+            .unwrap();
+    // Faster exchange with a larger peripheral pool: the trough rises (the tissue refills
+    // the blood between doses), and each combination is a different model.
+    let troughs: Vec<f64> = rows
+        .iter()
+        .map(|r| r.metrics.cmin_ss_ng_ml.unwrap())
+        .collect();
+    assert!(troughs.windows(2).all(|w| w[1] > w[0]), "{troughs:?}");
+    // Cavg,ss does not depend on Q (same clearance).
+    let cavg: Vec<f64> = rows
+        .iter()
+        .map(|r| r.metrics.cavg_ss_ng_ml.unwrap())
+        .collect();
+    assert!(
+        cavg.iter().all(|c| (c - cavg[0]).abs() < 1e-9 * cavg[0]),
+        "{cavg:?}"
+    );
+    let err = k2sim::scenario::parse_str(&text(""), "t")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("key `sweep.q_l_per_h`") && err.contains("model = \"two_compartment\""),
+        "{err}"
+    );
+}

@@ -179,6 +179,10 @@ pub struct RawSweep {
     pub baseline_ng_ml: Option<Spanned<RawAxis>>,
     pub dose_ug: Option<Spanned<RawAxis>>,
     pub interval_h: Option<Spanned<RawAxis>>,
+    pub q_l_per_h: Option<Spanned<RawAxis>>,
+    pub vp_l: Option<Spanned<RawAxis>>,
+    pub vmax_ug_per_h: Option<Spanned<RawAxis>>,
+    pub km_ug: Option<Spanned<RawAxis>>,
     pub regimen: Option<Spanned<String>>,
     pub metric: Option<Spanned<String>>,
 }

@@ -214,18 +214,39 @@ impl Validator<'_> {
             (SweepParam::BaselineNgMl, s.baseline_ng_ml),
             (SweepParam::DoseUg, s.dose_ug),
             (SweepParam::IntervalH, s.interval_h),
+            (SweepParam::QLPerH, s.q_l_per_h),
+            (SweepParam::VpL, s.vp_l),
+            (SweepParam::VmaxUgPerH, s.vmax_ug_per_h),
+            (SweepParam::KmUg, s.km_ug),
         ] {
             let Some(axis) = axis else { continue };
             let aspan = axis.span();
             let values = self.axis_values(param, axis.into_inner(), aspan.clone())?;
-            if param == SweepParam::IntervalH {
-                if let Some(r) = regimens
-                    .iter()
-                    .filter(|r| target.as_ref().is_none_or(|t| *t == r.label))
-                    .find(|r| param.value_in(r).is_none())
-                {
-                    return Err(self.err(aspan, K::OutOfRange { key: "sweep.interval_h".into(), value: format!("regimen \"{}\"", r.label), expected: "regimens given with interval_h; set `regimen = \"label\"` in [sweep] to sweep only such a regimen".into() }));
-                }
+            if let Some(r) = regimens
+                .iter()
+                .filter(|r| target.as_ref().is_none_or(|t| *t == r.label))
+                .find(|r| param.value_in(r).is_none())
+            {
+                let needs = match param {
+                    SweepParam::IntervalH => "regimens given with interval_h",
+                    SweepParam::QLPerH | SweepParam::VpL => {
+                        "regimens with model = \"two_compartment\""
+                    }
+                    SweepParam::VmaxUgPerH | SweepParam::KmUg => {
+                        "regimens with absorption = \"michaelis_menten\""
+                    }
+                    _ => "regimens with first-order absorption (saturable absorption has no ka)",
+                };
+                return Err(self.err(
+                    aspan,
+                    K::OutOfRange {
+                        key: format!("sweep.{}", param.key()),
+                        value: format!("regimen \"{}\"", r.label),
+                        expected: format!(
+                            "{needs}; set `regimen = \"label\"` in [sweep] to sweep only such a regimen"
+                        ),
+                    },
+                ));
             }
             axes.push(SweepAxis { param, values });
         }
