@@ -168,8 +168,27 @@ pub fn write_shard(
     let default_name = path
         .file_stem()
         .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
+    // The observations of `observed_csv` travel with the shard, so `merge` needs no other file.
+    let observed_csv_text = match &scenario.observed_csv {
+        Some(rel) => {
+            let csv = path.parent().unwrap_or(Path::new(".")).join(rel);
+            Some(std::fs::read_to_string(&csv).map_err(|e| {
+                Error::Input(
+                    InputError {
+                        location: Default::default(),
+                        kind: Box::new(InputErrorKind::Io {
+                            message: e.to_string(),
+                        }),
+                    }
+                    .in_file(&csv),
+                )
+            })?)
+        }
+        None => None,
+    };
     let r = compute(scenario, solver, shard, quiet)?;
-    let file = ShardFile::new(&text, &default_name, solver, command, shard, r);
+    let mut file = ShardFile::new(&text, &default_name, solver, command, shard, r);
+    file.observed_csv_text = observed_csv_text;
     let bytes = serde_json::to_vec(&file).map_err(|e| Error::Write {
         path: dir.into(),
         source: std::io::Error::other(e),
@@ -241,14 +260,21 @@ pub fn read_and_merge(
         .ok_or_else(|| input_error(Path::new("."), "no shard files given".into()))?;
     for (p, f) in &files {
         if f.scenario_text != first.scenario_text
+            || f.observed_csv_text != first.observed_csv_text
             || f.solver != first.solver
             || f.command != first.command
         {
             return Err(input_error(p, format!("comes from a different scenario or solver than {}; merge shards of one run only", first_path.display())));
         }
     }
-    let scenario = k2sim::scenario::parse_str(&first.scenario_text, &first.default_name)
+    let mut scenario = k2sim::scenario::parse_str(&first.scenario_text, &first.default_name)
         .map_err(|e| Error::Input(e.in_file(first_path)))?;
+    if let Some(csv) = &first.observed_csv_text {
+        let rows =
+            k2sim::scenario::parse_observed_csv(csv, &scenario.regimens, scenario.duration_h)
+                .map_err(|e| Error::Input(e.in_file(first_path)))?;
+        scenario.observed.extend(rows);
+    }
     let solver = first.solver;
     let merged = study::merge(files.iter().map(|(_, f)| (f.shard, f.result())).collect())
         .map_err(|e| input_error(first_path, e.to_string()))?;

@@ -427,12 +427,7 @@ pub fn caption_text(
     for (label, why) in &spec.omitted {
         let _ = writeln!(s, "Not shown: {label} ({why}).");
     }
-    let _ = writeln!(
-        s,
-        "\nModel: one compartment, first-order absorption, linear elimination; C = A_c/V + baseline. Solver: {} (k2sim {}).",
-        result.solver.name(),
-        env!("CARGO_PKG_VERSION")
-    );
+    s.push_str(&model_sentence(result));
     let _ = writeln!(
         s,
         "Tags: measured (primary source), secondary (quoted by reviews), derived (computed by k2sim from measured numbers), assumed."
@@ -579,8 +574,28 @@ pub fn models_description<'a>(models: impl Iterator<Item = &'a PkModel>) -> Stri
     format!("{compartments}, {absorption}")
 }
 
+/// The caption's model sentence: structure, equations in words, solver, version.
+pub fn model_sentence(result: &RunResult) -> String {
+    let basic = result.regimens.iter().all(|r| r.regimen.model.is_basic());
+    let model = if basic {
+        "one compartment, first-order absorption".to_string()
+    } else {
+        lower_first(&model_description(result))
+    };
+    format!(
+        "\nModel: {model}, linear elimination; C = A_c/V + baseline. Solver: {} (k2sim {}).\n",
+        solver_description(result)
+            .strip_suffix(" solver")
+            .map_or_else(
+                || solver_description(result).replacen(" solver", "", 1),
+                str::to_string
+            ),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 /// "exact solver", or which regimens fell back to Dopri5.
-fn solver_description(result: &RunResult) -> String {
+pub fn solver_description(result: &RunResult) -> String {
     let differ = result.regimens.iter().any(|r| r.solver != result.solver);
     if differ {
         format!(
@@ -590,4 +605,13 @@ fn solver_description(result: &RunResult) -> String {
     } else {
         format!("{} solver", result.solver.name())
     }
+}
+
+/// `s` with its first letter in lower case ("Two-compartment model" → "two-compartment model"),
+/// leaving names such as Michaelis–Menten alone.
+pub fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }

@@ -152,7 +152,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
         model: if result.regimens.iter().all(|r| r.regimen.model.is_basic()) {
             "one-compartment, first-order absorption".into()
         } else {
-            crate::figure::model_description(result).to_lowercase()
+            crate::figure::lower_first(&crate::figure::model_description(result))
         },
         solver: result.solver.name(),
         duration_h: scenario.duration_h,

@@ -191,6 +191,9 @@ pub struct ShardFile {
     /// Command line of the run, without output and shard options, for the caption files.
     pub command: String,
     pub shard: Shard,
+    /// The text of the scenario's `observed_csv` file, verbatim (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_csv_text: Option<String>,
     pub populations: Option<Vec<ShardPopulation>>,
     pub sweep_rows: Option<Vec<SweepRow>>,
 }
@@ -243,6 +246,7 @@ impl ShardFile {
             solver,
             command: command.into(),
             shard,
+            observed_csv_text: None,
             populations,
             sweep_rows: r.sweep_rows,
         }

@@ -181,10 +181,10 @@ pub fn population_figure(
     Figure {
         title: format!("{} — population", title(scenario)),
         subtitle: Some(format!(
-            "{} virtual subjects per regimen, seed {} · median and percentile bands · {} solver · k2sim {}",
+            "{} virtual subjects per regimen, seed {} · median and percentile bands · {} · k2sim {}",
             spec.n,
             spec.seed,
-            result.solver.name(),
+            crate::figure::solver_description(result),
             version()
         )),
         y_label: base.y_label,
@@ -277,12 +277,12 @@ pub fn sweep_figure(
     Some(Figure {
         title: format!("{} — {name} sweep", title(scenario)),
         subtitle: Some(format!(
-            "{} from {} to {} ({} values; dark = smallest) · {} solver · k2sim {}",
+            "{} from {} to {} ({} values; dark = smallest) · {} · k2sim {}",
             name,
             with_unit(sorted[0], unit),
             with_unit(sorted[sorted.len() - 1], unit),
             sorted.len(),
-            result.solver.name(),
+            crate::figure::solver_description(result),
             version()
         )),
         y_label: base.y_label,
@@ -338,8 +338,9 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
         subtitle: Some(format!(
             "{} combinations · {} · k2sim {}{}",
             spec.combinations(),
-            crate::figure::models_description(scenario.regimens.iter().map(|r| &r.model))
-                .to_lowercase(),
+            crate::figure::lower_first(&crate::figure::models_description(
+                scenario.regimens.iter().map(|r| &r.model)
+            )),
             version(),
             if panels.len() == 1 {
                 format!(" · {}", panels[0].label)
@@ -416,8 +417,9 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
         title: format!("{} — sensitivity of {mn} to ±{d} %", title(scenario)),
         subtitle: Some(format!(
             "One parameter at a time, the others at their values · {} · k2sim {}",
-            crate::figure::models_description(scenario.regimens.iter().map(|r| &r.model))
-                .to_lowercase(),
+            crate::figure::lower_first(&crate::figure::models_description(
+                scenario.regimens.iter().map(|r| &r.model)
+            )),
             version()
         )),
         x_label: format!("Change of {mn} (%)"),
@@ -430,12 +432,7 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
 /// What every study caption ends with: the model, the regimens with their sources, and the
 /// command.
 fn caption_tail(s: &mut String, result: &RunResult, command: &str) {
-    let _ = writeln!(
-        s,
-        "\nModel: one compartment, first-order absorption, linear elimination; C = A_c/V + baseline. Solver: {} (k2sim {}).",
-        result.solver.name(),
-        version()
-    );
+    s.push_str(&crate::figure::model_sentence(result));
     let _ = writeln!(
         s,
         "Tags: measured (primary source), secondary (quoted by reviews), derived (computed by k2sim from measured numbers), assumed."

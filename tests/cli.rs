@@ -133,7 +133,11 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
                 .count();
             assert!(inked > 10_000, "figure looks blank: {inked} dark pixels");
             let caption = std::fs::read_to_string(png.with_extension("txt")).unwrap();
-            assert!(caption.contains("Model: one compartment"), "{caption}");
+            assert!(
+                caption.contains("Model: one compartment")
+                    || caption.contains("Model: one- and two-compartment models"),
+                "{caption}"
+            );
             assert!(
                 (caption.contains("[derived]") || caption.contains("[set in scenario]"))
                     && caption.contains("known limits")

@@ -269,6 +269,7 @@ const SMALL: &str = r#"
 name = "small study"
 duration_h = 240
 step_h = 2
+observed_csv = "obs.csv"
 [[regimen]]
 label = "MK-7"
 compound = "mk7"
@@ -313,6 +314,12 @@ fn same_seed_same_bytes_for_any_thread_count_and_shards_merge_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let scen = tmp.path().join("small.toml");
     std::fs::write(&scen, SMALL).unwrap();
+    let obs = tmp.path().join("obs.csv");
+    std::fs::write(
+        &obs,
+        "time_h,conc_ng_ml,regimen\n4,0.9,MK-7\n100,2.5,MK-7\n12,60,MK-4\n",
+    )
+    .unwrap();
     let one = tmp.path().join("one");
     let two = tmp.path().join("two");
     k2sim()
@@ -337,6 +344,7 @@ fn same_seed_same_bytes_for_any_thread_count_and_shards_merge_exactly() {
     assert!(
         a.iter().any(|(n, _)| n == "population_bands.csv")
             && a.iter().any(|(n, _)| n == "sweep.csv")
+            && a.iter().any(|(n, _)| n == "residuals.csv")
     );
     figures_read_back(&one);
     assert_eq!(
@@ -356,6 +364,8 @@ fn same_seed_same_bytes_for_any_thread_count_and_shards_merge_exactly() {
             .assert()
             .success();
     }
+    // The shards carry the observations: merging needs no other file.
+    std::fs::remove_file(&obs).unwrap();
     let merged = tmp.path().join("merged");
     k2sim()
         .arg("merge")
