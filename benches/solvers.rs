@@ -64,6 +64,41 @@ fn bench_solvers(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // The model extensions on the same year: a peripheral compartment (Q 20 L/h, Vp 300 L)
+    // in closed form and by Dopri5, and saturable absorption (Vmax 100 µg/h, Km 200 µg), which
+    // only Dopri5 solves and which cannot reuse spans (nonlinear).
+    let two = m.with_peripheral(20.0, 300.0).unwrap();
+    g.bench_function("two_compartment_exact", |b| {
+        b.iter(|| {
+            simulate(
+                &mut ExactPropagator::new(two),
+                black_box(&events),
+                black_box(&grid),
+            )
+            .unwrap()
+        })
+    });
+    g.bench_function("two_compartment_ode", |b| {
+        b.iter(|| {
+            simulate(
+                &mut OdePropagator::new(two, OdeOptions::default(), 180.0),
+                black_box(&events),
+                black_box(&grid),
+            )
+            .unwrap()
+        })
+    });
+    let mm = m.with_michaelis_menten(100.0, 200.0).unwrap();
+    g.bench_function("michaelis_menten_ode", |b| {
+        b.iter(|| {
+            simulate(
+                &mut OdePropagator::new(mm, OdeOptions::default(), 180.0),
+                black_box(&events),
+                black_box(&grid),
+            )
+            .unwrap()
+        })
+    });
     g.finish();
 }
 

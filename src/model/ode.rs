@@ -10,7 +10,7 @@ use ode_solvers::{
     continuous_output_model::ContinuousOutputModel, dopri5::Dopri5, SVector, System,
 };
 
-use super::{span_max, PkModel, Propagator, SpanResult, State};
+use super::{bracketed_root, span_max, PkModel, Propagator, SpanResult, State};
 use crate::error::SimError;
 
 /// Tolerances of the Dopri5 integrator.
@@ -226,6 +226,10 @@ struct Basis {
     /// both unit solutions: the peak of any combination is bracketed without evaluating the
     /// dense output.
     probes: Vec<(f64, f64, f64)>,
+    /// Two compartments: at each accepted step end of the three unit solutions (offset), the
+    /// slope dA_c/dt of each: the sign changes of any combination are found without the dense
+    /// output, which is then used only to refine them.
+    probes_two: Vec<(f64, [f64; 3])>,
 }
 
 /// Most distinct spans kept; a schedule with more distinct gaps recomputes (still correct).
@@ -375,6 +379,27 @@ impl OdePropagator {
                         )
                     })
                     .collect();
+                let probes_two = match &from_peripheral {
+                    Some(fp) => {
+                        let mut at: Vec<f64> = from_gut
+                            .steps_h
+                            .iter()
+                            .chain(&from_central.steps_h)
+                            .chain(&fp.steps_h)
+                            .copied()
+                            .filter(|&o| o > 0.0 && o < span_h)
+                            .collect();
+                        at.sort_by(f64::total_cmp);
+                        at.dedup();
+                        let m = self.model;
+                        let sl =
+                            |sol: &Solved, o: f64| m.central_slope(state_of(&eval(sol, o))) / scale;
+                        at.into_iter()
+                            .map(|o| (o, [sl(&from_gut, o), sl(&from_central, o), sl(fp, o)]))
+                            .collect()
+                    }
+                    None => Vec::new(),
+                };
                 if self.bases.len() >= MAX_BASES {
                     self.bases.clear();
                 }
@@ -386,6 +411,7 @@ impl OdePropagator {
                     from_central,
                     from_peripheral,
                     probes,
+                    probes_two,
                 });
                 self.bases.len() - 1
             }
@@ -423,9 +449,32 @@ impl OdePropagator {
             state_of(&(combine(&ev(&b.from_gut), &ev(&b.from_central), &p) / scale))
         };
         if two {
-            let probes: Vec<f64> = b.probes.iter().map(|p| t0_h + p.0).collect();
-            let (max_central_ug, t_max_h) =
-                span_max(&self.model, start, end, t0_h, t1_h, &probes, state_at);
+            // The slope at every step end from the precomputed unit slopes; each fall from
+            // positive to negative brackets a maximum, refined on the dense output.
+            let model = self.model;
+            let slope_at = |sl: &[f64; 3]| {
+                sl[0] * start.gut_ug + sl[1] * start.central_ug + sl[2] * start.peripheral_ug
+            };
+            let pairs: Vec<(f64, f64)> = std::iter::once((t0_h, model.central_slope(start)))
+                .chain(b.probes_two.iter().map(|(o, sl)| (t0_h + o, slope_at(sl))))
+                .chain(std::iter::once((t1_h, model.central_slope(end))))
+                .collect();
+            let tol = 1e-9 * (1.0 + t1_h.abs());
+            let mut best = (start.central_ug, t0_h);
+            for w in pairs.windows(2) {
+                if w[0].1 > 0.0 && w[1].1 < 0.0 {
+                    let t =
+                        bracketed_root(|t| model.central_slope(state_at(t)), w[0].0, w[1].0, tol);
+                    let v = state_at(t).central_ug;
+                    if v > best.0 {
+                        best = (v, t);
+                    }
+                }
+            }
+            if end.central_ug > best.0 {
+                best = (end.central_ug, t1_h);
+            }
+            let (max_central_ug, t_max_h) = best;
             return Ok(SpanResult {
                 end,
                 auc_central_ug_h: y_end[3],
