@@ -652,7 +652,7 @@ impl Validator<'_> {
             ));
         }
         let population = match raw.population {
-            Some(p) => Some(self.population(p, step_h, duration_h)?),
+            Some(p) => Some(self.population(p, step_h, duration_h, &regimens)?),
             None => None,
         };
         let sweep = match raw.sweep {

@@ -21,6 +21,7 @@ impl Validator<'_> {
         raw: Spanned<RawPopulation>,
         step_h: f64,
         duration_h: f64,
+        regimens: &[Regimen],
     ) -> R<PopulationSpec> {
         let span = raw.span();
         let p = raw.into_inner();
@@ -74,6 +75,17 @@ impl Validator<'_> {
                         |x| (0.0..=300.0).contains(&x),
                         "a coefficient of variation in % from 0 to 300",
                     )?;
+                    let saturable = regimens.iter().find(|r| !r.model.is_linear());
+                    if let (PopParam::KaPerH, true, Some(r)) = (param, x > 0.0, saturable) {
+                        return Err(self.err(
+                            v.span(),
+                            K::OutOfRange {
+                                key: "population.cv_pct.ka_per_h".into(),
+                                value: format!("{} with regimen \"{}\"", fmt_value(x), r.label),
+                                expected: "no ka variability: that regimen has Michaelis–Menten absorption, which has no ka (remove the key or set it to 0)".into(),
+                            },
+                        ));
+                    }
                     if x > 0.0 {
                         cv_pct.push((param, x));
                     }
