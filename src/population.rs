@@ -45,15 +45,21 @@ pub enum PopParam {
     HalfLifeH,
     VL,
     F,
+    /// Two-compartment regimens only.
+    QLPerH,
+    /// Two-compartment regimens only.
+    VpL,
 }
 
 impl PopParam {
     /// All, in the order of the per-subject CSV.
-    pub const ALL: [PopParam; 4] = [
+    pub const ALL: [PopParam; 6] = [
         PopParam::KaPerH,
         PopParam::HalfLifeH,
         PopParam::VL,
         PopParam::F,
+        PopParam::QLPerH,
+        PopParam::VpL,
     ];
 
     /// Key as written in scenario files and CSV headers.
@@ -63,6 +69,8 @@ impl PopParam {
             PopParam::HalfLifeH => "half_life_h",
             PopParam::VL => "v_l",
             PopParam::F => "f",
+            PopParam::QLPerH => "q_l_per_h",
+            PopParam::VpL => "vp_l",
         }
     }
 
@@ -102,6 +110,11 @@ pub struct SubjectMetrics {
     pub half_life_h: f64,
     pub v_l: f64,
     pub f: f64,
+    /// Inter-compartmental clearance and peripheral volume of two-compartment subjects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q_l_per_h: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vp_l: Option<f64>,
     /// Highest concentration of the run, located exactly (ng/mL).
     pub cmax_ng_ml: f64,
     /// Time of Cmax (h).
@@ -297,6 +310,7 @@ fn draw_subject(s: &Setup, index: u64) -> Result<(PkModel, Vec<DoseEvent>, Vec<b
     let z: Vec<f64> = (0..k).map(|_| rng.sample(StandardNormal)).collect();
     let typ = s.regimen.model;
     let (mut ka, mut half, mut v, mut f) = (typ.ka_per_h, typ.half_life_h(), typ.v_l, typ.f);
+    let mut peripheral = typ.peripheral;
     for i in 0..k {
         let eta: f64 = (0..=i).map(|j| s.chol[(i, j)] * z[j]).sum();
         let factor = eta.exp();
@@ -305,9 +319,22 @@ fn draw_subject(s: &Setup, index: u64) -> Result<(PkModel, Vec<DoseEvent>, Vec<b
             PopParam::HalfLifeH => half *= factor,
             PopParam::VL => v *= factor,
             PopParam::F => f *= factor,
+            PopParam::QLPerH => {
+                if let Some(p) = &mut peripheral {
+                    p.q_l_per_h *= factor;
+                }
+            }
+            PopParam::VpL => {
+                if let Some(p) = &mut peripheral {
+                    p.vp_l *= factor;
+                }
+            }
         }
     }
-    let model = typ.with_core(ka, LN_2 / half, v, f, typ.tlag_h, typ.baseline_ng_ml)?;
+    let mut model = typ.with_core(ka, LN_2 / half, v, f, typ.tlag_h, typ.baseline_ng_ml)?;
+    if let Some(p) = peripheral {
+        model = model.with_peripheral(p.q_l_per_h, p.vp_l)?;
+    }
     let mut taken = Vec::with_capacity(s.events.len());
     let mut events = Vec::with_capacity(s.events.len());
     for e in &s.events {
@@ -475,6 +502,8 @@ fn metrics_of(index: u64, m: &PkModel, taken: &[bool]) -> SubjectMetrics {
     SubjectMetrics {
         subject: index,
         ka_per_h: m.ka_per_h,
+        q_l_per_h: m.peripheral.map(|p| p.q_l_per_h),
+        vp_l: m.peripheral.map(|p| p.vp_l),
         half_life_h: m.half_life_h(),
         v_l: m.v_l,
         f: m.f,

@@ -60,38 +60,48 @@ pub fn bands_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
 
 /// `population_subjects.csv`: one row per regimen and subject.
 pub fn subjects_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
+    // Q and Vp columns only when some subject has a peripheral compartment.
+    let two = pops
+        .iter()
+        .any(|p| p.subjects.iter().any(|s| s.q_l_per_h.is_some()));
+    let opt = |x: Option<f64>| x.map_or(String::new(), fmt_sig);
     csv_bytes(
         |w| {
-            w.write_record([
-                "regimen",
-                "subject",
-                "ka_per_h",
-                "half_life_h",
-                "v_l",
-                "f",
+            let mut head = vec!["regimen", "subject", "ka_per_h", "half_life_h", "v_l", "f"];
+            if two {
+                head.extend(["q_l_per_h", "vp_l"]);
+            }
+            head.extend([
                 "doses_taken",
                 "cmax_ng_ml",
                 "tmax_h",
                 "c_trough_ng_ml",
                 "c_end_ng_ml",
                 "auc_last_tau_ng_h_ml",
-            ])?;
+            ]);
+            w.write_record(&head)?;
             for p in pops {
                 for s in &p.subjects {
-                    w.write_record([
+                    let mut row = vec![
                         p.label.clone(),
                         s.subject.to_string(),
                         fmt_sig(s.ka_per_h),
                         fmt_sig(s.half_life_h),
                         fmt_sig(s.v_l),
                         fmt_sig(s.f),
+                    ];
+                    if two {
+                        row.extend([opt(s.q_l_per_h), opt(s.vp_l)]);
+                    }
+                    row.extend([
                         s.doses_taken.to_string(),
                         fmt_sig(s.cmax_ng_ml),
                         fmt_time(s.tmax_h),
                         fmt_sig(s.c_trough_ng_ml),
                         fmt_sig(s.c_end_ng_ml),
                         fmt_sig(s.auc_last_tau_ng_h_ml),
-                    ])?;
+                    ]);
+                    w.write_record(&row)?;
                 }
             }
             Ok(())

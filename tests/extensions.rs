@@ -530,3 +530,78 @@ metric = "cmin_ss_ng_ml"
         "{err}"
     );
 }
+
+#[test]
+fn populations_vary_q_and_vp_as_asked() {
+    let text = r#"name = "iiv"
+duration = "3 d"
+step_h = 1
+[[regimen]]
+label = "two"
+compound = "mk4"
+dose = "15 mg"
+interval = "8 h"
+doses = 9
+[regimen.params]
+model = "two_compartment"
+q_l_per_h = 17.1
+vp_l = 227
+[population]
+n = 400
+seed = 3
+cv_pct = { q_l_per_h = 40, vp_l = 40 }
+correlations = [["q_l_per_h", "vp_l", 0.5]]
+"#;
+    let s = k2sim::scenario::parse_str(text, "t").unwrap();
+    let spec = s.population.clone().unwrap();
+    let pop = k2sim::population::simulate_population(
+        &spec,
+        &s.regimens[0],
+        s.duration_h,
+        s.step_h,
+        k2sim::scenario::SolverKind::Exact,
+        OdeOptions::default(),
+        0..400,
+        &|_| {},
+    )
+    .unwrap();
+    let logs = |f: &dyn Fn(&k2sim::population::SubjectMetrics) -> Option<f64>| -> Vec<f64> {
+        pop.subjects.iter().map(|x| f(x).unwrap().ln()).collect()
+    };
+    let (q, vp) = (logs(&|x| x.q_l_per_h), logs(&|x| x.vp_l));
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let sd = |v: &[f64]| {
+        let m = mean(v);
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+    };
+    let omega = (1.0f64 + 0.4 * 0.4).ln().sqrt();
+    // 400 subjects: the SD of a log-normal parameter within ±15 %, the median within ±10 %,
+    // the correlation within ±0.15 of what was asked.
+    for v in [&q, &vp] {
+        assert!((sd(v) - omega).abs() < 0.15 * omega, "{} vs {omega}", sd(v));
+    }
+    assert!((mean(&q).exp() / 17.1 - 1.0).abs() < 0.1);
+    let (mq, mv) = (mean(&q), mean(&vp));
+    let cov = q
+        .iter()
+        .zip(&vp)
+        .map(|(a, b)| (a - mq) * (b - mv))
+        .sum::<f64>()
+        / q.len() as f64;
+    let r = cov / (sd(&q) * sd(&vp));
+    assert!((r - 0.5).abs() < 0.15, "correlation {r}");
+    // Other parameters are the typical ones.
+    assert!(pop
+        .subjects
+        .iter()
+        .all(|x| (x.v_l - s.regimens[0].model.v_l).abs() < 1e-9));
+    // A one-compartment regimen refuses Q variability where it is written.
+    let bad = text.replace(
+        "model = \"two_compartment\"\nq_l_per_h = 17.1\nvp_l = 227\n",
+        "",
+    );
+    let err = k2sim::scenario::parse_str(&bad, "t")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("population.cv_pct.q_l_per_h"), "{err}");
+}

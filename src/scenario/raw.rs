@@ -166,6 +166,8 @@ pub struct RawCv {
     pub half_life_h: Option<Spanned<f64>>,
     pub v_l: Option<Spanned<f64>>,
     pub f: Option<Spanned<f64>>,
+    pub q_l_per_h: Option<Spanned<f64>>,
+    pub vp_l: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -67,6 +67,8 @@ impl Validator<'_> {
                 (PopParam::HalfLifeH, &c.half_life_h),
                 (PopParam::VL, &c.v_l),
                 (PopParam::F, &c.f),
+                (PopParam::QLPerH, &c.q_l_per_h),
+                (PopParam::VpL, &c.vp_l),
             ] {
                 if let Some(v) = v {
                     let x = self.range(
@@ -83,6 +85,18 @@ impl Validator<'_> {
                                 key: "population.cv_pct.ka_per_h".into(),
                                 value: format!("{} with regimen \"{}\"", fmt_value(x), r.label),
                                 expected: "no ka variability: that regimen has Michaelis–Menten absorption, which has no ka (remove the key or set it to 0)".into(),
+                            },
+                        ));
+                    }
+                    let one = regimens.iter().find(|r| r.model.peripheral.is_none());
+                    if let (PopParam::QLPerH | PopParam::VpL, true, Some(r)) = (param, x > 0.0, one)
+                    {
+                        return Err(self.err(
+                            v.span(),
+                            K::OutOfRange {
+                                key: format!("population.cv_pct.{}", param.key()),
+                                value: format!("{} with regimen \"{}\"", fmt_value(x), r.label),
+                                expected: "every regimen with model = \"two_compartment\": that regimen has no peripheral compartment (remove the key or set it to 0)".into(),
                             },
                         ));
                     }
