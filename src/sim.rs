@@ -201,6 +201,28 @@ fn run_period<P: Propagator>(
 /// Most periods walked one by one for a nonlinear model's time to 90 % of steady state.
 const MAX_WALKED_PERIODS: u32 = 100_000;
 
+/// Periods the nonlinear walk may take: at most [`MAX_WALKED_PERIODS`], and at most about
+/// 2·10⁷ integrator steps in all (an explicit method needs at least rate·τ/3.3 steps per
+/// period, and about 20 for accuracy), so a stiff model cannot make the walk run for hours.
+/// Beyond it the time to 90 % is reported as not reached.
+fn walk_budget(model: &PkModel, period_h: f64) -> u32 {
+    let steps_per_period = (model.fastest_rate_per_h() * period_h / 3.3).max(20.0);
+    (2e7 / steps_per_period).clamp(1.0, f64::from(MAX_WALKED_PERIODS)) as u32
+}
+
+/// The state after one period from `start` (just before the period's first absorption), no
+/// metrics: the doses of the pattern, with [`Propagator::state_after`] between them.
+fn period_end<P: Propagator>(prop: &mut P, p: &Periodic, start: State) -> Result<State, SimError> {
+    let f = prop.model().f;
+    let mut state = start;
+    for (i, dose) in p.pattern.iter().enumerate() {
+        state.gut_ug += f * dose.amount_ug;
+        let to = p.pattern.get(i + 1).map_or(p.period_h, |d| d.time_h);
+        state = prop.state_after(state, to - dose.time_h)?;
+    }
+    Ok(state)
+}
+
 /// The fixed point of a one-period map `period` (the state before one period ↦ the state before
 /// the next), and for a linear model the map's matrix M (y ↦ M·y + b).
 ///
@@ -298,7 +320,16 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
         });
     }
     let first = run_period(prop, p, State::ZERO)?;
-    let (ss_start, m) = periodic_fixed_point(&model, scale, |s| Ok(run_period(prop, p, s)?.end))?;
+    // Linear models take the period map through the spans (as the run does); the nonlinear
+    // Newton iteration needs many maps and only their end states.
+    let linear = model.is_linear();
+    let (ss_start, m) = periodic_fixed_point(&model, scale, |s| {
+        if linear {
+            Ok(run_period(prop, p, s)?.end)
+        } else {
+            period_end(prop, p, s)
+        }
+    })?;
     let ss = run_period(prop, p, ss_start)?;
 
     let conc = |a: f64| model.conc_ng_ml(a);
@@ -337,10 +368,11 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
             (t90, last)
         }
         None => {
-            // Nonlinear: walk the periods from an empty body, as the doses are taken.
+            // Nonlinear: walk the periods from an empty body, as the doses are taken, within a
+            // budget of integrator work (see `walk_budget`).
             let want_last = (p.periods >= 2).then(|| p.periods - 1);
             let (mut y, mut t90, mut last) = (first.end, None, None);
-            for n in 1..=MAX_WALKED_PERIODS {
+            for n in 1..=walk_budget(&model, p.period_h) {
                 if t90.is_none() && y.central_ug >= 0.9 * trough_ss {
                     t90 = Some(f64::from(n) * p.period_h);
                 }
@@ -350,11 +382,13 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
                 if t90.is_some() && want_last.is_none_or(|w| w <= n) {
                     break;
                 }
-                y = run_period(prop, p, y)?.end;
-            }
-            // Beyond the walk the troughs are at steady state to the walk's resolution.
-            if last.is_none() && want_last.is_some() && t90.is_some() {
-                last = Some(trough_ss);
+                let next = period_end(prop, p, y)?;
+                // Converged: every later trough is this one (to 1e-12), so the walk can stop.
+                if t90.is_some() && (next.central_ug - y.central_ug).abs() <= 1e-12 * trough_ss {
+                    last = last.or(want_last.map(|_| next.central_ug));
+                    break;
+                }
+                y = next;
             }
             (t90, last)
         }
