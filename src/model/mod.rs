@@ -283,10 +283,15 @@ impl PkModel {
     pub fn absorption_rate_ug_per_h(&self, gut_ug: f64) -> f64 {
         match self.absorption {
             Absorption::FirstOrder => self.ka_per_h * gut_ug,
+            // A numerical gut amount can dip a rounding error below zero; the saturable rate
+            // would then have a pole at −Km (Km may be tiny), so it is taken at zero there.
             Absorption::MichaelisMenten {
                 vmax_ug_per_h,
                 km_ug,
-            } => vmax_ug_per_h * gut_ug / (km_ug + gut_ug),
+            } => {
+                let g = gut_ug.max(0.0);
+                vmax_ug_per_h * g / (km_ug + g)
+            }
         }
     }
 
