@@ -135,7 +135,7 @@ fn mk7() -> Compound {
         tlag_h: Cited::new(0.0, Evidence::Assumed, "no lag reported"),
         baseline_ng_ml: Cited::new(0.0, Evidence::Assumed,
             "supplement-only curve; western baseline often < 0.5 ng/mL (Ikari 2016): set baseline_ng_ml to a cohort's pre-dose level"),
-        notes: "After a single dose the early decline is faster than the 72 h terminal half-life suggests (distribution); a one-compartment model overstates the first day's tail.",
+        notes: "After a single dose the early decline is faster than the 72 h terminal half-life suggests (distribution); a one-compartment model overstates the first day's tail. model = \"two_compartment\" can express it, but no published MK-7 data to derive Q and Vp were found.",
     }
 }
 
@@ -161,7 +161,7 @@ fn mk4() -> Compound {
             "absolute F (≈0.13, syrup vs IV) folded into V/F; fat in the meal changes it several-fold (Uematsu 1996)"),
         tlag_h: Cited::new(0.0, Evidence::Assumed, "no lag reported"),
         baseline_ng_ml: Cited::new(0.0, Evidence::Assumed, "MK-4 is normally near the detection limit in serum"),
-        notes: "Fitted to exposure (AUC): the observed Cmax of 325 ng/mL after 30 mg is about 3× the one-compartment prediction, because the true curve is biphasic.",
+        notes: "Fitted to exposure (AUC): the observed Cmax of 325 ng/mL after 30 mg is about 3× the one-compartment prediction, because the true curve is biphasic. For peaks use model = \"two_compartment\" with an absorption lag (scenarios/mk4_two_compartment.toml, derived from the IV label and the syrup data).",
     }
 }
 
