@@ -311,6 +311,8 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
         .map(|r| ((r.combination, r.regimen.as_str()), r))
         .collect();
     let ny = ya.values.len();
+    let (mn, _) = metric_label(&spec.metric);
+    let (mu, molar) = heatmap_unit(scenario, &spec.metric);
     let panels: Vec<HeatmapPanel> = scenario
         .regimens
         .iter()
@@ -322,6 +324,13 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
                 .map(|combo| {
                     by.get(&(combo, reg.label.as_str()))
                         .and_then(|row| metric_value(&row.metrics, &spec.metric))
+                        .map(|v| {
+                            if molar {
+                                crate::units::ng_ml_to_nmol_l(v, reg.compound.molar_mass_g_mol)
+                            } else {
+                                v
+                            }
+                        })
                         .unwrap_or(f64::NAN)
                 })
                 .collect(),
@@ -332,7 +341,6 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
     }
     let (xn, xu) = param_label(xa.param);
     let (yn, yu) = param_label(ya.param);
-    let (mn, mu) = metric_label(&spec.metric);
     Some(Heatmap {
         title: format!("{} — {mn} over {xn} × {yn}", title(scenario)),
         subtitle: Some(format!(
@@ -577,6 +585,20 @@ pub fn sweep_caption(
     s
 }
 
+/// The unit of the heatmap's metric and whether it is converted: concentrations and AUCs follow
+/// the scenario's figure unit (nmol/L through each regimen's molar mass); other metrics keep
+/// theirs.
+fn heatmap_unit(scenario: &Scenario, metric: &str) -> (&'static str, bool) {
+    let (_, mu) = metric_label(metric);
+    let molar =
+        scenario.plot.units == crate::units::ConcUnit::NmolL && (mu == "ng/mL" || mu == "ng·h/mL");
+    match (molar, mu) {
+        (true, "ng/mL") => ("nmol/L", true),
+        (true, _) => ("nmol·h/L", true),
+        (false, u) => (u, false),
+    }
+}
+
 /// Caption of the 2-D sweep heatmap.
 pub fn heatmap_caption(
     scenario: &Scenario,
@@ -588,10 +610,11 @@ pub fn heatmap_caption(
 ) -> String {
     let mut s = String::new();
     caption_head(&mut s, scenario, file_stem, &hm.title);
-    let (mn, mu) = metric_label(&spec.metric);
+    let (mn, _) = metric_label(&spec.metric);
+    let (mu, molar) = heatmap_unit(scenario, &spec.metric);
     let _ = writeln!(
         s,
-        "\n{mn}{} ({}, from the model's steady state or the run as summary.json defines it) for every combination of {} (columns: {}) and {} (rows: {}){}. Colour: viridis from the lowest (dark purple) to the highest value (yellow), one scale for all panels; {}grey cells have no value (e.g. no steady state). Values as in sweep.csv.",
+        "\n{mn}{} ({}, from the model's steady state or the run as summary.json defines it) for every combination of {} (columns: {}) and {} (rows: {}){}. Colour: viridis from the lowest (dark purple) to the highest value (yellow), one scale for all panels; {}grey cells have no value (e.g. no steady state). Values as in sweep.csv{}.",
         if mu.is_empty() {
             String::new()
         } else {
@@ -609,6 +632,11 @@ pub fn heatmap_caption(
         },
         if hm.x_ticks.len() <= hm.max_labelled_cells && hm.y_ticks.len() <= hm.max_labelled_cells {
             "cell values printed to 3 significant digits; "
+        } else {
+            ""
+        },
+        if molar {
+            " (there in ng/mL; converted with each compound's molar mass)"
         } else {
             ""
         }
