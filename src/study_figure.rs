@@ -795,3 +795,56 @@ pub fn tornado_files(
     );
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heatmaps_follow_the_figure_unit() {
+        let text = |units: &str| {
+            format!(
+                r#"name = "h"
+duration = "4 d"
+step_h = 1
+[[regimen]]
+label = "mk7"
+compound = "mk7"
+dose_ug = 180
+interval_h = 24
+doses = 4
+[plot]
+units = "{units}"
+[sweep]
+half_life_h = [60, 90]
+dose_ug = [90, 180]
+metric = "cavg_ss_ng_ml"
+"#
+            )
+        };
+        let values = |units: &str| {
+            let s = crate::scenario::parse_str(&text(units), "t").unwrap();
+            let spec = s.sweep.clone().unwrap();
+            let rows = crate::sweep::run_sweep(
+                &s,
+                &spec,
+                crate::scenario::SolverKind::Exact,
+                0..4,
+                &|_| {},
+            )
+            .unwrap();
+            let hm = sweep_heatmap(&s, &spec, &rows).unwrap();
+            (hm.panels[0].values.clone(), hm.colour_label)
+        };
+        let (ng, ng_label) = values("ng_ml");
+        let (nmol, nmol_label) = values("nmol_l");
+        assert_eq!(ng_label, "Cavg,ss (ng/mL)");
+        assert_eq!(nmol_label, "Cavg,ss (nmol/L)");
+        for (a, b) in ng.iter().zip(&nmol) {
+            assert!(
+                (b - a * 1000.0 / 649.02).abs() < 1e-12 * b,
+                "{a} ng/mL vs {b} nmol/L"
+            );
+        }
+    }
+}
