@@ -14,6 +14,8 @@ use k2sim::run::AnyPropagator;
 use k2sim::sim::{simulate, steady_state, Trajectory};
 use nalgebra::{Matrix4, Vector4};
 
+mod common;
+
 fn two(ka: f64, ke: f64, v: f64, q: f64, vp: f64) -> PkModel {
     PkModel::new(ka, ke, v, 1.0, 0.0, 0.0)
         .unwrap()
@@ -395,26 +397,12 @@ mod properties {
             .prop_map(|(a, h, v, q, vp)| two(a.exp(), LN_2 / h.exp(), v.exp(), q.exp(), vp.exp()))
     }
 
-    fn doses() -> impl Strategy<Value = Vec<DoseEvent>> {
-        prop::collection::vec((0.0f64..240.0, -3.0f64..13.0), 1..8).prop_map(|v| {
-            let mut d: Vec<DoseEvent> = v
-                .into_iter()
-                .map(|(t, a)| DoseEvent {
-                    time_h: (t * 4.0).round() / 4.0,
-                    amount_ug: a.exp(),
-                })
-                .collect();
-            d.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
-            d
-        })
-    }
-
     proptest! {
         // 16 cases in CI; PROPTEST_CASES=100000 for a long search.
         #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(16), ..ProptestConfig::default() })]
 
         #[test]
-        fn two_compartment_exact_and_ode_agree(m in two_params(), d in doses()) {
+        fn two_compartment_exact_and_ode_agree(m in two_params(), d in crate::common::dose_list()) {
             let g = grid(300.0, 1.0);
             let scale = d.iter().map(|e| e.amount_ug).fold(0.0, f64::max);
             let e = run(&mut ExactPropagator::new(m), &d, &g);
@@ -429,7 +417,7 @@ mod properties {
 
         #[test]
         fn two_compartment_superposes_conserves_mass_and_stays_non_negative(
-            m in two_params(), a in doses(), b in doses(), k in 0.01f64..100.0
+            m in two_params(), a in crate::common::dose_list(), b in crate::common::dose_list(), k in 0.01f64..100.0
         ) {
             let g = grid(300.0, 1.0);
             let mut both: Vec<DoseEvent> = a.iter().chain(&b).copied().collect();
@@ -455,7 +443,7 @@ mod properties {
 
         #[test]
         fn saturable_absorption_conserves_mass_and_never_beats_its_first_order_limit(
-            vmax in -2.0f64..9.0, km in -2.0f64..11.0, h in 0.0f64..6.0, v in 0.0f64..7.0, d in doses()
+            vmax in -2.0f64..9.0, km in -2.0f64..11.0, h in 0.0f64..6.0, v in 0.0f64..7.0, d in crate::common::dose_list()
         ) {
             // Vmax 0.14–8000 µg/h, Km 0.14–60 000 µg, half-life 1–400 h, V 1–1100 L.
             let (vmax, km) = (vmax.exp(), km.exp());

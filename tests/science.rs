@@ -10,6 +10,8 @@ use k2sim::scenario::{self, SolverKind};
 use k2sim::sim::{simulate, steady_state, Trajectory};
 use proptest::prelude::*;
 
+mod common;
+
 fn model(ka: f64, half_life_h: f64, v: f64) -> PkModel {
     PkModel::new(ka, std::f64::consts::LN_2 / half_life_h, v, 1.0, 0.0, 0.0).unwrap()
 }
@@ -194,26 +196,12 @@ fn params() -> impl Strategy<Value = (f64, f64, f64)> {
     (-5.3f64..3.9, -1.6f64..9.8, -0.7f64..8.5).prop_map(|(a, h, v)| (a.exp(), h.exp(), v.exp()))
 }
 
-fn dose_list() -> impl Strategy<Value = Vec<DoseEvent>> {
-    prop::collection::vec((0.0f64..240.0, -3.0f64..13.0), 1..8).prop_map(|v| {
-        let mut d: Vec<DoseEvent> = v
-            .into_iter()
-            .map(|(t, a)| DoseEvent {
-                time_h: (t * 4.0).round() / 4.0,
-                amount_ug: a.exp(),
-            })
-            .collect();
-        d.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
-        d
-    })
-}
-
 proptest! {
     // 64 cases in CI; PROPTEST_CASES=100000 for a long search.
     #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64), ..ProptestConfig::default() })]
 
     #[test]
-    fn exact_and_ode_agree_on_random_models((ka, th, v) in params(), doses in dose_list()) {
+    fn exact_and_ode_agree_on_random_models((ka, th, v) in params(), doses in common::dose_list()) {
         let m = model(ka, th, v);
         let grid: Vec<f64> = (0..=300).map(f64::from).collect();
         let e = run_exact(m, &doses, &grid);
@@ -224,7 +212,7 @@ proptest! {
     }
 
     #[test]
-    fn superposition_and_dose_proportionality((ka, th, v) in params(), a in dose_list(), b in dose_list(), k in 0.01f64..100.0) {
+    fn superposition_and_dose_proportionality((ka, th, v) in params(), a in common::dose_list(), b in common::dose_list(), k in 0.01f64..100.0) {
         let m = model(ka, th, v);
         let grid = hourly(300);
         let mut both: Vec<DoseEvent> = a.iter().chain(&b).copied().collect();
@@ -243,7 +231,7 @@ proptest! {
     }
 
     #[test]
-    fn concentrations_are_finite_non_negative_and_mass_is_conserved((ka, th, v) in params(), doses in dose_list()) {
+    fn concentrations_are_finite_non_negative_and_mass_is_conserved((ka, th, v) in params(), doses in common::dose_list()) {
         let m = model(ka, th, v);
         let tr = run_exact(m, &doses, &hourly(300));
         prop_assert!(tr.conc_ng_ml.iter().all(|c| c.is_finite() && *c >= 0.0));
