@@ -109,7 +109,15 @@ pub fn fit_command(
                 .collect::<Vec<_>>()
                 .join(", "),
             result.n_observations,
-            solver.name()
+            if scenario
+                .regimens
+                .iter()
+                .any(|r| k2sim::run::solver_used(&r.model, solver) != solver)
+            {
+                format!("{} (ode for saturable absorption)", solver.name())
+            } else {
+                solver.name().to_string()
+            }
         );
         print!("{report}");
         println!();
