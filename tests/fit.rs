@@ -309,3 +309,61 @@ fn noise_free_two_compartment_data_give_back_q_and_vp() {
         "{err}"
     );
 }
+
+#[test]
+fn noise_free_saturable_absorption_data_give_back_vmax_and_km() {
+    let text = |vmax: f64, km: f64| {
+        format!(
+            r#"name = "synthetic, saturable absorption"
+duration_h = 48
+step_h = 1
+[[regimen]]
+label = "MK-4 45 mg"
+compound = "mk4"
+dose = "45 mg"
+[regimen.params]
+absorption = "michaelis_menten"
+vmax_ug_per_h = {vmax}
+km_ug = {km}
+[fit]
+params = ["vmax_ug_per_h", "km_ug"]
+"#
+        )
+    };
+    let times = [
+        1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 24.0, 36.0, 48.0,
+    ];
+    let mut truth = scenario::parse_str(&text(3000.0, 5000.0), "t").unwrap();
+    for &t in &times {
+        truth.observed.push(scenario::Observation {
+            regimen: "MK-4 45 mg".into(),
+            time_h: t,
+            conc_ng_ml: 1.0,
+            subject: None,
+        });
+    }
+    // Dopri5 computes the data (saturable absorption has no closed form).
+    let conc: Vec<f64> = run::run(&truth, SolverKind::Exact).unwrap().regimens[0]
+        .residuals
+        .iter()
+        .map(|x| x.predicted_ng_ml)
+        .collect();
+    let mut s = scenario::parse_str(&text(2000.0, 8000.0), "t").unwrap();
+    for (&t, &c) in times.iter().zip(&conc) {
+        s.observed.push(scenario::Observation {
+            regimen: "MK-4 45 mg".into(),
+            time_h: t,
+            conc_ng_ml: c,
+            subject: None,
+        });
+    }
+    let r = estimates(&s);
+    for (e, t) in r.estimates.iter().zip([3000.0, 5000.0]) {
+        assert!(
+            (e.estimate - t).abs() < 1e-5 * t,
+            "{}: {} vs {t}",
+            e.name,
+            e.estimate
+        );
+    }
+}
