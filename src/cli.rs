@@ -415,6 +415,7 @@ fn run_command(
         return Ok(());
     }
     let result = run::run(&scenario, solver)?;
+    print_notes(&result);
     let study = crate::cli_study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?;
     let extra = crate::cli_study::study_files(
         &scenario,
@@ -442,6 +443,7 @@ fn merge_command(inputs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Resul
     let started = Instant::now();
     let (scenario, solver, command, study) = crate::cli_study::read_and_merge(inputs)?;
     let result = run::run(&scenario, solver)?;
+    print_notes(&result);
     let fig = FigureArgs::default();
     let dir =
         out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
@@ -706,4 +708,13 @@ fn compounds_table() -> String {
         s.push_str(&format!("  note: {}\n\n", c.notes));
     }
     s
+}
+
+/// Prints the notes of a run's regimens (e.g. why a steady state is missing) as warnings.
+fn print_notes(result: &run::RunResult) {
+    for r in &result.regimens {
+        for n in &r.notes {
+            eprintln!("warning: regimen \"{}\": {n}", r.regimen.label);
+        }
+    }
 }

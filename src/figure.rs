@@ -241,7 +241,7 @@ pub fn steady_state_figure(
     let periodic: Vec<&RegimenResult> = result
         .regimens
         .iter()
-        .filter(|r| r.regimen.schedule.periodic().is_some())
+        .filter(|r| r.regimen.schedule.periodic().is_some() && r.steady_state.is_some())
         .collect();
     let Some(window) = periodic
         .iter()

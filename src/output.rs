@@ -120,6 +120,9 @@ struct RegimenSummary<'a> {
     solver: Option<&'static str>,
     params: &'a ResolvedParams,
     param_sources: &'a ParamSources,
+    /// Notes on this result, e.g. why a steady state is missing.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     food: Option<&'a crate::scenario::FoodDose>,
     metrics: &'a Metrics,
@@ -170,6 +173,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
                 solver: (r.solver != result.solver).then(|| r.solver.name()),
                 params: &r.params,
                 param_sources: &r.regimen.sources,
+                notes: &r.notes,
                 food: r.regimen.food.as_ref(),
                 metrics: &r.metrics,
                 mass_balance: &r.mass_balance,

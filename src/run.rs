@@ -207,6 +207,8 @@ pub struct RegimenResult {
     pub dose_times_h: Vec<f64>,
     /// The scenario's observations of this regimen against the model, in file order.
     pub residuals: Vec<Residual>,
+    /// Things the reader should know about this result (e.g. why a steady state is missing).
+    pub notes: Vec<String>,
 }
 
 /// One observation against the model's prediction at its time.
@@ -290,11 +292,19 @@ fn simulate_with(
     let m = r.model;
     let grid = output_grid_h(scenario.duration_h, scenario.step_h, events, m.tlag_h);
     let trajectory = sim::simulate(prop, events, &grid)?;
+    // A steady state that cannot be computed (a one-period map with an eigenvalue 1 to double
+    // precision: elimination so slow that it would take longer than 1e12 years) is reported as
+    // absent with a note, not as a failed run.
+    let mut notes = Vec::new();
     let steady_state = match r.schedule.periodic() {
-        Some(p) => Some(sim::steady_state(
-            prop,
-            &limit_to_run(p, scenario.duration_h, m.tlag_h),
-        )?),
+        Some(p) => match sim::steady_state(prop, &limit_to_run(p, scenario.duration_h, m.tlag_h)) {
+            Ok(ss) => Some(ss),
+            Err(SimError::SteadyState { reason }) => {
+                notes.push(format!("no steady-state metrics: {reason}"));
+                None
+            }
+            Err(e) => return Err(e),
+        },
         None => None,
     };
     let reached = match (r.schedule.periodic(), &steady_state) {
@@ -363,6 +373,7 @@ fn simulate_with(
             .collect(),
         regimen: r.clone(),
         residuals,
+        notes,
         trajectory,
         steady_state,
         metrics,

@@ -257,7 +257,7 @@ pub(crate) fn periodic_fixed_point(
             .lu()
             .solve(&b)
             .ok_or_else(|| SimError::SteadyState {
-                reason: "the one-period map has an eigenvalue 1 (no elimination?)".into(),
+                reason: "the one-period map has an eigenvalue 1 to double precision: less than 1e-16 of the body's amount is eliminated per dosing interval (no elimination, or a peripheral compartment that returns the drug too slowly); steady state would take longer than 1e12 years".into(),
             })?;
         // The true fixed point is non-negative; with the ODE path, amounts far below the
         // absolute tolerance can solve to a rounding error below zero.

@@ -593,3 +593,27 @@ correlations = [["q_l_per_h", "vp_l", 0.5]]
         .to_string();
     assert!(err.contains("population.cv_pct.q_l_per_h"), "{err}");
 }
+
+#[test]
+fn a_steady_state_beyond_double_precision_is_reported_absent_not_failed() {
+    // Found by the long generated-input run: a peripheral compartment that returns the drug
+    // with k21 ≈ 6e-17 /h gives a one-period map with an eigenvalue 1 to double precision.
+    let text = r#"duration_h = 1e0
+step_h = 1e0
+[[regimen]]
+compound = "mk7"
+dose_ug = 1e0
+interval_h = 3.3882514003300376e-2
+doses = 1
+[regimen.params]
+model = "two_compartment"
+q_l_per_h = 1.6012816910699632e-9
+vp_l = 2.6149917383797612e7
+"#;
+    let s = k2sim::scenario::parse_str(text, "t").unwrap();
+    let r = k2sim::run::run(&s, k2sim::scenario::SolverKind::Exact).unwrap();
+    let reg = &r.regimens[0];
+    assert!(reg.steady_state.is_none() && reg.metrics.cmax_ss_ng_ml.is_none());
+    assert!(reg.notes[0].contains("eigenvalue 1"), "{:?}", reg.notes);
+    assert!(reg.trajectory.conc_ng_ml.iter().all(|c| c.is_finite()));
+}
