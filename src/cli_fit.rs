@@ -109,15 +109,7 @@ pub fn fit_command(
                 .collect::<Vec<_>>()
                 .join(", "),
             result.n_observations,
-            if scenario
-                .regimens
-                .iter()
-                .any(|r| k2sim::run::solver_used(&r.model, solver) != solver)
-            {
-                format!("{} (ode for saturable absorption)", solver.name())
-            } else {
-                solver.name().to_string()
-            }
+            k2sim::figure::solver_name_for(solver, scenario.regimens.iter().map(|r| &r.model))
         );
         print!("{report}");
         println!();

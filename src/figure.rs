@@ -584,26 +584,32 @@ pub fn model_sentence(result: &RunResult) -> String {
     };
     format!(
         "\nModel: {model}, linear elimination; C = A_c/V + baseline. Solver: {} (k2sim {}).\n",
-        solver_description(result)
-            .strip_suffix(" solver")
-            .map_or_else(
-                || solver_description(result).replacen(" solver", "", 1),
-                str::to_string
-            ),
+        solver_name(result),
         env!("CARGO_PKG_VERSION")
     )
 }
 
-/// "exact solver", or which regimens fell back to Dopri5.
+/// "exact solver", or "exact solver (ode for saturable absorption)".
 pub fn solver_description(result: &RunResult) -> String {
-    let differ = result.regimens.iter().any(|r| r.solver != result.solver);
-    if differ {
-        format!(
-            "{} solver (ode for saturable absorption)",
-            result.solver.name()
-        )
+    format!("{} solver", solver_name(result))
+}
+
+/// The run's solver, noting regimens that fell back to Dopri5: "exact (ode for saturable
+/// absorption)".
+pub fn solver_name(result: &RunResult) -> String {
+    let models = result.regimens.iter().map(|r| &r.regimen.model);
+    solver_name_for(result.solver, models)
+}
+
+/// [`solver_name`] for `solver` asked for on `models`.
+pub fn solver_name_for<'a>(
+    solver: crate::scenario::SolverKind,
+    mut models: impl Iterator<Item = &'a PkModel>,
+) -> String {
+    if models.any(|m| crate::run::solver_used(m, solver) != solver) {
+        format!("{} (ode for saturable absorption)", solver.name())
     } else {
-        format!("{} solver", result.solver.name())
+        solver.name().to_string()
     }
 }
 
