@@ -13,8 +13,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use k2sim::model::exact::StepMap;
-use k2sim::population::simulate_population;
 use k2sim::scenario::SolverKind;
+use k2sim::study::population::simulate_population;
 use std::hint::black_box;
 
 const N: u64 = 10_000;

@@ -5,11 +5,11 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use k2sim::dosing::DoseEvent;
+use k2sim::engine::sim::simulate;
 use k2sim::model::exact::ExactPropagator;
 use k2sim::model::ode::{OdeOptions, OdePropagator};
 use k2sim::model::PkModel;
 use k2sim::scenario::{self, SolverKind};
-use k2sim::sim::simulate;
 use std::hint::black_box;
 
 /// The reference subject: MK-7 180 µg every 24 h for 365 doses from t = 0, ka 0.5 /h,
@@ -108,7 +108,7 @@ fn bench_scenario(c: &mut Criterion) {
     let mut g = c.benchmark_group("scenario_mk4_vs_mk7");
     for solver in [SolverKind::Exact, SolverKind::Ode] {
         g.bench_function(solver.name(), |b| {
-            b.iter(|| k2sim::run::run(black_box(&s), solver).unwrap())
+            b.iter(|| k2sim::engine::run::run(black_box(&s), solver).unwrap())
         });
     }
     g.finish();

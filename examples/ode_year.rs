@@ -2,9 +2,9 @@
 //! `NO_REUSE=1` integrates every span from its own start; `MM=1` uses saturable absorption
 //! (Vmax 100 µg/h, Km 200 µg; never reuses spans); `TWO=1` adds a peripheral compartment.
 use k2sim::dosing::DoseEvent;
+use k2sim::engine::sim::simulate;
 use k2sim::model::ode::{OdeOptions, OdePropagator};
 use k2sim::model::PkModel;
-use k2sim::sim::simulate;
 
 fn main() {
     let mut m = PkModel::new(0.5, std::f64::consts::LN_2 / 72.0, 300.0, 1.0, 0.0, 0.0).unwrap();

@@ -1,29 +1,31 @@
 //! k2sim: pharmacokinetic simulation of vitamin K2 dosing regimens.
 //!
-//! The library is pure: it takes validated data and returns data. Files, figures on disk and the
-//! terminal belong to the CLI (`cli.rs`) and the writers in [`output`].
+//! The library is layered; each layer imports only the layers below it (checked by
+//! `tests/architecture.rs`):
+//!
+//! | layer | what it holds |
+//! |---|---|
+//! | [`report`] | results -> named byte buffers (CSV, JSON, Markdown, figures, captions) |
+//! | [`study`] | populations, sweeps and sensitivity, shards, the fit estimator, literature checks |
+//! | [`engine`] | one scenario's regimens through the dose walk; metrics, steady state, thresholds, compare |
+//! | [`scenario`] | TOML -> typed [`scenario::Scenario`], with the study specifications |
+//! | [`model`] | PK models, states, propagators (closed form, Dopri5), solver choice, peak location |
+//! | ground floor | [`dosing`], [`units`], [`format`], [`compound`], [`foods`], [`meal_fat`], [`error`], [`plot`] |
+//!
+//! It is pure but for one place: [`scenario::load`] (and the validation cases' loader beside it)
+//! reads the scenario file and the files it names. Writing files, the terminal and signals belong
+//! to the `k2sim` binary (`src/cli/`).
 
-pub mod compare;
 pub mod compound;
 pub mod dosing;
+pub mod engine;
 pub mod error;
-pub mod figure;
-pub mod fit;
 pub mod foods;
+pub mod format;
 pub mod meal_fat;
 pub mod model;
-pub mod output;
 pub mod plot;
-pub mod population;
 pub mod report;
-pub mod run;
 pub mod scenario;
-pub mod sim;
-pub mod steady_profile;
 pub mod study;
-pub mod study_figure;
-pub mod study_output;
-pub mod sweep;
-pub mod threshold;
 pub mod units;
-pub mod validation;

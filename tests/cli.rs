@@ -164,11 +164,11 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
         };
         let sweep_files = scenario.sweep.as_ref().map_or(0, |sw| {
             let figure = sw.axes.len() == 2
-                || (sw.axes.len() == 1 && sw.combinations() <= k2sim::sweep::MAX_CURVES);
+                || (sw.axes.len() == 1 && sw.combinations() <= k2sim::study::sweep::MAX_CURVES);
             1 + if figure { 3 } else { 0 }
         });
         if scenario.sweep.as_ref().is_some_and(|sw| sw.axes.len() == 1) {
-            let stem = k2sim::output::sanitize_file_stem(&scenario.name);
+            let stem = k2sim::report::tables::sanitize_file_stem(&scenario.name);
             let svg =
                 std::fs::read_to_string(out.path().join(format!("{stem}_sweep.svg"))).unwrap();
             let caption =

@@ -4,8 +4,8 @@
 //! non-negative curves with a mass balance to 1e-9; the ODE solver agrees within 1e-6 of Cmax,
 //! or, when its explicit steps cannot cover the span, reports `OdeFailed` with what to change.
 
+use k2sim::engine::run::{run, RunResult};
 use k2sim::error::SimError;
-use k2sim::run::{run, RunResult};
 use k2sim::scenario::{self, SolverKind};
 
 const LN_2: f64 = std::f64::consts::LN_2;

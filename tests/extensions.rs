@@ -7,11 +7,11 @@
 use std::f64::consts::LN_2;
 
 use k2sim::dosing::{DoseEvent, Periodic, Schedule};
+use k2sim::engine::run::AnyPropagator;
+use k2sim::engine::sim::{simulate, steady_state, Trajectory};
 use k2sim::model::exact::{ExactPropagator, StepMap};
 use k2sim::model::ode::{OdeOptions, OdePropagator};
 use k2sim::model::{turning_points, PkModel, Propagator, State};
-use k2sim::run::AnyPropagator;
-use k2sim::sim::{simulate, steady_state, Trajectory};
 use nalgebra::{Matrix4, Vector4};
 
 mod common;
@@ -491,9 +491,14 @@ metric = "cmin_ss_ng_ml"
     )
     .unwrap();
     let spec = s.sweep.clone().unwrap();
-    let rows =
-        k2sim::sweep::run_sweep(&s, &spec, k2sim::scenario::SolverKind::Exact, 0..3, &|_| {})
-            .unwrap();
+    let rows = k2sim::study::sweep::run_sweep(
+        &s,
+        &spec,
+        k2sim::scenario::SolverKind::Exact,
+        0..3,
+        &|_| {},
+    )
+    .unwrap();
     // Faster exchange with a larger peripheral pool: the trough rises (the tissue refills
     // the blood between doses), and each combination is a different model.
     let troughs: Vec<f64> = rows
@@ -542,7 +547,7 @@ correlations = [["q_l_per_h", "vp_l", 0.5]]
 "#;
     let s = k2sim::scenario::parse_str(text, "t").unwrap();
     let spec = s.population.clone().unwrap();
-    let pop = k2sim::population::simulate_population(
+    let pop = k2sim::study::population::simulate_population(
         &spec,
         &s.regimens[0],
         s.duration_h,
@@ -553,7 +558,7 @@ correlations = [["q_l_per_h", "vp_l", 0.5]]
         &|_| {},
     )
     .unwrap();
-    let logs = |f: &dyn Fn(&k2sim::population::SubjectMetrics) -> Option<f64>| -> Vec<f64> {
+    let logs = |f: &dyn Fn(&k2sim::study::population::SubjectMetrics) -> Option<f64>| -> Vec<f64> {
         pop.subjects.iter().map(|x| f(x).unwrap().ln()).collect()
     };
     let (q, vp) = (logs(&|x| x.q_l_per_h), logs(&|x| x.vp_l));
@@ -611,7 +616,7 @@ q_l_per_h = 1.6012816910699632e-9
 vp_l = 2.6149917383797612e7
 "#;
     let s = k2sim::scenario::parse_str(text, "t").unwrap();
-    let r = k2sim::run::run(&s, k2sim::scenario::SolverKind::Exact).unwrap();
+    let r = k2sim::engine::run::run(&s, k2sim::scenario::SolverKind::Exact).unwrap();
     let reg = &r.regimens[0];
     assert!(reg.steady_state.is_none() && reg.metrics.cmax_ss_ng_ml.is_none());
     assert!(reg.notes[0].contains("eigenvalue 1"), "{:?}", reg.notes);

@@ -2,9 +2,9 @@
 //! recovery within a few standard errors with seeded noise, located errors for `[fit]`.
 
 use assert_cmd::Command;
-use k2sim::fit::{self, LmOptions};
-use k2sim::run;
+use k2sim::engine::run;
 use k2sim::scenario::{self, SolverKind};
+use k2sim::study::fit::{self, LmOptions};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;

@@ -1,7 +1,7 @@
 //! Observed data in scenarios: `[[observed]]` rows and `observed_csv`, residuals, located errors.
 
 use assert_cmd::Command;
-use k2sim::run;
+use k2sim::engine::run;
 use k2sim::scenario::{self, parse_observed_csv, SolverKind};
 
 const BASE: &str = r#"name = "obs"

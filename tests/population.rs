@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use k2sim::population::{distribution, simulate_population, PopParam, PopulationSpec};
 use k2sim::scenario::{parse_str, SolverKind};
+use k2sim::study::population::{distribution, simulate_population, PopParam, PopulationSpec};
 
 const BASE: &str = "name = \"pop\"\nduration_h = 480\nstep_h = 1\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 20\n[regimen.params]\nka_per_h = 0.5\n";
 
@@ -34,7 +34,7 @@ fn spec(n: u64, cv: f64) -> PopulationSpec {
 #[test]
 fn without_variability_every_subject_is_the_typical_run() {
     let s = parse_str(BASE, "t").unwrap();
-    let single = k2sim::run::run(&s, SolverKind::Exact).unwrap();
+    let single = k2sim::engine::run::run(&s, SolverKind::Exact).unwrap();
     let m = &single.regimens[0].metrics;
     let pop = simulate_population(
         &spec(5, 0.0),
@@ -175,7 +175,7 @@ fn drawn_parameters_have_the_asked_median_cv_and_correlation() {
     )
     .unwrap();
     let typ = &s.regimens[0].model;
-    let logs = |f: fn(&k2sim::population::SubjectMetrics) -> f64| {
+    let logs = |f: fn(&k2sim::study::population::SubjectMetrics) -> f64| {
         pop.subjects.iter().map(|x| f(x).ln()).collect::<Vec<f64>>()
     };
     let (lh, lv) = (logs(|x| x.half_life_h), logs(|x| x.v_l));
@@ -246,7 +246,7 @@ fn missed_doses_are_missed_at_the_asked_rate() {
         &|_| {},
     )
     .unwrap();
-    let med = |p: &k2sim::population::RegimenPopulation| {
+    let med = |p: &k2sim::study::population::RegimenPopulation| {
         distribution(
             &p.subjects
                 .iter()

@@ -6,8 +6,8 @@
 //! 48 cases per property by default (CI, debug build); set `PROPTEST_CASES` for a long search:
 //! `PROPTEST_CASES=200000 cargo test --release --test robustness`.
 
+use k2sim::engine::run::RunResult;
 use k2sim::error::{InputError, SimError};
-use k2sim::run::RunResult;
 use k2sim::scenario::{self, Scenario, SolverKind};
 use proptest::prelude::*;
 
@@ -77,7 +77,7 @@ fn check_result(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
     }
     // The writers print only finite numbers: every number of the CSV parses as finite, and
     // the JSON (where serde_json writes NaN as null) has null only for absent steady states.
-    let csv = k2sim::output::timeseries_csv(r).unwrap();
+    let csv = k2sim::report::tables::timeseries_csv(r).unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     for row in reader.records() {
         let row = row.unwrap();
@@ -89,7 +89,7 @@ fn check_result(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
         }
     }
     let json: serde_json::Value =
-        serde_json::from_slice(&k2sim::output::summary_json(s, r).unwrap()).unwrap();
+        serde_json::from_slice(&k2sim::report::tables::summary_json(s, r).unwrap()).unwrap();
     check_no_null(&json, "")?;
     Ok(())
 }
@@ -153,14 +153,14 @@ fn exercise(text: &str) -> Result<Option<Scenario>, TestCaseError> {
     if nonlinear && !ode_is_cheap(&s) {
         return Ok(Some(s));
     }
-    let exact = k2sim::run::run(&s, SolverKind::Exact);
+    let exact = k2sim::engine::run::run(&s, SolverKind::Exact);
     match &exact {
         Ok(r) => check_result(&s, r)?,
         Err(SimError::OdeFailed { .. } | SimError::SteadyState { .. }) if nonlinear => {}
         Err(e) => prop_assert!(false, "the exact solver failed: {e}"),
     }
     if ode_is_cheap(&s) {
-        match k2sim::run::run(&s, SolverKind::Ode) {
+        match k2sim::engine::run::run(&s, SolverKind::Ode) {
             Ok(r) => check_result(&s, &r)?,
             Err(SimError::OdeFailed { .. }) => {}
             Err(SimError::SteadyState { .. }) if nonlinear => {}

@@ -3,11 +3,11 @@
 //! Property tests draw parameters across and beyond physiological ranges.
 
 use k2sim::dosing::DoseEvent;
+use k2sim::engine::sim::{simulate, steady_state, Trajectory};
 use k2sim::model::exact::ExactPropagator;
 use k2sim::model::ode::{OdeOptions, OdePropagator};
 use k2sim::model::PkModel;
 use k2sim::scenario::{self, SolverKind};
-use k2sim::sim::{simulate, steady_state, Trajectory};
 use proptest::prelude::*;
 
 mod common;
@@ -63,8 +63,8 @@ fn exact_and_ode_agree_on_every_shipped_scenario() {
             continue;
         }
         let s = scenario::load(&path).unwrap();
-        let exact = k2sim::run::run(&s, SolverKind::Exact).unwrap();
-        let ode = k2sim::run::run(&s, SolverKind::Ode).unwrap();
+        let exact = k2sim::engine::run::run(&s, SolverKind::Exact).unwrap();
+        let ode = k2sim::engine::run::run(&s, SolverKind::Ode).unwrap();
         for (e, o) in exact.regimens.iter().zip(&ode.regimens) {
             let d = rel_diff(&e.trajectory, &o.trajectory);
             assert!(
@@ -261,7 +261,7 @@ fn readme_claim_mk4_single_30mg_cmax_is_about_a_third_of_observed() {
         "t",
     )
     .unwrap();
-    let r = k2sim::run::run(&s, SolverKind::Exact).unwrap();
+    let r = k2sim::engine::run::run(&s, SolverKind::Exact).unwrap();
     let m = &r.regimens[0].metrics;
     assert!((95.0..106.0).contains(&m.cmax_ng_ml), "{}", m.cmax_ng_ml);
     assert!((m.tmax_h - 3.7).abs() < 1e-6);

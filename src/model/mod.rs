@@ -16,7 +16,7 @@
 //!
 //! Both solvers implement [`Propagator`]: advance the state over a span without doses, report
 //! the state at requested times, the integral of A_c and the maximum of A_c over the span. The
-//! dosing walk ([`crate::sim`]) is written once on top of that trait. The closed form covers
+//! dosing walk ([`crate::engine::sim`]) is written once on top of that trait. The closed form covers
 //! every linear model (first-order absorption, one or two compartments); saturable absorption
 //! is nonlinear and has only the Dopri5 path.
 

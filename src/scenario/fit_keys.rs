@@ -5,7 +5,7 @@ use toml::Spanned;
 
 use super::{Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
-use crate::fit::{FitParam, FitSpec, Weighting};
+use crate::study::fit::{FitParam, FitSpec, Weighting};
 
 /// `[fit]` as written.
 #[derive(Debug, serde::Deserialize)]

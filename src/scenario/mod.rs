@@ -188,16 +188,16 @@ pub struct Scenario {
     /// Things the user should know that do not stop the run.
     pub warnings: Vec<String>,
     /// Virtual population, from `[population]`.
-    pub population: Option<crate::population::PopulationSpec>,
+    pub population: Option<crate::study::population::PopulationSpec>,
     /// Parameter sweep, from `[sweep]`.
-    pub sweep: Option<crate::sweep::SweepSpec>,
+    pub sweep: Option<crate::study::sweep::SweepSpec>,
     /// Measured concentrations, from `[[observed]]` rows and the `observed_csv` file.
     pub observed: Vec<Observation>,
     /// `observed_csv` as written (relative to the scenario file); its rows are added to
     /// `observed` by [`load`].
     pub observed_csv: Option<PathBuf>,
     /// What `k2sim fit` estimates, from `[fit]`.
-    pub fit: Option<crate::fit::FitSpec>,
+    pub fit: Option<crate::study::fit::FitSpec>,
 }
 
 /// Reads and validates a scenario file. Errors carry the path.

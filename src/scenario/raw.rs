@@ -24,7 +24,7 @@ pub struct RawScenario {
     pub regimen: Option<Spanned<Vec<Spanned<RawRegimen>>>>,
     pub population: Option<Spanned<RawPopulation>>,
     pub sweep: Option<Spanned<RawSweep>>,
-    /// Read by `k2sim validate` (crate::validation); a case file still runs as a scenario, so
+    /// Read by `k2sim validate` (crate::study::literature); a case file still runs as a scenario, so
     /// the scenario only accepts the table here.
     #[allow(dead_code)]
     pub validation: Option<serde::de::IgnoredAny>,

@@ -7,8 +7,8 @@ use toml::Spanned;
 use super::raw::{RawAxis, RawPopulation, RawSweep};
 use super::{fmt_value, Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
-use crate::population::{PopParam, PopulationSpec};
-use crate::sweep::{SweepAxis, SweepParam, SweepSpec, METRIC_KEYS};
+use crate::study::population::{PopParam, PopulationSpec};
+use crate::study::sweep::{SweepAxis, SweepParam, SweepSpec, METRIC_KEYS};
 
 /// Most subjects a population may have.
 pub const MAX_SUBJECTS: u64 = 10_000_000;

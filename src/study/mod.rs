@@ -2,10 +2,17 @@
 //! shard of a deterministic partition, and shards merged back. Pure: the CLI reads and writes
 //! the shard files.
 
+pub mod fit;
+pub mod literature;
+pub mod population;
+pub mod sweep;
+
 use crate::error::SimError;
-use crate::population::{simulate_population, BandHistogram, RegimenPopulation, SubjectMetrics};
 use crate::scenario::{Scenario, SolverKind};
-use crate::sweep::{run_sweep, SweepRow};
+use crate::study::population::{
+    simulate_population, BandHistogram, RegimenPopulation, SubjectMetrics,
+};
+use crate::study::sweep::{run_sweep, SweepRow};
 
 /// Shard `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -5,12 +5,12 @@
 use rayon::prelude::*;
 
 use crate::dosing::{output_grid_h, DoseEvent, Periodic};
+use crate::engine::sim::{self, SteadyState, Trajectory};
 use crate::error::SimError;
 use crate::model::exact::ExactPropagator;
 use crate::model::ode::{OdeOptions, OdePropagator};
 use crate::model::{Absorption, PkModel, Propagator, SpanResult, State, LN_2};
 use crate::scenario::{ParamSources, Regimen, Scenario, SolverKind};
-use crate::sim::{self, SteadyState, Trajectory};
 
 /// Either solver behind one type, chosen at run time.
 pub enum AnyPropagator {

@@ -5,11 +5,11 @@
 use rayon::prelude::*;
 
 use crate::dosing::Schedule;
+use crate::engine::run::{run, Metrics};
+use crate::engine::sim::Trajectory;
 use crate::error::SimError;
 use crate::model::{Absorption, LN_2};
-use crate::run::{run, Metrics};
 use crate::scenario::{Regimen, Scenario, SolverKind};
-use crate::sim::Trajectory;
 
 /// A parameter a sweep can vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -7,8 +7,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::compound::Evidence;
+use crate::engine::run::{MassBalance, Metrics, ResolvedParams, RunResult};
 use crate::error::Error;
-use crate::run::{MassBalance, Metrics, ResolvedParams, RunResult};
 use crate::scenario::{fmt_value, ParamSources, Scenario};
 use crate::units::ng_ml_to_nmol_l;
 
@@ -129,7 +129,7 @@ struct RegimenSummary<'a> {
     mass_balance: &'a MassBalance,
     /// Observations against the model (observed − predicted), when the scenario has any.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    residuals: &'a [crate::run::Residual],
+    residuals: &'a [crate::engine::run::Residual],
 }
 
 #[derive(serde::Serialize)]
@@ -155,7 +155,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
         model: if result.regimens.iter().all(|r| r.regimen.model.is_basic()) {
             "one-compartment, first-order absorption".into()
         } else {
-            crate::figure::lower_first(&crate::figure::model_description(result))
+            crate::report::figure::lower_first(&crate::report::figure::model_description(result))
         },
         solver: result.solver.name(),
         duration_h: scenario.duration_h,
@@ -197,7 +197,7 @@ fn opt(x: Option<f64>, digits: usize) -> String {
 /// The table printed after a run: one column per regimen, a row per metric.
 pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-    let mut row = |name: &str, f: &dyn Fn(&crate::run::RegimenResult) -> String| {
+    let mut row = |name: &str, f: &dyn Fn(&crate::engine::run::RegimenResult) -> String| {
         rows.push((name.to_string(), result.regimens.iter().map(f).collect()));
     };
     row("compound", &|r| r.regimen.compound.id.to_string());
@@ -205,7 +205,7 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     row("ka (1/h)", &|r| opt(r.params.ka_per_h, 4));
     row("half-life (h)", &|r| format!("{:.1}", r.params.half_life_h));
     row("V/F (L)", &|r| format!("{:.1}", r.params.v_l));
-    let any = |f: &dyn Fn(&crate::run::ResolvedParams) -> bool| {
+    let any = |f: &dyn Fn(&crate::engine::run::ResolvedParams) -> bool| {
         result.regimens.iter().any(|r| f(&r.params))
     };
     if any(&|p| p.q_l_per_h.is_some()) {

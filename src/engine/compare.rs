@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use crate::dosing::Schedule;
+use crate::engine::run::{RegimenResult, RunResult};
+use crate::engine::threshold::{time_above_run_h, time_above_ss};
 use crate::error::suggest;
 use crate::plot::time_axis_in_days;
-use crate::run::{RegimenResult, RunResult};
-use crate::threshold::{time_above_run_h, time_above_ss};
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
 /// Options of a comparison.
@@ -164,7 +164,7 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
         each(&|r| r.metrics.tau_h),
         false,
     );
-    let m = |f: fn(&crate::run::Metrics) -> Option<f64>| {
+    let m = |f: fn(&crate::engine::run::Metrics) -> Option<f64>| {
         each(&|r: &RegimenResult| f(&r.metrics).map(|x| conc(r, x, u)))
     };
     push(
@@ -370,7 +370,7 @@ impl Comparison {
             "ratio_to_reference",
             "reference",
         ])?;
-        let opt = |v: Option<f64>| v.map_or(String::new(), crate::output::fmt_sig);
+        let opt = |v: Option<f64>| v.map_or(String::new(), crate::report::tables::fmt_sig);
         for r in &self.rows {
             for (i, l) in self.labels.iter().enumerate() {
                 w.write_record([
@@ -415,7 +415,7 @@ doses = 14
     #[test]
     fn ratios_and_values_match_independent_formulas() {
         let s = parse_str(TWO, "t").unwrap();
-        let res = crate::run::run(&s, SolverKind::Exact).unwrap();
+        let res = crate::engine::run::run(&s, SolverKind::Exact).unwrap();
         let c = compare(
             &res,
             &CompareOptions {
@@ -478,7 +478,7 @@ doses = 14
     #[test]
     fn unknown_reference_suggests_a_label() {
         let s = parse_str(TWO, "t").unwrap();
-        let res = crate::run::run(&s, SolverKind::Exact).unwrap();
+        let res = crate::engine::run::run(&s, SolverKind::Exact).unwrap();
         let e = compare(
             &res,
             &CompareOptions {

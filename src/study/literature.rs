@@ -30,9 +30,9 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::engine::run::{self, RegimenResult, RunResult};
 use crate::error::{suggest, InputError, InputErrorKind as K, SimError};
 use crate::plot::{Figure, Series, YScale};
-use crate::run::{self, RegimenResult, RunResult};
 use crate::scenario::{self, fmt_value, Scenario, SolverKind};
 
 /// A quantity a study reports, computed from a run the same way.

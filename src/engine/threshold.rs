@@ -6,13 +6,13 @@
 //! ([`crate::model::turning_points`]). Between turning points the level is monotone, so it
 //! crosses a threshold at most once per piece; each crossing is bracketed and found by regula
 //! falsi on the closed-form solution to 1e-9 h (on the Dopri5 solution for saturable absorption). Summing the spans gives the time above over a run, or over one period at steady
-//! state (from [`crate::steady_profile`]).
+//! state (from [`crate::engine::steady_profile`]).
 
 use crate::dosing::{DoseEvent, Periodic};
+use crate::engine::run::AnyPropagator;
+use crate::engine::steady_profile::{period_inputs, ss_start_state};
 use crate::error::SimError;
 use crate::model::{bracketed_root, turning_points, PkModel, Propagator, State};
-use crate::run::AnyPropagator;
-use crate::steady_profile::{period_inputs, ss_start_state};
 
 /// Time above `threshold_ng_ml` over one dosing period at steady state.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -143,7 +143,8 @@ mod tests {
         let grid: Vec<f64> = (0..n).map(|i| (i as f64 + 0.5) * dt).collect();
         let mut g = vec![0.0];
         g.extend(&grid);
-        let tr = crate::sim::simulate(&mut ExactPropagator::new(model), events, &g).unwrap();
+        let tr =
+            crate::engine::sim::simulate(&mut ExactPropagator::new(model), events, &g).unwrap();
         tr.conc_ng_ml[1..].iter().filter(|&&c| c > thr).count() as f64 * dt
     }
 

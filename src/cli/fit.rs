@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use k2sim::engine::run;
 use k2sim::error::{Error, InputError, InputErrorKind};
-use k2sim::fit::{self, LmOptions};
+use k2sim::plot;
+use k2sim::report::{figure, tables as output};
 use k2sim::scenario::{self, SolverKind};
-use k2sim::{figure, output, plot, run};
+use k2sim::study::fit::{self, LmOptions};
 
 fn input_error(path: &Path, message: String) -> Error {
     Error::Input(
@@ -109,7 +111,10 @@ pub fn fit_command(
                 .collect::<Vec<_>>()
                 .join(", "),
             result.n_observations,
-            k2sim::figure::solver_name_for(solver, scenario.regimens.iter().map(|r| &r.model))
+            k2sim::report::figure::solver_name_for(
+                solver,
+                scenario.regimens.iter().map(|r| &r.model)
+            )
         );
         print!("{report}");
         println!();

@@ -10,10 +10,10 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::dosing::DoseEvent;
+use crate::engine::run::predict_at;
+use crate::engine::run::AnyPropagator;
 use crate::error::SimError;
 use crate::model::{Absorption, PkModel, LN_2};
-use crate::run::predict_at;
-use crate::run::AnyPropagator;
 use crate::scenario::{Scenario, SolverKind};
 
 /// A parameter that can be estimated.

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::plot;
+use k2sim::report::tables as output;
 use k2sim::scenario::SolverKind;
-use k2sim::validation::{self, CaseResult};
-use k2sim::{output, plot};
+use k2sim::study::literature::{self, CaseResult};
 
 /// Options of `k2sim validate`.
 pub struct ValidateArgs {
@@ -49,8 +50,8 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
     let started = Instant::now();
     let mut results: Vec<CaseResult> = Vec::new();
     for path in case_files(&args.dir)? {
-        let case = validation::load_case(&path)?;
-        results.push(validation::evaluate(&case, args.solver)?);
+        let case = literature::load_case(&path)?;
+        results.push(literature::evaluate(&case, args.solver)?);
     }
     let outcomes: Vec<_> = results.iter().flat_map(|r| r.outcomes.clone()).collect();
 
@@ -58,11 +59,11 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
     let mut files: Vec<(String, Vec<u8>)> = vec![
         (
             "validation.md".into(),
-            validation::markdown(&outcomes).into_bytes(),
+            literature::markdown(&outcomes).into_bytes(),
         ),
         (
             "validation.csv".into(),
-            validation::csv(&outcomes).map_err(|e| Error::Write {
+            literature::csv(&outcomes).map_err(|e| Error::Write {
                 path: args.out.join("validation.csv"),
                 source: std::io::Error::other(e),
             })?,
@@ -75,7 +76,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
             dpi: None,
         };
         for r in &results {
-            if let Some(fig) = validation::figure(r) {
+            if let Some(fig) = literature::figure(r) {
                 files.push((format!("{}.png", r.case.id), plot::render_png(&fig, &opts)?));
                 files.push((
                     format!("{}.svg", r.case.id),
@@ -101,7 +102,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
         .filter(|o| o.pass && !o.check.expect_pass)
         .count();
     if !args.quiet {
-        print!("{}", validation::text_table(&outcomes));
+        print!("{}", literature::text_table(&outcomes));
         println!();
         println!(
             "{passed} of {} checks pass ({} cases, {} solver); {} fail as committed{}",

@@ -3,13 +3,13 @@
 
 use std::fmt::Write as _;
 
+use crate::engine::run::{AnyPropagator, RegimenResult, RunResult};
+use crate::engine::steady_profile::ss_profile;
 use crate::error::SimError;
 use crate::model::PkModel;
-use crate::output::evidence_tag;
 use crate::plot::{Figure, RenderOptions, Series, Shade, Threshold, YScale};
-use crate::run::{AnyPropagator, RegimenResult, RunResult};
+use crate::report::tables::evidence_tag;
 use crate::scenario::{fmt_amount, fmt_value, AxisScale, Provenance, Scenario};
-use crate::steady_profile::ss_profile;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
 /// The concentration–time figure: one line per regimen, dose marks, title and model note.
@@ -200,7 +200,7 @@ fn threshold(scenario: &Scenario, result: &RunResult) -> Option<Threshold> {
                         value: v,
                         label: format!(
                             "threshold {} nmol/L ({} ng/mL)",
-                            crate::compare::fmt4(v),
+                            crate::engine::compare::fmt4(v),
                             fmt_value(t)
                         ),
                     }
@@ -606,7 +606,7 @@ pub fn solver_name_for<'a>(
     solver: crate::scenario::SolverKind,
     mut models: impl Iterator<Item = &'a PkModel>,
 ) -> String {
-    if models.any(|m| crate::run::solver_used(m, solver) != solver) {
+    if models.any(|m| crate::engine::run::solver_used(m, solver) != solver) {
         format!("{} (ode for saturable absorption)", solver.name())
     } else {
         solver.name().to_string()

@@ -1,16 +1,22 @@
 //! Command-line interface: argument parsing, orchestration and all terminal output.
 
+mod fit;
+mod study;
+mod validate;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use k2sim::engine::run;
 use k2sim::error::{Error, InputError, InputErrorKind};
 use k2sim::plot::Journal;
+use k2sim::report::tables as output;
 use k2sim::scenario::{self, fmt_value, AxisScale, Scenario, SolverKind};
 use k2sim::units::ConcUnit;
-use k2sim::{compound, output, plot, report, run};
+use k2sim::{compound, plot, report};
 
 const RUN_EXAMPLE: &str = "Example:\n  k2sim run scenarios/mk7_daily.toml\n  k2sim run scenarios/mk4_vs_mk7.toml --solver ode --out results/\n  k2sim run scenarios/natto_vs_capsule.toml --journal single --units nmol_l\n\nWrites timeseries.csv, summary.json, <name>.png/.svg/.txt (figure and its caption),\n<name>_steady_state.* (one interval at steady state) and, with several regimens,\ncomparison.md/.csv and <name>_panels.* into out/<scenario name>/ (or --out).";
 
@@ -47,7 +53,7 @@ enum Command {
         reference: Option<String>,
         /// Compute only shard K of N of the population/sweep (e.g. 3/16) and write
         /// shard-K-of-N.json; combine the shards with `k2sim merge`.
-        #[arg(long, value_parser = crate::cli_study::parse_shard)]
+        #[arg(long, value_parser = crate::cli::study::parse_shard)]
         shard: Option<k2sim::study::Shard>,
         #[command(flatten)]
         fig: FigureArgs,
@@ -229,14 +235,14 @@ pub fn main() -> ExitCode {
             out,
             solver,
             quiet,
-        } => crate::cli_fit::fit_command(&scenario, out, solver, quiet),
+        } => crate::cli::fit::fit_command(&scenario, out, solver, quiet),
         Command::Validate {
             dir,
             out,
             solver,
             no_figures,
             quiet,
-        } => crate::cli_validate::validate_command(crate::cli_validate::ValidateArgs {
+        } => crate::cli::validate::validate_command(crate::cli::validate::ValidateArgs {
             dir,
             out,
             solver,
@@ -395,7 +401,7 @@ fn run_command(
                 path.display()
             )));
         }
-        let written = crate::cli_study::write_shard(
+        let written = crate::cli::study::write_shard(
             path,
             &scenario,
             solver,
@@ -416,15 +422,15 @@ fn run_command(
     }
     let result = run::run(&scenario, solver)?;
     print_notes(&result);
-    let study = crate::cli_study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?;
-    let extra = crate::cli_study::study_files(
+    let study = crate::cli::study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?;
+    let extra = crate::cli::study::study_files(
         &scenario,
         &result,
         &study,
         &fig.render(&scenario),
         &command_line(),
     )?;
-    let report = crate::cli_study::study_report(&scenario, &study);
+    let report = crate::cli::study::study_report(&scenario, &study);
     let ctx = Finish {
         reference,
         fig,
@@ -441,20 +447,20 @@ fn run_command(
 
 fn merge_command(inputs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<(), Error> {
     let started = Instant::now();
-    let (scenario, solver, command, study) = crate::cli_study::read_and_merge(inputs)?;
+    let (scenario, solver, command, study) = crate::cli::study::read_and_merge(inputs)?;
     let result = run::run(&scenario, solver)?;
     print_notes(&result);
     let fig = FigureArgs::default();
     let dir =
         out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
-    let extra = crate::cli_study::study_files(
+    let extra = crate::cli::study::study_files(
         &scenario,
         &result,
         &study,
         &fig.render(&scenario),
         &command,
     )?;
-    let report = crate::cli_study::study_report(&scenario, &study);
+    let report = crate::cli::study::study_report(&scenario, &study);
     let ctx = Finish {
         reference: None,
         fig: &fig,
@@ -484,7 +490,7 @@ fn sensitivity_command(
     let scenario = scenario::load(path)?;
     let solver = solver.unwrap_or(scenario.solver);
     let render = FigureArgs::default().render(&scenario);
-    let (files, report) = crate::cli_study::sensitivity_files(
+    let (files, report) = crate::cli::study::sensitivity_files(
         &scenario,
         solver,
         delta_pct,

@@ -1,15 +1,15 @@
 //! Writers for populations, sweeps and sensitivity: everything serialized to bytes (files are
-//! created only by [`crate::output::write_atomic`] in the CLI).
+//! created only by [`crate::report::tables::write_atomic`] in the CLI).
 
 use std::fmt::Write as _;
 
 use crate::error::Error;
-use crate::output::{fmt_sig, fmt_time};
-use crate::population::{
+use crate::report::tables::{fmt_sig, fmt_time};
+use crate::study::population::{
     distribution, BandHistogram, Distribution, PopulationSpec, RegimenPopulation, BIN_BITS,
     PERCENTILES,
 };
-use crate::sweep::{metric_value, SensitivityRow, SweepRow, SweepSpec, METRIC_KEYS};
+use crate::study::sweep::{metric_value, SensitivityRow, SweepRow, SweepSpec, METRIC_KEYS};
 
 fn csv_bytes(
     rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
@@ -142,7 +142,7 @@ fn pop_regimen_summary<'a>(
     spec: &PopulationSpec,
     p: &'a RegimenPopulation,
 ) -> RegimenPopSummary<'a> {
-    let get = |f: fn(&crate::population::SubjectMetrics) -> f64| {
+    let get = |f: fn(&crate::study::population::SubjectMetrics) -> f64| {
         distribution(&p.subjects.iter().map(f).collect::<Vec<_>>())
     };
     let share = spec.target_trough_ng_ml.map(|t| {

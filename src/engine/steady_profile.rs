@@ -6,9 +6,9 @@
 //! absorption), so that a lag shows as a flat start, as a reader expects of "time since dose".
 
 use crate::dosing::Periodic;
+use crate::engine::sim::periodic_fixed_point;
 use crate::error::SimError;
 use crate::model::{PkModel, Propagator, State};
-use crate::sim::periodic_fixed_point;
 
 /// Absorption inputs of one period: (offset from the period's first dose (h), F × amount (µg)),
 /// ascending, offsets in `[0, τ)` (a lag pushing a dose past the period end wraps to the next
@@ -52,7 +52,7 @@ fn one_period<P: Propagator>(
 
 /// The steady-state amounts at the time of a period's first dose (before any of that period's
 /// absorption starting at that instant), the fixed point of the one-period map
-/// ([`crate::sim::periodic_fixed_point`]). Fails only without elimination.
+/// ([`crate::engine::sim::periodic_fixed_point`]). Fails only without elimination.
 pub fn ss_start_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<State, SimError> {
     let model = *prop.model();
     let inputs = period_inputs(&model, p);
@@ -151,13 +151,14 @@ mod tests {
         let grid: Vec<f64> = prof.iter().map(|&(t, _)| 59.0 * 24.0 + t).collect();
         let mut full = vec![0.0];
         full.extend(&grid);
-        let tr = crate::sim::simulate(&mut ExactPropagator::new(m), &events, &full).unwrap();
+        let tr =
+            crate::engine::sim::simulate(&mut ExactPropagator::new(m), &events, &full).unwrap();
         for (i, &(_, c)) in prof.iter().enumerate() {
             let sim = tr.conc_ng_ml[i + 1];
             assert!((c - sim).abs() < 1e-9 * sim, "{i}: {c} vs {sim}");
         }
         // And against the steady-state metrics of sim.rs.
-        let ss = crate::sim::steady_state(&mut ExactPropagator::new(m), &p).unwrap();
+        let ss = crate::engine::sim::steady_state(&mut ExactPropagator::new(m), &p).unwrap();
         let max = prof.iter().map(|p| p.1).fold(0.0, f64::max);
         let min = prof.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
         assert!(max <= ss.cmax_ss_ng_ml * (1.0 + 1e-12) && max > 0.99 * ss.cmax_ss_ng_ml);

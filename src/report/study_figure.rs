@@ -8,21 +8,21 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::compare::fmt4;
+use crate::engine::compare::fmt4;
+use crate::engine::run::RunResult;
 use crate::error::Error;
-use crate::figure::{concentration_figure, regimens_text};
-use crate::output::sanitize_file_stem;
 use crate::plot::{
     render_png, render_svg, viridis, Band, Figure, Heatmap, HeatmapPanel, RenderOptions, Series,
     SeriesStyle, Threshold, Tornado, TornadoBar, TornadoPanel,
 };
-use crate::population::{PopulationSpec, RegimenPopulation, BIN_BITS};
-use crate::run::RunResult;
+use crate::report::figure::{concentration_figure, regimens_text};
+use crate::report::tables::sanitize_file_stem;
 use crate::scenario::{fmt_amount, fmt_value, Scenario};
-use crate::study::StudyResult;
-use crate::sweep::{
+use crate::study::population::{PopulationSpec, RegimenPopulation, BIN_BITS};
+use crate::study::sweep::{
     metric_value, sweep_curves, SensitivityRow, SweepCurve, SweepParam, SweepRow, SweepSpec,
 };
+use crate::study::StudyResult;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
 /// Largest grid (columns and rows) whose values are printed in the heatmap cells.
@@ -184,7 +184,7 @@ pub fn population_figure(
             "{} virtual subjects per regimen, seed {} · median and percentile bands · {} · k2sim {}",
             spec.n,
             spec.seed,
-            crate::figure::solver_description(result),
+            crate::report::figure::solver_description(result),
             version()
         )),
         y_label: base.y_label,
@@ -204,7 +204,7 @@ pub fn population_figure(
 
 /// The 1-D sweep figure: one curve per swept value (and regimen), coloured by the value on the
 /// viridis map (dark = smallest), regimens told apart by dash. `None` when the sweep has no
-/// curves (not 1-D, or too many values; see [`crate::sweep::sweep_curves`]).
+/// curves (not 1-D, or too many values; see [`crate::study::sweep::sweep_curves`]).
 pub fn sweep_figure(
     scenario: &Scenario,
     result: &RunResult,
@@ -282,7 +282,7 @@ pub fn sweep_figure(
             with_unit(sorted[0], unit),
             with_unit(sorted[sorted.len() - 1], unit),
             sorted.len(),
-            crate::figure::solver_description(result),
+            crate::report::figure::solver_description(result),
             version()
         )),
         y_label: base.y_label,
@@ -346,7 +346,7 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
         subtitle: Some(format!(
             "{} combinations · {} · k2sim {}{}",
             spec.combinations(),
-            crate::figure::lower_first(&crate::figure::models_description(
+            crate::report::figure::lower_first(&crate::report::figure::models_description(
                 scenario.regimens.iter().map(|r| &r.model)
             )),
             version(),
@@ -425,7 +425,7 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
         title: format!("{} — sensitivity of {mn} to ±{d} %", title(scenario)),
         subtitle: Some(format!(
             "One parameter at a time, the others at their values · {} · k2sim {}",
-            crate::figure::lower_first(&crate::figure::models_description(
+            crate::report::figure::lower_first(&crate::report::figure::models_description(
                 scenario.regimens.iter().map(|r| &r.model)
             )),
             version()
@@ -440,7 +440,7 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
 /// What every study caption ends with: the model, the regimens with their sources, and the
 /// command.
 fn caption_tail(s: &mut String, result: &RunResult, command: &str) {
-    s.push_str(&crate::figure::model_sentence(result));
+    s.push_str(&crate::report::figure::model_sentence(result));
     let _ = writeln!(
         s,
         "Tags: measured (primary source), secondary (quoted by reviews), derived (computed by k2sim from measured numbers), assumed."
@@ -825,7 +825,7 @@ metric = "cavg_ss_ng_ml"
         let values = |units: &str| {
             let s = crate::scenario::parse_str(&text(units), "t").unwrap();
             let spec = s.sweep.clone().unwrap();
-            let rows = crate::sweep::run_sweep(
+            let rows = crate::study::sweep::run_sweep(
                 &s,
                 &spec,
                 crate::scenario::SolverKind::Exact,

@@ -22,13 +22,13 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
 use crate::dosing::DoseEvent;
+use crate::engine::run::AnyPropagator;
+use crate::engine::sim::simulate;
 use crate::error::SimError;
 use crate::model::exact::{peak_after, state_after, StepMap};
 use crate::model::ode::OdeOptions;
 use crate::model::{PkModel, State, LN_2};
-use crate::run::AnyPropagator;
 use crate::scenario::{Regimen, SolverKind};
-use crate::sim::simulate;
 
 /// Subjects advanced together by the batch kernel.
 pub const CHUNK: usize = 256;
@@ -651,8 +651,8 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<Sub
 }
 
 /// `simulate_from` with its propagator bound: (start, t0, doses, grid) → trajectory.
-type SimulateFrom<'a> =
-    dyn FnMut(State, f64, &[DoseEvent], &[f64]) -> Result<crate::sim::Trajectory, SimError> + 'a;
+type SimulateFrom<'a> = dyn FnMut(State, f64, &[DoseEvent], &[f64]) -> Result<crate::engine::sim::Trajectory, SimError>
+    + 'a;
 
 /// One subject on the general path (any solver, jittered or off-grid doses): simulated up to the
 /// start of the last interval, then on from that state over the window, so the window's AUC
@@ -688,7 +688,7 @@ fn one_subject(
     };
     let mut p = AnyPropagator::new(*m, s.solver, s.ode, scale);
     let (first, window) =
-        two(&mut |st, t0, ev, g| crate::sim::simulate_from(&mut p, st, t0, ev, g))?;
+        two(&mut |st, t0, ev, g| crate::engine::sim::simulate_from(&mut p, st, t0, ev, g))?;
     let mut o = metrics_of(index, m, taken);
     // The earlier peak wins ties, as in sim::simulate.
     (o.cmax_ng_ml, o.tmax_h) = if window.cmax_ng_ml > first.cmax_ng_ml * (1.0 + 1e-8) {

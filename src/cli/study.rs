@@ -1,5 +1,5 @@
 //! The CLI side of populations, sweeps, sensitivity and shards: progress bar, shard files and
-//! the extra outputs. All computing is in the library (`k2sim::study`, `k2sim::sweep`).
+//! the extra outputs. All computing is in the library (`k2sim::study`, `k2sim::study::sweep`).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use k2sim::engine::run::RunResult;
 use k2sim::error::{Error, InputError, InputErrorKind};
-use k2sim::run::RunResult;
+use k2sim::plot;
+use k2sim::report::{study as study_output, study_figure, tables as output};
 use k2sim::scenario::{Scenario, SolverKind};
+use k2sim::study::sweep;
 use k2sim::study::{self, Shard, ShardFile, StudyResult};
-use k2sim::{output, plot, study_figure, study_output, sweep};
 
 /// Output files as (name, bytes).
 pub type Files = Vec<(String, Vec<u8>)>;
@@ -309,7 +311,7 @@ pub fn sensitivity_files(
         "sensitivity.csv".into(),
         study_output::sensitivity_csv(&rows, delta_pct)?,
     )];
-    let base = k2sim::run::run(scenario, solver)?;
+    let base = k2sim::engine::run::run(scenario, solver)?;
     files.extend(study_figure::tornado_files(
         scenario, &base, &rows, delta_pct, render, command,
     )?);

@@ -1,11 +1,17 @@
 //! Everything a run or a comparison writes, as named byte buffers: tables, figures and their
 //! caption files. Pure: the CLI decides where the bytes go and writes them atomically.
 
-use crate::compare::{self, CompareOptions, Comparison};
+pub mod figure;
+pub mod study;
+pub mod study_figure;
+pub mod tables;
+
+use crate::engine::compare::{self, CompareOptions, Comparison};
+use crate::engine::run::RunResult;
 use crate::error::Error;
-use crate::run::RunResult;
+use crate::plot;
 use crate::scenario::Scenario;
-use crate::{figure, output, plot};
+use tables as output;
 
 /// How to render the outputs.
 #[derive(Debug, Clone, PartialEq, Default)]

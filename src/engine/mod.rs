@@ -1,0 +1,8 @@
+//! One scenario's regimens through the dose walk: trajectories, metrics, steady state,
+//! thresholds and the comparison of regimens.
+
+pub mod compare;
+pub mod run;
+pub mod sim;
+pub mod steady_profile;
+pub mod threshold;

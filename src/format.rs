@@ -1,0 +1,1 @@
+//! Every number, time and amount formatter, once, so tables, captions and error messages agree.
