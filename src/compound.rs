@@ -8,7 +8,7 @@
 //! Presets fold absolute bioavailability into the apparent volume (V/F), so `f` = 1 for all of
 //! them and a user's `f` acts as a relative bioavailability (e.g. a fasting dose).
 
-use crate::model::LN_2;
+use std::f64::consts::LN_2;
 
 /// How a default value was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -138,8 +138,8 @@ pub enum InputErrorKind {
     },
     /// The file could not be read.
     Io { message: String },
-    /// A command-line option conflicts with another or is invalid.
-    Option { message: String },
+    /// A value the model refuses as a whole (the message names the parameter and the range).
+    Invalid { message: String },
 }
 
 /// A bad input, located in its file. Displayed as `file:line:col: key: problem` and a hint.
@@ -158,6 +158,27 @@ impl InputError {
         Self {
             location,
             kind: Box::new(kind),
+        }
+    }
+
+    /// A file that could not be read (or listed): `message` says what and why, `path` is the file.
+    pub fn io(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Self {
+            location: Location::default(),
+            kind: Box::new(InputErrorKind::Io {
+                message: message.into(),
+            }),
+        }
+        .in_file(path)
+    }
+
+    /// A read failure whose file is not known here; the caller attaches it with [`Self::in_file`].
+    pub fn io_unlocated(message: impl Into<String>) -> Self {
+        Self {
+            location: Location::default(),
+            kind: Box::new(InputErrorKind::Io {
+                message: message.into(),
+            }),
         }
     }
 
@@ -209,8 +230,7 @@ impl fmt::Display for InputError {
                 "key `{key}`: the output grid would have {rows} rows (about {} MB), over the limit of {limit_rows} rows\n  help: increase the step, e.g. `step_h = {suggested_step_h}`, or shorten `duration_h`",
                 bytes / 1_000_000
             ),
-            Io { message } => write!(f, "{message}"),
-            Option { message } => write!(f, "{message}"),
+            Io { message } | Invalid { message } => write!(f, "{message}"),
         }
     }
 }
@@ -223,6 +243,10 @@ pub enum Error {
     /// The user's input is wrong; the message says where and how to fix it.
     #[error("{0}")]
     Input(#[from] InputError),
+    /// A command-line mistake (an option that conflicts with the scenario or another option):
+    /// the message names the option and the fix; no file location is prefixed.
+    #[error("{message}")]
+    Usage { message: String },
     /// The numerical core failed.
     #[error("{0}")]
     Sim(#[from] SimError),
@@ -232,6 +256,9 @@ pub enum Error {
     /// A validation check committed as passing (`expect = "pass"`) fails now.
     #[error("validation checks that passed now fail: {what}\n  help: the model or a preset changed; fix it, or if the change is intended, set `expect = \"fail\"` in the case and say why in the README")]
     Regression { what: String },
+    /// An output could not be serialized (a bug, not the user's input or the disk).
+    #[error("cannot serialize {what}: {message}\n  help: this is a bug in k2sim; please report it with the scenario file")]
+    Serialize { what: String, message: String },
     /// Writing an output failed.
     #[error("cannot write {path}: {source}\n  help: check that this directory can be created and written, or choose another with --out DIR")]
     Write {
@@ -241,10 +268,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// A serialization failure of output `what` (a file name such as `summary.json`).
+    pub fn serialize(what: impl Into<String>, e: impl std::fmt::Display) -> Self {
+        Error::Serialize {
+            what: what.into(),
+            message: e.to_string(),
+        }
+    }
+
     /// The process exit code for this error: 2 for bad input, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) => 2,
+            Error::Input(_) | Error::Usage { .. } => 2,
             _ => 1,
         }
     }

@@ -15,7 +15,7 @@
 //! construction (derived, D). The preset's fed state corresponds to about 25 g fat.
 
 use crate::compound;
-use crate::model::LN_2;
+use std::f64::consts::LN_2;
 
 /// Fat of the study's meals (g) and AUC0–24 (ng·h/mL) after 15 mg (Uematsu et al. 1996, R;
 /// 53.8 g reported as about the same as 34.9 g).

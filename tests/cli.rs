@@ -168,7 +168,7 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             1 + if figure { 3 } else { 0 }
         });
         if scenario.sweep.as_ref().is_some_and(|sw| sw.axes.len() == 1) {
-            let stem = k2sim::report::tables::sanitize_file_stem(&scenario.name);
+            let stem = k2sim::format::sanitize_file_stem(&scenario.name);
             let svg =
                 std::fs::read_to_string(out.path().join(format!("{stem}_sweep.svg"))).unwrap();
             let caption =

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const STAGING_PREFIX: &str = k2sim::report::tables::STAGING_PREFIX;
+const STAGING_PREFIX: &str = k2sim::report::STAGING_PREFIX;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_k2sim"))

@@ -5,20 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use k2sim::engine::run;
-use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::error::{Error, InputError};
 use k2sim::plot;
-use k2sim::report::{figure, tables as output};
+use k2sim::report::figure;
 use k2sim::scenario::{self, SolverKind};
 use k2sim::study::fit::{self, LmOptions};
 
 fn input_error(path: &Path, message: String) -> Error {
-    Error::Input(
-        InputError {
-            location: Default::default(),
-            kind: Box::new(InputErrorKind::Io { message }),
-        }
-        .in_file(path),
-    )
+    Error::Input(InputError::io(path, message))
 }
 
 /// Runs the fit of the scenario at `path`.
@@ -49,12 +43,9 @@ pub fn fit_command(
     })?;
     let original = std::fs::read_to_string(path)
         .map_err(|e| input_error(path, format!("cannot read the scenario file: {e}")))?;
-    let fitted =
-        fit::fitted_scenario_toml(&original, &scenario, &result).map_err(|e| Error::Write {
-            path: "fitted scenario".into(),
-            source: std::io::Error::other(e),
-        })?;
-    let stem = output::sanitize_file_stem(&scenario.name);
+    let fitted = fit::fitted_scenario_toml(&original, &scenario, &result)
+        .map_err(|e| Error::serialize("fitted scenario", e))?;
+    let stem = k2sim::format::sanitize_file_stem(&scenario.name);
     let dir = out.unwrap_or_else(|| Path::new("out").join(format!("{stem}_fit")));
 
     // Everything is rendered before the first file is written.
@@ -63,10 +54,7 @@ pub fn fit_command(
         ("fit.md".into(), report.clone().into_bytes()),
         (
             "fit.json".into(),
-            serde_json::to_vec_pretty(&result).map_err(|e| Error::Write {
-                path: dir.join("fit.json"),
-                source: std::io::Error::other(e),
-            })?,
+            serde_json::to_vec_pretty(&result).map_err(|e| Error::serialize("fit.json", e))?,
         ),
         (format!("{stem}_fitted.toml"), fitted.clone().into_bytes()),
     ];
@@ -91,16 +79,7 @@ pub fn fit_command(
             plot::render_svg(fig, &opts)?.into_bytes(),
         ));
     }
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for (name, bytes) in &files {
-        let p = dir.join(name);
-        output::write_atomic(&p, bytes)?;
-        written.push(p);
-    }
+    let written = crate::cli::write::write_set(&dir, &files)?;
     if !quiet {
         println!(
             "{} — fit of {} to {} observations, {} solver",

@@ -3,7 +3,11 @@
 mod fit;
 mod study;
 mod validate;
+mod write;
 
+use write::{on_interrupt, write_set};
+
+use k2sim::format::fmt_value;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -11,10 +15,10 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use k2sim::engine::run;
-use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::error::Error;
 use k2sim::plot::Journal;
 use k2sim::report::tables as output;
-use k2sim::scenario::{self, fmt_value, AxisScale, Scenario, SolverKind};
+use k2sim::scenario::{self, AxisScale, Scenario, SolverKind};
 use k2sim::units::ConcUnit;
 use k2sim::{compound, plot, report};
 
@@ -165,37 +169,6 @@ enum Command {
     /// List the foods a regimen can dose (`food = "natto"`), with K2 content and sources.
     #[command(after_help = "Example:\n  k2sim foods")]
     Foods,
-}
-
-/// Held while outputs are being written. The signal handler takes it before exiting, so an
-/// interrupt never lands between writing the new set and cleaning up after it.
-static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// On Ctrl-C, SIGTERM or SIGHUP: exit with 130 at once while computing (nothing is on disk yet),
-/// or right after the output set is committed or cleaned up if writing has begun. Earlier
-/// outputs are thus never left half-replaced and no staging directory is left behind.
-fn on_interrupt() {
-    let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
-    eprintln!(
-        "error: interrupted; outputs are as they were before this run, or the complete new set"
-    );
-    std::process::exit(130);
-}
-
-/// Writes a complete set of outputs into `dir`: staged beside it, then committed together.
-fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, Error> {
-    // Ctrl-C or SIGTERM waits until the set is committed or cleaned up (see `on_interrupt`).
-    let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
-    let staged = output::stage(dir, files)?;
-    // For the interruption tests only (tests/outputs.rs): hold the staged set for a while, so
-    // that a signal lands between staging and commit.
-    if let Some(ms) = std::env::var("K2SIM_TEST_PAUSE_BEFORE_COMMIT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-    staged.commit()
 }
 
 pub fn main() -> ExitCode {
@@ -369,10 +342,7 @@ pub fn command_line() -> String {
 }
 
 fn option_error(message: String) -> Error {
-    Error::Input(InputError {
-        location: Default::default(),
-        kind: Box::new(InputErrorKind::Option { message }),
-    })
+    Error::Usage { message }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -392,8 +362,9 @@ fn run_command(
         eprintln!("warning: {w}");
     }
     let solver = solver.unwrap_or(scenario.solver);
-    let dir =
-        out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
+    let dir = out.unwrap_or_else(|| {
+        Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
+    });
     if let Some(shard) = shard {
         if scenario.population.is_none() && scenario.sweep.is_none() {
             return Err(option_error(format!(
@@ -451,8 +422,9 @@ fn merge_command(inputs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Resul
     let result = run::run(&scenario, solver)?;
     print_notes(&result);
     let fig = FigureArgs::default();
-    let dir =
-        out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
+    let dir = out.unwrap_or_else(|| {
+        Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
+    });
     let extra = crate::cli::study::study_files(
         &scenario,
         &result,
@@ -497,8 +469,9 @@ fn sensitivity_command(
         &render,
         &command_line(),
     )?;
-    let dir =
-        out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&scenario.name)));
+    let dir = out.unwrap_or_else(|| {
+        Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
+    });
     for p in write_set(&dir, &files)? {
         if !quiet {
             println!("wrote {}", p.display());
@@ -611,8 +584,8 @@ fn compare_command(
         // Each scenario keeps its own span and grid.
         result.regimens.extend(run::run(s, solver)?.regimens);
     }
-    let dir =
-        out.unwrap_or_else(|| Path::new("out").join(output::sanitize_file_stem(&merged.name)));
+    let dir = out
+        .unwrap_or_else(|| Path::new("out").join(k2sim::format::sanitize_file_stem(&merged.name)));
     let ctx = Finish {
         reference,
         fig,
@@ -697,7 +670,7 @@ fn compounds_table() -> String {
         ] {
             let v = format!(
                 "{} {unit}",
-                output::fmt_sig(p.value)
+                k2sim::format::fmt_sig(p.value)
                     .parse::<f64>()
                     .map_or(p.value.to_string(), |x| format!("{:.4}", x)
                         .trim_end_matches('0')

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use k2sim::engine::run::RunResult;
-use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::error::{Error, InputError};
 use k2sim::plot;
-use k2sim::report::{study as study_output, study_figure, tables as output};
+use k2sim::report::{study as study_output, study_figure};
 use k2sim::scenario::{Scenario, SolverKind};
 use k2sim::study::sweep;
 use k2sim::study::{self, Shard, ShardFile, StudyResult};
@@ -156,17 +156,8 @@ pub fn write_shard(
     quiet: bool,
     command: &str,
 ) -> Result<PathBuf, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Input(
-            InputError {
-                location: Default::default(),
-                kind: Box::new(InputErrorKind::Io {
-                    message: e.to_string(),
-                }),
-            }
-            .in_file(path),
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Input(InputError::io(path, e.to_string())))?;
     let default_name = path
         .file_stem()
         .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
@@ -174,44 +165,24 @@ pub fn write_shard(
     let observed_csv_text = match &scenario.observed_csv {
         Some(rel) => {
             let csv = path.parent().unwrap_or(Path::new(".")).join(rel);
-            Some(std::fs::read_to_string(&csv).map_err(|e| {
-                Error::Input(
-                    InputError {
-                        location: Default::default(),
-                        kind: Box::new(InputErrorKind::Io {
-                            message: e.to_string(),
-                        }),
-                    }
-                    .in_file(&csv),
-                )
-            })?)
+            Some(
+                std::fs::read_to_string(&csv)
+                    .map_err(|e| Error::Input(InputError::io(&csv, e.to_string())))?,
+            )
         }
         None => None,
     };
     let r = compute(scenario, solver, shard, quiet)?;
     let mut file = ShardFile::new(&text, &default_name, solver, command, shard, r);
     file.observed_csv_text = observed_csv_text;
-    let bytes = serde_json::to_vec(&file).map_err(|e| Error::Write {
-        path: dir.into(),
-        source: std::io::Error::other(e),
-    })?;
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let out = dir.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
-    output::write_atomic(&out, &bytes)?;
-    Ok(out)
+    let bytes = serde_json::to_vec(&file).map_err(|e| Error::serialize("the shard file", e))?;
+    let name = format!("shard-{}-of-{}.json", shard.index, shard.count);
+    let mut written = crate::cli::write::write_set(dir, &[(name, bytes)])?;
+    Ok(written.remove(0))
 }
 
 fn input_error(path: &Path, message: String) -> Error {
-    Error::Input(
-        InputError {
-            location: Default::default(),
-            kind: Box::new(InputErrorKind::Io { message }),
-        }
-        .in_file(path),
-    )
+    Error::Input(InputError::io(path, message))
 }
 
 /// Reads shard files (files, or directories holding `shard-*.json`) and merges them.

@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use k2sim::error::{Error, InputError, InputErrorKind};
+use k2sim::error::{Error, InputError};
 use k2sim::plot;
-use k2sim::report::tables as output;
 use k2sim::scenario::SolverKind;
 use k2sim::study::literature::{self, CaseResult};
 
@@ -21,15 +20,7 @@ pub struct ValidateArgs {
 
 /// Case files in `dir`, sorted by name.
 fn case_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let io = |message: String| {
-        Error::Input(
-            InputError {
-                location: Default::default(),
-                kind: Box::new(InputErrorKind::Io { message }),
-            }
-            .in_file(dir),
-        )
-    };
+    let io = |message: String| Error::Input(InputError::io(dir, message));
     let entries =
         std::fs::read_dir(dir).map_err(|e| io(format!("cannot list the validation cases: {e}")))?;
     let mut files: Vec<PathBuf> = entries
@@ -63,10 +54,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
         ),
         (
             "validation.csv".into(),
-            literature::csv(&outcomes).map_err(|e| Error::Write {
-                path: args.out.join("validation.csv"),
-                source: std::io::Error::other(e),
-            })?,
+            literature::csv(&outcomes).map_err(|e| Error::serialize("validation.csv", e))?,
         ),
     ];
     if !args.no_figures {
@@ -85,16 +73,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
             }
         }
     }
-    std::fs::create_dir_all(&args.out).map_err(|source| Error::Write {
-        path: args.out.clone(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for (name, bytes) in &files {
-        let p = args.out.join(name);
-        output::write_atomic(&p, bytes)?;
-        written.push(p);
-    }
+    let written = crate::cli::write::write_set(&args.out, &files)?;
     let passed = outcomes.iter().filter(|o| o.pass).count();
     let regressions: Vec<_> = outcomes.iter().filter(|o| o.is_regression()).collect();
     let improved = outcomes

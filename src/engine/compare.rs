@@ -2,6 +2,7 @@
 //! and time above a threshold when one is named. Pure: results in, a [`Comparison`] out; it
 //! serializes itself to Markdown and CSV bytes, and the CLI writes and prints them.
 
+use crate::format::opt4;
 use std::fmt::Write as _;
 
 use crate::dosing::Schedule;
@@ -297,23 +298,6 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
     })
 }
 
-/// A value with 4 significant digits (plain notation), for tables.
-pub fn fmt4(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return if x == 0.0 { "0".into() } else { x.to_string() };
-    }
-    let mag = x.abs().log10().floor() as i32;
-    if !(-4..=8).contains(&mag) {
-        return format!("{x:.3e}");
-    }
-    let decimals = (3 - mag).max(0) as usize;
-    format!("{x:.decimals$}")
-}
-
-fn cell(v: Option<f64>) -> String {
-    v.map_or("–".into(), fmt4)
-}
-
 impl Comparison {
     /// The table in Markdown: a row per metric, a column per regimen, and after each regimen
     /// other than the reference its ratio to the reference.
@@ -340,9 +324,9 @@ impl Comparison {
         for r in &self.rows {
             let _ = write!(s, "| {} | {} |", r.name, r.unit);
             for i in 0..self.labels.len() {
-                let _ = write!(s, " {} |", cell(r.values[i]));
+                let _ = write!(s, " {} |", opt4(r.values[i]));
                 if i != self.reference {
-                    let _ = write!(s, " {} |", cell(r.ratios[i]));
+                    let _ = write!(s, " {} |", opt4(r.ratios[i]));
                 }
             }
             s.push('\n');
@@ -353,7 +337,7 @@ impl Comparison {
             self.units.label()
         );
         if let Some(t) = self.threshold_ng_ml {
-            let _ = write!(s, "; threshold {} ng/mL", crate::scenario::fmt_value(t));
+            let _ = write!(s, "; threshold {} ng/mL", crate::format::fmt_value(t));
         }
         s.push_str(". Steady-state values are from the model's periodic steady state; – where a schedule has none (explicit doses, skipped days), and for ratios of per-τ values when τ differs from the reference's.\n");
         s
@@ -370,7 +354,7 @@ impl Comparison {
             "ratio_to_reference",
             "reference",
         ])?;
-        let opt = |v: Option<f64>| v.map_or(String::new(), crate::report::tables::fmt_sig);
+        let opt = |v: Option<f64>| v.map_or(String::new(), crate::format::fmt_sig);
         for r in &self.rows {
             for (i, l) in self.labels.iter().enumerate() {
                 w.write_record([

@@ -1,6 +1,7 @@
 //! Builds the figures of a run as data ([`crate::plot::Figure`]); drawing is in [`crate::plot`],
 //! files in the CLI. Also writes the plain-text caption that goes beside each figure.
 
+use crate::format::{fmt_amount, fmt_value, lower_first};
 use std::fmt::Write as _;
 
 use crate::engine::run::{AnyPropagator, RegimenResult, RunResult};
@@ -9,7 +10,7 @@ use crate::error::SimError;
 use crate::model::PkModel;
 use crate::plot::{Figure, RenderOptions, Series, Shade, Threshold, YScale};
 use crate::report::tables::evidence_tag;
-use crate::scenario::{fmt_amount, fmt_value, AxisScale, Provenance, Scenario};
+use crate::scenario::{AxisScale, Provenance, Scenario};
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
 /// The concentration–time figure: one line per regimen, dose marks, title and model note.
@@ -200,7 +201,7 @@ fn threshold(scenario: &Scenario, result: &RunResult) -> Option<Threshold> {
                         value: v,
                         label: format!(
                             "threshold {} nmol/L ({} ng/mL)",
-                            crate::engine::compare::fmt4(v),
+                            crate::format::fmt4(v),
                             fmt_value(t)
                         ),
                     }
@@ -611,13 +612,4 @@ pub fn solver_name_for<'a>(
     } else {
         solver.name().to_string()
     }
-}
-
-/// `s` with its first letter in lower case ("Two-compartment model" → "two-compartment model"),
-/// leaving names such as Michaelis–Menten alone.
-pub fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
 }

@@ -13,6 +13,11 @@ use crate::plot;
 use crate::scenario::Scenario;
 use tables as output;
 
+/// Name prefix of the directory, inside the output directory, that the CLI writes a set of
+/// outputs into before committing it; the process id follows. A staging directory left by a
+/// killed run is removed by the next run into the same directory.
+pub const STAGING_PREFIX: &str = ".k2sim-staging-";
+
 /// How to render the outputs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReportOptions {
@@ -34,10 +39,7 @@ pub struct Report {
 }
 
 fn csv_error(name: &str, e: csv::Error) -> Error {
-    Error::Write {
-        path: name.into(),
-        source: std::io::Error::other(e),
-    }
+    Error::serialize(name, e)
 }
 
 /// The comparison of `result`'s regimens with the scenario's threshold and units.
@@ -64,7 +66,7 @@ pub fn build(
     opts: &ReportOptions,
     force_comparison: bool,
 ) -> Result<Report, Error> {
-    let stem = output::sanitize_file_stem(&scenario.name);
+    let stem = crate::format::sanitize_file_stem(&scenario.name);
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("timeseries.csv".into(), output::timeseries_csv(result)?),
         (
@@ -76,14 +78,10 @@ pub fn build(
         files.push(("residuals.csv".into(), output::residuals_csv(result)?));
     }
     let comparison = if result.regimens.len() >= 2 || force_comparison {
-        let c = comparison(scenario, result, opts.reference.as_deref()).map_err(|e| {
-            Error::Input(crate::error::InputError {
-                location: Default::default(),
-                kind: Box::new(crate::error::InputErrorKind::Option {
-                    message: e.to_string(),
-                }),
-            })
-        })?;
+        let c =
+            comparison(scenario, result, opts.reference.as_deref()).map_err(|e| Error::Usage {
+                message: e.to_string(),
+            })?;
         files.push(("comparison.md".into(), c.to_markdown().into_bytes()));
         files.push((
             "comparison.csv".into(),

@@ -1,10 +1,11 @@
 //! Writers for populations, sweeps and sensitivity: everything serialized to bytes (files are
-//! created only by [`crate::report::tables::write_atomic`] in the CLI).
+//! created only by the CLI's one writer, `src/cli/write.rs`).
 
+use crate::format::{fmt_sig, fmt_time, opt_sig};
 use std::fmt::Write as _;
 
 use crate::error::Error;
-use crate::report::tables::{fmt_sig, fmt_time};
+
 use crate::study::population::{
     distribution, BandHistogram, Distribution, PopulationSpec, RegimenPopulation, BIN_BITS,
     PERCENTILES,
@@ -16,16 +17,9 @@ fn csv_bytes(
     name: &str,
 ) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: String| Error::Write {
-        path: name.into(),
-        source: std::io::Error::other(e),
-    };
+    let err = |e: String| Error::serialize(name, e);
     rows(&mut w).map_err(|e| err(e.to_string()))?;
     w.into_inner().map_err(|e| err(e.to_string()))
-}
-
-fn opt(x: Option<f64>) -> String {
-    x.map_or(String::new(), fmt_sig)
 }
 
 /// `population_bands.csv`: per regimen and band time, the 5/25/50/75/95th percentiles.
@@ -64,7 +58,6 @@ pub fn subjects_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
     let two = pops
         .iter()
         .any(|p| p.subjects.iter().any(|s| s.q_l_per_h.is_some()));
-    let opt = |x: Option<f64>| x.map_or(String::new(), fmt_sig);
     csv_bytes(
         |w| {
             let mut head = vec!["regimen", "subject", "ka_per_h", "half_life_h", "v_l", "f"];
@@ -91,7 +84,7 @@ pub fn subjects_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
                         fmt_sig(s.f),
                     ];
                     if two {
-                        row.extend([opt(s.q_l_per_h), opt(s.vp_l)]);
+                        row.extend([opt_sig(s.q_l_per_h), opt_sig(s.vp_l)]);
                     }
                     row.extend([
                         s.doses_taken.to_string(),
@@ -181,10 +174,8 @@ pub fn population_summary_json(
         ),
         regimens: pops.iter().map(|p| pop_regimen_summary(spec, p)).collect(),
     };
-    let mut v = serde_json::to_vec_pretty(&s).map_err(|e| Error::Write {
-        path: "population_summary.json".into(),
-        source: std::io::Error::other(e),
-    })?;
+    let mut v = serde_json::to_vec_pretty(&s)
+        .map_err(|e| Error::serialize("population_summary.json", e))?;
     v.push(b'\n');
     Ok(v)
 }
@@ -238,7 +229,11 @@ pub fn sweep_csv(spec: &SweepSpec, rows: &[SweepRow]) -> Result<Vec<u8>, Error> 
                 let mut rec = vec![r.combination.to_string()];
                 rec.extend(r.values.iter().map(|v| fmt_sig(*v)));
                 rec.push(r.regimen.clone());
-                rec.extend(METRIC_KEYS.iter().map(|k| opt(metric_value(&r.metrics, k))));
+                rec.extend(
+                    METRIC_KEYS
+                        .iter()
+                        .map(|k| opt_sig(metric_value(&r.metrics, k))),
+                );
                 w.write_record(&rec)?;
             }
             Ok(())

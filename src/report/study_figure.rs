@@ -5,10 +5,10 @@
 //! sensitivity rows) or recomputed from the scenario, so a sharded and merged run draws the
 //! same bytes as an unsharded one.
 
+use crate::format::{fmt4, fmt_amount, fmt_value, sanitize_file_stem, short, with_unit};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::engine::compare::fmt4;
 use crate::engine::run::RunResult;
 use crate::error::Error;
 use crate::plot::{
@@ -16,8 +16,7 @@ use crate::plot::{
     SeriesStyle, Threshold, Tornado, TornadoBar, TornadoPanel,
 };
 use crate::report::figure::{concentration_figure, regimens_text};
-use crate::report::tables::sanitize_file_stem;
-use crate::scenario::{fmt_amount, fmt_value, Scenario};
+use crate::scenario::Scenario;
 use crate::study::population::{PopulationSpec, RegimenPopulation, BIN_BITS};
 use crate::study::sweep::{
     metric_value, sweep_curves, SensitivityRow, SweepCurve, SweepParam, SweepRow, SweepSpec,
@@ -75,25 +74,6 @@ fn axis_title(name: &str, unit: &str) -> String {
         cap
     } else {
         format!("{cap} ({unit})")
-    }
-}
-
-/// Four significant digits without trailing zeros: 1.2202 → "1.22", 72 → "72".
-fn short(v: f64) -> String {
-    let s = fmt4(v);
-    if s.contains('.') && !s.contains('e') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-/// "68 h", "180 µg", "0.8": a value with its unit.
-fn with_unit(v: f64, unit: &str) -> String {
-    if unit.is_empty() {
-        fmt_value(v)
-    } else {
-        format!("{} {unit}", fmt_value(v))
     }
 }
 
@@ -346,7 +326,7 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
         subtitle: Some(format!(
             "{} combinations · {} · k2sim {}{}",
             spec.combinations(),
-            crate::report::figure::lower_first(&crate::report::figure::models_description(
+            crate::format::lower_first(&crate::report::figure::models_description(
                 scenario.regimens.iter().map(|r| &r.model)
             )),
             version(),
@@ -425,7 +405,7 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
         title: format!("{} — sensitivity of {mn} to ±{d} %", title(scenario)),
         subtitle: Some(format!(
             "One parameter at a time, the others at their values · {} · k2sim {}",
-            crate::report::figure::lower_first(&crate::report::figure::models_description(
+            crate::format::lower_first(&crate::report::figure::models_description(
                 scenario.regimens.iter().map(|r| &r.model)
             )),
             version()

@@ -3,11 +3,12 @@
 //! from the core validator so each concept reads in one place; the errors follow the same
 //! pattern (file:line:col, key, what was expected, how to fix it).
 
+use crate::format::fmt_value;
 use std::ops::Range;
 
 use toml::Spanned;
 
-use super::{fmt_value, Validator, R};
+use super::{Validator, R};
 use crate::compound::{self, Compound};
 use crate::dosing::{day_of, Schedule, WEEKDAYS};
 use crate::error::{suggest, InputErrorKind as K};

@@ -1,9 +1,10 @@
 //! Validation of `meal_fat_g` on a regimen: every dose of the regimen is taken with a meal of
 //! this much fat, and MK-4's bioavailability follows [`crate::meal_fat::mk4_f_rel`].
 
+use crate::format::fmt_value;
 use toml::Spanned;
 
-use super::{fmt_value, ParamSources, Provenance, Validator, R};
+use super::{ParamSources, Provenance, Validator, R};
 use crate::compound::{Compound, Evidence};
 use crate::error::InputErrorKind as K;
 use crate::meal_fat::mk4_f_rel;

@@ -15,6 +15,7 @@ mod study;
 
 pub use study::{MAX_SUBJECTS, MAX_SWEEP_RUNS};
 
+use crate::format::{fmt_amount, fmt_limit, fmt_value};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -202,13 +203,7 @@ pub struct Scenario {
 
 /// Reads and validates a scenario file. Errors carry the path.
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
-    let io = |message: String| {
-        InputError {
-            location: Default::default(),
-            kind: Box::new(K::Io { message }),
-        }
-        .in_file(path)
-    };
+    let io = |message: String| InputError::io(path, message);
     if path.is_dir() {
         return Err(io("is a directory, not a scenario file; give a .toml file such as scenarios/mk7_daily.toml".into()));
     }
@@ -1359,7 +1354,7 @@ impl Validator<'_> {
             InputError::at(
                 self.text,
                 None,
-                K::Option {
+                K::Invalid {
                     message: e.to_string(),
                 },
             )
@@ -1390,15 +1385,6 @@ fn value_limits(key: &str) -> Option<(f64, f64, &'static str)> {
     })
 }
 
-/// A bound as written in messages: 1e9 rather than 1000000000.
-fn fmt_limit(x: f64) -> String {
-    if x >= 1e6 {
-        format!("{x:e}")
-    } else {
-        fmt_value(x)
-    }
-}
-
 /// A step giving about 1000–2000 output points, from a list of round values.
 fn default_step_h(duration_h: f64) -> f64 {
     const NICE: [f64; 12] = [
@@ -1423,32 +1409,6 @@ fn default_label(c: &Compound, s: &Schedule) -> String {
             }
         ),
         Schedule::Explicit { doses } => format!("{short} {} dose(s)", doses.len()),
-    }
-}
-
-/// "180 µg" or "15 mg".
-pub fn fmt_amount(ug: f64) -> String {
-    if ug >= 1000.0 {
-        format!("{} mg", fmt_value(ug / 1000.0))
-    } else {
-        format!("{} µg", fmt_value(ug))
-    }
-}
-
-/// A number as a person writes it: no trailing zeros, at most 6 significant digits.
-pub fn fmt_value(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
-    }
-    if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e12) {
-        return format!("{x:e}");
-    }
-    let s = format!("{:.6}", x);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
     }
 }
 

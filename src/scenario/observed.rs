@@ -3,12 +3,13 @@
 //! file). Every refusal is located: the scenario line for a row, the CSV line and column for a
 //! CSV cell.
 
+use crate::format::fmt_value;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::{fmt_value, Regimen, Scenario, Validator, R};
+use super::{Regimen, Scenario, Validator, R};
 use crate::error::{suggest, InputError, InputErrorKind as K};
 
 /// One measured concentration.
@@ -301,16 +302,10 @@ pub fn attach_observed_csv(scenario: &mut Scenario, base_dir: &Path) -> Result<(
     };
     let path: PathBuf = base_dir.join(&rel);
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        InputError {
-            location: Default::default(),
-            kind: Box::new(K::Io {
-                message: format!(
+        InputError::io(&path, format!(
                     "cannot read the observations named by `observed_csv = \"{}\"` (relative to the scenario file): {e}",
                     rel.display()
-                ),
-            }),
-        }
-        .in_file(&path)
+                ))
     })?;
     let rows = parse_observed_csv(&text, &scenario.regimens, scenario.duration_h)
         .map_err(|e| e.in_file(&path))?;

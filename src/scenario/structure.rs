@@ -88,7 +88,7 @@ impl Validator<'_> {
         let option = |e: crate::error::SimError, span: Range<usize>| {
             self.err(
                 span,
-                K::Option {
+                K::Invalid {
                     message: e.to_string(),
                 },
             )

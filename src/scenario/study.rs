@@ -1,11 +1,12 @@
 //! Validation of the `[population]` and `[sweep]` tables.
 
+use crate::format::fmt_value;
 use std::ops::Range;
 
 use toml::Spanned;
 
 use super::raw::{RawAxis, RawPopulation, RawSweep};
-use super::{fmt_value, Regimen, Validator, R};
+use super::{Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
 use crate::study::population::{PopParam, PopulationSpec};
 use crate::study::sweep::{SweepAxis, SweepParam, SweepSpec, METRIC_KEYS};

@@ -23,6 +23,7 @@
 //!
 //! Pure: parsing returns located [`InputError`]s, evaluation returns numbers; the CLI writes.
 
+use crate::format::{fmt_value, sig};
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::Path;
@@ -33,7 +34,7 @@ use toml::Spanned;
 use crate::engine::run::{self, RegimenResult, RunResult};
 use crate::error::{suggest, InputError, InputErrorKind as K, SimError};
 use crate::plot::{Figure, Series, YScale};
-use crate::scenario::{self, fmt_value, Scenario, SolverKind};
+use crate::scenario::{self, Scenario, SolverKind};
 
 /// A quantity a study reports, computed from a run the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -222,15 +223,8 @@ struct RawCheck {
 
 /// Reads a case file. Errors carry the path.
 pub fn load_case(path: &Path) -> Result<Case, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError {
-            location: Default::default(),
-            kind: Box::new(K::Io {
-                message: format!("cannot read the validation case: {e}"),
-            }),
-        }
-        .in_file(path)
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::io(path, format!("cannot read the validation case: {e}")))?;
     let id = path
         .file_stem()
         .map_or("case".into(), |s| s.to_string_lossy().into_owned());
@@ -652,19 +646,6 @@ pub fn terminal_half_life_h(
     } else {
         f64::NAN
     }
-}
-
-/// Significant digits for tables.
-fn sig(x: f64) -> String {
-    if !x.is_finite() {
-        return "–".into();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    let decimals = (3 - mag).clamp(0, 6) as usize;
-    format!("{x:.decimals$}")
 }
 
 const HEADER: [&str; 9] = [

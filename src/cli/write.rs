@@ -1,0 +1,194 @@
+//! The one file writer: a complete set of outputs is staged in a directory inside the output
+//! directory, synced, then renamed into place, so a failed or interrupted run never leaves a
+//! half-written or mixed set over a good one. Ctrl-C, SIGTERM and SIGHUP wait for it.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use k2sim::error::Error;
+use k2sim::report::STAGING_PREFIX;
+
+/// Held while outputs are being written. The signal handler takes it before exiting, so an
+/// interrupt never lands between writing the new set and cleaning up after it.
+static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// On Ctrl-C, SIGTERM or SIGHUP: exit with 130 at once while computing (nothing is on disk yet),
+/// or right after the output set is committed or cleaned up if writing has begun. Earlier
+/// outputs are thus never left half-replaced and no staging directory is left behind.
+pub fn on_interrupt() {
+    let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    eprintln!(
+        "error: interrupted; outputs are as they were before this run, or the complete new set"
+    );
+    std::process::exit(130);
+}
+
+/// Writes a complete set of outputs into `dir`, so that the files there are replaced only by a
+/// complete new set: [`stage`], then [`Staged::commit`]. Returns the paths written, in the
+/// order of `files`.
+pub fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, Error> {
+    // Ctrl-C or SIGTERM waits until the set is committed or cleaned up (see `on_interrupt`).
+    let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    let staged = stage(dir, files)?;
+    // For the interruption tests only (tests/outputs.rs): hold the staged set for a while, so
+    // that a signal lands between staging and commit.
+    if let Some(ms) = std::env::var("K2SIM_TEST_PAUSE_BEFORE_COMMIT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    staged.commit()
+}
+
+/// A set of outputs written and synced into a staging directory inside its output directory,
+/// not yet visible. Dropped without [`Staged::commit`], it removes the staging directory.
+#[derive(Debug)]
+pub struct Staged {
+    dir: PathBuf,
+    staging: PathBuf,
+    names: Vec<String>,
+}
+
+fn write_err(path: &Path) -> impl Fn(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Write {
+        path: path.clone(),
+        source,
+    }
+}
+
+/// Writes and syncs every file into a staging directory inside `dir` (created if needed),
+/// after removing staging directories that killed runs left there. On failure (a full disk,
+/// permissions) the staging directory is removed and `dir` is as it was.
+pub fn stage(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Staged, Error> {
+    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+    remove_stale_staging(dir);
+    let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(write_err(&staging))?;
+    }
+    std::fs::create_dir(&staging).map_err(write_err(dir))?;
+    let staged = Staged {
+        dir: dir.to_path_buf(),
+        staging,
+        names: files.iter().map(|(n, _)| n.clone()).collect(),
+    };
+    for (name, bytes) in files {
+        let err = write_err(&dir.join(name));
+        let mut f = std::fs::File::create(staged.staging.join(name)).map_err(&err)?;
+        f.write_all(bytes).map_err(&err)?;
+        f.sync_all().map_err(&err)?;
+    }
+    Ok(staged)
+}
+
+impl Staged {
+    /// Renames every staged file over its old version (renames within one directory are atomic
+    /// and take microseconds) and removes the staging directory.
+    pub fn commit(self) -> Result<Vec<PathBuf>, Error> {
+        let mut written = Vec::with_capacity(self.names.len());
+        for name in &self.names {
+            let to = self.dir.join(name);
+            std::fs::rename(self.staging.join(name), &to).map_err(write_err(&to))?;
+            written.push(to);
+        }
+        // Make the renames durable; not every platform can open a directory for syncing.
+        if let Ok(d) = std::fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(written)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+    }
+}
+
+/// Removes staging directories in `dir` left by runs that no longer exist (killed before they
+/// could clean up). Where process liveness cannot be checked (no `/proc`), every other
+/// process's staging directory is taken as stale.
+fn remove_stale_staging(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id().to_string();
+    let proc_fs = Path::new("/proc/self").exists();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else {
+            continue;
+        };
+        let alive = proc_fs && Path::new("/proc").join(pid).exists();
+        if pid != me && !alive {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_replaces_the_old_set_and_cleans_up_after_killed_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = |tag: &str| -> Vec<(String, Vec<u8>)> {
+            ["a.csv", "b.json"]
+                .iter()
+                .map(|n| (n.to_string(), format!("{tag} {n}").into_bytes()))
+                .collect()
+        };
+        write_set(dir.path(), &set("old")).unwrap();
+        // A staging directory of a process that no longer exists (pid beyond the kernel's
+        // maximum), as a SIGKILL during writing leaves it.
+        let stale = dir.path().join(format!("{STAGING_PREFIX}4294967295"));
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::write(stale.join("a.csv"), "partial").unwrap();
+        let written = write_set(dir.path(), &set("new")).unwrap();
+        assert_eq!(written.len(), 2);
+        assert_eq!(
+            std::fs::read(dir.path().join("a.csv")).unwrap(),
+            b"new a.csv"
+        );
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn a_failed_set_leaves_the_old_files_and_no_staging() {
+        let dir = tempfile::tempdir().unwrap();
+        write_set(dir.path(), &[("a.csv".into(), b"old".to_vec())]).unwrap();
+        // A file name that cannot be created fails the staging step after one good file.
+        let bad = vec![
+            ("a.csv".to_string(), b"new".to_vec()),
+            ("no/such/dir.csv".to_string(), b"x".to_vec()),
+        ];
+        assert!(write_set(dir.path(), &bad).is_err());
+        assert_eq!(std::fs::read(dir.path().join("a.csv")).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_one_file_set_replaces_and_leaves_no_temp_file() {
+        // The one writer also serves single files (fit, validate and shard outputs): it was a
+        // separate `write_atomic` before, which a mutation run showed could write in place
+        // unnoticed; the set writer's staging is what this test pins.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        let one = |bytes: &[u8]| write_set(dir.path(), &[("a.txt".into(), bytes.to_vec())]);
+        one(b"one").unwrap();
+        one(b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A directory that cannot be created (its parent is a file) fails cleanly.
+        let blocked = dir.path().join("a.txt").join("sub");
+        assert!(write_set(&blocked, &[("a.txt".into(), b"x".to_vec())]).is_err());
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+    }
+}
