@@ -13,7 +13,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use k2sim::model::exact::StepMap;
-use k2sim::scenario::SolverKind;
+use k2sim::model::SolverKind;
 use k2sim::study::population::simulate_population;
 use std::hint::black_box;
 

@@ -9,7 +9,8 @@ use k2sim::engine::sim::simulate;
 use k2sim::model::exact::ExactPropagator;
 use k2sim::model::ode::{OdeOptions, OdePropagator};
 use k2sim::model::PkModel;
-use k2sim::scenario::{self, SolverKind};
+use k2sim::model::SolverKind;
+use k2sim::scenario;
 use std::hint::black_box;
 
 /// The reference subject: MK-7 180 µg every 24 h for 365 doses from t = 0, ka 0.5 /h,

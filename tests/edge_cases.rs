@@ -6,7 +6,8 @@
 
 use k2sim::engine::run::{run, RunResult};
 use k2sim::error::SimError;
-use k2sim::scenario::{self, SolverKind};
+use k2sim::model::SolverKind;
+use k2sim::scenario;
 
 const LN_2: f64 = std::f64::consts::LN_2;
 

@@ -4,10 +4,10 @@
 //! against a long run; saturable absorption against its first-order limit, dose
 //! proportionality of AUC, and its Newton steady state against a long run.
 
+use k2sim::model::AnyPropagator;
 use std::f64::consts::LN_2;
 
 use k2sim::dosing::{DoseEvent, Periodic, Schedule};
-use k2sim::engine::run::AnyPropagator;
 use k2sim::engine::sim::{simulate, steady_state, Trajectory};
 use k2sim::model::exact::{ExactPropagator, StepMap};
 use k2sim::model::ode::{OdeOptions, OdePropagator};
@@ -374,7 +374,7 @@ fn the_exact_solver_refuses_saturable_absorption_and_the_run_falls_back_to_dopri
     assert!(err.to_string().contains("solver = \"ode\""), "{err}");
     let prop = AnyPropagator::new(
         m,
-        k2sim::scenario::SolverKind::Exact,
+        k2sim::model::SolverKind::Exact,
         OdeOptions::default(),
         100.0,
     );
@@ -491,14 +491,9 @@ metric = "cmin_ss_ng_ml"
     )
     .unwrap();
     let spec = s.sweep.clone().unwrap();
-    let rows = k2sim::study::sweep::run_sweep(
-        &s,
-        &spec,
-        k2sim::scenario::SolverKind::Exact,
-        0..3,
-        &|_| {},
-    )
-    .unwrap();
+    let rows =
+        k2sim::study::sweep::run_sweep(&s, &spec, k2sim::model::SolverKind::Exact, 0..3, &|_| {})
+            .unwrap();
     // Faster exchange with a larger peripheral pool: the trough rises (the tissue refills
     // the blood between doses), and each combination is a different model.
     let troughs: Vec<f64> = rows
@@ -552,7 +547,7 @@ correlations = [["q_l_per_h", "vp_l", 0.5]]
         &s.regimens[0],
         s.duration_h,
         s.step_h,
-        k2sim::scenario::SolverKind::Exact,
+        k2sim::model::SolverKind::Exact,
         OdeOptions::default(),
         0..400,
         &|_| {},
@@ -616,7 +611,7 @@ q_l_per_h = 1.6012816910699632e-9
 vp_l = 2.6149917383797612e7
 "#;
     let s = k2sim::scenario::parse_str(text, "t").unwrap();
-    let r = k2sim::engine::run::run(&s, k2sim::scenario::SolverKind::Exact).unwrap();
+    let r = k2sim::engine::run::run(&s, k2sim::model::SolverKind::Exact).unwrap();
     let reg = &r.regimens[0];
     assert!(reg.steady_state.is_none() && reg.metrics.cmax_ss_ng_ml.is_none());
     assert!(reg.notes[0].contains("eigenvalue 1"), "{:?}", reg.notes);

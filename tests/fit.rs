@@ -3,7 +3,8 @@
 
 use assert_cmd::Command;
 use k2sim::engine::run;
-use k2sim::scenario::{self, SolverKind};
+use k2sim::model::SolverKind;
+use k2sim::scenario;
 use k2sim::study::fit::{self, LmOptions};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};

@@ -2,7 +2,8 @@
 
 use assert_cmd::Command;
 use k2sim::engine::run;
-use k2sim::scenario::{self, parse_observed_csv, SolverKind};
+use k2sim::model::SolverKind;
+use k2sim::scenario::{self, parse_observed_csv};
 
 const BASE: &str = r#"name = "obs"
 duration_h = 48

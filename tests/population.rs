@@ -2,10 +2,11 @@
 //! batch kernel agrees with the general path; the drawn CVs and correlations are the ones asked)
 //! and the guarantees (same bytes for any thread count; shards merge to the unsharded outputs).
 
+use k2sim::model::SolverKind;
 use std::path::Path;
 
 use assert_cmd::Command;
-use k2sim::scenario::{parse_str, SolverKind};
+use k2sim::scenario::parse_str;
 use k2sim::study::population::{distribution, simulate_population, PopParam, PopulationSpec};
 
 const BASE: &str = "name = \"pop\"\nduration_h = 480\nstep_h = 1\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 20\n[regimen.params]\nka_per_h = 0.5\n";

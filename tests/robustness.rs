@@ -8,7 +8,8 @@
 
 use k2sim::engine::run::RunResult;
 use k2sim::error::{InputError, SimError};
-use k2sim::scenario::{self, Scenario, SolverKind};
+use k2sim::model::SolverKind;
+use k2sim::scenario::{self, Scenario};
 use proptest::prelude::*;
 
 fn cases() -> u32 {

@@ -7,7 +7,8 @@ use k2sim::engine::sim::{simulate, steady_state, Trajectory};
 use k2sim::model::exact::ExactPropagator;
 use k2sim::model::ode::{OdeOptions, OdePropagator};
 use k2sim::model::PkModel;
-use k2sim::scenario::{self, SolverKind};
+use k2sim::model::SolverKind;
+use k2sim::scenario;
 use proptest::prelude::*;
 
 mod common;

@@ -1,6 +1,7 @@
 //! `k2sim fit`: estimates parameters from a scenario's observations, prints and writes the
 //! report, the goodness-of-fit figures and the scenario with the fitted values.
 
+use k2sim::model::SolverKind;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -8,7 +9,7 @@ use k2sim::engine::run;
 use k2sim::error::{Error, InputError};
 use k2sim::plot;
 use k2sim::report::figure;
-use k2sim::scenario::{self, SolverKind};
+use k2sim::scenario;
 use k2sim::study::fit::{self, LmOptions};
 
 fn input_error(path: &Path, message: String) -> Error {

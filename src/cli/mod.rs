@@ -5,6 +5,7 @@ mod study;
 mod validate;
 mod write;
 
+use k2sim::model::SolverKind;
 use write::{on_interrupt, write_set};
 
 use k2sim::format::fmt_value;
@@ -18,7 +19,7 @@ use k2sim::engine::run;
 use k2sim::error::Error;
 use k2sim::plot::Journal;
 use k2sim::report::tables as output;
-use k2sim::scenario::{self, AxisScale, Scenario, SolverKind};
+use k2sim::scenario::{self, AxisScale, Scenario};
 use k2sim::units::ConcUnit;
 use k2sim::{compound, plot, report};
 

@@ -1,6 +1,7 @@
 //! The CLI side of populations, sweeps, sensitivity and shards: progress bar, shard files and
 //! the extra outputs. All computing is in the library (`k2sim::study`, `k2sim::study::sweep`).
 
+use k2sim::model::SolverKind;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use k2sim::engine::run::RunResult;
 use k2sim::error::{Error, InputError};
 use k2sim::plot;
 use k2sim::report::{study as study_output, study_figure};
-use k2sim::scenario::{Scenario, SolverKind};
+use k2sim::scenario::Scenario;
 use k2sim::study::sweep;
 use k2sim::study::{self, Shard, ShardFile, StudyResult};
 

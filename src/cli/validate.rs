@@ -1,12 +1,12 @@
 //! `k2sim validate`: runs the bundled validation cases, prints the table, writes
 //! validation.md, validation.csv and a figure per case that has observed points.
 
+use k2sim::model::SolverKind;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use k2sim::error::{Error, InputError};
 use k2sim::plot;
-use k2sim::scenario::SolverKind;
 use k2sim::study::literature::{self, CaseResult};
 
 /// Options of `k2sim validate`.

@@ -375,7 +375,7 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{parse_str, SolverKind};
+    use crate::scenario::parse_str;
 
     const TWO: &str = r#"
 name = "t"

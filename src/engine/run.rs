@@ -2,86 +2,14 @@
 //! steady state computed from the model, and the results gathered for the writers. Pure: no
 //! files, no printing.
 
+use crate::model::SolverKind;
 use rayon::prelude::*;
 
 use crate::dosing::{output_grid_h, DoseEvent, Periodic};
 use crate::engine::sim::{self, SteadyState, Trajectory};
 use crate::error::SimError;
-use crate::model::exact::ExactPropagator;
-use crate::model::ode::{OdeOptions, OdePropagator};
-use crate::model::{Absorption, PkModel, Propagator, SpanResult, State, LN_2};
-use crate::scenario::{ParamSources, Regimen, Scenario, SolverKind};
-
-/// Either solver behind one type, chosen at run time.
-pub enum AnyPropagator {
-    /// The closed form.
-    Exact(ExactPropagator),
-    /// Dopri5.
-    Ode(Box<OdePropagator>),
-}
-
-impl AnyPropagator {
-    /// The propagator of `solver` for `model`; `dose_scale_ug` (the largest bioavailable dose)
-    /// sets the ODE's absolute tolerance. "Exact" means the closed form where the model has one:
-    /// a model without (saturable absorption) is integrated by Dopri5 with `ode`
-    /// (see [`solver_used`]).
-    pub fn new(model: PkModel, solver: SolverKind, ode: OdeOptions, dose_scale_ug: f64) -> Self {
-        match solver_used(&model, solver) {
-            SolverKind::Exact => Self::Exact(ExactPropagator::new(model)),
-            SolverKind::Ode => Self::Ode(Box::new(OdePropagator::new(model, ode, dose_scale_ug))),
-        }
-    }
-
-    /// The closed form when the model has one, Dopri5 with default tolerances otherwise.
-    pub fn closed_form_or_ode(model: PkModel, dose_scale_ug: f64) -> Self {
-        Self::new(
-            model,
-            SolverKind::Exact,
-            OdeOptions::default(),
-            dose_scale_ug,
-        )
-    }
-}
-
-/// The solver that actually runs `model` when `solver` is asked for: the exact solver falls
-/// back to Dopri5 for a model without a closed form (saturable absorption).
-pub fn solver_used(model: &PkModel, solver: SolverKind) -> SolverKind {
-    if model.is_linear() {
-        solver
-    } else {
-        SolverKind::Ode
-    }
-}
-
-impl Propagator for AnyPropagator {
-    fn model(&self) -> &PkModel {
-        match self {
-            Self::Exact(p) => p.model(),
-            Self::Ode(p) => p.model(),
-        }
-    }
-
-    fn span(
-        &mut self,
-        start: State,
-        t0_h: f64,
-        t1_h: f64,
-        sample_times_h: &[f64],
-        samples: &mut Vec<State>,
-    ) -> Result<SpanResult, SimError> {
-        match self {
-            Self::Exact(p) => p.span(start, t0_h, t1_h, sample_times_h, samples),
-            Self::Ode(p) => p.span(start, t0_h, t1_h, sample_times_h, samples),
-        }
-    }
-
-    fn state_after(&mut self, s: State, dt_h: f64) -> Result<State, SimError> {
-        match self {
-            Self::Exact(p) => p.state_after(s, dt_h),
-            Self::Ode(p) => p.state_after(s, dt_h),
-        }
-    }
-}
+use crate::model::{Absorption, AnyPropagator, PkModel, Propagator, LN_2};
+use crate::scenario::{ParamSources, Regimen, Scenario};
 
 /// Resolved parameters of a regimen as reported in `summary.json`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

@@ -9,9 +9,9 @@
 //! state (from [`crate::engine::steady_profile`]).
 
 use crate::dosing::{DoseEvent, Periodic};
-use crate::engine::run::AnyPropagator;
 use crate::engine::steady_profile::{period_inputs, ss_start_state};
 use crate::error::SimError;
+use crate::model::AnyPropagator;
 use crate::model::{bracketed_root, turning_points, PkModel, Propagator, State};
 
 /// Time above `threshold_ng_ml` over one dosing period at steady state.

@@ -22,6 +22,9 @@
 
 pub mod exact;
 pub mod ode;
+pub mod solver;
+
+pub use solver::{solver_used, AnyPropagator, SolverKind};
 
 use crate::error::SimError;
 

@@ -2,9 +2,10 @@
 //! files in the CLI. Also writes the plain-text caption that goes beside each figure.
 
 use crate::format::{fmt_amount, fmt_value, lower_first};
+use crate::model::AnyPropagator;
 use std::fmt::Write as _;
 
-use crate::engine::run::{AnyPropagator, RegimenResult, RunResult};
+use crate::engine::run::{RegimenResult, RunResult};
 use crate::engine::steady_profile::ss_profile;
 use crate::error::SimError;
 use crate::model::PkModel;
@@ -604,10 +605,10 @@ pub fn solver_name(result: &RunResult) -> String {
 
 /// [`solver_name`] for `solver` asked for on `models`.
 pub fn solver_name_for<'a>(
-    solver: crate::scenario::SolverKind,
+    solver: crate::model::SolverKind,
     mut models: impl Iterator<Item = &'a PkModel>,
 ) -> String {
-    if models.any(|m| crate::engine::run::solver_used(m, solver) != solver) {
+    if models.any(|m| crate::model::solver_used(m, solver) != solver) {
         format!("{} (ode for saturable absorption)", solver.name())
     } else {
         solver.name().to_string()

@@ -808,7 +808,7 @@ metric = "cavg_ss_ng_ml"
             let rows = crate::study::sweep::run_sweep(
                 &s,
                 &spec,
-                crate::scenario::SolverKind::Exact,
+                crate::model::SolverKind::Exact,
                 0..4,
                 &|_| {},
             )

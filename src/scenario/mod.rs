@@ -25,7 +25,7 @@ use crate::compound::{self, Compound, Evidence};
 use crate::dosing::{DoseEvent, Periodic, Schedule};
 use crate::error::{suggest, InputError, InputErrorKind as K};
 use crate::model::ode::OdeOptions;
-use crate::model::{PkModel, LN_2};
+use crate::model::{PkModel, SolverKind, LN_2};
 use crate::units::{self, ConcUnit};
 use food_week::FoodWeekKeys;
 pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
@@ -38,37 +38,6 @@ pub const MAX_OUTPUT_ROWS: u64 = 10_000_000;
 pub const MAX_DOSES: u64 = 1_000_000;
 /// Longest simulated span (h): 100 years.
 pub const MAX_DURATION_H: f64 = 876_000.0;
-
-/// Which solver computes the curves.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum SolverKind {
-    /// Closed-form propagation of the states between events (default: exact and fastest).
-    #[default]
-    Exact,
-    /// Dopri5 integration from event to event (`ode_solvers`), restarting at each dose.
-    Ode,
-}
-
-impl SolverKind {
-    /// Name as written in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            SolverKind::Exact => "exact",
-            SolverKind::Ode => "ode",
-        }
-    }
-}
 
 /// Scale of the concentration axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]

@@ -13,7 +13,8 @@ use super::{ParamSources, Provenance, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
 use crate::model::PkModel;
 
-use super::{Regimen, SolverKind};
+use super::Regimen;
+use crate::model::SolverKind;
 
 const MODELS: [&str; 2] = ["one_compartment", "two_compartment"];
 const ABSORPTIONS: [&str; 2] = ["first_order", "michaelis_menten"];

@@ -7,14 +7,15 @@
 //! errors come from the Jacobian at the optimum: Cov(ln p) = s²·(JᵀJ)⁻¹ with s² = SSR/(n − k),
 //! and SE(p) = p·SE(ln p) (delta method). Pure: no files, no printing.
 
+use crate::model::AnyPropagator;
+use crate::model::SolverKind;
 use nalgebra::{DMatrix, DVector};
 
 use crate::dosing::DoseEvent;
 use crate::engine::run::predict_at;
-use crate::engine::run::AnyPropagator;
 use crate::error::SimError;
 use crate::model::{Absorption, PkModel, LN_2};
-use crate::scenario::{Scenario, SolverKind};
+use crate::scenario::Scenario;
 
 /// A parameter that can be estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

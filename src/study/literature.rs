@@ -24,6 +24,7 @@
 //! Pure: parsing returns located [`InputError`]s, evaluation returns numbers; the CLI writes.
 
 use crate::format::{fmt_value, sig};
+use crate::model::SolverKind;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::Path;
@@ -34,7 +35,7 @@ use toml::Spanned;
 use crate::engine::run::{self, RegimenResult, RunResult};
 use crate::error::{suggest, InputError, InputErrorKind as K, SimError};
 use crate::plot::{Figure, Series, YScale};
-use crate::scenario::{self, Scenario, SolverKind};
+use crate::scenario::{self, Scenario};
 
 /// A quantity a study reports, computed from a run the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -8,7 +8,8 @@ pub mod population;
 pub mod sweep;
 
 use crate::error::SimError;
-use crate::scenario::{Scenario, SolverKind};
+use crate::model::SolverKind;
+use crate::scenario::Scenario;
 use crate::study::population::{
     simulate_population, BandHistogram, RegimenPopulation, SubjectMetrics,
 };

@@ -16,19 +16,20 @@
 //! of the simulated subjects, for values between 2^-24 and 2^8 times the typical subject's Cmax;
 //! lower values are reported as 0.
 
+use crate::model::AnyPropagator;
+use crate::model::SolverKind;
 use nalgebra::DMatrix;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
 use crate::dosing::DoseEvent;
-use crate::engine::run::AnyPropagator;
 use crate::engine::sim::simulate;
 use crate::error::SimError;
 use crate::model::exact::{peak_after, state_after, StepMap};
 use crate::model::ode::OdeOptions;
 use crate::model::{PkModel, State, LN_2};
-use crate::scenario::{Regimen, SolverKind};
+use crate::scenario::Regimen;
 
 /// Subjects advanced together by the batch kernel.
 pub const CHUNK: usize = 256;

@@ -2,6 +2,7 @@
 //! dosing parameters simulated in parallel (rayon), results in grid order whatever the thread
 //! count.
 
+use crate::model::SolverKind;
 use rayon::prelude::*;
 
 use crate::dosing::Schedule;
@@ -9,7 +10,7 @@ use crate::engine::run::{run, Metrics};
 use crate::engine::sim::Trajectory;
 use crate::error::SimError;
 use crate::model::{Absorption, LN_2};
-use crate::scenario::{Regimen, Scenario, SolverKind};
+use crate::scenario::{Regimen, Scenario};
 
 /// A parameter a sweep can vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
