@@ -375,6 +375,7 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SolverKind;
     use crate::scenario::parse_str;
 
     const TWO: &str = r#"
