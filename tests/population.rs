@@ -2,12 +2,14 @@
 //! batch kernel agrees with the general path; the drawn CVs and correlations are the ones asked)
 //! and the guarantees (same bytes for any thread count; shards merge to the unsharded outputs).
 
+use k2sim::model::ModelParam;
 use k2sim::model::SolverKind;
+use k2sim::scenario::PopulationSpec;
 use std::path::Path;
 
 use assert_cmd::Command;
 use k2sim::scenario::parse_str;
-use k2sim::study::population::{distribution, simulate_population, PopParam, PopulationSpec};
+use k2sim::study::population::{distribution, simulate_population};
 
 const BASE: &str = "name = \"pop\"\nduration_h = 480\nstep_h = 1\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 20\n[regimen.params]\nka_per_h = 0.5\n";
 
@@ -17,9 +19,9 @@ fn spec(n: u64, cv: f64) -> PopulationSpec {
         seed: 3,
         cv_pct: if cv > 0.0 {
             vec![
-                (PopParam::KaPerH, cv),
-                (PopParam::HalfLifeH, cv),
-                (PopParam::VL, cv),
+                (ModelParam::KaPerH, cv),
+                (ModelParam::HalfLifeH, cv),
+                (ModelParam::VL, cv),
             ]
         } else {
             vec![]
@@ -156,7 +158,7 @@ fn batch_kernel_agrees_with_the_general_path() {
 fn drawn_parameters_have_the_asked_median_cv_and_correlation() {
     let s = parse_str(BASE, "t").unwrap();
     let mut sp = spec(20_000, 30.0);
-    sp.correlations = vec![(PopParam::HalfLifeH, PopParam::VL, 0.5)];
+    sp.correlations = vec![(ModelParam::HalfLifeH, ModelParam::VL, 0.5)];
     let short = parse_str(
         &BASE
             .replace("duration_h = 480", "duration_h = 2")

@@ -87,7 +87,7 @@ pub fn fit_command(
             scenario.name,
             spec.params
                 .iter()
-                .map(|p| p.name())
+                .map(|p| p.key())
                 .collect::<Vec<_>>()
                 .join(", "),
             result.n_observations,

@@ -263,7 +263,12 @@ pub fn sensitivity_files(
     render: &plot::RenderOptions,
     command: &str,
 ) -> Result<(Files, String), Error> {
-    let rows = sweep::sensitivity(scenario, solver, delta_pct, &sweep::SweepParam::ALL)?;
+    let rows = sweep::sensitivity(
+        scenario,
+        solver,
+        delta_pct,
+        &k2sim::scenario::SweepParam::ALL,
+    )?;
     let mut report = format!("one-at-a-time sensitivity, each parameter ±{delta_pct} %\n");
     for r in &rows {
         if r.metric == "cavg_ss_ng_ml"

@@ -24,6 +24,9 @@ pub mod exact;
 pub mod ode;
 pub mod solver;
 
+pub mod param;
+
+pub use param::ModelParam;
 pub use solver::{solver_used, AnyPropagator, SolverKind};
 
 use crate::error::SimError;

@@ -2,15 +2,16 @@
 //! created only by the CLI's one writer, `src/cli/write.rs`).
 
 use crate::format::{fmt_sig, fmt_time, opt_sig};
+use crate::scenario::PopulationSpec;
+use crate::scenario::SweepSpec;
 use std::fmt::Write as _;
 
 use crate::error::Error;
 
 use crate::study::population::{
-    distribution, BandHistogram, Distribution, PopulationSpec, RegimenPopulation, BIN_BITS,
-    PERCENTILES,
+    distribution, BandHistogram, Distribution, RegimenPopulation, BIN_BITS, PERCENTILES,
 };
-use crate::study::sweep::{metric_value, SensitivityRow, SweepRow, SweepSpec, METRIC_KEYS};
+use crate::study::sweep::{metric_value, SensitivityRow, SweepRow, METRIC_KEYS};
 
 fn csv_bytes(
     rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,

@@ -6,6 +6,8 @@
 //! same bytes as an unsharded one.
 
 use crate::format::{fmt4, fmt_amount, fmt_value, sanitize_file_stem, short, with_unit};
+use crate::scenario::PopulationSpec;
+use crate::scenario::{SweepParam, SweepSpec};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -17,33 +19,13 @@ use crate::plot::{
 };
 use crate::report::figure::{concentration_figure, regimens_text};
 use crate::scenario::Scenario;
-use crate::study::population::{PopulationSpec, RegimenPopulation, BIN_BITS};
-use crate::study::sweep::{
-    metric_value, sweep_curves, SensitivityRow, SweepCurve, SweepParam, SweepRow, SweepSpec,
-};
+use crate::study::population::{RegimenPopulation, BIN_BITS};
+use crate::study::sweep::{metric_value, sweep_curves, SensitivityRow, SweepCurve, SweepRow};
 use crate::study::StudyResult;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
 /// Largest grid (columns and rows) whose values are printed in the heatmap cells.
 pub const MAX_LABELLED_CELLS: usize = 12;
-
-/// Name and unit of a swept parameter, for axes and legends.
-pub fn param_label(p: SweepParam) -> (&'static str, &'static str) {
-    match p {
-        SweepParam::KaPerH => ("absorption rate ka", "1/h"),
-        SweepParam::HalfLifeH => ("half-life", "h"),
-        SweepParam::VL => ("volume V/F", "L"),
-        SweepParam::F => ("relative bioavailability F", ""),
-        SweepParam::TlagH => ("lag time", "h"),
-        SweepParam::BaselineNgMl => ("baseline", "ng/mL"),
-        SweepParam::DoseUg => ("dose", "µg"),
-        SweepParam::IntervalH => ("dosing interval τ", "h"),
-        SweepParam::QLPerH => ("inter-compartmental clearance Q/F", "L/h"),
-        SweepParam::VpL => ("peripheral volume Vp/F", "L"),
-        SweepParam::VmaxUgPerH => ("absorption Vmax", "µg/h"),
-        SweepParam::KmUg => ("absorption Km", "µg"),
-    }
-}
 
 /// Name and unit of a metric key of `summary.json`.
 pub fn metric_label(key: &str) -> (&'static str, &'static str) {
@@ -196,7 +178,7 @@ pub fn sweep_figure(
         return None;
     }
     let base = concentration_figure(scenario, result);
-    let (name, unit) = param_label(axis.param);
+    let (name, unit) = axis.param.label();
     let mut sorted = axis.values.clone();
     sorted.sort_by(f64::total_cmp);
     sorted.dedup();
@@ -319,8 +301,8 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
     if panels.is_empty() {
         return None;
     }
-    let (xn, xu) = param_label(xa.param);
-    let (yn, yu) = param_label(ya.param);
+    let (xn, xu) = xa.param.label();
+    let (yn, yu) = ya.param.label();
     Some(Heatmap {
         title: format!("{} — {mn} over {xn} × {yn}", title(scenario)),
         subtitle: Some(format!(
@@ -379,7 +361,7 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
                 bars: mine
                     .iter()
                     .map(|r| {
-                        let (name, unit) = param_label(r.param);
+                        let (name, unit) = r.param.label();
                         let v = r.param.value_in(reg).unwrap_or(f64::NAN);
                         let value = match r.param {
                             SweepParam::DoseUg => fmt_amount(v),
@@ -536,7 +518,7 @@ pub fn sweep_caption(
     let mut s = String::new();
     caption_head(&mut s, scenario, file_stem, &fig.title);
     if let Some(axis) = spec.axes.first() {
-        let (name, unit) = param_label(axis.param);
+        let (name, unit) = axis.param.label();
         let values: Vec<String> = axis.values.iter().map(|&v| with_unit(v, unit)).collect();
         let _ = writeln!(
             s,

@@ -1,11 +1,12 @@
 //! Validation of the `[fit]` table: which parameters `k2sim fit` estimates and how residuals
 //! are weighted. Errors follow the validator's pattern (file:line:col, key, expected, fix).
 
+use crate::model::ModelParam;
+use crate::scenario::{FitSpec, Weighting};
 use toml::Spanned;
 
 use super::{Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
-use crate::study::fit::{FitParam, FitSpec, Weighting};
 
 /// `[fit]` as written.
 #[derive(Debug, serde::Deserialize)]
@@ -17,7 +18,7 @@ pub struct RawFit {
 
 impl Validator<'_> {
     pub(super) fn fit(&self, raw: &Spanned<RawFit>, regimens: &[Regimen]) -> R<FitSpec> {
-        let names: Vec<&str> = FitParam::ALL.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = ModelParam::FITTABLE.iter().map(|p| p.key()).collect();
         let list = raw.get_ref().params.as_ref().ok_or_else(|| {
             self.err(
                 raw.span(),
@@ -39,7 +40,7 @@ impl Validator<'_> {
         }
         let mut params = Vec::new();
         for p in list.get_ref() {
-            let Some(&(_, param)) = FitParam::ALL.iter().find(|(n, _)| n == p.get_ref()) else {
+            let Some(&param) = ModelParam::FITTABLE.iter().find(|q| q.key() == p.get_ref()) else {
                 return Err(self.err(
                     p.span(),
                     K::UnknownName {
@@ -52,8 +53,10 @@ impl Validator<'_> {
             };
             if let Some(r) = regimens.iter().find(|r| !param.applies_to(&r.model)) {
                 let needs = match param {
-                    FitParam::QLPerH | FitParam::VpL => "model = \"two_compartment\"",
-                    FitParam::VmaxUgPerH | FitParam::KmUg => "absorption = \"michaelis_menten\"",
+                    ModelParam::QLPerH | ModelParam::VpL => "model = \"two_compartment\"",
+                    ModelParam::VmaxUgPerH | ModelParam::KmUg => {
+                        "absorption = \"michaelis_menten\""
+                    }
                     _ => "first-order absorption (Michaelis–Menten absorption has no ka)",
                 };
                 return Err(self.err(

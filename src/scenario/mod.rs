@@ -10,9 +10,11 @@ mod food_week;
 mod meal;
 mod observed;
 mod raw;
+pub mod spec;
 mod structure;
 mod study;
 
+pub use spec::{FitSpec, PopulationSpec, SweepAxis, SweepParam, SweepSpec, Weighting};
 pub use study::{MAX_SUBJECTS, MAX_SWEEP_RUNS};
 
 use crate::format::{fmt_amount, fmt_limit, fmt_value};
@@ -158,16 +160,16 @@ pub struct Scenario {
     /// Things the user should know that do not stop the run.
     pub warnings: Vec<String>,
     /// Virtual population, from `[population]`.
-    pub population: Option<crate::study::population::PopulationSpec>,
+    pub population: Option<PopulationSpec>,
     /// Parameter sweep, from `[sweep]`.
-    pub sweep: Option<crate::study::sweep::SweepSpec>,
+    pub sweep: Option<SweepSpec>,
     /// Measured concentrations, from `[[observed]]` rows and the `observed_csv` file.
     pub observed: Vec<Observation>,
     /// `observed_csv` as written (relative to the scenario file); its rows are added to
     /// `observed` by [`load`].
     pub observed_csv: Option<PathBuf>,
     /// What `k2sim fit` estimates, from `[fit]`.
-    pub fit: Option<crate::study::fit::FitSpec>,
+    pub fit: Option<FitSpec>,
 }
 
 /// Reads and validates a scenario file. Errors carry the path.

@@ -1,6 +1,9 @@
 //! Validation of the `[population]` and `[sweep]` tables.
 
 use crate::format::fmt_value;
+use crate::model::ModelParam;
+use crate::scenario::PopulationSpec;
+use crate::scenario::{SweepAxis, SweepParam, SweepSpec};
 use std::ops::Range;
 
 use toml::Spanned;
@@ -8,8 +11,7 @@ use toml::Spanned;
 use super::raw::{RawAxis, RawPopulation, RawSweep};
 use super::{Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
-use crate::study::population::{PopParam, PopulationSpec};
-use crate::study::sweep::{SweepAxis, SweepParam, SweepSpec, METRIC_KEYS};
+use crate::study::sweep::METRIC_KEYS;
 
 /// Most subjects a population may have.
 pub const MAX_SUBJECTS: u64 = 10_000_000;
@@ -64,12 +66,12 @@ impl Validator<'_> {
         if let Some(cv) = &p.cv_pct {
             let c = cv.get_ref();
             for (param, v) in [
-                (PopParam::KaPerH, &c.ka_per_h),
-                (PopParam::HalfLifeH, &c.half_life_h),
-                (PopParam::VL, &c.v_l),
-                (PopParam::F, &c.f),
-                (PopParam::QLPerH, &c.q_l_per_h),
-                (PopParam::VpL, &c.vp_l),
+                (ModelParam::KaPerH, &c.ka_per_h),
+                (ModelParam::HalfLifeH, &c.half_life_h),
+                (ModelParam::VL, &c.v_l),
+                (ModelParam::F, &c.f),
+                (ModelParam::QLPerH, &c.q_l_per_h),
+                (ModelParam::VpL, &c.vp_l),
             ] {
                 if let Some(v) = v {
                     let x = self.range(
@@ -79,7 +81,7 @@ impl Validator<'_> {
                         "a coefficient of variation in % from 0 to 300",
                     )?;
                     let saturable = regimens.iter().find(|r| !r.model.is_linear());
-                    if let (PopParam::KaPerH, true, Some(r)) = (param, x > 0.0, saturable) {
+                    if let (ModelParam::KaPerH, true, Some(r)) = (param, x > 0.0, saturable) {
                         return Err(self.err(
                             v.span(),
                             K::OutOfRange {
@@ -90,7 +92,8 @@ impl Validator<'_> {
                         ));
                     }
                     let one = regimens.iter().find(|r| r.model.peripheral.is_none());
-                    if let (PopParam::QLPerH | PopParam::VpL, true, Some(r)) = (param, x > 0.0, one)
+                    if let (ModelParam::QLPerH | ModelParam::VpL, true, Some(r)) =
+                        (param, x > 0.0, one)
                     {
                         return Err(self.err(
                             v.span(),
@@ -111,19 +114,24 @@ impl Validator<'_> {
         if let Some(list) = &p.correlations {
             for c in list.get_ref() {
                 let (a, b, rho) = c.get_ref();
-                let known: Vec<&str> = PopParam::ALL.iter().map(|p| p.key()).collect();
+                let known: Vec<&str> = ModelParam::BETWEEN_SUBJECTS
+                    .iter()
+                    .map(|p| p.key())
+                    .collect();
                 let param = |name: &str| {
-                    PopParam::from_key(name).ok_or_else(|| {
-                        self.err(
-                            c.span(),
-                            K::UnknownName {
-                                key: "population.correlations".into(),
-                                name: name.into(),
-                                suggestion: suggest(name, known.iter().copied()),
-                                known: known.iter().map(|s| s.to_string()).collect(),
-                            },
-                        )
-                    })
+                    ModelParam::from_key(name)
+                        .filter(|p| ModelParam::BETWEEN_SUBJECTS.contains(p))
+                        .ok_or_else(|| {
+                            self.err(
+                                c.span(),
+                                K::UnknownName {
+                                    key: "population.correlations".into(),
+                                    name: name.into(),
+                                    suggestion: suggest(name, known.iter().copied()),
+                                    known: known.iter().map(|s| s.to_string()).collect(),
+                                },
+                            )
+                        })
                 };
                 let (pa, pb) = (param(a)?, param(b)?);
                 if pa == pb || !(rho.is_finite() && rho.abs() < 1.0) {
@@ -233,18 +241,21 @@ impl Validator<'_> {
         };
         let mut axes = Vec::new();
         for (param, axis) in [
-            (SweepParam::KaPerH, s.ka_per_h),
-            (SweepParam::HalfLifeH, s.half_life_h),
-            (SweepParam::VL, s.v_l),
-            (SweepParam::F, s.f),
-            (SweepParam::TlagH, s.tlag_h),
-            (SweepParam::BaselineNgMl, s.baseline_ng_ml),
+            (SweepParam::Model(ModelParam::KaPerH), s.ka_per_h),
+            (SweepParam::Model(ModelParam::HalfLifeH), s.half_life_h),
+            (SweepParam::Model(ModelParam::VL), s.v_l),
+            (SweepParam::Model(ModelParam::F), s.f),
+            (SweepParam::Model(ModelParam::TlagH), s.tlag_h),
+            (
+                SweepParam::Model(ModelParam::BaselineNgMl),
+                s.baseline_ng_ml,
+            ),
             (SweepParam::DoseUg, s.dose_ug),
             (SweepParam::IntervalH, s.interval_h),
-            (SweepParam::QLPerH, s.q_l_per_h),
-            (SweepParam::VpL, s.vp_l),
-            (SweepParam::VmaxUgPerH, s.vmax_ug_per_h),
-            (SweepParam::KmUg, s.km_ug),
+            (SweepParam::Model(ModelParam::QLPerH), s.q_l_per_h),
+            (SweepParam::Model(ModelParam::VpL), s.vp_l),
+            (SweepParam::Model(ModelParam::VmaxUgPerH), s.vmax_ug_per_h),
+            (SweepParam::Model(ModelParam::KmUg), s.km_ug),
         ] {
             let Some(axis) = axis else { continue };
             let aspan = axis.span();
@@ -256,10 +267,11 @@ impl Validator<'_> {
             {
                 let needs = match param {
                     SweepParam::IntervalH => "regimens given with interval_h",
-                    SweepParam::QLPerH | SweepParam::VpL => {
+                    SweepParam::Model(ModelParam::QLPerH) | SweepParam::Model(ModelParam::VpL) => {
                         "regimens with model = \"two_compartment\""
                     }
-                    SweepParam::VmaxUgPerH | SweepParam::KmUg => {
+                    SweepParam::Model(ModelParam::VmaxUgPerH)
+                    | SweepParam::Model(ModelParam::KmUg) => {
                         "regimens with absorption = \"michaelis_menten\""
                     }
                     _ => "regimens with first-order absorption (saturable absorption has no ka)",

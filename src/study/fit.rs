@@ -14,140 +14,9 @@ use nalgebra::{DMatrix, DVector};
 use crate::dosing::DoseEvent;
 use crate::engine::run::predict_at;
 use crate::error::SimError;
-use crate::model::{Absorption, PkModel, LN_2};
+use crate::model::ModelParam;
 use crate::scenario::Scenario;
-
-/// A parameter that can be estimated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FitParam {
-    /// Absorption rate constant (1/h).
-    KaPerH,
-    /// Elimination half-life (h).
-    HalfLifeH,
-    /// Apparent volume V/F (L).
-    VL,
-    /// Relative bioavailability.
-    F,
-    /// Absorption lag (h); must start above zero (log scale).
-    TlagH,
-    /// Inter-compartmental clearance (L/h), two-compartment models.
-    QLPerH,
-    /// Peripheral volume (L), two-compartment models.
-    VpL,
-    /// Largest absorption rate (µg/h), Michaelis–Menten absorption.
-    VmaxUgPerH,
-    /// Gut amount at half the largest rate (µg), Michaelis–Menten absorption.
-    KmUg,
-}
-
-impl FitParam {
-    /// Every parameter with its name in scenario files.
-    pub const ALL: [(&'static str, FitParam); 9] = [
-        ("ka_per_h", FitParam::KaPerH),
-        ("half_life_h", FitParam::HalfLifeH),
-        ("v_l", FitParam::VL),
-        ("f", FitParam::F),
-        ("tlag_h", FitParam::TlagH),
-        ("q_l_per_h", FitParam::QLPerH),
-        ("vp_l", FitParam::VpL),
-        ("vmax_ug_per_h", FitParam::VmaxUgPerH),
-        ("km_ug", FitParam::KmUg),
-    ];
-
-    /// Whether `m` has this parameter (a peripheral compartment for Q and Vp, saturable
-    /// absorption for Vmax and Km, first-order absorption for ka).
-    pub fn applies_to(self, m: &PkModel) -> bool {
-        match self {
-            FitParam::QLPerH | FitParam::VpL => m.peripheral.is_some(),
-            FitParam::VmaxUgPerH | FitParam::KmUg => !m.is_linear(),
-            FitParam::KaPerH => m.is_linear(),
-            FitParam::HalfLifeH | FitParam::VL | FitParam::F | FitParam::TlagH => true,
-        }
-    }
-
-    /// Name as written in scenario files.
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, p)| *p == self)
-            .map_or("?", |(n, _)| n)
-    }
-
-    fn get(self, m: &PkModel) -> f64 {
-        match self {
-            FitParam::KaPerH => m.ka_per_h,
-            FitParam::HalfLifeH => m.half_life_h(),
-            FitParam::VL => m.v_l,
-            FitParam::F => m.f,
-            FitParam::TlagH => m.tlag_h,
-            FitParam::QLPerH => m.peripheral.map_or(f64::NAN, |p| p.q_l_per_h),
-            FitParam::VpL => m.peripheral.map_or(f64::NAN, |p| p.vp_l),
-            FitParam::VmaxUgPerH | FitParam::KmUg => match m.absorption {
-                Absorption::MichaelisMenten { vmax_ug_per_h, .. }
-                    if self == FitParam::VmaxUgPerH =>
-                {
-                    vmax_ug_per_h
-                }
-                Absorption::MichaelisMenten { km_ug, .. } => km_ug,
-                Absorption::FirstOrder => f64::NAN,
-            },
-        }
-    }
-
-    fn set(self, m: &mut PkModel, value: f64) {
-        match self {
-            FitParam::KaPerH => m.ka_per_h = value,
-            FitParam::HalfLifeH => m.ke_per_h = LN_2 / value,
-            FitParam::VL => m.v_l = value,
-            FitParam::F => m.f = value,
-            FitParam::TlagH => m.tlag_h = value,
-            FitParam::QLPerH => {
-                if let Some(p) = &mut m.peripheral {
-                    p.q_l_per_h = value;
-                }
-            }
-            FitParam::VpL => {
-                if let Some(p) = &mut m.peripheral {
-                    p.vp_l = value;
-                }
-            }
-            FitParam::VmaxUgPerH | FitParam::KmUg => {
-                if let Absorption::MichaelisMenten {
-                    vmax_ug_per_h,
-                    km_ug,
-                } = &mut m.absorption
-                {
-                    if self == FitParam::VmaxUgPerH {
-                        *vmax_ug_per_h = value;
-                    } else {
-                        *km_ug = value;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Residual weighting of the least-squares objective.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Weighting {
-    /// wᵢ = 1/obsᵢ²: errors proportional to the level (default; concentrations span decades).
-    #[default]
-    Proportional,
-    /// wᵢ = 1: errors of constant size.
-    Additive,
-}
-
-/// What to fit, from the scenario's `[fit]` table.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct FitSpec {
-    /// Parameters to estimate, distinct, in the order given.
-    pub params: Vec<FitParam>,
-    /// Default proportional.
-    pub weighting: Weighting,
-}
+use crate::scenario::{FitSpec, Weighting};
 
 /// One estimate.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -231,7 +100,7 @@ type Group = (usize, Vec<DoseEvent>, Vec<f64>, Vec<f64>);
 struct Problem<'a> {
     scenario: &'a Scenario,
     solver: SolverKind,
-    params: &'a [FitParam],
+    params: &'a [ModelParam],
     /// Per regimen with observations: (index, events, times, observed).
     groups: Vec<Group>,
     weights_sqrt: Vec<f64>,
@@ -244,9 +113,8 @@ impl Problem<'_> {
             let r = &self.scenario.regimens[*i];
             let mut m = r.model;
             for (p, t) in self.params.iter().zip(theta.iter()) {
-                p.set(&mut m, t.exp());
+                m = p.set(&m, t.exp())?;
             }
-            let m = m.checked()?;
             let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
             let mut prop = AnyPropagator::new(m, self.solver, self.scenario.ode, scale);
             let pred = predict_at(&mut prop, events, times)?;
@@ -333,10 +201,10 @@ pub fn fit(
     let start_model = scenario.regimens[groups[0].0].model;
     let mut theta = DVector::zeros(k);
     for (c, p) in spec.params.iter().enumerate() {
-        let v = p.get(&start_model);
+        let v = p.get(&start_model).unwrap_or(f64::NAN);
         if v.is_nan() || v <= 0.0 {
             return Err(FitError::NonPositiveStart {
-                name: p.name(),
+                name: p.key(),
                 value: v,
             });
         }
@@ -410,7 +278,7 @@ pub fn fit(
     let names = || {
         spec.params
             .iter()
-            .map(|p| p.name())
+            .map(|p| p.key())
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -429,8 +297,8 @@ pub fn fit(
             let value = theta[c].exp();
             let se_log = cov[(c, c)].max(0.0).sqrt();
             Estimate {
-                name: p.name(),
-                initial: p.get(&start_model),
+                name: p.key(),
+                initial: p.get(&start_model).unwrap_or(f64::NAN),
                 estimate: value,
                 se: value * se_log,
                 rse_pct: 100.0 * se_log,

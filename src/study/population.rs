@@ -28,7 +28,9 @@ use crate::engine::sim::simulate;
 use crate::error::SimError;
 use crate::model::exact::{peak_after, state_after, StepMap};
 use crate::model::ode::OdeOptions;
-use crate::model::{PkModel, State, LN_2};
+use crate::model::ModelParam;
+use crate::model::{PkModel, State};
+use crate::scenario::PopulationSpec;
 use crate::scenario::Regimen;
 
 /// Subjects advanced together by the batch kernel.
@@ -37,70 +39,6 @@ pub const CHUNK: usize = 256;
 pub const BIN_BITS: u32 = 8;
 /// Octaves covered by the histogram below its top.
 const OCTAVES: i32 = 32;
-
-/// A parameter that varies between subjects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PopParam {
-    KaPerH,
-    HalfLifeH,
-    VL,
-    F,
-    /// Two-compartment regimens only.
-    QLPerH,
-    /// Two-compartment regimens only.
-    VpL,
-}
-
-impl PopParam {
-    /// All, in the order of the per-subject CSV.
-    pub const ALL: [PopParam; 6] = [
-        PopParam::KaPerH,
-        PopParam::HalfLifeH,
-        PopParam::VL,
-        PopParam::F,
-        PopParam::QLPerH,
-        PopParam::VpL,
-    ];
-
-    /// Key as written in scenario files and CSV headers.
-    pub fn key(self) -> &'static str {
-        match self {
-            PopParam::KaPerH => "ka_per_h",
-            PopParam::HalfLifeH => "half_life_h",
-            PopParam::VL => "v_l",
-            PopParam::F => "f",
-            PopParam::QLPerH => "q_l_per_h",
-            PopParam::VpL => "vp_l",
-        }
-    }
-
-    /// The parameter named `key`.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
-    }
-}
-
-/// The `[population]` table, validated.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PopulationSpec {
-    /// Number of subjects.
-    pub n: u64,
-    /// Seed of the random streams; subject i draws from a stream derived from (seed, i).
-    pub seed: u64,
-    /// Between-subject coefficient of variation (%) of each varying parameter, log-normal.
-    pub cv_pct: Vec<(PopParam, f64)>,
-    /// Correlations between the log-parameters (each pair once).
-    pub correlations: Vec<(PopParam, PopParam, f64)>,
-    /// Probability that a subject misses any given dose.
-    pub miss_prob: f64,
-    /// Standard deviation of the dose-time jitter (h), normal, truncated to ±3 SD.
-    pub jitter_h: f64,
-    /// Trough target: the summary reports the share of subjects at or above it (ng/mL).
-    pub target_trough_ng_ml: Option<f64>,
-    /// Spacing of the percentile-band times (h), a multiple of the scenario step.
-    pub band_step_h: f64,
-}
 
 /// Metrics of one simulated subject.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -245,7 +183,7 @@ struct Setup<'a> {
     step_h: f64,
     solver: SolverKind,
     ode: OdeOptions,
-    omega: Vec<(PopParam, f64)>,
+    omega: Vec<(ModelParam, f64)>,
     chol: DMatrix<f64>,
     events: Vec<DoseEvent>,
     band_times_h: Vec<f64>,
@@ -255,7 +193,7 @@ struct Setup<'a> {
 }
 
 /// SD of the log of each varying parameter.
-type Omega = Vec<(PopParam, f64)>;
+type Omega = Vec<(ModelParam, f64)>;
 
 /// A drawn subject: index, model, doses taken (times jittered), and which doses were taken.
 type Drawn = (u64, (PkModel, Vec<DoseEvent>, Vec<bool>));
@@ -263,7 +201,7 @@ type Drawn = (u64, (PkModel, Vec<DoseEvent>, Vec<bool>));
 /// Cholesky factor of the correlation-scaled covariance of the log-parameters.
 fn covariance_factor(spec: &PopulationSpec) -> Result<(Omega, DMatrix<f64>), SimError> {
     // ω² = ln(1 + CV²): the log-normal whose CV is exactly the one given.
-    let omega: Vec<(PopParam, f64)> = spec
+    let omega: Vec<(ModelParam, f64)> = spec
         .cv_pct
         .iter()
         .map(|&(p, cv)| (p, (1.0 + (cv / 100.0).powi(2)).ln().sqrt()))
@@ -309,32 +247,16 @@ fn draw_subject(s: &Setup, index: u64) -> Result<(PkModel, Vec<DoseEvent>, Vec<b
     let mut rng = subject_rng(s.spec.seed, index);
     let k = s.omega.len();
     let z: Vec<f64> = (0..k).map(|_| rng.sample(StandardNormal)).collect();
-    let typ = s.regimen.model;
-    let (mut ka, mut half, mut v, mut f) = (typ.ka_per_h, typ.half_life_h(), typ.v_l, typ.f);
-    let mut peripheral = typ.peripheral;
+    // Each varying parameter is the typical value times exp(η), set through `ModelParam`,
+    // which checks the whole model again.
+    let mut model = s.regimen.model;
     for i in 0..k {
         let eta: f64 = (0..=i).map(|j| s.chol[(i, j)] * z[j]).sum();
-        let factor = eta.exp();
-        match s.omega[i].0 {
-            PopParam::KaPerH => ka *= factor,
-            PopParam::HalfLifeH => half *= factor,
-            PopParam::VL => v *= factor,
-            PopParam::F => f *= factor,
-            PopParam::QLPerH => {
-                if let Some(p) = &mut peripheral {
-                    p.q_l_per_h *= factor;
-                }
-            }
-            PopParam::VpL => {
-                if let Some(p) = &mut peripheral {
-                    p.vp_l *= factor;
-                }
-            }
-        }
-    }
-    let mut model = typ.with_core(ka, LN_2 / half, v, f, typ.tlag_h, typ.baseline_ng_ml)?;
-    if let Some(p) = peripheral {
-        model = model.with_peripheral(p.q_l_per_h, p.vp_l)?;
+        let param = s.omega[i].0;
+        let typical = param.get(&model).ok_or_else(|| SimError::Population {
+            reason: format!("regimen has no parameter {}", param.key()),
+        })?;
+        model = param.set(&model, typical * eta.exp())?;
     }
     let mut taken = Vec::with_capacity(s.events.len());
     let mut events = Vec::with_capacity(s.events.len());

@@ -9,157 +9,14 @@ use crate::dosing::Schedule;
 use crate::engine::run::{run, Metrics};
 use crate::engine::sim::Trajectory;
 use crate::error::SimError;
-use crate::model::{Absorption, LN_2};
 use crate::scenario::{Regimen, Scenario};
+use crate::scenario::{SweepParam, SweepSpec};
 
-/// A parameter a sweep can vary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SweepParam {
-    KaPerH,
-    HalfLifeH,
-    VL,
-    F,
-    TlagH,
-    BaselineNgMl,
-    DoseUg,
-    IntervalH,
-    QLPerH,
-    VpL,
-    VmaxUgPerH,
-    KmUg,
-}
-
-impl SweepParam {
-    /// All, in the order of `sweep.csv` columns.
-    pub const ALL: [SweepParam; 12] = [
-        SweepParam::KaPerH,
-        SweepParam::HalfLifeH,
-        SweepParam::VL,
-        SweepParam::F,
-        SweepParam::TlagH,
-        SweepParam::BaselineNgMl,
-        SweepParam::DoseUg,
-        SweepParam::IntervalH,
-        SweepParam::QLPerH,
-        SweepParam::VpL,
-        SweepParam::VmaxUgPerH,
-        SweepParam::KmUg,
-    ];
-
-    /// Key as written in scenario files and CSV headers.
-    pub fn key(self) -> &'static str {
-        match self {
-            SweepParam::KaPerH => "ka_per_h",
-            SweepParam::HalfLifeH => "half_life_h",
-            SweepParam::VL => "v_l",
-            SweepParam::F => "f",
-            SweepParam::TlagH => "tlag_h",
-            SweepParam::BaselineNgMl => "baseline_ng_ml",
-            SweepParam::DoseUg => "dose_ug",
-            SweepParam::IntervalH => "interval_h",
-            SweepParam::QLPerH => "q_l_per_h",
-            SweepParam::VpL => "vp_l",
-            SweepParam::VmaxUgPerH => "vmax_ug_per_h",
-            SweepParam::KmUg => "km_ug",
-        }
-    }
-
-    /// Whether zero is an allowed value (lag and baseline may be zero; the rest must be positive).
-    pub fn zero_allowed(self) -> bool {
-        matches!(self, SweepParam::TlagH | SweepParam::BaselineNgMl)
-    }
-
-    /// The value of this parameter in a regimen (`None` for a parameter the regimen does not
-    /// have: an interval of a pattern of several doses, Q and Vp of one compartment, ka of
-    /// saturable absorption, Vmax and Km of first-order absorption).
-    pub fn value_in(self, r: &Regimen) -> Option<f64> {
-        let m = &r.model;
-        Some(match self {
-            SweepParam::KaPerH => m.is_linear().then_some(m.ka_per_h)?,
-            SweepParam::QLPerH => m.peripheral?.q_l_per_h,
-            SweepParam::VpL => m.peripheral?.vp_l,
-            SweepParam::VmaxUgPerH | SweepParam::KmUg => match m.absorption {
-                Absorption::MichaelisMenten {
-                    vmax_ug_per_h,
-                    km_ug,
-                } => {
-                    if self == SweepParam::KmUg {
-                        km_ug
-                    } else {
-                        vmax_ug_per_h
-                    }
-                }
-                Absorption::FirstOrder => return None,
-            },
-            SweepParam::HalfLifeH => m.half_life_h(),
-            SweepParam::VL => m.v_l,
-            SweepParam::F => m.f,
-            SweepParam::TlagH => m.tlag_h,
-            SweepParam::BaselineNgMl => m.baseline_ng_ml,
-            SweepParam::DoseUg => r.schedule.events().first()?.amount_ug,
-            SweepParam::IntervalH => match &r.schedule {
-                Schedule::Periodic(p) if p.pattern.len() == 1 => p.period_h,
-                _ => return None,
-            },
-        })
-    }
-}
-
-/// One swept parameter and its values.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SweepAxis {
-    pub param: SweepParam,
-    pub values: Vec<f64>,
-}
-
-/// The `[sweep]` table, validated.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SweepSpec {
-    /// The axes, in file order; the last varies fastest.
-    pub axes: Vec<SweepAxis>,
-    /// Only the regimen with this label is varied (all regimens when `None`).
-    pub regimen: Option<String>,
-    /// Metric of the 2-D heatmap (a key of `summary.json` metrics).
-    pub metric: String,
-}
-
-impl SweepSpec {
-    /// Number of combinations.
-    pub fn combinations(&self) -> usize {
-        self.axes.iter().map(|a| a.values.len()).product()
-    }
-
-    /// Values of combination `index` (row-major, last axis fastest).
-    pub fn combination(&self, mut index: usize) -> Vec<f64> {
-        let mut out = vec![0.0; self.axes.len()];
-        for (k, axis) in self.axes.iter().enumerate().rev() {
-            out[k] = axis.values[index % axis.values.len()];
-            index /= axis.values.len();
-        }
-        out
-    }
-}
-
-/// A regimen with one parameter set to `value`.
+/// A regimen with one parameter set to `value`, its model checked again.
 pub fn with_param(r: &Regimen, param: SweepParam, value: f64) -> Result<Regimen, SimError> {
-    let m = r.model;
     let mut out = r.clone();
-    let (mut ka, mut ke, mut v, mut f, mut tlag, mut base) = (
-        m.ka_per_h,
-        m.ke_per_h,
-        m.v_l,
-        m.f,
-        m.tlag_h,
-        m.baseline_ng_ml,
-    );
     match param {
-        SweepParam::KaPerH => ka = value,
-        SweepParam::HalfLifeH => ke = LN_2 / value,
-        SweepParam::VL => v = value,
-        SweepParam::F => f = value,
-        SweepParam::TlagH => tlag = value,
-        SweepParam::BaselineNgMl => base = value,
+        SweepParam::Model(p) => out.model = p.set(&r.model, value)?,
         SweepParam::DoseUg => match &mut out.schedule {
             Schedule::Periodic(p) => p.pattern.iter_mut().for_each(|d| d.amount_ug = value),
             Schedule::Explicit { doses } => doses.iter_mut().for_each(|d| d.amount_ug = value),
@@ -174,27 +31,7 @@ pub fn with_param(r: &Regimen, param: SweepParam, value: f64) -> Result<Regimen,
                 })
             }
         },
-        // Set below, on the model's structure.
-        SweepParam::QLPerH | SweepParam::VpL | SweepParam::VmaxUgPerH | SweepParam::KmUg => {}
     }
-    out.model = out.model.with_core(ka, ke, v, f, tlag, base)?;
-    match (param, &mut out.model.peripheral, &mut out.model.absorption) {
-        (SweepParam::QLPerH, Some(p), _) => p.q_l_per_h = value,
-        (SweepParam::VpL, Some(p), _) => p.vp_l = value,
-        (SweepParam::VmaxUgPerH, _, Absorption::MichaelisMenten { vmax_ug_per_h, .. }) => {
-            *vmax_ug_per_h = value
-        }
-        (SweepParam::KmUg, _, Absorption::MichaelisMenten { km_ug, .. }) => *km_ug = value,
-        (SweepParam::QLPerH | SweepParam::VpL | SweepParam::VmaxUgPerH | SweepParam::KmUg, ..) => {
-            return Err(SimError::InvalidParameter {
-                name: param.key(),
-                value,
-                expected: "a regimen whose model has this parameter",
-            })
-        }
-        _ => {}
-    }
-    out.model = out.model.checked()?;
     Ok(out)
 }
 
@@ -401,12 +238,14 @@ pub fn sensitivity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ModelParam, LN_2};
+    use crate::scenario::SweepAxis;
 
     fn spec() -> SweepSpec {
         SweepSpec {
             axes: vec![
                 SweepAxis {
-                    param: SweepParam::HalfLifeH,
+                    param: SweepParam::Model(ModelParam::HalfLifeH),
                     values: vec![72.0, 84.0, 96.0],
                 },
                 SweepAxis {
@@ -450,7 +289,13 @@ mod tests {
     fn tornado_of_volume_is_inverse() {
         // Cavg ∝ 1/V: −10 % volume → +11.1 %, +10 % → −9.09 %.
         let sc = crate::scenario::parse_str("duration_h = 240\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 10\n", "t").unwrap();
-        let rows = sensitivity(&sc, SolverKind::Exact, 10.0, &[SweepParam::VL]).unwrap();
+        let rows = sensitivity(
+            &sc,
+            SolverKind::Exact,
+            10.0,
+            &[SweepParam::Model(ModelParam::VL)],
+        )
+        .unwrap();
         let cavg = rows.iter().find(|r| r.metric == "cavg_ss_ng_ml").unwrap();
         assert!((cavg.low_change_pct - (1.0 / 0.9 - 1.0) * 100.0).abs() < 1e-9);
         assert!((cavg.high_change_pct - (1.0 / 1.1 - 1.0) * 100.0).abs() < 1e-9);

@@ -1,0 +1,156 @@
+//! The study specifications a scenario carries, validated: `[population]`, `[sweep]` and
+//! `[fit]`. They live with the parser (the engines import them, never the other way round).
+
+use crate::dosing::Schedule;
+use crate::model::ModelParam;
+
+use super::Regimen;
+
+/// The `[population]` table, validated.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PopulationSpec {
+    /// Number of subjects.
+    pub n: u64,
+    /// Seed of the random streams; subject i draws from a stream derived from (seed, i).
+    pub seed: u64,
+    /// Between-subject coefficient of variation (%) of each varying parameter, log-normal.
+    pub cv_pct: Vec<(ModelParam, f64)>,
+    /// Correlations between the log-parameters (each pair once).
+    pub correlations: Vec<(ModelParam, ModelParam, f64)>,
+    /// Probability that a subject misses any given dose.
+    pub miss_prob: f64,
+    /// Standard deviation of the dose-time jitter (h), normal, truncated to ±3 SD.
+    pub jitter_h: f64,
+    /// Trough target: the summary reports the share of subjects at or above it (ng/mL).
+    pub target_trough_ng_ml: Option<f64>,
+    /// Spacing of the percentile-band times (h), a multiple of the scenario step.
+    pub band_step_h: f64,
+}
+
+/// A parameter a sweep or a sensitivity run can vary: a model parameter, or the dose or the
+/// dosing interval of the regimen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepParam {
+    /// A parameter of the regimen's model.
+    Model(ModelParam),
+    /// Every dose of the regimen (µg).
+    DoseUg,
+    /// The dosing interval (h) of a regimen given with `interval_h`.
+    IntervalH,
+}
+
+impl serde::Serialize for SweepParam {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl SweepParam {
+    /// All, in the order of `sweep.csv` columns.
+    pub const ALL: [SweepParam; 12] = [
+        SweepParam::Model(ModelParam::KaPerH),
+        SweepParam::Model(ModelParam::HalfLifeH),
+        SweepParam::Model(ModelParam::VL),
+        SweepParam::Model(ModelParam::F),
+        SweepParam::Model(ModelParam::TlagH),
+        SweepParam::Model(ModelParam::BaselineNgMl),
+        SweepParam::DoseUg,
+        SweepParam::IntervalH,
+        SweepParam::Model(ModelParam::QLPerH),
+        SweepParam::Model(ModelParam::VpL),
+        SweepParam::Model(ModelParam::VmaxUgPerH),
+        SweepParam::Model(ModelParam::KmUg),
+    ];
+
+    /// Key as written in scenario files and CSV headers.
+    pub fn key(self) -> &'static str {
+        match self {
+            SweepParam::Model(p) => p.key(),
+            SweepParam::DoseUg => "dose_ug",
+            SweepParam::IntervalH => "interval_h",
+        }
+    }
+
+    /// Label and unit on a figure axis.
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            SweepParam::Model(p) => p.label(),
+            SweepParam::DoseUg => ("dose", "µg"),
+            SweepParam::IntervalH => ("dosing interval τ", "h"),
+        }
+    }
+
+    /// Whether zero is an allowed value (lag and baseline may be zero; the rest must be positive).
+    pub fn zero_allowed(self) -> bool {
+        matches!(self, SweepParam::Model(p) if p.zero_allowed())
+    }
+
+    /// The value of this parameter in a regimen (`None` for a parameter the regimen does not
+    /// have: an interval of a pattern of several doses, Q and Vp of one compartment, ka of
+    /// saturable absorption, Vmax and Km of first-order absorption).
+    pub fn value_in(self, r: &Regimen) -> Option<f64> {
+        match self {
+            SweepParam::Model(p) => p.get(&r.model),
+            SweepParam::DoseUg => Some(r.schedule.events().first()?.amount_ug),
+            SweepParam::IntervalH => match &r.schedule {
+                Schedule::Periodic(p) if p.pattern.len() == 1 => Some(p.period_h),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// One swept parameter and its values.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SweepAxis {
+    pub param: SweepParam,
+    pub values: Vec<f64>,
+}
+
+/// The `[sweep]` table, validated.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SweepSpec {
+    /// The axes, in file order; the last varies fastest.
+    pub axes: Vec<SweepAxis>,
+    /// Only the regimen with this label is varied (all regimens when `None`).
+    pub regimen: Option<String>,
+    /// Metric of the 2-D heatmap (a key of `summary.json` metrics).
+    pub metric: String,
+}
+
+impl SweepSpec {
+    /// Number of combinations.
+    pub fn combinations(&self) -> usize {
+        self.axes.iter().map(|a| a.values.len()).product()
+    }
+
+    /// Values of combination `index` (row-major, last axis fastest).
+    pub fn combination(&self, mut index: usize) -> Vec<f64> {
+        let mut out = vec![0.0; self.axes.len()];
+        for (k, axis) in self.axes.iter().enumerate().rev() {
+            out[k] = axis.values[index % axis.values.len()];
+            index /= axis.values.len();
+        }
+        out
+    }
+}
+
+/// Residual weighting of the least-squares objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weighting {
+    /// wᵢ = 1/obsᵢ²: errors proportional to the level (default; concentrations span decades).
+    #[default]
+    Proportional,
+    /// wᵢ = 1: errors of constant size.
+    Additive,
+}
+
+/// What to fit, from the scenario's `[fit]` table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FitSpec {
+    /// Parameters to estimate, distinct, in the order given.
+    pub params: Vec<ModelParam>,
+    /// Default proportional.
+    pub weighting: Weighting,
+}
