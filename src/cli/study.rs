@@ -271,9 +271,7 @@ pub fn sensitivity_files(
     )?;
     let mut report = format!("one-at-a-time sensitivity, each parameter ±{delta_pct} %\n");
     for r in &rows {
-        if r.metric == "cavg_ss_ng_ml"
-            || (r.metric == "auc_0_t_ng_h_ml" && !rows.iter().any(|x| x.metric == "cavg_ss_ng_ml"))
-        {
+        if r.metric == study_figure::tornado_metric(&rows) {
             report.push_str(&format!(
                 "  {:<28} {:<15} {:<16} {:>+8.2} % {:>+8.2} %\n",
                 r.regimen,

@@ -165,7 +165,7 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
         each(&|r| r.metrics.tau_h),
         false,
     );
-    let m = |f: fn(&crate::engine::run::Metrics) -> Option<f64>| {
+    let m = |f: fn(&crate::metric::Metrics) -> Option<f64>| {
         each(&|r: &RegimenResult| f(&r.metrics).map(|x| conc(r, x, u)))
     };
     push(

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use crate::dosing::{output_grid_h, DoseEvent, Periodic};
 use crate::engine::sim::{self, SteadyState, Trajectory};
 use crate::error::SimError;
+use crate::metric::Metrics;
 use crate::model::{Absorption, AnyPropagator, PkModel, Propagator, LN_2};
 use crate::scenario::{ParamSources, Regimen, Scenario};
 
@@ -71,37 +72,6 @@ impl ResolvedParams {
             km_ug: km,
         }
     }
-}
-
-/// Metrics of one regimen. Steady-state fields are `None` for schedules without a repeated
-/// pattern.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Metrics {
-    /// Highest concentration of the run, located exactly (ng/mL).
-    pub cmax_ng_ml: f64,
-    /// Time of Cmax (h from the start of the run).
-    pub tmax_h: f64,
-    /// AUC from 0 to the end of the run, baseline included (ng·h/mL).
-    pub auc_0_t_ng_h_ml: f64,
-    /// Dosing interval of the repeated pattern (h).
-    pub tau_h: Option<f64>,
-    pub cmax_ss_ng_ml: Option<f64>,
-    /// Time of Cmax,ss after the first dose of a steady-state period (h).
-    pub tmax_ss_h: Option<f64>,
-    /// Trough: lowest concentration over a steady-state period (ng/mL).
-    pub cmin_ss_ng_ml: Option<f64>,
-    pub cavg_ss_ng_ml: Option<f64>,
-    pub auc_tau_ss_ng_h_ml: Option<f64>,
-    /// AUCτ,ss / AUC(0–τ) of the first period, baseline excluded.
-    pub accumulation_ratio: Option<f64>,
-    /// (Cmax,ss − Cmin,ss) / Cavg,ss × 100.
-    pub fluctuation_pct: Option<f64>,
-    /// Time from the first dose to the first pre-dose trough at ≥ 90 % of steady state (h).
-    pub t_90ss_h: Option<f64>,
-    /// Whether the simulated span contains that trough.
-    pub steady_state_reached: Option<bool>,
-    /// The last pre-dose trough inside the run, as % of the steady-state trough (baseline excluded).
-    pub last_trough_pct_of_ss: Option<f64>,
 }
 
 /// Where the dosed amount is at the end of the run (µg): a check the reader can do.

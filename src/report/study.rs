@@ -8,10 +8,11 @@ use std::fmt::Write as _;
 
 use crate::error::Error;
 
+use crate::metric::Metric;
 use crate::study::population::{
     distribution, BandHistogram, Distribution, RegimenPopulation, BIN_BITS, PERCENTILES,
 };
-use crate::study::sweep::{metric_value, SensitivityRow, SweepRow, METRIC_KEYS};
+use crate::study::sweep::{SensitivityRow, SweepRow};
 
 fn csv_bytes(
     rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
@@ -224,17 +225,13 @@ pub fn sweep_csv(spec: &SweepSpec, rows: &[SweepRow]) -> Result<Vec<u8>, Error> 
             let mut head = vec!["combination".to_string()];
             head.extend(spec.axes.iter().map(|a| a.param.key().to_string()));
             head.push("regimen".into());
-            head.extend(METRIC_KEYS.iter().map(|k| k.to_string()));
+            head.extend(Metric::keys().map(str::to_string));
             w.write_record(&head)?;
             for r in rows {
                 let mut rec = vec![r.combination.to_string()];
                 rec.extend(r.values.iter().map(|v| fmt_sig(*v)));
                 rec.push(r.regimen.clone());
-                rec.extend(
-                    METRIC_KEYS
-                        .iter()
-                        .map(|k| opt_sig(metric_value(&r.metrics, k))),
-                );
+                rec.extend(Metric::ALL.iter().map(|m| opt_sig(m.value(&r.metrics))));
                 w.write_record(&rec)?;
             }
             Ok(())
@@ -262,7 +259,7 @@ pub fn sensitivity_csv(rows: &[SensitivityRow], delta_pct: f64) -> Result<Vec<u8
                 w.write_record([
                     r.regimen.clone(),
                     r.param.key().into(),
-                    r.metric.into(),
+                    r.metric.key().into(),
                     fmt_sig(r.base),
                     fmt_sig(r.low),
                     fmt_sig(r.high),

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use crate::engine::run::RunResult;
 use crate::error::Error;
+use crate::metric::Metric;
 use crate::plot::{
     render_png, render_svg, viridis, Band, Figure, Heatmap, HeatmapPanel, RenderOptions, Series,
     SeriesStyle, Threshold, Tornado, TornadoBar, TornadoPanel,
@@ -20,30 +21,12 @@ use crate::plot::{
 use crate::report::figure::{concentration_figure, regimens_text};
 use crate::scenario::Scenario;
 use crate::study::population::{RegimenPopulation, BIN_BITS};
-use crate::study::sweep::{metric_value, sweep_curves, SensitivityRow, SweepCurve, SweepRow};
+use crate::study::sweep::{sweep_curves, SensitivityRow, SweepCurve, SweepRow};
 use crate::study::StudyResult;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
 /// Largest grid (columns and rows) whose values are printed in the heatmap cells.
 pub const MAX_LABELLED_CELLS: usize = 12;
-
-/// Name and unit of a metric key of `summary.json`.
-pub fn metric_label(key: &str) -> (&'static str, &'static str) {
-    match key {
-        "cmax_ng_ml" => ("Cmax", "ng/mL"),
-        "tmax_h" => ("Tmax", "h"),
-        "auc_0_t_ng_h_ml" => ("AUC0–t", "ng·h/mL"),
-        "cmax_ss_ng_ml" => ("Cmax,ss", "ng/mL"),
-        "tmax_ss_h" => ("Tmax,ss", "h"),
-        "cmin_ss_ng_ml" => ("Cmin,ss trough", "ng/mL"),
-        "cavg_ss_ng_ml" => ("Cavg,ss", "ng/mL"),
-        "auc_tau_ss_ng_h_ml" => ("AUCτ,ss", "ng·h/mL"),
-        "accumulation_ratio" => ("accumulation ratio", ""),
-        "fluctuation_pct" => ("peak–trough fluctuation", "%"),
-        "t_90ss_h" => ("time to 90 % of steady state", "h"),
-        _ => ("metric", ""),
-    }
-}
 
 /// "Half-life (h)": a capitalised name with its unit in parentheses (none when unitless).
 fn axis_title(name: &str, unit: &str) -> String {
@@ -273,8 +256,8 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
         .map(|r| ((r.combination, r.regimen.as_str()), r))
         .collect();
     let ny = ya.values.len();
-    let (mn, _) = metric_label(&spec.metric);
-    let (mu, molar) = heatmap_unit(scenario, &spec.metric);
+    let (mn, _) = spec.metric.label();
+    let (mu, molar) = heatmap_unit(scenario, spec.metric);
     let panels: Vec<HeatmapPanel> = scenario
         .regimens
         .iter()
@@ -285,7 +268,7 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
                 .flat_map(|r| (0..xa.values.len()).map(move |c| c * ny + r))
                 .map(|combo| {
                     by.get(&(combo, reg.label.as_str()))
-                        .and_then(|row| metric_value(&row.metrics, &spec.metric))
+                        .and_then(|row| spec.metric.value(&row.metrics))
                         .map(|v| {
                             if molar {
                                 crate::units::ng_ml_to_nmol_l(v, reg.compound.molar_mass_g_mol)
@@ -329,11 +312,11 @@ pub fn sweep_heatmap(scenario: &Scenario, spec: &SweepSpec, rows: &[SweepRow]) -
 }
 
 /// The metric a tornado chart shows: Cavg,ss when the rows have it, else AUC0–t.
-pub fn tornado_metric(rows: &[SensitivityRow]) -> &'static str {
-    if rows.iter().any(|r| r.metric == "cavg_ss_ng_ml") {
-        "cavg_ss_ng_ml"
+pub fn tornado_metric(rows: &[SensitivityRow]) -> Metric {
+    if rows.iter().any(|r| r.metric == Metric::CavgSsNgMl) {
+        Metric::CavgSsNgMl
     } else {
-        "auc_0_t_ng_h_ml"
+        Metric::Auc0TNgHMl
     }
 }
 
@@ -381,7 +364,7 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
     if panels.is_empty() {
         return None;
     }
-    let (mn, _) = metric_label(metric);
+    let (mn, _) = metric.label();
     let d = fmt_value(delta_pct);
     Some(Tornado {
         title: format!("{} — sensitivity of {mn} to ±{d} %", title(scenario)),
@@ -550,8 +533,8 @@ pub fn sweep_caption(
 /// The unit of the heatmap's metric and whether it is converted: concentrations and AUCs follow
 /// the scenario's figure unit (nmol/L through each regimen's molar mass); other metrics keep
 /// theirs.
-fn heatmap_unit(scenario: &Scenario, metric: &str) -> (&'static str, bool) {
-    let (_, mu) = metric_label(metric);
+fn heatmap_unit(scenario: &Scenario, metric: Metric) -> (&'static str, bool) {
+    let (_, mu) = metric.label();
     let molar =
         scenario.plot.units == crate::units::ConcUnit::NmolL && (mu == "ng/mL" || mu == "ng·h/mL");
     match (molar, mu) {
@@ -572,8 +555,8 @@ pub fn heatmap_caption(
 ) -> String {
     let mut s = String::new();
     caption_head(&mut s, scenario, file_stem, &hm.title);
-    let (mn, _) = metric_label(&spec.metric);
-    let (mu, molar) = heatmap_unit(scenario, &spec.metric);
+    let (mn, _) = spec.metric.label();
+    let (mu, molar) = heatmap_unit(scenario, spec.metric);
     let _ = writeln!(
         s,
         "\n{mn}{} ({}, from the model's steady state or the run as summary.json defines it) for every combination of {} (columns: {}) and {} (rows: {}){}. Colour: viridis from the lowest (dark purple) to the highest value (yellow), one scale for all panels; {}grey cells have no value (e.g. no steady state). Values as in sweep.csv{}.",
@@ -582,7 +565,7 @@ pub fn heatmap_caption(
         } else {
             format!(" in {mu}")
         },
-        spec.metric,
+        spec.metric.key(),
         spec.axes[0].param.key(),
         hm.x_ticks.join(", "),
         spec.axes[1].param.key(),
@@ -618,7 +601,7 @@ pub fn tornado_caption(
 ) -> String {
     let mut s = String::new();
     let metric = tornado_metric(rows);
-    let (mn, mu) = metric_label(metric);
+    let (mn, mu) = metric.label();
     caption_head(
         &mut s,
         scenario,

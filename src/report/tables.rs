@@ -2,10 +2,11 @@
 //! printed after a run. Files are created only by the CLI's one writer (`src/cli/write.rs`).
 
 use crate::format::{fmt_sig, fmt_time, fmt_value, opt_fixed};
+use crate::metric::Metrics;
 use std::fmt::Write as _;
 
 use crate::compound::Evidence;
-use crate::engine::run::{MassBalance, Metrics, ResolvedParams, RunResult};
+use crate::engine::run::{MassBalance, ResolvedParams, RunResult};
 use crate::error::Error;
 use crate::scenario::{ParamSources, Scenario};
 use crate::units::ng_ml_to_nmol_l;

@@ -2,6 +2,7 @@
 //! `[fit]`. They live with the parser (the engines import them, never the other way round).
 
 use crate::dosing::Schedule;
+use crate::metric::Metric;
 use crate::model::ModelParam;
 
 use super::Regimen;
@@ -114,8 +115,8 @@ pub struct SweepSpec {
     pub axes: Vec<SweepAxis>,
     /// Only the regimen with this label is varied (all regimens when `None`).
     pub regimen: Option<String>,
-    /// Metric of the 2-D heatmap (a key of `summary.json` metrics).
-    pub metric: String,
+    /// Metric of the 2-D heatmap.
+    pub metric: Metric,
 }
 
 impl SweepSpec {

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::raw::{RawAxis, RawPopulation, RawSweep};
 use super::{Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
-use crate::study::sweep::METRIC_KEYS;
+use crate::metric::Metric;
 
 /// Most subjects a population may have.
 pub const MAX_SUBJECTS: u64 = 10_000_000;
@@ -293,19 +293,18 @@ impl Validator<'_> {
             return Err(self.err(span, K::Missing { key: "sweep.<parameter>".into(), hint: "name at least one parameter to vary, e.g. `half_life_h = { from = 72, to = 96, steps = 7 }` or `dose_ug = [90, 180, 360]`".into() }));
         }
         let metric = match &s.metric {
-            Some(m) if !METRIC_KEYS.contains(&m.get_ref().as_str()) => {
-                return Err(self.err(
+            Some(m) => Metric::from_key(m.get_ref()).ok_or_else(|| {
+                self.err(
                     m.span(),
                     K::UnknownName {
                         key: "sweep.metric".into(),
                         name: m.get_ref().clone(),
-                        suggestion: suggest(m.get_ref(), METRIC_KEYS),
-                        known: METRIC_KEYS.iter().map(|s| s.to_string()).collect(),
+                        suggestion: suggest(m.get_ref(), Metric::keys()),
+                        known: Metric::keys().map(str::to_string).collect(),
                     },
-                ))
-            }
-            Some(m) => m.get_ref().clone(),
-            None => "cavg_ss_ng_ml".into(),
+                )
+            })?,
+            None => Metric::CavgSsNgMl,
         };
         let spec = SweepSpec {
             axes,

@@ -2,11 +2,12 @@
 //! dosing parameters simulated in parallel (rayon), results in grid order whatever the thread
 //! count.
 
+use crate::metric::{Metric, Metrics};
 use crate::model::SolverKind;
 use rayon::prelude::*;
 
 use crate::dosing::Schedule;
-use crate::engine::run::{run, Metrics};
+use crate::engine::run::run;
 use crate::engine::sim::Trajectory;
 use crate::error::SimError;
 use crate::scenario::{Regimen, Scenario};
@@ -131,7 +132,7 @@ pub fn run_sweep(
 pub struct SensitivityRow {
     pub regimen: String,
     pub param: SweepParam,
-    pub metric: &'static str,
+    pub metric: Metric,
     pub base: f64,
     pub low: f64,
     pub high: f64,
@@ -140,47 +141,6 @@ pub struct SensitivityRow {
     /// Change of the metric with the parameter at (1 + δ) × its value (%).
     pub high_change_pct: f64,
 }
-
-/// Metrics a tornado chart reports.
-pub const SENSITIVITY_METRICS: [&str; 4] = [
-    "cavg_ss_ng_ml",
-    "cmin_ss_ng_ml",
-    "cmax_ss_ng_ml",
-    "auc_0_t_ng_h_ml",
-];
-
-/// Named metric of a metrics record.
-pub fn metric_value(m: &Metrics, key: &str) -> Option<f64> {
-    match key {
-        "cmax_ng_ml" => Some(m.cmax_ng_ml),
-        "tmax_h" => Some(m.tmax_h),
-        "auc_0_t_ng_h_ml" => Some(m.auc_0_t_ng_h_ml),
-        "cmax_ss_ng_ml" => m.cmax_ss_ng_ml,
-        "tmax_ss_h" => m.tmax_ss_h,
-        "cmin_ss_ng_ml" => m.cmin_ss_ng_ml,
-        "cavg_ss_ng_ml" => m.cavg_ss_ng_ml,
-        "auc_tau_ss_ng_h_ml" => m.auc_tau_ss_ng_h_ml,
-        "accumulation_ratio" => m.accumulation_ratio,
-        "fluctuation_pct" => m.fluctuation_pct,
-        "t_90ss_h" => m.t_90ss_h,
-        _ => None,
-    }
-}
-
-/// Metric keys accepted by [`metric_value`].
-pub const METRIC_KEYS: [&str; 11] = [
-    "cmax_ng_ml",
-    "tmax_h",
-    "auc_0_t_ng_h_ml",
-    "cmax_ss_ng_ml",
-    "tmax_ss_h",
-    "cmin_ss_ng_ml",
-    "cavg_ss_ng_ml",
-    "auc_tau_ss_ng_h_ml",
-    "accumulation_ratio",
-    "fluctuation_pct",
-    "t_90ss_h",
-];
 
 /// One-at-a-time sensitivity of every regimen: each parameter of `params` moved to (1 ± δ) × its
 /// value, the others fixed. Rows are in regimen, parameter, metric order.
@@ -213,15 +173,15 @@ pub fn sensitivity(
                 moved(1.0 - delta_pct / 100.0)?,
                 moved(1.0 + delta_pct / 100.0)?,
             );
-            Ok(SENSITIVITY_METRICS
+            Ok(Metric::SENSITIVITY
                 .iter()
-                .filter_map(|&key| {
-                    let b = metric_value(&base.regimens[i].metrics, key)?;
-                    let (l, h) = (metric_value(&lo, key)?, metric_value(&hi, key)?);
+                .filter_map(|&metric| {
+                    let b = metric.value(&base.regimens[i].metrics)?;
+                    let (l, h) = (metric.value(&lo)?, metric.value(&hi)?);
                     Some(SensitivityRow {
                         regimen: r.label.clone(),
                         param: p,
-                        metric: key,
+                        metric,
                         base: b,
                         low: l,
                         high: h,
@@ -254,7 +214,7 @@ mod tests {
                 },
             ],
             regimen: None,
-            metric: "cavg_ss_ng_ml".into(),
+            metric: Metric::CavgSsNgMl,
         }
     }
 
@@ -296,7 +256,10 @@ mod tests {
             &[SweepParam::Model(ModelParam::VL)],
         )
         .unwrap();
-        let cavg = rows.iter().find(|r| r.metric == "cavg_ss_ng_ml").unwrap();
+        let cavg = rows
+            .iter()
+            .find(|r| r.metric == Metric::CavgSsNgMl)
+            .unwrap();
         assert!((cavg.low_change_pct - (1.0 / 0.9 - 1.0) * 100.0).abs() < 1e-9);
         assert!((cavg.high_change_pct - (1.0 / 1.1 - 1.0) * 100.0).abs() < 1e-9);
     }
