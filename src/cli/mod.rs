@@ -619,10 +619,13 @@ struct Finish<'a> {
 
 /// Renders every output, then writes them (atomically) and prints the tables.
 fn finish(scenario: &Scenario, result: &run::RunResult, ctx: Finish) -> Result<(), Error> {
+    // The steady-state courses of the figures, with the run's solver and tolerances.
+    let profiles = k2sim::engine::steady_profile::steady_profiles(result, scenario.ode)?;
     // Everything is rendered to bytes before the first file is touched.
     let rep = report::build(
         scenario,
         result,
+        &profiles,
         &report::ReportOptions {
             render: ctx.fig.render(scenario),
             reference: ctx.reference,

@@ -106,8 +106,18 @@ pub fn study_files(
     if let (Some(spec), Some(rows)) = (&scenario.sweep, &r.sweep_rows) {
         files.push(("sweep.csv".into(), study_output::sweep_csv(spec, rows)?));
     }
+    // The 1-D sweep figure's curves are simulated here, not by the figure code.
+    let curves = match &scenario.sweep {
+        Some(spec) if r.sweep_rows.is_some() => sweep::sweep_curves(scenario, spec, result.solver)?,
+        _ => None,
+    };
     files.extend(study_figure::study_figure_files(
-        scenario, result, r, render, command,
+        scenario,
+        result,
+        r,
+        curves.as_deref(),
+        render,
+        command,
     )?);
     Ok(files)
 }

@@ -9,6 +9,8 @@ use crate::dosing::Schedule;
 use crate::engine::run::{RegimenResult, RunResult};
 use crate::engine::threshold::{time_above_run_h, time_above_ss};
 use crate::error::suggest;
+use crate::model::ode::OdeOptions;
+use crate::model::SolverChoice;
 use crate::plot::time_axis_in_days;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
@@ -21,6 +23,8 @@ pub struct CompareOptions {
     pub units: ConcUnit,
     /// Threshold (ng/mL) for the time-above rows; none when `None`.
     pub threshold_ng_ml: Option<f64>,
+    /// Dopri5 tolerances of the run, for the time-above rows under the ODE solver.
+    pub ode: OdeOptions,
 }
 
 /// Why a comparison cannot be made.
@@ -118,6 +122,10 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
         };
     let u = opts.units;
     let cu = u.label();
+    let solver = SolverChoice {
+        solver: result.solver,
+        ode: opts.ode,
+    };
     let mut rows: Vec<Row> = Vec::new();
     let mut push = |key: &str, name: &str, unit: &str, values: Vec<Option<f64>>, ratio: bool| {
         let refv = values[reference];
@@ -229,7 +237,14 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
     if let Some(thr) = opts.threshold_ng_ml {
         let run_h = each(&|r| {
             let end = r.trajectory.time_h.last().copied().unwrap_or(0.0);
-            time_above_run_h(&r.regimen.model, &r.regimen.schedule.events(), end, thr).ok()
+            time_above_run_h(
+                &r.regimen.model,
+                &r.regimen.schedule.events(),
+                end,
+                thr,
+                &solver,
+            )
+            .ok()
         });
         let (div, unit, _) = time_unit(&run_h);
         push(
@@ -256,7 +271,7 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
             r.regimen
                 .schedule
                 .periodic()
-                .and_then(|p| time_above_ss(&r.regimen.model, p, thr).ok())
+                .and_then(|p| time_above_ss(&r.regimen.model, p, thr, &solver).ok())
                 .map(|t| t.hours_per_period_h)
         });
         push(
@@ -404,6 +419,7 @@ doses = 14
         let c = compare(
             &res,
             &CompareOptions {
+                ode: Default::default(),
                 threshold_ng_ml: s.threshold_ng_ml,
                 ..Default::default()
             },
@@ -437,6 +453,7 @@ doses = 14
         let n = compare(
             &res,
             &CompareOptions {
+                ode: Default::default(),
                 units: ConcUnit::NmolL,
                 reference: Some("every other day".into()),
                 threshold_ng_ml: Some(3.0),
@@ -467,6 +484,7 @@ doses = 14
         let e = compare(
             &res,
             &CompareOptions {
+                ode: Default::default(),
                 reference: Some("dayly".into()),
                 ..Default::default()
             },

@@ -6,8 +6,11 @@
 //! absorption), so that a lag shows as a flat start, as a reader expects of "time since dose".
 
 use crate::dosing::Periodic;
+use crate::engine::run::{RegimenResult, RunResult};
 use crate::engine::sim::periodic_fixed_point;
 use crate::error::SimError;
+use crate::model::ode::OdeOptions;
+use crate::model::AnyPropagator;
 use crate::model::{PkModel, Propagator, State};
 
 /// Absorption inputs of one period: (offset from the period's first dose (h), F × amount (µg)),
@@ -117,6 +120,53 @@ pub fn ss_profile<P: Propagator>(
         out.push((ts, model.conc_ng_ml(at.central_ug)));
     }
     Ok(out)
+}
+
+/// The steady-state courses a run's figures show: per regimen (in the run's order), its
+/// concentration over the longest dosing interval of the regimens with a steady state, computed
+/// with the run's solver and ODE options. Regimens without a steady state have `None`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SteadyProfiles {
+    /// The window (h since a period's first dose): the longest dosing interval.
+    pub window_h: f64,
+    /// `(time_h, conc_ng_ml)` per regimen, `None` without a steady state.
+    pub per_regimen: Vec<Option<Vec<(f64, f64)>>>,
+}
+
+/// Samples of each steady-state course in [`steady_profiles`] (plus every absorption start).
+pub const PROFILE_POINTS: usize = 1200;
+
+/// The [`SteadyProfiles`] of `result`, each regimen propagated by `result.solver` with `ode`.
+pub fn steady_profiles(result: &RunResult, ode: OdeOptions) -> Result<SteadyProfiles, SimError> {
+    let has_ss =
+        |r: &RegimenResult| r.regimen.schedule.periodic().is_some() && r.steady_state.is_some();
+    let window_h = result
+        .regimens
+        .iter()
+        .filter(|r| has_ss(r))
+        .filter_map(|r| r.regimen.schedule.periodic().map(|p| p.period_h))
+        .reduce(f64::max)
+        .unwrap_or(0.0);
+    let per_regimen = result
+        .regimens
+        .iter()
+        .map(|r| {
+            let Some(p) = r.regimen.schedule.periodic().filter(|_| has_ss(r)) else {
+                return Ok(None);
+            };
+            let scale = p
+                .pattern
+                .iter()
+                .map(|d| d.amount_ug * r.regimen.model.f)
+                .fold(0.0, f64::max);
+            let mut prop = AnyPropagator::new(r.regimen.model, result.solver, ode, scale);
+            ss_profile(&mut prop, p, window_h, PROFILE_POINTS).map(Some)
+        })
+        .collect::<Result<_, SimError>>()?;
+    Ok(SteadyProfiles {
+        window_h,
+        per_regimen,
+    })
 }
 
 #[cfg(test)]

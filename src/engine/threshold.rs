@@ -11,7 +11,7 @@
 use crate::dosing::{DoseEvent, Periodic};
 use crate::engine::steady_profile::{period_inputs, ss_start_state};
 use crate::error::SimError;
-use crate::model::AnyPropagator;
+use crate::model::SolverChoice;
 use crate::model::{bracketed_root, turning_points, PkModel, Propagator, State};
 
 /// Time above `threshold_ng_ml` over one dosing period at steady state.
@@ -76,13 +76,14 @@ fn above_in_span<P: Propagator>(
 }
 
 /// Time (h) above `threshold_ng_ml` over `[0, end_h]` for `events` (as taken, ascending)
-/// starting from an empty body, exactly for linear models (closed form), and on the Dopri5
-/// solution for saturable absorption.
+/// starting from an empty body, on the solution of `solver` (exact for linear models under the
+/// closed form; saturable absorption on Dopri5).
 pub fn time_above_run_h(
     model: &PkModel,
     events: &[DoseEvent],
     end_h: f64,
     threshold_ng_ml: f64,
+    solver: &SolverChoice,
 ) -> Result<f64, SimError> {
     let mut inputs: Vec<(f64, f64)> = events
         .iter()
@@ -91,7 +92,7 @@ pub fn time_above_run_h(
         .collect();
     inputs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let scale = inputs.iter().map(|i| i.1).fold(0.0, f64::max);
-    let mut prop = AnyPropagator::closed_form_or_ode(*model, scale);
+    let mut prop = solver.propagator(*model, scale);
     walk_above(&mut prop, State::ZERO, &inputs, end_h, threshold_ng_ml)
 }
 
@@ -113,15 +114,17 @@ fn walk_above<P: Propagator>(
     Ok(total + above_in_span(prop, s, end_h - t, threshold_ng_ml)?)
 }
 
-/// Time above `threshold_ng_ml` over one period at steady state (exact for linear models).
+/// Time above `threshold_ng_ml` over one period at steady state, on the solution of `solver`
+/// (exact for linear models under the closed form).
 pub fn time_above_ss(
     model: &PkModel,
     p: &Periodic,
     threshold_ng_ml: f64,
+    solver: &SolverChoice,
 ) -> Result<TimeAboveSs, SimError> {
     let inputs = period_inputs(model, p);
     let scale = inputs.iter().map(|i| i.1).fold(0.0, f64::max);
-    let mut prop = AnyPropagator::closed_form_or_ode(*model, scale);
+    let mut prop = solver.propagator(*model, scale);
     let start = ss_start_state(&mut prop, p)?;
     let h = walk_above(&mut prop, start, &inputs, p.period_h, threshold_ng_ml)?;
     Ok(TimeAboveSs {
@@ -177,7 +180,8 @@ mod tests {
         };
         let events = Schedule::Periodic(p).events();
         for thr in [10.0, 50.0, 80.0, 200.0] {
-            let exact = time_above_run_h(&mk4, &events, 120.0, thr).unwrap();
+            let exact =
+                time_above_run_h(&mk4, &events, 120.0, thr, &SolverChoice::default()).unwrap();
             let brute = grid_count_h(mk4, &events, 120.0, thr, 0.001);
             assert!(
                 (exact - brute).abs() < 0.02,
@@ -185,13 +189,20 @@ mod tests {
             );
         }
         // Above 200 ng/mL never happens with this model.
-        assert_eq!(time_above_run_h(&mk4, &events, 120.0, 200.0).unwrap(), 0.0);
+        assert_eq!(
+            time_above_run_h(&mk4, &events, 120.0, 200.0, &SolverChoice::default()).unwrap(),
+            0.0
+        );
         // With lag, bioavailability and a baseline above the threshold: always above.
         let m = PkModel::new(0.3, 0.05, 20.0, 0.6, 2.5, 1.5).unwrap();
         let ev = Schedule::Periodic(daily(100.0, 3.0, 5)).events();
-        assert!((time_above_run_h(&m, &ev, 100.0, 1.0).unwrap() - 100.0).abs() < 1e-12);
+        assert!(
+            (time_above_run_h(&m, &ev, 100.0, 1.0, &SolverChoice::default()).unwrap() - 100.0)
+                .abs()
+                < 1e-12
+        );
         for thr in [2.0, 3.0, 4.5] {
-            let exact = time_above_run_h(&m, &ev, 100.0, thr).unwrap();
+            let exact = time_above_run_h(&m, &ev, 100.0, thr, &SolverChoice::default()).unwrap();
             let brute = grid_count_h(m, &ev, 100.0, thr, 0.001);
             assert!(
                 (exact - brute).abs() < 0.02,
@@ -218,13 +229,14 @@ mod tests {
             ],
             periods: 30,
         };
-        let ss = time_above_ss(&mk7, &p, 3.0).unwrap();
+        let ss = time_above_ss(&mk7, &p, 3.0, &SolverChoice::default()).unwrap();
         assert!(ss.hours_per_period_h > 0.0 && ss.hours_per_period_h < 168.0);
         // Week 29 of 30 is at steady state to < 1e-9 (t½ 3 days): count on a fine grid there.
         let events = Schedule::Periodic(p.clone()).events();
         let t0 = 8.0 + 28.0 * 168.0;
-        let all = time_above_run_h(&mk7, &events, t0 + 168.0, 3.0).unwrap()
-            - time_above_run_h(&mk7, &events, t0, 3.0).unwrap();
+        let all = time_above_run_h(&mk7, &events, t0 + 168.0, 3.0, &SolverChoice::default())
+            .unwrap()
+            - time_above_run_h(&mk7, &events, t0, 3.0, &SolverChoice::default()).unwrap();
         assert!(
             (all - ss.hours_per_period_h).abs() < 1e-6,
             "{all} vs {ss:?}"
@@ -235,11 +247,15 @@ mod tests {
         assert!((ss.pct_of_interval - 100.0 * ss.hours_per_period_h / 168.0).abs() < 1e-12);
         // Thresholds below the trough and above the peak.
         assert_eq!(
-            time_above_ss(&mk7, &p, 0.01).unwrap().pct_of_interval,
+            time_above_ss(&mk7, &p, 0.01, &SolverChoice::default())
+                .unwrap()
+                .pct_of_interval,
             100.0
         );
         assert_eq!(
-            time_above_ss(&mk7, &p, 100.0).unwrap().hours_per_period_h,
+            time_above_ss(&mk7, &p, 100.0, &SolverChoice::default())
+                .unwrap()
+                .hours_per_period_h,
             0.0
         );
     }

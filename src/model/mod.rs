@@ -27,7 +27,7 @@ pub mod solver;
 pub mod param;
 
 pub use param::ModelParam;
-pub use solver::{solver_used, AnyPropagator, SolverKind};
+pub use solver::{solver_used, AnyPropagator, SolverChoice, SolverKind};
 
 use crate::error::SimError;
 

@@ -37,6 +37,25 @@ impl SolverKind {
     }
 }
 
+/// A solver with its ODE tolerances: what a computation needs to build its propagators the
+/// way the run asked (`--solver`, `[ode]`). Default: the closed form, Dopri5 at default
+/// tolerances where a model has none.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SolverChoice {
+    /// The solver asked for.
+    pub solver: SolverKind,
+    /// Dopri5 tolerances, for the ODE solver and the fallback of models without a closed form.
+    pub ode: OdeOptions,
+}
+
+impl SolverChoice {
+    /// The propagator for `model`; `dose_scale_ug` (the largest bioavailable dose) sets the
+    /// ODE's absolute tolerance.
+    pub fn propagator(&self, model: PkModel, dose_scale_ug: f64) -> AnyPropagator {
+        AnyPropagator::new(model, self.solver, self.ode, dose_scale_ug)
+    }
+}
+
 /// Either solver behind one type, chosen at run time.
 pub enum AnyPropagator {
     /// The closed form.

@@ -2,12 +2,10 @@
 //! files in the CLI. Also writes the plain-text caption that goes beside each figure.
 
 use crate::format::{fmt_amount, fmt_value, lower_first};
-use crate::model::AnyPropagator;
 use std::fmt::Write as _;
 
 use crate::engine::run::{RegimenResult, RunResult};
-use crate::engine::steady_profile::ss_profile;
-use crate::error::SimError;
+use crate::engine::steady_profile::SteadyProfiles;
 use crate::model::PkModel;
 use crate::plot::{Figure, RenderOptions, Series, Shade, Threshold, YScale};
 use crate::report::tables::evidence_tag;
@@ -239,34 +237,31 @@ pub fn steady_state_window(result: &RunResult) -> Option<Shade> {
 pub fn steady_state_figure(
     scenario: &Scenario,
     result: &RunResult,
-) -> Result<Option<FigureSpec>, SimError> {
-    let periodic: Vec<&RegimenResult> = result
+    profiles: &SteadyProfiles,
+) -> Option<FigureSpec> {
+    let periodic: Vec<(&RegimenResult, &Vec<(f64, f64)>)> = result
         .regimens
         .iter()
-        .filter(|r| r.regimen.schedule.periodic().is_some() && r.steady_state.is_some())
+        .zip(&profiles.per_regimen)
+        .filter_map(|(r, p)| Some((r, p.as_ref()?)))
         .collect();
-    let Some(window) = periodic
-        .iter()
-        .filter_map(|r| r.regimen.schedule.periodic().map(|p| p.period_h))
-        .reduce(f64::max)
-    else {
-        return Ok(None);
-    };
+    if periodic.is_empty() {
+        return None;
+    }
+    let window = profiles.window_h;
     let unit = scenario.plot.units;
     let mut series = Vec::new();
     let mut marks = Vec::new();
-    for r in &periodic {
-        let p = r.regimen.schedule.periodic().expect("filtered");
+    for (r, profile) in &periodic {
+        let p = r
+            .regimen
+            .schedule
+            .periodic()
+            .expect("a steady state is periodic");
         let mm = r.params.molar_mass_g_mol;
-        let scale = p
-            .pattern
+        let points = profile
             .iter()
-            .map(|d| d.amount_ug * r.regimen.model.f)
-            .fold(0.0, f64::max);
-        let mut prop = AnyPropagator::closed_form_or_ode(r.regimen.model, scale);
-        let points = ss_profile(&mut prop, p, window, 1200)?
-            .into_iter()
-            .map(|(t, c)| (t, in_unit(unit, c, mm)))
+            .map(|&(t, c)| (t, in_unit(unit, c, mm)))
             .collect();
         series.push(Series {
             label: r.regimen.label.clone(),
@@ -286,7 +281,7 @@ pub fn steady_state_figure(
         }
         marks.push(m);
     }
-    let multi = periodic.iter().any(|r| {
+    let multi = periodic.iter().any(|(r, _)| {
         r.regimen
             .schedule
             .periodic()
@@ -304,7 +299,7 @@ pub fn steady_state_figure(
         })
         .collect();
     let base = concentration_figure(scenario, result);
-    Ok(Some(FigureSpec {
+    Some(FigureSpec {
         kind: FigureKind::SteadyState,
         suffix: "steady_state",
         figure: Figure {
@@ -336,12 +331,16 @@ pub fn steady_state_figure(
             bands: Vec::new(),
         },
         omitted,
-    }))
+    })
 }
 
 /// Every figure of a run: the overlay; small multiples when there are two or more regimens;
 /// the steady-state zoom when a regimen has a steady state.
-pub fn figures(scenario: &Scenario, result: &RunResult) -> Result<Vec<FigureSpec>, SimError> {
+pub fn figures(
+    scenario: &Scenario,
+    result: &RunResult,
+    profiles: &SteadyProfiles,
+) -> Vec<FigureSpec> {
     let overlay = concentration_figure(scenario, result);
     let mut out = vec![FigureSpec {
         kind: FigureKind::Overlay,
@@ -360,10 +359,10 @@ pub fn figures(scenario: &Scenario, result: &RunResult) -> Result<Vec<FigureSpec
             omitted: Vec::new(),
         });
     }
-    if let Some(ss) = steady_state_figure(scenario, result)? {
+    if let Some(ss) = steady_state_figure(scenario, result, profiles) {
         out.push(ss);
     }
-    Ok(out)
+    out
 }
 
 fn source_line(name: &str, value: String, p: &Provenance) -> String {

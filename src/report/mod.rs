@@ -8,6 +8,7 @@ pub mod tables;
 
 use crate::engine::compare::{self, CompareOptions, Comparison};
 use crate::engine::run::RunResult;
+use crate::engine::steady_profile::SteadyProfiles;
 use crate::error::Error;
 use crate::plot;
 use crate::scenario::Scenario;
@@ -51,6 +52,7 @@ pub fn comparison(
     compare::compare(
         result,
         &CompareOptions {
+            ode: scenario.ode,
             reference: reference.map(str::to_string),
             units: scenario.plot.units,
             threshold_ng_ml: scenario.threshold_ng_ml,
@@ -58,11 +60,14 @@ pub fn comparison(
     )
 }
 
-/// Renders every output of `scenario` run as `result`. The comparison is made whenever there
-/// are two or more regimens; `force_comparison` makes it for a single regimen too.
+/// Renders every output of `scenario` run as `result`, with the steady-state courses
+/// `profiles` the engine computed for it ([`crate::engine::steady_profile::steady_profiles`]).
+/// The comparison is made whenever there are two or more regimens; `force_comparison` makes it
+/// for a single regimen too.
 pub fn build(
     scenario: &Scenario,
     result: &RunResult,
+    profiles: &SteadyProfiles,
     opts: &ReportOptions,
     force_comparison: bool,
 ) -> Result<Report, Error> {
@@ -91,7 +96,7 @@ pub fn build(
     } else {
         None
     };
-    for fig in figure::figures(scenario, result)? {
+    for fig in figure::figures(scenario, result, profiles) {
         let name = if fig.suffix.is_empty() {
             stem.clone()
         } else {

@@ -21,7 +21,7 @@ use crate::plot::{
 use crate::report::figure::{concentration_figure, regimens_text};
 use crate::scenario::Scenario;
 use crate::study::population::{RegimenPopulation, BIN_BITS};
-use crate::study::sweep::{sweep_curves, SensitivityRow, SweepCurve, SweepRow};
+use crate::study::sweep::{SensitivityRow, SweepCurve, SweepRow};
 use crate::study::StudyResult;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
@@ -149,7 +149,8 @@ pub fn population_figure(
 
 /// The 1-D sweep figure: one curve per swept value (and regimen), coloured by the value on the
 /// viridis map (dark = smallest), regimens told apart by dash. `None` when the sweep has no
-/// curves (not 1-D, or too many values; see [`crate::study::sweep::sweep_curves`]).
+/// curves (not 1-D, or too many values; see [`crate::study::sweep::sweep_curves`], which the
+/// caller runs: presentation never simulates).
 pub fn sweep_figure(
     scenario: &Scenario,
     result: &RunResult,
@@ -664,6 +665,7 @@ pub fn study_figure_files(
     scenario: &Scenario,
     result: &RunResult,
     study: &StudyResult,
+    curves: Option<&[SweepCurve]>,
     render: &RenderOptions,
     command: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
@@ -685,7 +687,7 @@ pub fn study_figure_files(
         }
     }
     if let (Some(spec), Some(rows)) = (&scenario.sweep, &study.sweep_rows) {
-        if let Some(curves) = sweep_curves(scenario, spec, result.solver)? {
+        if let Some(curves) = curves {
             if let Some(fig) = sweep_figure(scenario, result, spec, &curves) {
                 let name = format!("{stem}_sweep");
                 let caption = sweep_caption(scenario, result, spec, &fig, &name, command);
