@@ -8,11 +8,14 @@ use plotters::prelude::DrawingBackend;
 use plotters::style::text_anchor::HPos;
 use plotters::style::{Color, RGBColor};
 
-use super::{
-    choose_ticks, concentration_steps, png_with, svg_with, text_width, DrawResult, Flavor, Metrics,
-    Painter, PlotError, Rect, RenderOptions, ASCENT, DESCENT, GRID, HALF_CAP, INK, KEY_LEN,
-    LEGEND_BORDER, PALETTE, SUBTITLE_INK, TICK_INK,
-};
+use super::layout::{Metrics, Rect, ASCENT, DESCENT, HALF_CAP};
+use super::legend::{ITEM_GAP, KEY_GAP, KEY_LEN, ROW_H};
+use super::paint::{DrawResult, Flavor, Painter};
+use super::raster::png_with;
+use super::style::{text_width, GRID, INK, LEGEND_BORDER, PALETTE, SUBTITLE_INK, TICK_INK};
+use super::svg::svg_with;
+use super::ticks::{choose_ticks, concentration_steps};
+use super::{PlotError, RenderOptions};
 
 /// Viridis (van der Walt & Smith, matplotlib): perceptually uniform, readable in grey and by
 /// colour-blind readers. Nine samples at 0, 1/8, …, 1, interpolated linearly in sRGB.
@@ -568,7 +571,7 @@ fn draw_tornado<DB: DrawingBackend>(
     let right = w - m.pad;
     let size = m.legend;
     let key = |x: f64, c: RGBColor, label: &str| -> Result<f64, PlotError> {
-        let cy = top + 0.5 * super::ROW_H * size;
+        let cy = top + 0.5 * ROW_H * size;
         p.fill_rect(
             &Rect {
                 left: x,
@@ -578,13 +581,13 @@ fn draw_tornado<DB: DrawingBackend>(
             },
             c.to_rgba(),
         )?;
-        let tx = x + (KEY_LEN + super::KEY_GAP) * size;
+        let tx = x + (KEY_LEN + KEY_GAP) * size;
         p.text(label, tx, cy + 0.27 * size, HPos::Left, size, false, &INK)?;
-        Ok(tx + text_width(label, size, false) + super::ITEM_GAP * size)
+        Ok(tx + text_width(label, size, false) + ITEM_GAP * size)
     };
     let x = key(left, LOW, &tor.low_label)?;
     key(x, HIGH, &tor.high_label)?;
-    top += super::ROW_H * size + 0.6 * m.tick;
+    top += ROW_H * size + 0.6 * m.tick;
 
     let (bottom, x_tick_baseline, x_label_baseline) = bottom_stack(&m, h);
     let bottom = bottom.max(top + 1.0);
