@@ -14,12 +14,14 @@
 //! This file holds the public types and entry points; each submodule has one job: `style`
 //! (fonts, colours, dashes), `prepare` (axis ranges), `ticks`, `layout`, `legend` and `geom`
 //! (where things go, in pixels), `paint` (the painter), `draw` (a figure's drawing sequence),
-//! `canvas`, `raster` and `svg` (the outputs), and `chart` (heatmap and tornado charts).
+//! `canvas`, `raster` and `svg` (the outputs), and `heatmap` and `tornado` for the charts that
+//! are not concentration–time figures, with what they share in `chart`.
 
 mod canvas;
 mod chart;
 mod draw;
 mod geom;
+mod heatmap;
 mod layout;
 mod legend;
 mod paint;
@@ -28,11 +30,13 @@ mod raster;
 mod style;
 mod svg;
 mod ticks;
+mod tornado;
 
 #[cfg(test)]
 mod tests;
 
-pub use chart::{viridis, Heatmap, HeatmapPanel, Tornado, TornadoBar, TornadoPanel};
+pub use heatmap::{viridis, Heatmap, HeatmapPanel};
+pub use tornado::{Tornado, TornadoBar, TornadoPanel};
 
 use canvas::validate_size;
 use draw::draw_figure;
