@@ -5,7 +5,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use plotters::style::RGBAColor;
 
-use super::layout::{Layout, Rect, HALF_CAP};
+use super::canvas::Drawing;
+use super::layout::{layouts, Layout, Rect, HALF_CAP};
 use super::legend::{
     LegendEntry, LegendKey, LegendPlace, BOX_PAD_X, BOX_PAD_Y, KEY_GAP, KEY_LEN, ROW_H,
 };
@@ -16,7 +17,27 @@ use super::style::{
     THRESHOLD_DASH, THRESHOLD_INK, TICK_INK,
 };
 
-pub(super) fn draw_figure<DB: DrawingBackend>(
+/// A concentration–time figure ready to draw: one prepared figure for an overlay, or one per
+/// panel of a small-multiples figure. It is laid out for whatever canvas the output gives.
+pub(super) struct Panels<'a>(pub(super) &'a [Prepared<'a>]);
+
+impl Drawing for Panels<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        w: f64,
+        h: f64,
+        print_u: Option<f64>,
+        flavor: Flavor,
+    ) -> DrawResult {
+        for (prep, layout) in self.0.iter().zip(&layouts(self.0, w, h, print_u)) {
+            draw_figure(area, prep, layout, flavor)?;
+        }
+        Ok(())
+    }
+}
+
+fn draw_figure<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     prep: &Prepared,
     l: &Layout,

@@ -1,16 +1,16 @@
 //! The heatmap: a metric over a two-parameter grid in viridis, one panel per regimen, with a
 //! colour bar.
 
-use plotters::prelude::DrawingBackend;
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::text_anchor::HPos;
 use plotters::style::{Color, RGBColor};
 
+use super::canvas::Drawing;
 use super::chart::{bottom_stack, header, minus};
 use super::layout::{Metrics, Rect, ASCENT, DESCENT, HALF_CAP};
 use super::paint::{DrawResult, Flavor, Painter};
-use super::raster::png_with;
 use super::style::{text_width, INK, LEGEND_BORDER, TICK_INK};
-use super::svg::svg_with;
 use super::ticks::{choose_ticks, concentration_steps};
 use super::{PlotError, RenderOptions};
 
@@ -81,17 +81,13 @@ impl Heatmap {
     /// PNG bytes of exactly the requested size; same input, same bytes.
     pub fn render_png(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
         self.check()?;
-        png_with(opts, |a, w, h, u| {
-            draw_heatmap(a, self, w, h, Metrics::new(w, h, u), Flavor::Bitmap)
-        })
+        super::raster::render(self, opts)
     }
 
     /// SVG document; same input, same string.
     pub fn render_svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
         self.check()?;
-        svg_with(opts, |a, w, h, u| {
-            draw_heatmap(a, self, w, h, Metrics::new(w, h, u), Flavor::Svg)
-        })
+        super::svg::render(self, opts)
     }
 
     fn check(&self) -> Result<(), PlotError> {
@@ -103,6 +99,19 @@ impl Heatmap {
             return Err(PlotError::EmptyFigure);
         }
         Ok(())
+    }
+}
+
+impl Drawing for Heatmap {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        w: f64,
+        h: f64,
+        print_u: Option<f64>,
+        flavor: Flavor,
+    ) -> DrawResult {
+        draw_heatmap(area, self, w, h, Metrics::new(w, h, print_u), flavor)
     }
 }
 

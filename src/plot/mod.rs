@@ -39,12 +39,8 @@ pub use heatmap::{viridis, Heatmap, HeatmapPanel};
 pub use tornado::{Tornado, TornadoBar, TornadoPanel};
 
 use canvas::validate_size;
-use draw::draw_figure;
-use layout::layouts;
-use paint::Flavor;
+use draw::Panels;
 use prepare::{panel_figures, prepare};
-use raster::png_with;
-use svg::svg_with;
 
 /// One line on a figure: a labelled concentration–time curve.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -264,15 +260,7 @@ pub enum PlotError {
 /// own rasterizer; in addition, up to 8 megapixels the figure is drawn at twice the size and
 /// averaged down, because plotters does not anti-alias polygons (the dose triangles).
 pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
-    validate_size(opts)?;
-    let subs = panel_figures(fig);
-    let preps = prepare(fig, &subs)?;
-    png_with(opts, |root, w, h, print_u| {
-        for (prep, layout) in preps.iter().zip(&layouts(&preps, w, h, print_u)) {
-            draw_figure(root, prep, layout, Flavor::Bitmap)?;
-        }
-        Ok(())
-    })
+    with_panels(fig, opts, |panels| raster::render(panels, opts))
 }
 
 /// Renders `fig` as an SVG document of `opts.width_px` × `opts.height_px` user units.
@@ -286,15 +274,20 @@ pub fn render_png(fig: &Figure, opts: &RenderOptions) -> Result<Vec<u8>, PlotErr
 /// declares its size in pixels with a matching `viewBox`. Polylines get round joins and caps,
 /// so the sharp trough at a dose does not end in a miter spike.
 pub fn render_svg(fig: &Figure, opts: &RenderOptions) -> Result<String, PlotError> {
+    with_panels(fig, opts, |panels| svg::render(panels, opts))
+}
+
+/// Checks the size, prepares `fig` (or its panels) and hands it to one output. The size comes
+/// first, so a bad size is reported even for an empty figure.
+fn with_panels<T>(
+    fig: &Figure,
+    opts: &RenderOptions,
+    output: impl FnOnce(&Panels) -> Result<T, PlotError>,
+) -> Result<T, PlotError> {
     validate_size(opts)?;
     let subs = panel_figures(fig);
     let preps = prepare(fig, &subs)?;
-    svg_with(opts, |root, w, h, print_u| {
-        for (prep, layout) in preps.iter().zip(&layouts(&preps, w, h, print_u)) {
-            draw_figure(root, prep, layout, Flavor::Svg)?;
-        }
-        Ok(())
-    })
+    output(&Panels(&preps))
 }
 
 /// Whether a time axis spanning `span_h` hours is labelled in days rather than hours:

@@ -1,23 +1,16 @@
 //! PNG output: drawing on a bitmap (supersampled, then averaged down), encoding, and the `pHYs`
 //! chunk that records the print resolution.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{print_scale, validate_size};
-use super::paint::{draw_error, DrawResult};
+use super::canvas::{paint, print_scale, validate_size, Drawing};
+use super::paint::Flavor;
 use super::style::ensure_fonts;
 use super::{PlotError, RenderOptions};
 
-/// The drawing surface of [`png_with`].
-type BitmapArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
-
-/// Runs `draw(area, width, height, print scale)` on a white canvas (twice the output size up to
-/// 8 megapixels, then averaged down) and encodes the PNG, with the print resolution recorded.
-pub(super) fn png_with(
-    opts: &RenderOptions,
-    draw: impl FnOnce(&BitmapArea, f64, f64, Option<f64>) -> DrawResult,
-) -> Result<Vec<u8>, PlotError> {
+/// Draws `drawing` on a white canvas (twice the output size up to 8 megapixels, then averaged
+/// down) and encodes the PNG, with the print resolution recorded.
+pub(super) fn render(drawing: &impl Drawing, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
     validate_size(opts)?;
     ensure_fonts()?;
     let (w, h) = (opts.width_px, opts.height_px);
@@ -30,14 +23,7 @@ pub(super) fn png_with(
     let mut canvas = vec![255u8; cw as usize * ch as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut canvas, (cw, ch)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        draw(
-            &root,
-            f64::from(cw),
-            f64::from(ch),
-            print_scale(opts, factor),
-        )?;
-        root.present().map_err(draw_error)?;
+        paint(&root, drawing, print_scale(opts, factor), Flavor::Bitmap)?;
     }
     let rgb = if factor == 1 {
         canvas

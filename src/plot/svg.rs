@@ -1,23 +1,16 @@
 //! SVG output: drawing on a grid finer than the output pixels, then giving the document its
 //! physical size and round line joins.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{print_scale, validate_size};
-use super::paint::{draw_error, DrawResult};
+use super::canvas::{paint, print_scale, validate_size, Drawing};
+use super::paint::Flavor;
 use super::style::ensure_fonts;
 use super::{PlotError, RenderOptions};
 
-/// The drawing surface of [`svg_with`].
-type SvgArea<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-
-/// Runs `draw(area, width, height, print scale)` on an SVG canvas four times finer than the
-/// output size, then gives the document its size (in mm when a print resolution is set).
-pub(super) fn svg_with(
-    opts: &RenderOptions,
-    draw: impl FnOnce(&SvgArea, f64, f64, Option<f64>) -> DrawResult,
-) -> Result<String, PlotError> {
+/// Draws `drawing` on an SVG canvas four times finer than the output size, then gives the
+/// document its size (in mm when a print resolution is set).
+pub(super) fn render(drawing: &impl Drawing, opts: &RenderOptions) -> Result<String, PlotError> {
     validate_size(opts)?;
     ensure_fonts()?;
     let (w, h) = (opts.width_px, opts.height_px);
@@ -25,14 +18,12 @@ pub(super) fn svg_with(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (vw, vh)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        draw(
+        paint(
             &root,
-            f64::from(vw),
-            f64::from(vh),
+            drawing,
             print_scale(opts, SVG_UNITS_PER_PX),
+            Flavor::Svg,
         )?;
-        root.present().map_err(draw_error)?;
     }
     // A print resolution gives the document its physical size; otherwise pixels.
     let (sw, sh) = match opts.dpi {

@@ -4,7 +4,7 @@
 use plotters::style::RGBColor;
 
 use super::geom::hits_curves;
-use super::layout::{Layout, Metrics};
+use super::layout::{layouts, Layout, Metrics};
 use super::legend::LegendPlace;
 use super::prepare::Prepared;
 use super::style::PALETTE;

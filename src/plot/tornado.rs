@@ -1,17 +1,17 @@
 //! The tornado chart: per parameter, the change of a metric with the parameter lowered and
 //! raised, one panel per regimen.
 
-use plotters::prelude::DrawingBackend;
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::text_anchor::HPos;
 use plotters::style::{Color, RGBColor};
 
+use super::canvas::Drawing;
 use super::chart::{bottom_stack, header, minus};
 use super::layout::{Metrics, Rect, HALF_CAP};
 use super::legend::{ITEM_GAP, KEY_GAP, KEY_LEN, ROW_H};
 use super::paint::{DrawResult, Flavor, Painter};
-use super::raster::png_with;
 use super::style::{text_width, GRID, INK, PALETTE, SUBTITLE_INK, TICK_INK};
-use super::svg::svg_with;
 use super::ticks::{choose_ticks, concentration_steps};
 use super::{PlotError, RenderOptions};
 
@@ -57,17 +57,13 @@ impl Tornado {
     /// PNG bytes of exactly the requested size; same input, same bytes.
     pub fn render_png(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
         self.check()?;
-        png_with(opts, |a, w, h, u| {
-            draw_tornado(a, self, w, h, Metrics::new(w, h, u), Flavor::Bitmap)
-        })
+        super::raster::render(self, opts)
     }
 
     /// SVG document; same input, same string.
     pub fn render_svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
         self.check()?;
-        svg_with(opts, |a, w, h, u| {
-            draw_tornado(a, self, w, h, Metrics::new(w, h, u), Flavor::Svg)
-        })
+        super::svg::render(self, opts)
     }
 
     fn check(&self) -> Result<(), PlotError> {
@@ -75,6 +71,19 @@ impl Tornado {
             return Err(PlotError::EmptyFigure);
         }
         Ok(())
+    }
+}
+
+impl Drawing for Tornado {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        w: f64,
+        h: f64,
+        print_u: Option<f64>,
+        flavor: Flavor,
+    ) -> DrawResult {
+        draw_tornado(area, self, w, h, Metrics::new(w, h, print_u), flavor)
     }
 }
 
