@@ -118,7 +118,7 @@ pub(super) struct BandPx {
     pub(super) fill: RGBAColor,
     pub(super) polygon: Vec<(f64, f64)>,
     /// (x, top y, bottom y) at each sample.
-    pub(super) columns: Vec<(f64, f64, f64)>,
+    columns: Vec<(f64, f64, f64)>,
 }
 
 impl BandPx {

@@ -179,7 +179,7 @@ impl Layout {
     /// Lays the figure out. With `above` false the legend goes into the first inside corner
     /// that hides no curve, or nowhere (`legend_place` is `None`) if every corner would.
     /// A panel has no room above its plot: its legend takes the upper right corner then.
-    pub(super) fn build(
+    fn build(
         prep: &Prepared,
         w: f64,
         h: f64,

@@ -182,6 +182,8 @@ impl Default for RenderOptions {
 }
 
 /// Journal column widths at 300 dpi: single column about 85 mm, double column about 175 mm.
+// clap is a CLI crate, out of place here, but cli.rs parses `--journal` straight into this
+// type; moving the derive to a CLI-side enum needs a change outside `plot/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Journal {
     /// 85 mm wide (1004 px at 300 dpi), 4:3.

@@ -30,20 +30,22 @@ impl Flavor {
     }
 }
 
+/// Draws on one area of one backend, compensating for that backend's [`Flavor`].
 pub(super) struct Painter<'a, DB: DrawingBackend> {
     pub(super) area: &'a DrawingArea<DB, Shift>,
     pub(super) flavor: Flavor,
 }
 
-pub(super) fn px(v: f64) -> i32 {
+fn px(v: f64) -> i32 {
     // `as` saturates and maps NaN to 0: off-canvas geometry is harmless, never a panic.
     v.round() as i32
 }
 
-pub(super) fn stroke(w: f64) -> u32 {
+fn stroke(w: f64) -> u32 {
     w.round().max(1.0) as u32
 }
 
+/// What every drawing step returns; the first failure stops the figure.
 pub(super) type DrawResult = Result<(), PlotError>;
 
 impl<DB: DrawingBackend> Painter<'_, DB> {
@@ -353,6 +355,7 @@ pub(super) fn dash_path(path: &[(f64, f64)], pattern: &[f64]) -> Vec<Vec<(f64, f
     out
 }
 
+/// A backend failure as a [`PlotError::Draw`], keeping the backend's own message.
 pub(super) fn draw_error<E: std::error::Error + Send + Sync>(
     e: plotters::drawing::DrawingAreaErrorKind<E>,
 ) -> PlotError {

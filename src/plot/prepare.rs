@@ -22,7 +22,7 @@ pub(super) struct Prepared<'a> {
     /// Index of the first series in the whole figure (a panel's series keeps its colour and
     /// dash), and the panel's place: (index, count); (0, 1) for an overlay.
     pub(super) style_base: usize,
-    pub(super) panel: (usize, usize),
+    panel: (usize, usize),
 }
 
 /// One single-series figure per panel for a small-multiples figure; empty for an overlay.
