@@ -1,0 +1,95 @@
+//! The look shared by every figure: the bundled fonts, the colours, the dash patterns, and the
+//! width of a piece of text in the bundled font.
+
+use std::sync::OnceLock;
+
+use plotters::style::{FontDesc, FontFamily, FontStyle, RGBAColor, RGBColor};
+
+use super::PlotError;
+
+/// Line dash patterns by series index, in multiples of the line width (on, off, on, off …):
+/// solid, dashed, dotted, dash-dot, long dash. With the Okabe–Ito colours they keep curves
+/// apart in black-and-white print and for readers who cannot tell the colours apart.
+const DASHES: [&[f64]; 5] = [
+    &[],
+    &[5.0, 2.6],
+    &[0.0, 2.2],
+    &[7.0, 2.4, 0.0, 2.4],
+    &[11.0, 3.2],
+];
+
+pub(super) fn series_dash(index: usize) -> &'static [f64] {
+    DASHES[index % DASHES.len()]
+}
+
+const FONT_REGULAR: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/DejaVuSans.ttf"
+));
+const FONT_BOLD: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/DejaVuSans-Bold.ttf"
+));
+
+/// Registers the bundled faces once per process; plotters keeps them in a global table.
+pub(super) fn ensure_fonts() -> Result<(), PlotError> {
+    static REGISTERED: OnceLock<Result<(), &'static str>> = OnceLock::new();
+    let outcome = REGISTERED.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT_REGULAR)
+            .map_err(|_| "DejaVuSans.ttf")?;
+        plotters::style::register_font("sans-serif", FontStyle::Bold, FONT_BOLD)
+            .map_err(|_| "DejaVuSans-Bold.ttf")?;
+        Ok(())
+    });
+    outcome.map_err(|face| PlotError::Font { face })
+}
+
+/// Okabe & Ito (2008) colour-blind-safe palette, in their recommended order.
+pub(super) const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2), // blue
+    RGBColor(0xD5, 0x5E, 0x00), // vermillion
+    RGBColor(0x00, 0x9E, 0x73), // bluish green
+    RGBColor(0xCC, 0x79, 0xA7), // reddish purple
+    RGBColor(0xE6, 0x9F, 0x00), // orange
+    RGBColor(0x56, 0xB4, 0xE9), // sky blue
+    RGBColor(0xF0, 0xE4, 0x42), // yellow
+    RGBColor(0x00, 0x00, 0x00), // black
+];
+
+pub(super) fn series_colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// A band's fill as it looks on white, opaque: for the legend key.
+pub(super) fn band_key_colour(c: RGBColor, opacity: f64) -> RGBAColor {
+    let mix = |v: u8| (255.0 - opacity * (255.0 - f64::from(v))).round() as u8;
+    RGBAColor(mix(c.0), mix(c.1), mix(c.2), 1.0)
+}
+
+pub(super) const INK: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
+pub(super) const TICK_INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
+pub(super) const SUBTITLE_INK: RGBColor = RGBColor(0x5F, 0x5F, 0x5F);
+pub(super) const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
+pub(super) const LEGEND_BORDER: RGBColor = RGBColor(0xB4, 0xB4, 0xB4);
+pub(super) const DOSE_KEY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+pub(super) const THRESHOLD_INK: RGBColor = RGBColor(0x4D, 0x4D, 0x4D);
+/// Dash of the threshold line, in multiples of the axis stroke.
+pub(super) const THRESHOLD_DASH: [f64; 2] = [4.0, 2.5];
+pub(super) const SHADE: RGBAColor = RGBAColor(0x00, 0x00, 0x00, 0.055);
+/// The shade as it looks on white, for the legend key (drawn opaque on the legend's ground).
+pub(super) const SHADE_KEY: RGBAColor = RGBAColor(0xF1, 0xF1, 0xF1, 1.0);
+
+/// Width in pixels of `text` set in DejaVu Sans at plotters size `size`.
+pub(super) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+    let style = if bold {
+        FontStyle::Bold
+    } else {
+        FontStyle::Normal
+    };
+    FontDesc::new(FontFamily::SansSerif, size, style)
+        .box_size(text)
+        .map(|(w, _)| f64::from(w))
+        // Fonts are registered before any layout; a failure here cannot happen, and an
+        // estimate keeps layout total rather than threading an error through every measure.
+        .unwrap_or(0.6 * size * text.chars().count() as f64)
+}
