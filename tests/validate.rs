@@ -90,3 +90,63 @@ fn a_case_file_runs_as_a_scenario_too() {
         .assert()
         .success();
 }
+
+#[test]
+fn validate_works_from_any_directory_with_the_compiled_in_cases() {
+    // The bundled cases are compiled into the binary: run from an empty directory, the suite
+    // and its tables are the same as from the repository root.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    k2sim()
+        .args(["validate", "--no-figures", "--out"])
+        .arg(a.path())
+        .assert()
+        .success();
+    k2sim()
+        .current_dir(elsewhere.path())
+        .args(["validate", "--no-figures", "--out"])
+        .arg(b.path())
+        .assert()
+        .success();
+    for f in ["validation.md", "validation.csv"] {
+        assert_eq!(
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // --dir still reads case files, and gives the same table for validation/.
+    let c = tempfile::tempdir().unwrap();
+    k2sim()
+        .args(["validate", "--no-figures", "--dir", "validation", "--out"])
+        .arg(c.path())
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(a.path().join("validation.csv")).unwrap(),
+        std::fs::read(c.path().join("validation.csv")).unwrap()
+    );
+}
+
+#[test]
+fn the_compiled_in_cases_are_exactly_the_files_of_validation() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/validation");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    files.sort();
+    let bundled: Vec<String> = k2sim::scenario::case::BUNDLED
+        .iter()
+        .map(|(n, text)| {
+            assert_eq!(
+                std::fs::read_to_string(format!("{dir}/{n}")).unwrap(),
+                *text,
+                "{n}"
+            );
+            n.to_string()
+        })
+        .collect();
+    assert_eq!(bundled, files, "add the new case to scenario::case::BUNDLED");
+}

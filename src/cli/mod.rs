@@ -146,9 +146,10 @@ enum Command {
         after_help = "Example:\n  k2sim validate\n  k2sim validate --solver ode --out out/validation\n\nExit code 1 when a check committed as passing (`expect = \"pass\"`) fails."
     )]
     Validate {
-        /// Directory of validation cases (*.toml).
-        #[arg(long, default_value = "validation")]
-        dir: PathBuf,
+        /// Directory of validation cases (*.toml) [default: the bundled cases of validation/,
+        /// compiled in, so this works from any directory].
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Output directory.
         #[arg(long, default_value = "out/validation")]
         out: PathBuf,

@@ -1,4 +1,4 @@
-//! `k2sim validate`: runs the bundled validation cases, prints the table, writes
+//! `k2sim validate`: runs the validation cases (compiled in, or a `--dir` of case files), prints the table, writes
 //! validation.md, validation.csv and a figure per case that has observed points.
 
 use k2sim::model::SolverKind;
@@ -7,11 +7,14 @@ use std::time::Instant;
 
 use k2sim::error::{Error, InputError};
 use k2sim::plot;
+use k2sim::report::validation as table;
+use k2sim::scenario::case;
 use k2sim::study::literature::{self, CaseResult};
 
 /// Options of `k2sim validate`.
 pub struct ValidateArgs {
-    pub dir: PathBuf,
+    /// A directory of case files; `None` runs the bundled cases.
+    pub dir: Option<PathBuf>,
     pub out: PathBuf,
     pub solver: SolverKind,
     pub no_figures: bool,
@@ -40,9 +43,15 @@ fn case_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
     let started = Instant::now();
     let mut results: Vec<CaseResult> = Vec::new();
-    for path in case_files(&args.dir)? {
-        let case = literature::load_case(&path)?;
-        results.push(literature::evaluate(&case, args.solver)?);
+    let cases = match &args.dir {
+        Some(dir) => case_files(dir)?
+            .iter()
+            .map(|p| case::load_case(p))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => case::bundled_cases()?,
+    };
+    for case in &cases {
+        results.push(literature::evaluate(case, args.solver)?);
     }
     let outcomes: Vec<_> = results.iter().flat_map(|r| r.outcomes.clone()).collect();
 
@@ -50,11 +59,11 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
     let mut files: Vec<(String, Vec<u8>)> = vec![
         (
             "validation.md".into(),
-            literature::markdown(&outcomes).into_bytes(),
+            table::markdown(&outcomes).into_bytes(),
         ),
         (
             "validation.csv".into(),
-            literature::csv(&outcomes).map_err(|e| Error::serialize("validation.csv", e))?,
+            table::csv(&outcomes).map_err(|e| Error::serialize("validation.csv", e))?,
         ),
     ];
     if !args.no_figures {
@@ -64,7 +73,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
             dpi: None,
         };
         for r in &results {
-            if let Some(fig) = literature::figure(r) {
+            if let Some(fig) = table::figure(r) {
                 files.push((format!("{}.png", r.case.id), plot::render_png(&fig, &opts)?));
                 files.push((
                     format!("{}.svg", r.case.id),
@@ -81,7 +90,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
         .filter(|o| o.pass && !o.check.expect_pass)
         .count();
     if !args.quiet {
-        print!("{}", literature::text_table(&outcomes));
+        print!("{}", table::text_table(&outcomes));
         println!();
         println!(
             "{passed} of {} checks pass ({} cases, {} solver); {} fail as committed{}",

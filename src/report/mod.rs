@@ -5,6 +5,7 @@ pub mod figure;
 pub mod study;
 pub mod study_figure;
 pub mod tables;
+pub mod validation;
 
 use crate::engine::compare::{self, CompareOptions, Comparison};
 use crate::engine::run::RunResult;

@@ -1,3 +1,5 @@
+use super::document::default_step_h;
+use crate::dosing::DoseEvent;
 use super::*;
 
 const ISSUE_EXAMPLE: &str = r#"

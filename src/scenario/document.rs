@@ -1,0 +1,347 @@
+//! The scenario file's top level: name, duration and step, solver, `[ode]`, `[plot]`, the
+//! regimens and the study tables, validated into a [`Scenario`].
+
+use super::raw::RawScenario;
+use super::*;
+use crate::error::{suggest, InputErrorKind as K};
+use crate::format::fmt_value;
+use crate::model::ode::OdeOptions;
+use crate::model::SolverKind;
+use crate::units::{self, ConcUnit};
+use std::path::PathBuf;
+
+impl Validator<'_> {
+    pub(super) fn scenario(&self, raw: RawScenario, default_name: &str) -> R<Scenario> {
+        let name = raw
+            .name
+            .as_ref()
+            .map_or(default_name.to_string(), |n| n.get_ref().trim().to_string());
+        if let Some(n) = &raw.name {
+            if n.get_ref().trim().is_empty() {
+                return Err(self.err(
+                    n.span(),
+                    K::OutOfRange {
+                        key: "name".into(),
+                        value: "\"\"".into(),
+                        expected: "a non-empty name".into(),
+                    },
+                ));
+            }
+        }
+        let (duration_h, dur_span) = self
+            .either(
+                &raw.duration_h,
+                &raw.duration,
+                ("duration_h", "duration"),
+                units::parse_duration_h,
+                units::TIME_UNITS_HELP,
+                "hours",
+            )?
+            .ok_or_else(|| {
+                self.err(
+                    0..0,
+                    K::Missing {
+                        key: "duration_h".into(),
+                        hint:
+                            "add `duration_h = 672` or `duration = \"28 d\"` at the top of the file"
+                                .into(),
+                    },
+                )
+            })?;
+        if duration_h > MAX_DURATION_H {
+            return Err(self.err(
+                dur_span,
+                K::OutOfRange {
+                    key: "duration_h".into(),
+                    value: fmt_value(duration_h),
+                    expected: format!("at most {MAX_DURATION_H} h (100 years)"),
+                },
+            ));
+        }
+        let step = self.either(
+            &raw.step_h,
+            &raw.step,
+            ("step_h", "step"),
+            units::parse_duration_h,
+            units::TIME_UNITS_HELP,
+            "hours",
+        )?;
+        let step_h = match step {
+            Some((s, span)) if s > duration_h => {
+                return Err(self.err(
+                    span,
+                    K::OutOfRange {
+                        key: "step_h".into(),
+                        value: fmt_value(s),
+                        expected: format!("at most the duration ({} h)", fmt_value(duration_h)),
+                    },
+                ))
+            }
+            Some((s, _)) => s,
+            None => default_step_h(duration_h),
+        };
+        let solver = match &raw.solver {
+            None => SolverKind::Exact,
+            Some(s) => match s.get_ref().as_str() {
+                "exact" => SolverKind::Exact,
+                "ode" => SolverKind::Ode,
+                other => {
+                    return Err(self.err(
+                        s.span(),
+                        K::UnknownName {
+                            key: "solver".into(),
+                            name: other.into(),
+                            suggestion: suggest(other, ["exact", "ode"]),
+                            known: vec!["exact".into(), "ode".into()],
+                        },
+                    ))
+                }
+            },
+        };
+        let ode = match &raw.ode {
+            None => OdeOptions::default(),
+            Some(o) => {
+                let v = *o.get_ref();
+                for (key, x, lo, hi) in [
+                    ("ode.rtol", v.rtol, 1e-14, 1e-2),
+                    ("ode.atol_rel_dose", v.atol_rel_dose, 1e-18, 1e-2),
+                ] {
+                    if !(x.is_finite() && (lo..=hi).contains(&x)) {
+                        return Err(self.err(
+                            o.span(),
+                            K::OutOfRange {
+                                key: key.into(),
+                                value: fmt_value(x),
+                                expected: format!("a tolerance between {lo:e} and {hi:e}"),
+                            },
+                        ));
+                    }
+                }
+                v
+            }
+        };
+        let plot = self.plot(raw.plot)?;
+        let regs = raw.regimen.ok_or_else(|| {
+            self.err(
+                0..0,
+                K::Missing {
+                    key: "regimen".into(),
+                    hint: "add at least one [[regimen]] table; see scenarios/mk7_daily.toml".into(),
+                },
+            )
+        })?;
+        if regs.get_ref().is_empty() {
+            return Err(self.err(
+                regs.span(),
+                K::Missing {
+                    key: "regimen".into(),
+                    hint: "add at least one [[regimen]] table".into(),
+                },
+            ));
+        }
+        let mut regimens: Vec<Regimen> = Vec::new();
+        let mut warnings = Vec::new();
+        for r in regs.into_inner() {
+            let span = r.span();
+            let label_span = r
+                .get_ref()
+                .label
+                .as_ref()
+                .map_or(span.clone(), |l| l.span());
+            let reg = self.regimen(r.into_inner(), span)?;
+            if regimens.iter().any(|o| o.label == reg.label) {
+                return Err(self.err(
+                    label_span,
+                    K::OutOfRange {
+                        key: "label".into(),
+                        value: format!("\"{}\"", reg.label),
+                        expected: "a label not used by another regimen (labels name the curves)"
+                            .into(),
+                    },
+                ));
+            }
+            let late = reg
+                .schedule
+                .events()
+                .iter()
+                .filter(|e| e.time_h > duration_h)
+                .count();
+            if late > 0 {
+                warnings.push(format!(
+                    "regimen \"{}\": {late} of {} doses fall after the end of the run ({} h) and are not simulated",
+                    reg.label, reg.schedule.dose_count(), fmt_value(duration_h)
+                ));
+            }
+            regimens.push(reg);
+        }
+        self.note_solver(solver, &regimens, &mut warnings);
+        // In floating point first: a tiny step must not overflow the count.
+        let points_f = (duration_h / step_h).floor() + 2.0;
+        let points = if points_f < MAX_OUTPUT_ROWS as f64 {
+            points_f as u64
+        } else {
+            MAX_OUTPUT_ROWS.saturating_add(1)
+        };
+        let rows: u64 = regimens
+            .iter()
+            .map(|r| points.saturating_add(2 * r.schedule.dose_count() as u64))
+            .fold(0, u64::saturating_add);
+        if rows > MAX_OUTPUT_ROWS {
+            let span = raw
+                .step_h
+                .as_ref()
+                .map(|s| s.span())
+                .or(raw.step.as_ref().map(|s| s.span()))
+                .unwrap_or(dur_span);
+            let doses: u64 = regimens
+                .iter()
+                .map(|r| 2 * r.schedule.dose_count() as u64)
+                .sum();
+            let per_regimen = (MAX_OUTPUT_ROWS.saturating_sub(doses) / regimens.len() as u64)
+                .saturating_sub(2)
+                .max(1);
+            let min_step = duration_h / per_regimen as f64;
+            let suggested_step_h = [
+                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 168.0,
+            ]
+            .into_iter()
+            .find(|&s| s >= min_step && s <= duration_h)
+            .unwrap_or(duration_h);
+            return Err(self.err(
+                span,
+                K::TooLarge {
+                    key: if raw.step.is_some() { "step" } else { "step_h" }.into(),
+                    rows,
+                    bytes: rows * 48,
+                    limit_rows: MAX_OUTPUT_ROWS,
+                    suggested_step_h,
+                },
+            ));
+        }
+        let population = match raw.population {
+            Some(p) => Some(self.population(p, step_h, duration_h, &regimens)?),
+            None => None,
+        };
+        let sweep = match raw.sweep {
+            Some(sw) => Some(self.sweep(sw, &regimens)?),
+            None => None,
+        };
+        let threshold_ng_ml = match &raw.threshold_ng_ml {
+            Some(t) => Some(self.positive("threshold_ng_ml", t, "ng/mL")?),
+            None => None,
+        };
+        let observed = match &raw.observed {
+            Some(rows) => self.observed(rows, &regimens, duration_h)?,
+            None => Vec::new(),
+        };
+        let observed_csv = match &raw.observed_csv {
+            Some(p) if p.get_ref().trim().is_empty() => {
+                return Err(self.err(
+                    p.span(),
+                    K::OutOfRange {
+                        key: "observed_csv".into(),
+                        value: "\"\"".into(),
+                        expected: "a CSV file name, relative to the scenario file".into(),
+                    },
+                ))
+            }
+            Some(p) => Some(PathBuf::from(p.get_ref().trim())),
+            None => None,
+        };
+        let fit = match &raw.fit {
+            Some(f) => Some(self.fit(f, &regimens)?),
+            None => None,
+        };
+        Ok(Scenario {
+            fit,
+            observed,
+            observed_csv,
+            threshold_ng_ml,
+            caption: raw.caption.map(|c| c.into_inner().trim().to_string()),
+            name,
+            description: raw.description,
+            source: None,
+            duration_h,
+            step_h,
+            solver,
+            ode,
+            plot,
+            regimens,
+            warnings,
+            population,
+            sweep,
+        })
+    }
+
+    pub(super) fn plot(&self, raw: Option<raw::RawPlot>) -> R<PlotOptions> {
+        let mut p = PlotOptions::default();
+        let Some(raw) = raw else { return Ok(p) };
+        p.title = raw.title;
+        p.shade_steady_state = raw.shade_steady_state.unwrap_or(false);
+        if let Some(s) = raw.y_scale {
+            p.y_scale = match s.get_ref().as_str() {
+                "linear" => AxisScale::Linear,
+                "log" => AxisScale::Log,
+                other => {
+                    return Err(self.err(
+                        s.span(),
+                        K::UnknownName {
+                            key: "plot.y_scale".into(),
+                            name: other.into(),
+                            suggestion: suggest(other, ["linear", "log"]),
+                            known: vec!["linear".into(), "log".into()],
+                        },
+                    ))
+                }
+            };
+        }
+        if let Some(u) = raw.units {
+            p.units = match u.get_ref().as_str() {
+                "ng_ml" => ConcUnit::NgMl,
+                "nmol_l" => ConcUnit::NmolL,
+                other => {
+                    return Err(self.err(
+                        u.span(),
+                        K::UnknownName {
+                            key: "plot.units".into(),
+                            name: other.into(),
+                            suggestion: suggest(other, ["ng_ml", "nmol_l"]),
+                            known: vec!["ng_ml".into(), "nmol_l".into()],
+                        },
+                    ))
+                }
+            };
+        }
+        for (key, v, slot) in [
+            ("plot.width_px", raw.width_px, &mut p.width_px),
+            ("plot.height_px", raw.height_px, &mut p.height_px),
+        ] {
+            if let Some(v) = v {
+                let x = *v.get_ref();
+                if !(200..=10_000).contains(&x) {
+                    return Err(self.err(
+                        v.span(),
+                        K::OutOfRange {
+                            key: key.into(),
+                            value: x.to_string(),
+                            expected: "a size between 200 and 10000 pixels".into(),
+                        },
+                    ));
+                }
+                *slot = x as u32;
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// A step giving about 1000–2000 output points, from a list of round values.
+pub(super) fn default_step_h(duration_h: f64) -> f64 {
+    const NICE: [f64; 12] = [
+        0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 6.0, 12.0, 24.0,
+    ];
+    NICE.iter()
+        .copied()
+        .find(|s| duration_h / s <= 2000.0)
+        .unwrap_or(duration_h / 2000.0)
+}
