@@ -148,5 +148,8 @@ fn the_compiled_in_cases_are_exactly_the_files_of_validation() {
             n.to_string()
         })
         .collect();
-    assert_eq!(bundled, files, "add the new case to scenario::case::BUNDLED");
+    assert_eq!(
+        bundled, files,
+        "add the new case to scenario::case::BUNDLED"
+    );
 }

@@ -1,6 +1,7 @@
 //! Everything a run or a comparison writes, as named byte buffers: tables, figures and their
 //! caption files. Pure: the CLI decides where the bytes go and writes them atomically.
 
+pub mod compounds;
 pub mod figure;
 pub mod study;
 pub mod study_figure;

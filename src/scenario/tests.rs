@@ -1,6 +1,6 @@
 use super::document::default_step_h;
-use crate::dosing::DoseEvent;
 use super::*;
+use crate::dosing::DoseEvent;
 
 const ISSUE_EXAMPLE: &str = r#"
 name = "MK-7 180 µg once daily"

@@ -1,0 +1,169 @@
+//! `k2sim run`: one scenario simulated, its population or sweep computed (or one shard of it),
+//! every output rendered, then written as one set; and the finishing step `compare` and `merge`
+//! share: tables printed, files listed.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use k2sim::engine::run;
+use k2sim::error::Error;
+use k2sim::model::SolverKind;
+use k2sim::report;
+use k2sim::report::tables as output;
+use k2sim::scenario::{self, Scenario};
+
+use super::write::write_set;
+use super::{command_line, option_error, FigureArgs};
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_command(
+    path: &Path,
+    out: Option<PathBuf>,
+    solver: Option<SolverKind>,
+    quiet: bool,
+    reference: Option<String>,
+    shard: Option<k2sim::study::Shard>,
+    fig: &FigureArgs,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let mut scenario = scenario::load(path)?;
+    fig.apply(&mut scenario);
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
+    let solver = solver.unwrap_or(scenario.solver);
+    let dir = out.unwrap_or_else(|| {
+        Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
+    });
+    if let Some(shard) = shard {
+        if scenario.population.is_none() && scenario.sweep.is_none() {
+            return Err(option_error(format!(
+                "{}: --shard splits a [population] or [sweep], and this scenario has neither\n  help: run it without --shard",
+                path.display()
+            )));
+        }
+        let written = crate::cli::study::write_shard(
+            path,
+            &scenario,
+            solver,
+            shard,
+            &dir,
+            quiet,
+            &command_line(),
+        )?;
+        if !quiet {
+            println!("wrote {}", written.display());
+            println!(
+                "done in {:.2} s{}",
+                started.elapsed().as_secs_f64(),
+                peak_memory_note()
+            );
+        }
+        return Ok(());
+    }
+    let result = run::run(&scenario, solver)?;
+    print_notes(&result);
+    let study = crate::cli::study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?;
+    let extra = crate::cli::study::study_files(
+        &scenario,
+        &result,
+        &study,
+        &fig.render(&scenario),
+        &command_line(),
+    )?;
+    let report = crate::cli::study::study_report(&scenario, &study);
+    let ctx = Finish {
+        reference,
+        fig,
+        dir: &dir,
+        quiet,
+        started,
+        force_comparison: false,
+        command: command_line(),
+        extra,
+        extra_report: report,
+    };
+    finish(&scenario, &result, ctx)
+}
+
+/// How to finish a run: options, destination and the study's extra outputs.
+pub(super) struct Finish<'a> {
+    pub(super) reference: Option<String>,
+    pub(super) fig: &'a FigureArgs,
+    pub(super) dir: &'a Path,
+    pub(super) quiet: bool,
+    pub(super) started: Instant,
+    pub(super) force_comparison: bool,
+    /// The command line recorded in caption files.
+    pub(super) command: String,
+    /// Files of the population/sweep, already rendered.
+    pub(super) extra: Vec<(String, Vec<u8>)>,
+    /// Their printed part.
+    pub(super) extra_report: String,
+}
+
+/// Renders every output, then writes them (atomically) and prints the tables.
+pub(super) fn finish(
+    scenario: &Scenario,
+    result: &run::RunResult,
+    ctx: Finish,
+) -> Result<(), Error> {
+    // The steady-state courses of the figures, with the run's solver and tolerances.
+    let profiles = k2sim::engine::steady_profile::steady_profiles(result, scenario.ode)?;
+    // Everything is rendered to bytes before the first file is touched.
+    let rep = report::build(
+        scenario,
+        result,
+        &profiles,
+        &report::ReportOptions {
+            render: ctx.fig.render(scenario),
+            reference: ctx.reference,
+            command: ctx.command,
+        },
+        ctx.force_comparison,
+    )?;
+    let all: Vec<(String, Vec<u8>)> = rep.files.into_iter().chain(ctx.extra).collect();
+    let written = write_set(ctx.dir, &all)?;
+    if !ctx.quiet {
+        print!("{}", output::summary_table(scenario, result));
+        if let Some(c) = &rep.comparison {
+            println!();
+            print!("{}", c.to_markdown());
+        }
+        print!("{}", ctx.extra_report);
+        println!();
+        for p in &written {
+            println!("wrote {}", p.display());
+        }
+        println!(
+            "done in {:.2} s{}",
+            ctx.started.elapsed().as_secs_f64(),
+            peak_memory_note()
+        );
+    }
+    Ok(())
+}
+
+/// Prints the notes of a run's regimens (e.g. why a steady state is missing) as warnings.
+pub(super) fn print_notes(result: &run::RunResult) {
+    for r in &result.regimens {
+        for n in &r.notes {
+            eprintln!("warning: regimen \"{}\": {n}", r.regimen.label);
+        }
+    }
+}
+
+/// ", peak memory N MB" from the kernel's record of this process (Linux), or nothing.
+pub(super) fn peak_memory_note() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmHWM:")
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+        })
+        .map_or(String::new(), |kb| {
+            format!(", peak memory {} MB", kb / 1024)
+        })
+}

@@ -1,0 +1,46 @@
+//! `k2sim sensitivity`: one-at-a-time sensitivity of a scenario, written with its tornado figure.
+
+use std::path::{Path, PathBuf};
+
+use k2sim::error::Error;
+use k2sim::model::SolverKind;
+use k2sim::scenario::{self};
+
+use super::write::write_set;
+use super::{command_line, option_error, FigureArgs};
+
+pub(super) fn sensitivity_command(
+    path: &Path,
+    delta_pct: f64,
+    out: Option<PathBuf>,
+    solver: Option<SolverKind>,
+    quiet: bool,
+) -> Result<(), Error> {
+    if !(delta_pct.is_finite() && delta_pct > 0.0 && delta_pct < 100.0) {
+        return Err(option_error(format!(
+            "--delta-pct {delta_pct} is out of range\n  help: give a change between 0 and 100 (%), e.g. --delta-pct 10"
+        )));
+    }
+    let scenario = scenario::load(path)?;
+    let solver = solver.unwrap_or(scenario.solver);
+    let render = FigureArgs::default().render(&scenario);
+    let (files, report) = crate::cli::study::sensitivity_files(
+        &scenario,
+        solver,
+        delta_pct,
+        &render,
+        &command_line(),
+    )?;
+    let dir = out.unwrap_or_else(|| {
+        Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
+    });
+    for p in write_set(&dir, &files)? {
+        if !quiet {
+            println!("wrote {}", p.display());
+        }
+    }
+    if !quiet {
+        print!("{report}");
+    }
+    Ok(())
+}
