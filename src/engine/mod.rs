@@ -2,6 +2,7 @@
 //! thresholds and the comparison of regimens.
 
 pub mod compare;
+pub mod input;
 pub mod run;
 pub mod sim;
 pub mod steady_profile;

@@ -5,6 +5,7 @@
 use nalgebra::{Matrix3, Vector3};
 
 use crate::dosing::{DoseEvent, Periodic};
+use crate::engine::input::{absorption_inputs, Input};
 use crate::error::SimError;
 use crate::model::{PkModel, Propagator, State};
 
@@ -41,22 +42,6 @@ fn note_peak(best: &mut f64, t_best: &mut f64, candidate: f64, t_candidate: f64)
     }
 }
 
-/// Doses as they act on the model: at `time + tlag`, amount × F. Simultaneous ones are merged.
-fn absorption_events(events: &[DoseEvent], f: f64, tlag_h: f64) -> Vec<DoseEvent> {
-    let mut out: Vec<DoseEvent> = Vec::with_capacity(events.len());
-    for e in events {
-        let t = e.time_h + tlag_h;
-        match out.last_mut() {
-            Some(last) if last.time_h == t => last.amount_ug += f * e.amount_ug,
-            _ => out.push(DoseEvent {
-                time_h: t,
-                amount_ug: f * e.amount_ug,
-            }),
-        }
-    }
-    out
-}
-
 /// Simulates `events` (ascending in time) from an empty body at t = 0 and samples the state at
 /// every time of `grid_h` (ascending, starting at or after 0). The run ends at the last grid time.
 pub fn simulate<P: Propagator>(
@@ -78,7 +63,7 @@ pub fn simulate_from<P: Propagator>(
 ) -> Result<Trajectory, SimError> {
     let model = *prop.model();
     let end_h = grid_h.last().copied().unwrap_or(t0_h);
-    let absorb = absorption_events(events, model.f, model.tlag_h);
+    let absorb = absorption_inputs(&model, events);
     let mut states: Vec<State> = Vec::with_capacity(grid_h.len());
     let mut state = start;
     let mut t = t0_h;
@@ -107,7 +92,7 @@ pub fn simulate_from<P: Propagator>(
         .filter(|e| e.time_h >= t0_h && e.time_h <= end_h)
     {
         advance(prop, &mut state, &mut t, e.time_h, &mut gi, &mut states)?;
-        state.gut_ug += e.amount_ug;
+        e.apply(&mut state);
         input += e.amount_ug;
     }
     advance(prop, &mut state, &mut t, end_h, &mut gi, &mut states)?;
@@ -178,7 +163,8 @@ fn run_period<P: Propagator>(
     };
     let mut scratch = Vec::new();
     for (i, dose) in p.pattern.iter().enumerate() {
-        state.gut_ug += model.f * dose.amount_ug;
+        // The period runs in the absorption frame (times after the lag): the dose's amount.
+        Input::of_dose(&model, dose).apply(&mut state);
         let to = p.pattern.get(i + 1).map_or(p.period_h, |d| d.time_h);
         let r = prop.span(state, dose.time_h, to, &[], &mut scratch)?;
         note_peak(

@@ -6,49 +6,27 @@
 //! absorption), so that a lag shows as a flat start, as a reader expects of "time since dose".
 
 use crate::dosing::Periodic;
+use crate::engine::input::{inputs_over, largest_ug, period_inputs, Input};
 use crate::engine::run::{RegimenResult, RunResult};
 use crate::engine::sim::periodic_fixed_point;
 use crate::error::SimError;
 use crate::model::ode::OdeOptions;
 use crate::model::AnyPropagator;
-use crate::model::{PkModel, Propagator, State};
-
-/// Absorption inputs of one period: (offset from the period's first dose (h), F × amount (µg)),
-/// ascending, offsets in `[0, τ)` (a lag pushing a dose past the period end wraps to the next
-/// period, which at steady state is the same thing), simultaneous inputs merged.
-pub fn period_inputs(model: &PkModel, p: &Periodic) -> Vec<(f64, f64)> {
-    let mut v: Vec<(f64, f64)> = p
-        .pattern
-        .iter()
-        .map(|d| {
-            let t = (d.time_h + model.tlag_h).rem_euclid(p.period_h);
-            (t, model.f * d.amount_ug)
-        })
-        .collect();
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out: Vec<(f64, f64)> = Vec::with_capacity(v.len());
-    for (t, a) in v {
-        match out.last_mut() {
-            Some(last) if last.0 == t => last.1 += a,
-            _ => out.push((t, a)),
-        }
-    }
-    out
-}
+use crate::model::{Propagator, State};
 
 /// The state after one period from `start`, applying `inputs` on the way.
 fn one_period<P: Propagator>(
     prop: &mut P,
-    inputs: &[(f64, f64)],
+    inputs: &[Input],
     tau_h: f64,
     start: State,
 ) -> Result<State, SimError> {
     let mut s = start;
     let mut t = 0.0;
-    for &(ti, amount) in inputs {
-        s = prop.state_after(s, ti - t)?;
-        s.gut_ug += amount;
-        t = ti;
+    for i in inputs {
+        s = prop.state_after(s, i.time_h - t)?;
+        i.apply(&mut s);
+        t = i.time_h;
     }
     prop.state_after(s, tau_h - t)
 }
@@ -59,7 +37,7 @@ fn one_period<P: Propagator>(
 pub fn ss_start_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<State, SimError> {
     let model = *prop.model();
     let inputs = period_inputs(&model, p);
-    let scale = inputs.iter().map(|i| i.1).fold(0.0, f64::max);
+    let scale = largest_ug(&inputs);
     if scale <= 0.0 {
         return Err(SimError::SteadyState {
             reason: "the pattern has no dose".into(),
@@ -67,22 +45,6 @@ pub fn ss_start_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<State
     }
     let tau = p.period_h;
     Ok(periodic_fixed_point(&model, scale, |s| one_period(prop, &inputs, tau, s))?.0)
-}
-
-/// Inputs repeated over `[0, window_h]`, with their absolute offsets.
-pub fn inputs_over(model: &PkModel, p: &Periodic, window_h: f64) -> Vec<(f64, f64)> {
-    let one = period_inputs(model, p);
-    let mut out = Vec::new();
-    let mut k = 0.0;
-    while k * p.period_h <= window_h {
-        out.extend(
-            one.iter()
-                .map(|&(t, a)| (t + k * p.period_h, a))
-                .filter(|&(t, _)| t <= window_h),
-        );
-        k += 1.0;
-    }
-    out
 }
 
 /// The steady-state concentration–time course (ng/mL, baseline included) over
@@ -101,7 +63,7 @@ pub fn ss_profile<P: Propagator>(
     let n = points.max(2);
     let mut times: Vec<f64> = (0..n)
         .map(|i| window_h * i as f64 / (n - 1) as f64)
-        .chain(inputs.iter().map(|i| i.0))
+        .chain(inputs.iter().map(|i| i.time_h))
         .collect();
     times.sort_by(f64::total_cmp);
     times.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * window_h.max(1.0));
@@ -110,10 +72,10 @@ pub fn ss_profile<P: Propagator>(
     for &ts in &times {
         // Inputs at or before ts act first; the concentration is continuous across an input
         // (it fills the gut), so the order at ts itself does not matter.
-        while next < inputs.len() && inputs[next].0 <= ts {
-            s = prop.state_after(s, inputs[next].0 - t)?;
-            t = inputs[next].0;
-            s.gut_ug += inputs[next].1;
+        while next < inputs.len() && inputs[next].time_h <= ts {
+            s = prop.state_after(s, inputs[next].time_h - t)?;
+            t = inputs[next].time_h;
+            inputs[next].apply(&mut s);
             next += 1;
         }
         let at = prop.state_after(s, ts - t)?;
@@ -174,6 +136,7 @@ mod tests {
     use super::*;
     use crate::dosing::{DoseEvent, Schedule};
     use crate::model::exact::ExactPropagator;
+    use crate::model::PkModel;
 
     fn periodic(period_h: f64, doses: &[(f64, f64)], periods: u32) -> Periodic {
         Periodic {
@@ -219,7 +182,11 @@ mod tests {
     fn lag_past_the_period_end_wraps() {
         let m = PkModel::new(1.0, 0.1, 10.0, 0.5, 30.0, 0.0).unwrap();
         let p = periodic(24.0, &[(0.0, 100.0)], 10);
-        assert_eq!(period_inputs(&m, &p), vec![(6.0, 50.0)]);
+        let pairs: Vec<(f64, f64)> = period_inputs(&m, &p)
+            .iter()
+            .map(|i| (i.time_h, i.amount_ug))
+            .collect();
+        assert_eq!(pairs, vec![(6.0, 50.0)]);
         let prof = ss_profile(&mut ExactPropagator::new(m), &p, 48.0, 9).unwrap();
         // Periodic: the value at 0 equals the value at 24 and at 48.
         let at = |t: f64| prof.iter().find(|p| p.0 == t).unwrap().1;

@@ -9,7 +9,8 @@
 //! state (from [`crate::engine::steady_profile`]).
 
 use crate::dosing::{DoseEvent, Periodic};
-use crate::engine::steady_profile::{period_inputs, ss_start_state};
+use crate::engine::input::{absorption_inputs, largest_ug, period_inputs, Input};
+use crate::engine::steady_profile::ss_start_state;
 use crate::error::SimError;
 use crate::model::SolverChoice;
 use crate::model::{bracketed_root, turning_points, PkModel, Propagator, State};
@@ -85,13 +86,9 @@ pub fn time_above_run_h(
     threshold_ng_ml: f64,
     solver: &SolverChoice,
 ) -> Result<f64, SimError> {
-    let mut inputs: Vec<(f64, f64)> = events
-        .iter()
-        .map(|e| (e.time_h + model.tlag_h, model.f * e.amount_ug))
-        .filter(|&(t, _)| t <= end_h)
-        .collect();
-    inputs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let scale = inputs.iter().map(|i| i.1).fold(0.0, f64::max);
+    let mut inputs = absorption_inputs(model, events);
+    inputs.retain(|i| i.time_h <= end_h);
+    let scale = largest_ug(&inputs);
     let mut prop = solver.propagator(*model, scale);
     walk_above(&mut prop, State::ZERO, &inputs, end_h, threshold_ng_ml)
 }
@@ -100,16 +97,16 @@ pub fn time_above_run_h(
 fn walk_above<P: Propagator>(
     prop: &mut P,
     start: State,
-    inputs: &[(f64, f64)],
+    inputs: &[Input],
     end_h: f64,
     threshold_ng_ml: f64,
 ) -> Result<f64, SimError> {
     let (mut s, mut t, mut total) = (start, 0.0, 0.0);
-    for &(ti, amount) in inputs {
-        total += above_in_span(prop, s, ti - t, threshold_ng_ml)?;
-        s = prop.state_after(s, ti - t)?;
-        s.gut_ug += amount;
-        t = ti;
+    for i in inputs {
+        total += above_in_span(prop, s, i.time_h - t, threshold_ng_ml)?;
+        s = prop.state_after(s, i.time_h - t)?;
+        i.apply(&mut s);
+        t = i.time_h;
     }
     Ok(total + above_in_span(prop, s, end_h - t, threshold_ng_ml)?)
 }
@@ -123,7 +120,7 @@ pub fn time_above_ss(
     solver: &SolverChoice,
 ) -> Result<TimeAboveSs, SimError> {
     let inputs = period_inputs(model, p);
-    let scale = inputs.iter().map(|i| i.1).fold(0.0, f64::max);
+    let scale = largest_ug(&inputs);
     let mut prop = solver.propagator(*model, scale);
     let start = ss_start_state(&mut prop, p)?;
     let h = walk_above(&mut prop, start, &inputs, p.period_h, threshold_ng_ml)?;
