@@ -174,7 +174,7 @@ fn the_fitted_scenario_reads_back_with_the_estimates() {
     let s = with_observations(&conc, "proportional");
     let r = estimates(&s);
     let original = head("", "proportional");
-    let text = fit::fitted_scenario_toml(&original, &s, &r).unwrap();
+    let text = k2sim::report::fit::fitted_scenario_toml(&original, &s, &r).unwrap();
     let back = scenario::parse_str(&text, "t").unwrap();
     let m = back.regimens[0].model;
     assert_eq!(m.ka_per_h, r.estimates[0].estimate);

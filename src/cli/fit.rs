@@ -44,13 +44,13 @@ pub fn fit_command(
     })?;
     let original = std::fs::read_to_string(path)
         .map_err(|e| input_error(path, format!("cannot read the scenario file: {e}")))?;
-    let fitted = fit::fitted_scenario_toml(&original, &scenario, &result)
+    let fitted = k2sim::report::fit::fitted_scenario_toml(&original, &scenario, &result)
         .map_err(|e| Error::serialize("fitted scenario", e))?;
     let stem = k2sim::format::sanitize_file_stem(&scenario.name);
     let dir = out.unwrap_or_else(|| Path::new("out").join(format!("{stem}_fit")));
 
     // Everything is rendered before the first file is written.
-    let report = fit::report_markdown(&result);
+    let report = k2sim::report::fit::report_markdown(&result);
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("fit.md".into(), report.clone().into_bytes()),
         (
@@ -64,7 +64,7 @@ pub fn fit_command(
         height_px: 750,
         dpi: None,
     };
-    let [ovp, res] = fit::gof_figures(&result, &scenario.name);
+    let [ovp, res] = k2sim::report::fit::gof_figures(&result, &scenario.name);
     // The fitted curves with the observations, from the written scenario itself.
     let mut refit = scenario::parse_str(&fitted, &scenario.name)?;
     refit.name = format!("{} (fitted)", scenario.name);
@@ -74,11 +74,9 @@ pub fn fit_command(
         ("fit_observed_vs_predicted", &ovp),
         ("fit_residuals", &res),
     ] {
-        files.push((format!("{name}.png"), plot::render_png(fig, &opts)?));
-        files.push((
-            format!("{name}.svg"),
-            plot::render_svg(fig, &opts)?.into_bytes(),
-        ));
+        let mut set = k2sim::report::FileSet::new();
+        set.push_rendered(name, fig, &opts, None)?;
+        files.extend(set.into_vec());
     }
     let written = crate::cli::write::write_set(&dir, &files)?;
     if !quiet {

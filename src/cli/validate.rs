@@ -74,11 +74,9 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
         };
         for r in &results {
             if let Some(fig) = table::figure(r) {
-                files.push((format!("{}.png", r.case.id), plot::render_png(&fig, &opts)?));
-                files.push((
-                    format!("{}.svg", r.case.id),
-                    plot::render_svg(&fig, &opts)?.into_bytes(),
-                ));
+                let mut set = k2sim::report::FileSet::new();
+                set.push_rendered(&r.case.id, &fig, &opts, None)?;
+                files.extend(set.into_vec());
             }
         }
     }

@@ -1,8 +1,10 @@
 //! Everything a run or a comparison writes, as named byte buffers: tables, figures and their
 //! caption files. Pure: the CLI decides where the bytes go and writes them atomically.
 
+pub mod comparison;
 pub mod compounds;
 pub mod figure;
+pub mod fit;
 pub mod study;
 pub mod study_figure;
 pub mod tables;
@@ -20,6 +22,55 @@ use tables as output;
 /// outputs into before committing it; the process id follows. A staging directory left by a
 /// killed run is removed by the next run into the same directory.
 pub const STAGING_PREFIX: &str = ".k2sim-staging-";
+
+/// A set of named output files, in writing order: what the CLI's one writer commits together.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileSet(Vec<(String, Vec<u8>)>);
+
+impl FileSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one file.
+    pub fn push(&mut self, name: impl Into<String>, bytes: Vec<u8>) {
+        self.0.push((name.into(), bytes));
+    }
+
+    /// Adds a figure's files: `<name>.png`, `<name>.svg` and, with a caption, `<name>.txt`.
+    pub fn push_figure(&mut self, name: &str, png: Vec<u8>, svg: String, caption: Option<String>) {
+        self.push(format!("{name}.png"), png);
+        self.push(format!("{name}.svg"), svg.into_bytes());
+        if let Some(c) = caption {
+            self.push(format!("{name}.txt"), c.into_bytes());
+        }
+    }
+
+    /// Renders `fig` with `opts` as PNG and SVG and adds them (and the caption, if any).
+    pub fn push_rendered(
+        &mut self,
+        name: &str,
+        fig: &plot::Figure,
+        opts: &plot::RenderOptions,
+        caption: Option<String>,
+    ) -> Result<(), plot::PlotError> {
+        let png = plot::render_png(fig, opts)?;
+        let svg = plot::render_svg(fig, opts)?;
+        self.push_figure(name, png, svg, caption);
+        Ok(())
+    }
+
+    /// Adds every file of `other`, in order.
+    pub fn extend(&mut self, other: impl IntoIterator<Item = (String, Vec<u8>)>) {
+        self.0.extend(other);
+    }
+
+    /// The files, in writing order.
+    pub fn into_vec(self) -> Vec<(String, Vec<u8>)> {
+        self.0
+    }
+}
 
 /// How to render the outputs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -104,12 +155,10 @@ pub fn build(
         } else {
             format!("{stem}_{}", fig.suffix)
         };
-        let png = plot::render_png(&fig.figure, &fig.render(&opts.render))?;
-        let svg = plot::render_svg(&fig.figure, &fig.render(&opts.render))?;
         let caption = figure::caption_text(scenario, result, &fig, &name, &opts.command);
-        files.push((format!("{name}.png"), png));
-        files.push((format!("{name}.svg"), svg.into_bytes()));
-        files.push((format!("{name}.txt"), caption.into_bytes()));
+        let mut set = FileSet::new();
+        set.push_rendered(&name, &fig.figure, &fig.render(&opts.render), Some(caption))?;
+        files.extend(set.into_vec());
     }
     Ok(Report { files, comparison })
 }

@@ -19,6 +19,7 @@ use crate::plot::{
     SeriesStyle, Threshold, Tornado, TornadoBar, TornadoPanel,
 };
 use crate::report::figure::{concentration_figure, regimens_text};
+use crate::report::FileSet;
 use crate::scenario::Scenario;
 use crate::study::population::{RegimenPopulation, BIN_BITS};
 use crate::study::sweep::{SensitivityRow, SweepCurve, SweepRow};
@@ -646,18 +647,6 @@ fn taller(base: &RenderOptions, panels: usize, per_panel: f64) -> RenderOptions 
     }
 }
 
-fn push_figure(
-    files: &mut Vec<(String, Vec<u8>)>,
-    name: &str,
-    png: Vec<u8>,
-    svg: String,
-    caption: String,
-) {
-    files.push((format!("{name}.png"), png));
-    files.push((format!("{name}.svg"), svg.into_bytes()));
-    files.push((format!("{name}.txt"), caption.into_bytes()));
-}
-
 /// The figures of a study as named bytes: `<stem>_population.*` for a population,
 /// `<stem>_sweep.*` for a 1-D sweep (its curves recomputed from the scenario), `<stem>_heatmap.*`
 /// for a 2-D sweep; each a PNG, an SVG and a `.txt` caption.
@@ -670,19 +659,18 @@ pub fn study_figure_files(
     command: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let stem = sanitize_file_stem(&scenario.name);
-    let mut files = Vec::new();
+    let mut files = FileSet::new();
     if let (Some(spec), Some(pops)) = (&scenario.population, &study.populations) {
         if !pops.is_empty() {
             let fig = population_figure(scenario, result, spec, pops);
             let opts = taller(render, pops.len(), 0.8);
             let name = format!("{stem}_population");
             let caption = population_caption(scenario, result, spec, pops, &fig, &name, command);
-            push_figure(
-                &mut files,
+            files.push_figure(
                 &name,
                 render_png(&fig, &opts)?,
                 render_svg(&fig, &opts)?,
-                caption,
+                Some(caption),
             );
         }
     }
@@ -691,28 +679,26 @@ pub fn study_figure_files(
             if let Some(fig) = sweep_figure(scenario, result, spec, &curves) {
                 let name = format!("{stem}_sweep");
                 let caption = sweep_caption(scenario, result, spec, &fig, &name, command);
-                push_figure(
-                    &mut files,
+                files.push_figure(
                     &name,
                     render_png(&fig, render)?,
                     render_svg(&fig, render)?,
-                    caption,
+                    Some(caption),
                 );
             }
         }
         if let Some(hm) = sweep_heatmap(scenario, spec, rows) {
             let name = format!("{stem}_heatmap");
             let caption = heatmap_caption(scenario, result, spec, &hm, &name, command);
-            push_figure(
-                &mut files,
+            files.push_figure(
                 &name,
                 hm.render_png(render)?,
                 hm.render_svg(render)?,
-                caption,
+                Some(caption),
             );
         }
     }
-    Ok(files)
+    Ok(files.into_vec())
 }
 
 /// The tornado figure of `k2sim sensitivity` as named bytes (`<stem>_tornado.*`); empty when
@@ -732,15 +718,14 @@ pub fn tornado_files(
     let name = format!("{stem}_tornado");
     let opts = taller(render, t.panels.len(), 0.6);
     let caption = tornado_caption(scenario, result, rows, delta_pct, &name, command);
-    let mut files = Vec::new();
-    push_figure(
-        &mut files,
+    let mut files = FileSet::new();
+    files.push_figure(
         &name,
         t.render_png(&opts)?,
         t.render_svg(&opts)?,
-        caption,
+        Some(caption),
     );
-    Ok(files)
+    Ok(files.into_vec())
 }
 
 #[cfg(test)]
