@@ -2,7 +2,7 @@
 //! derivation behind `scenarios/mk4_two_compartment.toml` and the two-compartment validation
 //! regimens can be re-run: `cargo run --release --example derive_mk4_two_compartment`.
 //!
-//! Data (shared/reference/vitamin_k_pk.md, all tagged R there):
+//! Data (docs/references.md, all tagged R there):
 //! - Kaytwo N label, 10 mg IV: biphasic, t½α 0.71 h, t½β 17.5 h.
 //! - Eisai / Morishita 1981, 30 mg oral syrup: Cmax 325 ng/mL at tmax 3.7 h, AUC0–∞ 1463 ng·h/mL.
 //!

@@ -2,8 +2,8 @@
 //!
 //! Every default says where it comes from and how: measured in a study (read in its text),
 //! secondary (a review or label quoting it), derived by us from measured numbers with the
-//! one-compartment model, or assumed. Figures are from `shared/reference/vitamin_k_pk.md`;
-//! README § "Compound presets" repeats them with the full references.
+//! one-compartment model, or assumed. Figures are from `docs/references.md`;
+//! docs/model.md § "Compound presets" repeats them; docs/references.md has the full references.
 //!
 //! Presets fold absolute bioavailability into the apparent volume (V/F), so `f` = 1 for all of
 //! them and a user's `f` acts as a relative bioavailability (e.g. a fasting dose).

@@ -254,7 +254,7 @@ pub enum Error {
     #[error("drawing a figure failed: {0}")]
     Plot(#[from] crate::plot::PlotError),
     /// A validation check committed as passing (`expect = "pass"`) fails now.
-    #[error("validation checks that passed now fail: {what}\n  help: the model or a preset changed; fix it, or if the change is intended, set `expect = \"fail\"` in the case and say why in the README")]
+    #[error("validation checks that passed now fail: {what}\n  help: the model or a preset changed; fix it, or if the change is intended, set `expect = \"fail\"` in the case and say why in docs/validation.md")]
     Regression { what: String },
     /// An output could not be serialized (a bug, not the user's input or the disk).
     #[error("cannot serialize {what}: {message}\n  help: this is a bug in k2sim; please report it with the scenario file")]

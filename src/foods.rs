@@ -4,7 +4,7 @@
 //!
 //! The contents are **secondary and approximate**: they are quoted by reviews and vendors, and
 //! food tables disagree (fermentation, ripening, feed and season all change them). They come
-//! from `shared/reference/vitamin_k_pk.md` § "Food as a dose source", which tags them S; the
+//! from `docs/references.md` § "Foods as a dose source", which tags them S; the
 //! figures match the widely reproduced food table attributed to Schurgers & Vermeer (2000,
 //! Haemostasis 30:298), which we have not checked against the primary text. Where the reference
 //! gives a range, the middle is used and the range is kept beside it. Serving sizes and, except
@@ -19,7 +19,7 @@
 use crate::compound::{Cited, Evidence};
 
 /// Where the food contents come from, as cited in tables and `figure.txt`.
-pub const CONTENT_SOURCE: &str = "shared/reference/vitamin_k_pk.md § Food (secondary, approximate; sources disagree); figures as in the food table attributed to Schurgers & Vermeer 2000, Haemostasis 30:298 (not checked against the primary)";
+pub const CONTENT_SOURCE: &str = "docs/references.md § Foods as a dose source (secondary, approximate; sources disagree); figures as in the food table attributed to Schurgers & Vermeer 2000, Haemostasis 30:298 (not checked against the primary)";
 
 /// One food of the table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn table_matches_the_reference_figures() {
-        // shared/reference/vitamin_k_pk.md: natto ~1000, hard cheese 50–90, egg yolk 15–32 µg/100 g.
+        // docs/references.md: natto ~1000, hard cheese 50–90, egg yolk 15–32 µg/100 g.
         assert_eq!(find("natto").unwrap().k2_ug_per_100g.value, 1000.0);
         assert_eq!(find("hard cheese").unwrap().k2_ug_per_100g.value, 70.0);
         let egg = find("egg_yolk").unwrap();

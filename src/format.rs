@@ -145,6 +145,19 @@ pub fn sanitize_file_stem(name: &str) -> String {
     }
 }
 
+/// A value with at most `digits` decimals and no trailing zeros: 230.7692, 0.5, 72.
+pub fn fmt_decimals(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// An optional value with `digits` decimals, "–" when absent (terminal tables).
 pub fn opt_fixed(x: Option<f64>, digits: usize) -> String {
     x.map_or("–".into(), |v| format!("{v:.digits$}"))
@@ -163,6 +176,14 @@ pub fn opt4(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_trimmed() {
+        assert_eq!(fmt_decimals(230.769_230_769, 4), "230.7692");
+        assert_eq!(fmt_decimals(0.5, 4), "0.5");
+        assert_eq!(fmt_decimals(72.0, 4), "72");
+        assert_eq!(fmt_decimals(0.0, 4), "0");
+    }
 
     #[test]
     fn numbers_are_written_plainly() {

@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn molar_conversion_matches_reference_table() {
-        // ../shared/reference/vitamin_k_pk.md: 1 ng/mL MK-7 = 1.541 nmol/L (649.02 g/mol).
+        // docs/references.md (molar masses): 1 ng/mL MK-7 = 1.541 nmol/L (649.02 g/mol).
         assert!((ng_ml_to_nmol_l(1.0, 649.02) - 1.541).abs() < 5e-4);
         assert!((ng_ml_to_nmol_l(1.0, 444.66) - 2.249).abs() < 5e-4);
     }

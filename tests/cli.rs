@@ -460,3 +460,24 @@ fn sensitivity_writes_its_table_and_tornado_figure() {
     assert!(out.path().join("sensitivity.csv").exists());
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 4);
 }
+
+#[test]
+fn command_line_mistakes_are_usage_errors_without_a_file_prefix() {
+    // Error::Usage: exit code 2, the message names the option and the fix, and no
+    // "<scenario>:" location is put in front (it was, before the layout renovation).
+    exact_error(
+        &["run", "scenarios/mk4_vs_mk7.toml", "--reference", "nope", "--out", "/nonexistent/x"],
+        2,
+        "error: --reference \"nope\" is not a regimen label\n  help: labels: MK-4 15 mg × 3 daily (45 mg/d) | MK-7 180 µg once daily\n",
+    );
+    exact_error(
+        &["run", "scenarios/mk7_daily.toml", "--shard", "1/2"],
+        2,
+        "error: scenarios/mk7_daily.toml: --shard splits a [population] or [sweep], and this scenario has neither\n  help: run it without --shard\n",
+    );
+    exact_error(
+        &["compare", "scenarios/mk7_daily.toml", "scenarios/mk7_daily.toml"],
+        2,
+        "error: scenarios/mk7_daily.toml: regimen label \"MK-7 180 µg daily\" is also used by an earlier scenario\n  help: labels name the columns and curves: give the regimens distinct `label`s\n",
+    );
+}

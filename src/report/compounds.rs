@@ -1,7 +1,7 @@
 //! `k2sim compounds`: every preset with its value, unit, evidence tag and source.
 
 use crate::compound;
-use crate::format::fmt_value;
+use crate::format::{fmt_decimals, fmt_value};
 
 /// The compound presets as text: per compound, each parameter with value, unit, evidence tag
 /// and source, and the notes.
@@ -22,15 +22,7 @@ pub fn compounds_text() -> String {
             ("tlag_h", "h", &c.tlag_h),
             ("baseline_ng_ml", "ng/mL", &c.baseline_ng_ml),
         ] {
-            let v = format!(
-                "{} {unit}",
-                crate::format::fmt_sig(p.value)
-                    .parse::<f64>()
-                    .map_or(p.value.to_string(), |x| format!("{:.4}", x)
-                        .trim_end_matches('0')
-                        .trim_end_matches('.')
-                        .to_string())
-            );
+            let v = format!("{} {unit}", fmt_decimals(p.value, 4));
             s.push_str(&format!(
                 "  {name:<15} {:<14} [{}] {}\n",
                 v.trim(),

@@ -648,7 +648,7 @@ fn taller(base: &RenderOptions, panels: usize, per_panel: f64) -> RenderOptions 
 }
 
 /// The figures of a study as named bytes: `<stem>_population.*` for a population,
-/// `<stem>_sweep.*` for a 1-D sweep (its curves recomputed from the scenario), `<stem>_heatmap.*`
+/// `<stem>_sweep.*` for a 1-D sweep (its `curves`, simulated by the caller), `<stem>_heatmap.*`
 /// for a 2-D sweep; each a PNG, an SVG and a `.txt` caption.
 pub fn study_figure_files(
     scenario: &Scenario,
@@ -676,7 +676,7 @@ pub fn study_figure_files(
     }
     if let (Some(spec), Some(rows)) = (&scenario.sweep, &study.sweep_rows) {
         if let Some(curves) = curves {
-            if let Some(fig) = sweep_figure(scenario, result, spec, &curves) {
+            if let Some(fig) = sweep_figure(scenario, result, spec, curves) {
                 let name = format!("{stem}_sweep");
                 let caption = sweep_caption(scenario, result, spec, &fig, &name, command);
                 files.push_figure(

@@ -31,28 +31,20 @@ use toml::Spanned;
 
 use crate::error::{suggest, InputError, InputErrorKind as K};
 use crate::format::fmt_value;
+use crate::metric::Metric;
 
 use super::Scenario;
 
-/// A quantity a study reports, computed from a run the same way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+/// A quantity a study reports, computed from a run the same way: a metric of the run (from the
+/// [`Metric`] registry), or one of the quantities only validation needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quantity {
-    /// Highest concentration of the run (ng/mL).
-    CmaxNgMl,
-    /// Time of that peak (h from the start of the run).
-    TmaxH,
-    /// AUC from 0 to the end of the run (ng·h/mL): set `duration_h` to the study's window.
-    Auc0TNgHMl,
+    /// A metric of the run: Cmax, Tmax, AUC0–t (set `duration_h` to the study's window), or
+    /// Cavg, Cmin, Cmax at steady state.
+    Metric(Metric),
     /// AUC from 0 to infinity (ng·h/mL): AUC0–t plus the amount left in the body divided by
     /// the clearance (exact for linear elimination from the central compartment).
     Auc0InfNgHMl,
-    /// Average concentration at steady state (ng/mL).
-    CavgSsNgMl,
-    /// Trough at steady state (ng/mL).
-    CminSsNgMl,
-    /// Peak at steady state (ng/mL).
-    CmaxSsNgMl,
     /// The model's elimination half-life (h), ln 2 / ke.
     HalfLifeH,
     /// Apparent terminal half-life read off the simulated curve (h): least-squares slope of
@@ -60,33 +52,39 @@ pub enum Quantity {
     TerminalHalfLifeH,
 }
 
+impl serde::Serialize for Quantity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl Quantity {
-    const ALL: [(&'static str, Quantity); 9] = [
-        ("cmax_ng_ml", Quantity::CmaxNgMl),
-        ("tmax_h", Quantity::TmaxH),
-        ("auc_0_t_ng_h_ml", Quantity::Auc0TNgHMl),
-        ("auc_0_inf_ng_h_ml", Quantity::Auc0InfNgHMl),
-        ("cavg_ss_ng_ml", Quantity::CavgSsNgMl),
-        ("cmin_ss_ng_ml", Quantity::CminSsNgMl),
-        ("cmax_ss_ng_ml", Quantity::CmaxSsNgMl),
-        ("half_life_h", Quantity::HalfLifeH),
-        ("terminal_half_life_h", Quantity::TerminalHalfLifeH),
+    /// The quantities a case can check, in the order of error messages.
+    const ALL: [Quantity; 9] = [
+        Quantity::Metric(Metric::CmaxNgMl),
+        Quantity::Metric(Metric::TmaxH),
+        Quantity::Metric(Metric::Auc0TNgHMl),
+        Quantity::Auc0InfNgHMl,
+        Quantity::Metric(Metric::CavgSsNgMl),
+        Quantity::Metric(Metric::CminSsNgMl),
+        Quantity::Metric(Metric::CmaxSsNgMl),
+        Quantity::HalfLifeH,
+        Quantity::TerminalHalfLifeH,
     ];
 
     /// Name as written in case files and tables.
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, q)| *q == self)
-            .map_or("?", |(n, _)| n)
+        match self {
+            Quantity::Metric(m) => m.key(),
+            Quantity::Auc0InfNgHMl => "auc_0_inf_ng_h_ml",
+            Quantity::HalfLifeH => "half_life_h",
+            Quantity::TerminalHalfLifeH => "terminal_half_life_h",
+        }
     }
 
     /// Whether the quantity is a concentration (an observed point can be drawn).
     pub fn is_concentration(self) -> bool {
-        matches!(
-            self,
-            Quantity::CmaxNgMl | Quantity::CavgSsNgMl | Quantity::CminSsNgMl | Quantity::CmaxSsNgMl
-        )
+        matches!(self, Quantity::Metric(m) if m.label().1 == "ng/mL")
     }
 }
 
@@ -354,11 +352,11 @@ fn check(text: &str, labels: &[&str], c: Spanned<RawCheck>) -> Result<Check, Inp
             "add `quantity = \"cmax_ng_ml\"` (or tmax_h, auc_0_t_ng_h_ml, ...)",
         )
     })?;
-    let names: Vec<&str> = Quantity::ALL.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = Quantity::ALL.iter().map(|q| q.name()).collect();
     let quantity = Quantity::ALL
         .iter()
-        .find(|(n, _)| *n == q.get_ref())
-        .map(|(_, q)| *q)
+        .find(|x| x.name() == q.get_ref())
+        .copied()
         .ok_or_else(|| {
             err(
                 q.span(),

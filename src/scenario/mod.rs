@@ -274,7 +274,7 @@ pub(crate) fn from_toml_error(text: &str, e: &toml::de::Error) -> InputError {
         } else if message.ends_with("expected a list") {
             format!("a list is written in brackets, e.g. `{key} = [8, 13, 19]`")
         } else {
-            "see the README's \"Scenario files\" section for the form of each key".into()
+            "see docs/scenarios.md for the form of each key".into()
         };
         K::WrongType { key, message, hint }
     } else if msg.starts_with("duplicate key") {

@@ -1,7 +1,7 @@
 //! Validation of the model structure keys of `[regimen.params]`: a peripheral compartment
 //! (`model = "two_compartment"` with `q_l_per_h`, `vp_l`) and saturable absorption
 //! (`absorption = "michaelis_menten"` with `vmax_ug_per_h`, `km_ug`). Neither has a preset
-//! value: the literature gives no human estimates to cite (see the README), so the scenario
+//! value: the literature gives no human estimates to cite (see docs/model.md), so the scenario
 //! supplies them and the summary says so.
 
 use std::ops::Range;
@@ -84,7 +84,8 @@ impl Validator<'_> {
         let given = || Provenance {
             origin: "scenario",
             evidence: None,
-            source: "set in the scenario file (no preset: see README, Model extensions)".into(),
+            source: "set in the scenario file (no preset: see docs/model.md, Model extensions)"
+                .into(),
         };
         let option = |e: crate::error::SimError, span: Range<usize>| {
             self.err(

@@ -64,17 +64,12 @@ fn quantity_of(r: &RegimenResult, c: &Check) -> f64 {
     let model = &r.regimen.model;
     let nan = f64::NAN;
     match c.quantity {
-        Quantity::CmaxNgMl => m.cmax_ng_ml,
-        Quantity::TmaxH => m.tmax_h,
-        Quantity::Auc0TNgHMl => m.auc_0_t_ng_h_ml,
+        Quantity::Metric(metric) => metric.value(m).unwrap_or(nan),
         Quantity::Auc0InfNgHMl => {
             // Every amount still in the body (gut, central, peripheral) leaves through CL.
             let left = r.trajectory.end_state.total_ug();
             m.auc_0_t_ng_h_ml + left / (model.ke_per_h * model.v_l)
         }
-        Quantity::CavgSsNgMl => m.cavg_ss_ng_ml.unwrap_or(nan),
-        Quantity::CminSsNgMl => m.cmin_ss_ng_ml.unwrap_or(nan),
-        Quantity::CmaxSsNgMl => m.cmax_ss_ng_ml.unwrap_or(nan),
         Quantity::HalfLifeH => model.half_life_h(),
         Quantity::TerminalHalfLifeH => {
             let (a, b) = c.window_h.unwrap_or((0.0, 0.0));
