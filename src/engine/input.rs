@@ -34,9 +34,13 @@ impl Input {
 
 /// The inputs of `events` (ascending in time), inputs at the same instant merged into one.
 pub fn absorption_inputs(model: &PkModel, events: &[DoseEvent]) -> Vec<Input> {
-    let mut out: Vec<Input> = Vec::with_capacity(events.len());
-    for e in events {
-        let i = Input::of_dose(model, e);
+    merged(events.iter().map(|e| Input::of_dose(model, e)))
+}
+
+/// Inputs (ascending in time) with those at the same instant summed into one, in order.
+fn merged(inputs: impl IntoIterator<Item = Input>) -> Vec<Input> {
+    let mut out: Vec<Input> = Vec::new();
+    for i in inputs {
         match out.last_mut() {
             Some(last) if last.time_h == i.time_h => last.amount_ug += i.amount_ug,
             _ => out.push(i),
@@ -61,14 +65,7 @@ pub fn period_inputs(model: &PkModel, p: &Periodic) -> Vec<Input> {
         })
         .collect();
     v.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
-    let mut out: Vec<Input> = Vec::with_capacity(v.len());
-    for i in v {
-        match out.last_mut() {
-            Some(last) if last.time_h == i.time_h => last.amount_ug += i.amount_ug,
-            _ => out.push(i),
-        }
-    }
-    out
+    merged(v)
 }
 
 /// [`period_inputs`] repeated over `[0, window_h]`, with their offsets from the first period's
