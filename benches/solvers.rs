@@ -18,10 +18,7 @@ use std::hint::black_box;
 fn year_of_daily_doses() -> (PkModel, Vec<DoseEvent>, Vec<f64>) {
     let m = PkModel::new(0.5, std::f64::consts::LN_2 / 72.0, 300.0, 1.0, 0.0, 0.0).unwrap();
     let events = (0..365)
-        .map(|i| DoseEvent {
-            time_h: 24.0 * f64::from(i),
-            amount_ug: 180.0,
-        })
+        .map(|i| DoseEvent::oral(24.0 * f64::from(i), 180.0))
         .collect();
     let grid = (0..=8760).map(f64::from).collect();
     (m, events, grid)

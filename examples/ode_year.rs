@@ -15,10 +15,7 @@ fn main() {
         m = m.with_peripheral(20.0, 300.0).unwrap();
     }
     let events: Vec<DoseEvent> = (0..365)
-        .map(|i| DoseEvent {
-            time_h: 24.0 * f64::from(i),
-            amount_ug: 180.0,
-        })
+        .map(|i| DoseEvent::oral(24.0 * f64::from(i), 180.0))
         .collect();
     let grid: Vec<f64> = (0..=8760).map(f64::from).collect();
     let opts = OdeOptions {

@@ -1,13 +1,78 @@
 //! Dose schedules: regimens expanded into sorted dose events, keeping the periodic structure
 //! that steady-state metrics need.
 
-/// One oral dose as taken (before bioavailability and lag are applied).
+/// Where a dose enters the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// By mouth (default): into the gut, after the absorption lag, its bioavailable fraction F.
+    #[default]
+    Oral,
+    /// Intravenous: into the central compartment at the dose time, all of it (F and the
+    /// absorption lag do not apply).
+    Iv,
+}
+
+impl Route {
+    /// True for the default route (not written to outputs, which then stay as before).
+    pub fn is_oral(&self) -> bool {
+        *self == Route::Oral
+    }
+
+    /// The name used in scenario files: `oral` or `iv`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Route::Oral => "oral",
+            Route::Iv => "iv",
+        }
+    }
+}
+
+/// One dose as given (before bioavailability and lag are applied): a bolus, or a zero-order
+/// input over `infusion_h` hours (an IV infusion, or an oral zero-order release into the gut).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct DoseEvent {
-    /// Time the dose is taken (h from the start of the simulation).
+    /// Time the dose is taken, or its infusion starts (h from the start of the simulation).
     pub time_h: f64,
-    /// Amount taken (µg).
+    /// Amount given (µg); an infusion delivers it at `amount_ug / infusion_h` µg/h.
     pub amount_ug: f64,
+    /// Where it goes.
+    #[serde(skip_serializing_if = "Route::is_oral")]
+    pub route: Route,
+    /// Duration of the zero-order input (h); 0 for a bolus.
+    #[serde(skip_serializing_if = "is_bolus")]
+    pub infusion_h: f64,
+}
+
+fn is_bolus(infusion_h: &f64) -> bool {
+    *infusion_h == 0.0
+}
+
+impl DoseEvent {
+    /// An oral bolus of `amount_ug` at `time_h`.
+    pub const fn oral(time_h: f64, amount_ug: f64) -> Self {
+        Self {
+            time_h,
+            amount_ug,
+            route: Route::Oral,
+            infusion_h: 0.0,
+        }
+    }
+
+    /// The same dose at another time.
+    pub const fn at(self, time_h: f64) -> Self {
+        Self { time_h, ..self }
+    }
+
+    /// True for an instantaneous dose.
+    pub fn is_bolus(&self) -> bool {
+        self.infusion_h == 0.0
+    }
+
+    /// True for the plain oral bolus (what the population batch kernel serves).
+    pub fn is_oral_bolus(&self) -> bool {
+        self.route == Route::Oral && self.is_bolus()
+    }
 }
 
 /// A pattern of doses repeated every `period_h`, `periods` times, starting at `first_h`.
@@ -49,10 +114,7 @@ impl Schedule {
                 let mut out = Vec::with_capacity(p.pattern.len() * p.periods as usize);
                 for k in 0..p.periods {
                     let start = p.first_h + f64::from(k) * p.period_h;
-                    out.extend(p.pattern.iter().map(|d| DoseEvent {
-                        time_h: start + d.time_h,
-                        amount_ug: d.amount_ug,
-                    }));
+                    out.extend(p.pattern.iter().map(|d| d.at(start + d.time_h)));
                 }
                 out
             }
@@ -96,10 +158,7 @@ impl Schedule {
             first_h: first + clock_h,
             pattern: weekdays
                 .iter()
-                .map(|&d| DoseEvent {
-                    time_h: f64::from(d) * 24.0 - first,
-                    amount_ug,
-                })
+                .map(|&d| DoseEvent::oral(f64::from(d) * 24.0 - first, amount_ug))
                 .collect(),
             periods: weeks,
         })
@@ -118,8 +177,50 @@ impl Schedule {
         }
     }
 
-    /// "every 24 h", "3 doses every 24 h" or "12 doses at set times", for tables.
+    /// "every 24 h", "3 doses every 24 h" or "12 doses at set times", for tables, with how
+    /// the doses are given when not by mouth at once ("IV", "2 h infusion", "IV, 2 h infusion").
     pub fn describe(&self) -> String {
+        let how = self.delivery();
+        let when = self.describe_times();
+        if how.is_empty() {
+            when
+        } else {
+            format!("{when}, {how}")
+        }
+    }
+
+    /// How the doses are given, when not all oral boluses: "IV", "2 h infusion", "IV, 2 h
+    /// infusion", or "mixed routes" when they differ.
+    fn delivery(&self) -> String {
+        let ev = self.events();
+        let Some(first) = ev.first() else {
+            return String::new();
+        };
+        if ev
+            .iter()
+            .any(|d| d.route != first.route || d.infusion_h != first.infusion_h)
+        {
+            return "mixed routes".into();
+        }
+        let mut parts = Vec::new();
+        if first.route == Route::Iv {
+            parts.push("IV".to_string());
+        }
+        if !first.is_bolus() {
+            parts.push(format!(
+                "{} h {}",
+                first.infusion_h,
+                if first.route == Route::Iv {
+                    "infusion"
+                } else {
+                    "zero-order release"
+                }
+            ));
+        }
+        parts.join(", ")
+    }
+
+    fn describe_times(&self) -> String {
         match self {
             Schedule::Periodic(p) if p.period_h == WEEK_H => format!(
                 "{} dose{} a week × {} weeks",
@@ -136,6 +237,7 @@ impl Schedule {
                 p.period_h,
                 p.periods
             ),
+            Schedule::Explicit { doses } if doses.len() == 1 => "1 dose".into(),
             Schedule::Explicit { doses } => format!("{} doses at set times", doses.len()),
         }
     }
@@ -184,18 +286,9 @@ mod tests {
             period_h: 24.0,
             first_h: 8.0,
             pattern: vec![
-                DoseEvent {
-                    time_h: 0.0,
-                    amount_ug: 15_000.0,
-                },
-                DoseEvent {
-                    time_h: 5.0,
-                    amount_ug: 15_000.0,
-                },
-                DoseEvent {
-                    time_h: 11.0,
-                    amount_ug: 15_000.0,
-                },
+                DoseEvent::oral(0.0, 15_000.0),
+                DoseEvent::oral(5.0, 15_000.0),
+                DoseEvent::oral(11.0, 15_000.0),
             ],
             periods: 2,
         });
@@ -230,16 +323,7 @@ mod tests {
         let daily = Schedule::Periodic(Periodic {
             period_h: 24.0,
             first_h: 8.0,
-            pattern: vec![
-                DoseEvent {
-                    time_h: 0.0,
-                    amount_ug: 1.0,
-                },
-                DoseEvent {
-                    time_h: 11.0,
-                    amount_ug: 1.0,
-                },
-            ],
+            pattern: vec![DoseEvent::oral(0.0, 1.0), DoseEvent::oral(11.0, 1.0)],
             periods: 5,
         });
         let s = daily.skipping_days(&[0, 3]);
@@ -252,10 +336,7 @@ mod tests {
 
     #[test]
     fn grid_contains_doses_and_lagged_starts() {
-        let events = [DoseEvent {
-            time_h: 8.25,
-            amount_ug: 1.0,
-        }];
+        let events = [DoseEvent::oral(8.25, 1.0)];
         let g = output_grid_h(24.0, 1.0, &events, 0.5);
         assert!(g.contains(&8.25) && g.contains(&8.75));
         assert_eq!(g.first(), Some(&0.0));

@@ -78,16 +78,8 @@ fn two_compartment_closed_form_equals_the_matrix_exponential() {
             for start in [
                 State::new(1000.0, 0.0),
                 State::new(0.0, 1000.0),
-                State {
-                    gut_ug: 0.0,
-                    central_ug: 0.0,
-                    peripheral_ug: 1000.0,
-                },
-                State {
-                    gut_ug: 300.0,
-                    central_ug: 200.0,
-                    peripheral_ug: 500.0,
-                },
+                State::amounts(0.0, 0.0, 1000.0),
+                State::amounts(300.0, 200.0, 500.0),
             ] {
                 let x = e * Vector4::new(start.gut_ug, start.central_ug, start.peripheral_ug, 0.0);
                 let s = map.apply(start);
@@ -109,12 +101,82 @@ fn two_compartment_closed_form_equals_the_matrix_exponential() {
     }
 }
 
+/// The rate matrix with the two input rates as states of rate zero (gut, central, peripheral,
+/// gut rate, central rate, ∫central): the rate columns of the step map are the last columns of
+/// its exponential.
+fn rate_matrix_with_inputs(m: &PkModel) -> nalgebra::Matrix6<f64> {
+    let four = rate_matrix(m);
+    let mut a = nalgebra::Matrix6::zeros();
+    for i in 0..3 {
+        for j in 0..3 {
+            a[(i, j)] = four[(i, j)];
+        }
+    }
+    a[(5, 1)] = 1.0;
+    a[(0, 3)] = 1.0; // gut rate → gut
+    a[(1, 4)] = 1.0; // central rate → central
+    a
+}
+
+#[test]
+fn rate_columns_equal_the_matrix_exponential_of_the_augmented_system() {
+    for m in regimes()
+        .into_iter()
+        .chain([PkModel::new(0.7, 0.2, 30.0, 1.0, 0.0, 0.0).unwrap()])
+    {
+        for dt in [0.1, 1.0, 7.3, 24.0, 300.0] {
+            let map = StepMap::new(&m, dt).with_rates(&m);
+            let e = (rate_matrix_with_inputs(&m) * dt).exp();
+            let start = State {
+                gut_rate_ug_per_h: 40.0,
+                central_rate_ug_per_h: 25.0,
+                ..State::amounts(
+                    300.0,
+                    200.0,
+                    if m.peripheral.is_some() { 500.0 } else { 0.0 },
+                )
+            };
+            let x = e * nalgebra::Vector6::new(
+                start.gut_ug,
+                start.central_ug,
+                start.peripheral_ug,
+                start.gut_rate_ug_per_h,
+                start.central_rate_ug_per_h,
+                0.0,
+            );
+            let s = map.apply(start);
+            let auc = map.auc_ug_h(start);
+            let tol = 1e-10 * 1000.0;
+            assert!(
+                (s.gut_ug - x[0]).abs() < tol,
+                "{m:?} dt {dt}: gut {} vs {}",
+                s.gut_ug,
+                x[0]
+            );
+            assert!(
+                (s.central_ug - x[1]).abs() < tol,
+                "{m:?} dt {dt}: central {} vs {}",
+                s.central_ug,
+                x[1]
+            );
+            assert!(
+                (s.peripheral_ug - x[2]).abs() < tol,
+                "{m:?} dt {dt}: peripheral"
+            );
+            assert!(
+                (auc - x[5]).abs() < 1e-10 * x[5].abs().max(1000.0),
+                "{m:?} dt {dt}: AUC {auc} vs {}",
+                x[5]
+            );
+            assert_eq!(s.gut_rate_ug_per_h, 40.0);
+            assert_eq!(s.central_rate_ug_per_h, 25.0);
+        }
+    }
+}
+
 fn daily(dose_ug: f64, days: u32) -> Vec<DoseEvent> {
     (0..days)
-        .map(|d| DoseEvent {
-            time_h: 24.0 * f64::from(d),
-            amount_ug: dose_ug,
-        })
+        .map(|d| DoseEvent::oral(24.0 * f64::from(d), dose_ug))
         .collect()
 }
 
@@ -202,11 +264,7 @@ fn turning_points_match_a_brute_force_scan() {
     // A central compartment emptying fast into a large peripheral one while a slow dose is
     // still absorbing: the level falls, rises to a peak, and falls again (two turning points).
     let m = two(0.05, 0.1, 10.0, 40.0, 200.0);
-    let start = State {
-        gut_ug: 10_000.0,
-        central_ug: 130.0,
-        peripheral_ug: 0.0,
-    };
+    let start = State::amounts(10_000.0, 130.0, 0.0);
     let len = 200.0;
     let at = |t: f64| k2sim::model::exact::state_after(&m, start, t);
     let turns = turning_points(&m, start, at(len), 0.0, len, &[], at);
@@ -248,10 +306,7 @@ fn periodic(dose_ug: f64, tau_h: f64, periods: u32) -> Periodic {
     Periodic {
         period_h: tau_h,
         first_h: 0.0,
-        pattern: vec![DoseEvent {
-            time_h: 0.0,
-            amount_ug: dose_ug,
-        }],
+        pattern: vec![DoseEvent::oral(0.0, dose_ug)],
         periods,
     }
 }

@@ -37,10 +37,7 @@ fn hourly(until_h: u32) -> Vec<f64> {
 
 fn daily_doses(n: u32, amount: f64) -> Vec<DoseEvent> {
     (0..n)
-        .map(|i| DoseEvent {
-            time_h: 24.0 * f64::from(i),
-            amount_ug: amount,
-        })
+        .map(|i| DoseEvent::oral(24.0 * f64::from(i), amount))
         .collect()
 }
 
@@ -117,14 +114,7 @@ fn half_life_is_recovered_from_the_terminal_slope() {
     // Single dose, log-linear regression on the terminal phase: slope = −min(ka, ke).
     for &(ka, t_half) in &[(1.22, 72.0), (0.574, 7.0), (0.05, 2.0)] {
         let m = model(ka, t_half, 100.0);
-        let tr = run_exact(
-            m,
-            &[DoseEvent {
-                time_h: 0.0,
-                amount_ug: 1000.0,
-            }],
-            &hourly(2000),
-        );
+        let tr = run_exact(m, &[DoseEvent::oral(0.0, 1000.0)], &hourly(2000));
         let slow = ka.min(m.ke_per_h);
         // Start where the faster exponential has decayed by e^-30 relative to the slower one.
         let start = (30.0 / (ka - m.ke_per_h).abs()) as usize + 1;
@@ -172,10 +162,7 @@ fn ka_equal_to_ke_is_finite_and_agrees_with_its_neighbours() {
 
 #[test]
 fn lag_time_shifts_the_curve() {
-    let events = [DoseEvent {
-        time_h: 0.0,
-        amount_ug: 100.0,
-    }];
+    let events = [DoseEvent::oral(0.0, 100.0)];
     let grid: Vec<f64> = (0..=400).map(|i| f64::from(i) * 0.25).collect();
     let base = run_exact(model(1.0, 10.0, 20.0), &events, &grid);
     let lagged = run_exact(
@@ -245,7 +232,7 @@ proptest! {
     fn accumulation_ratio_tends_to_its_textbook_formula(th in 1.0f64..500.0, tau in prop::sample::select(vec![8.0, 12.0, 24.0, 48.0, 168.0])) {
         // With absorption much faster than the interval, AUCτ,ss / AUCτ,1 = 1/(1 − e^{−ke·τ}).
         let m = model(1e6, th, 100.0);
-        let p = k2sim::dosing::Periodic { period_h: tau, first_h: 0.0, pattern: vec![DoseEvent { time_h: 0.0, amount_ug: 100.0 }], periods: 10 };
+        let p = k2sim::dosing::Periodic { period_h: tau, first_h: 0.0, pattern: vec![DoseEvent::oral(0.0, 100.0)], periods: 10 };
         let ss = steady_state(&mut ExactPropagator::new(m), &p).unwrap();
         let textbook = 1.0 / (1.0 - (-m.ke_per_h * tau).exp());
         prop_assert!((ss.accumulation_ratio - textbook).abs() <= 1e-5 * textbook, "{} vs {textbook}", ss.accumulation_ratio);

@@ -1,71 +1,205 @@
-//! The dose walk's one noun: an [`Input`] is an amount entering the gut at a time, an oral
-//! dose after its bioavailability F and absorption lag. Every walk over doses (the run, the
-//! steady-state map and profile, time above a threshold) builds its inputs here, so a new
-//! input kind (an IV bolus into the central compartment, an infusion) is added in one place.
+//! The dose walk's one noun: an [`Input`] is what a dose does to the state at one instant —
+//! an amount entering a compartment (a bolus) or a zero-order rate starting or stopping (an
+//! infusion, or an oral zero-order release). Every walk over doses (the run, the steady-state
+//! map and profile, time above a threshold) builds its inputs here:
+//!
+//! | dose | input(s) |
+//! |---|---|
+//! | oral bolus D at t | F·D into the gut at t + tlag |
+//! | IV bolus D at t | D into the central compartment at t (no F, no lag) |
+//! | oral zero-order release of D over d h at t | F·D/d µg/h into the gut from t + tlag to t + tlag + d |
+//! | IV infusion of D over d h at t | D/d µg/h into the central compartment from t to t + d |
+//!
 //! The population batch kernel (`study::population`) applies the same `F × amount at
-//! t + tlag` in its structure-of-arrays loop, for speed.
+//! t + tlag` in its structure-of-arrays loop for plain oral boluses, and hands every other dose
+//! to the per-subject walk.
 
-use crate::dosing::{DoseEvent, Periodic};
+use crate::dosing::{DoseEvent, Periodic, Route};
 use crate::model::{PkModel, State};
 
-/// An amount (µg) entering the gut at `time_h`.
+/// The compartment an input enters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// The gut (absorption depot).
+    Gut,
+    /// The central compartment.
+    Central,
+}
+
+/// What happens at one instant: `amount_ug` enters `entry`, and the zero-order rate into it
+/// changes by `rate_ug_per_h` (positive at an infusion's start, negative at its end).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Input {
-    /// When the amount enters (h): the dose time plus the absorption lag.
+    /// When (h).
     pub time_h: f64,
-    /// The bioavailable amount, F × dose (µg).
+    /// The compartment.
+    pub entry: Entry,
+    /// Amount entering at once (µg; F applied for oral doses).
     pub amount_ug: f64,
+    /// Change of the running zero-order rate (µg/h; F applied for oral doses).
+    pub rate_ug_per_h: f64,
 }
 
 impl Input {
-    /// The input of one dose under `model`.
-    pub fn of_dose(model: &PkModel, dose: &DoseEvent) -> Self {
-        Self {
-            time_h: dose.time_h + model.tlag_h,
-            amount_ug: model.f * dose.amount_ug,
+    /// The inputs of one dose under `model`: one for a bolus, a start and a stop for a
+    /// zero-order input.
+    pub fn of_dose(model: &PkModel, dose: &DoseEvent) -> impl Iterator<Item = Input> + use<> {
+        let (entry, t, amount) = match dose.route {
+            Route::Oral => (
+                Entry::Gut,
+                dose.time_h + model.tlag_h,
+                model.f * dose.amount_ug,
+            ),
+            Route::Iv => (Entry::Central, dose.time_h, dose.amount_ug),
+        };
+        let d = dose.infusion_h;
+        let (first, second) = if d > 0.0 {
+            let rate = amount / d;
+            (
+                Input::rate(t, entry, rate),
+                Some(Input::rate(t + d, entry, -rate)),
+            )
+        } else {
+            (
+                Input {
+                    time_h: t,
+                    entry,
+                    amount_ug: amount,
+                    rate_ug_per_h: 0.0,
+                },
+                None,
+            )
+        };
+        std::iter::once(first).chain(second)
+    }
+
+    fn rate(time_h: f64, entry: Entry, rate_ug_per_h: f64) -> Self {
+        Input {
+            time_h,
+            entry,
+            amount_ug: 0.0,
+            rate_ug_per_h,
         }
     }
 
-    /// Adds the amount to the state.
+    /// Adds the amount and the rate change to the state. A rate that returns to zero within
+    /// rounding (starts and stops of overlapping infusions) is set to exactly zero, so the
+    /// faster paths for spans without inputs apply again.
     pub fn apply(&self, s: &mut State) {
-        s.gut_ug += self.amount_ug;
+        let (amount, rate) = match self.entry {
+            Entry::Gut => (&mut s.gut_ug, &mut s.gut_rate_ug_per_h),
+            Entry::Central => (&mut s.central_ug, &mut s.central_rate_ug_per_h),
+        };
+        *amount += self.amount_ug;
+        if self.rate_ug_per_h != 0.0 {
+            *rate += self.rate_ug_per_h;
+            if rate.abs() <= 1e-12 * self.rate_ug_per_h.abs() {
+                *rate = 0.0;
+            }
+        }
+    }
+
+    /// The amount this input delivers from its time until `end_h` (µg): the bolus, plus the
+    /// rate change times the time left.
+    pub fn delivered_by_ug(&self, end_h: f64) -> f64 {
+        self.amount_ug + self.rate_ug_per_h * (end_h - self.time_h).max(0.0)
     }
 }
 
-/// The inputs of `events` (ascending in time), inputs at the same instant merged into one.
+/// The inputs of `events`, ascending in time (stable: inputs of the same instant keep the order
+/// of their doses), inputs at the same instant into the same compartment merged into one.
 pub fn absorption_inputs(model: &PkModel, events: &[DoseEvent]) -> Vec<Input> {
-    merged(events.iter().map(|e| Input::of_dose(model, e)))
+    let mut v: Vec<Input> = events
+        .iter()
+        .flat_map(|e| Input::of_dose(model, e))
+        .collect();
+    v.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
+    merged(v)
 }
 
-/// Inputs (ascending in time) with those at the same instant summed into one, in order.
+/// Inputs (ascending in time) with those at the same instant and compartment summed into one.
 fn merged(inputs: impl IntoIterator<Item = Input>) -> Vec<Input> {
     let mut out: Vec<Input> = Vec::new();
     for i in inputs {
-        match out.last_mut() {
-            Some(last) if last.time_h == i.time_h => last.amount_ug += i.amount_ug,
-            _ => out.push(i),
+        match out
+            .iter_mut()
+            .rev()
+            .take_while(|l| l.time_h == i.time_h)
+            .find(|l| l.entry == i.entry)
+        {
+            Some(last) => {
+                last.amount_ug += i.amount_ug;
+                last.rate_ug_per_h += i.rate_ug_per_h;
+            }
+            None => out.push(i),
         }
     }
     out
 }
 
 /// The inputs of one period of `p`, with times as offsets from the period's first dose,
-/// ascending, in `[0, τ)` (a lag pushing a dose past the period end wraps to the next period,
-/// which at steady state is the same thing), simultaneous inputs merged.
+/// ascending, in `[0, τ)`: an input pushed past the period's end (by a lag, or an infusion's
+/// end) wraps to the next period, which at steady state is the same thing. Simultaneous inputs
+/// merged. The rates running at the period's start are [`period_start_rates`].
 pub fn period_inputs(model: &PkModel, p: &Periodic) -> Vec<Input> {
+    let tau = p.period_h;
     let mut v: Vec<Input> = p
         .pattern
         .iter()
-        .map(|d| {
-            let i = Input::of_dose(model, d);
-            Input {
-                time_h: i.time_h.rem_euclid(p.period_h),
-                ..i
-            }
-        })
+        .flat_map(|d| wrapped_inputs(model, d, tau).map(|(i, _)| i))
         .collect();
     v.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
     merged(v)
+}
+
+/// The inputs of one dose of a pattern wrapped into `[0, τ)`, each with whether it wrapped. An
+/// infusion's end is placed from its wrapped start (start + d, less τ if past the period), so
+/// the wrap decision and the event times come from one computation; d = τ (a continuous
+/// infusion) ends exactly where the next one starts.
+fn wrapped_inputs(
+    model: &PkModel,
+    d: &DoseEvent,
+    tau: f64,
+) -> impl Iterator<Item = (Input, bool)> + use<> {
+    let infusion_h = d.infusion_h;
+    let mut start_offset = None;
+    Input::of_dose(model, d).map(move |i| match start_offset {
+        None => {
+            let t = i.time_h.rem_euclid(tau);
+            start_offset = Some(t);
+            (Input { time_h: t, ..i }, false)
+        }
+        Some(s) => {
+            let (t, wrapped) = if infusion_h >= tau {
+                (s, true)
+            } else if s + infusion_h >= tau {
+                (s + infusion_h - tau, true)
+            } else {
+                (s + infusion_h, false)
+            };
+            (Input { time_h: t, ..i }, wrapped)
+        }
+    })
+}
+
+/// The zero-order rates running at the start of a steady-state period of `p` (before any of
+/// its own inputs at offset 0): the infusions of earlier periods that have not ended, that is
+/// those whose end wrapped into this period. Infusions must not be longer than τ (scenario
+/// checks say so).
+pub fn period_start_rates(model: &PkModel, p: &Periodic) -> State {
+    let mut s = State::ZERO;
+    for d in p.pattern.iter().filter(|d| !d.is_bolus()) {
+        for (i, wrapped) in wrapped_inputs(model, d, p.period_h) {
+            if wrapped && i.rate_ug_per_h < 0.0 {
+                Input {
+                    rate_ug_per_h: -i.rate_ug_per_h,
+                    ..i
+                }
+                .apply(&mut s);
+            }
+        }
+    }
+    s
 }
 
 /// [`period_inputs`] repeated over `[0, window_h]`, with their offsets from the first period's
@@ -79,7 +213,7 @@ pub fn inputs_over(model: &PkModel, p: &Periodic, window_h: f64) -> Vec<Input> {
             one.iter()
                 .map(|i| Input {
                     time_h: i.time_h + k * p.period_h,
-                    amount_ug: i.amount_ug,
+                    ..*i
                 })
                 .filter(|i| i.time_h <= window_h),
         );
@@ -88,7 +222,73 @@ pub fn inputs_over(model: &PkModel, p: &Periodic, window_h: f64) -> Vec<Input> {
     out
 }
 
-/// The largest input (µg), which sets the ODE's absolute tolerance.
+/// The inputs still to come at or after `t0_h` from the doses of the periods before the first
+/// one of `p` (a regimen that starts at steady state has taken them): a lag or an infusion
+/// reaching past the first dose. Absolute times, ascending.
+pub fn inputs_from_before(model: &PkModel, p: &Periodic, t0_h: f64) -> Vec<Input> {
+    let mut v = Vec::new();
+    for d in &p.pattern {
+        for i in Input::of_dose(model, d) {
+            let mut j = 1.0;
+            loop {
+                let t = p.first_h + i.time_h - j * p.period_h;
+                if t < t0_h {
+                    break;
+                }
+                v.push(Input { time_h: t, ..i });
+                j += 1.0;
+            }
+        }
+    }
+    v.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
+    merged(v)
+}
+
+/// The largest bolus or infused amount of `events` entering the body (µg), which sets the ODE's
+/// absolute tolerance.
+pub fn largest_dose_ug(model: &PkModel, events: &[DoseEvent]) -> f64 {
+    events
+        .iter()
+        .map(|d| match d.route {
+            Route::Oral => model.f * d.amount_ug,
+            Route::Iv => d.amount_ug,
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The largest input amount (µg) of `inputs`, rates counted over one hour: the scale of a walk
+/// that sees inputs only.
 pub fn largest_ug(inputs: &[Input]) -> f64 {
-    inputs.iter().map(|i| i.amount_ug).fold(0.0, f64::max)
+    inputs
+        .iter()
+        .map(|i| i.amount_ug.max(i.rate_ug_per_h.abs()))
+        .fold(0.0, f64::max)
+}
+
+/// The inputs of the first period of `p` given to an empty body, offsets from its first dose in
+/// `[0, τ)`: as [`period_inputs`], but what a lag or an infusion pushes past the period's end
+/// is not wrapped (it belongs to the next period, and no earlier period exists).
+pub fn first_period_inputs(model: &PkModel, p: &Periodic) -> Vec<Input> {
+    let mut v: Vec<Input> = p
+        .pattern
+        .iter()
+        .flat_map(|d| Input::of_dose(model, d))
+        .filter(|i| i.time_h < p.period_h)
+        .collect();
+    v.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
+    merged(v)
+}
+
+/// `inputs` (ascending) together with [`inputs_from_before`] at or after `t0_h`: everything a
+/// regimen that has been taken since long before `t0_h` still delivers from then on.
+pub fn with_inputs_from_before(
+    model: &PkModel,
+    p: &Periodic,
+    t0_h: f64,
+    inputs: Vec<Input>,
+) -> Vec<Input> {
+    let mut v = inputs_from_before(model, p, t0_h);
+    v.extend(inputs);
+    v.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
+    merged(v)
 }

@@ -5,5 +5,6 @@ pub mod compare;
 pub mod input;
 pub mod run;
 pub mod sim;
+pub mod start;
 pub mod steady_profile;
 pub mod threshold;

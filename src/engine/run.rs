@@ -5,8 +5,10 @@
 use crate::model::SolverKind;
 use rayon::prelude::*;
 
-use crate::dosing::{output_grid_h, DoseEvent, Periodic};
+use crate::dosing::{output_grid_h, DoseEvent, Periodic, Route};
+use crate::engine::input::largest_dose_ug;
 use crate::engine::sim::{self, SteadyState, Trajectory};
+use crate::engine::start::run_start;
 use crate::error::SimError;
 use crate::metric::Metrics;
 use crate::model::{Absorption, AnyPropagator, PkModel, Propagator, LN_2};
@@ -77,7 +79,11 @@ impl ResolvedParams {
 /// Where the dosed amount is at the end of the run (µg): a check the reader can do.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct MassBalance {
-    /// Bioavailable amount dosed within the run (F × dose).
+    /// A run that starts at steady state: the amount already in the body at t = 0 (µg).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_body_ug: Option<f64>,
+    /// Bioavailable amount dosed within the run (F × oral dose, all of an IV dose), infusions
+    /// counted for the part delivered before the end.
     pub absorbed_input_ug: f64,
     /// Still in the gut at the end.
     pub gut_ug: f64,
@@ -122,16 +128,19 @@ pub struct Residual {
 }
 
 /// Predicted concentrations (ng/mL) at `times_h` (any order, within the run) for the doses
-/// `events`: the dosing walk sampled at exactly those times.
+/// `events` of `regimen` (from its start, see [`run_start`]): the dosing walk sampled at
+/// exactly those times.
 pub fn predict_at<P: Propagator>(
     prop: &mut P,
+    regimen: &Regimen,
     events: &[DoseEvent],
     times_h: &[f64],
 ) -> Result<Vec<f64>, SimError> {
     let mut grid: Vec<f64> = times_h.to_vec();
     grid.sort_by(f64::total_cmp);
     grid.dedup();
-    let tr = sim::simulate(prop, events, &grid)?;
+    let start = run_start(prop, &regimen.schedule, regimen.at_steady_state, events)?;
+    let tr = sim::simulate_inputs(prop, start.state, 0.0, &start.inputs, &grid)?;
     Ok(times_h
         .iter()
         .map(|t| {
@@ -173,10 +182,7 @@ fn run_regimen(
     solver: SolverKind,
 ) -> Result<RegimenResult, SimError> {
     let events = r.schedule.events();
-    let scale = events
-        .iter()
-        .map(|e| e.amount_ug * r.model.f)
-        .fold(0.0, f64::max);
+    let scale = largest_dose_ug(&r.model, &events);
     let mut prop = AnyPropagator::new(r.model, solver, scenario.ode, scale);
     simulate_with(scenario, r, &events, &mut prop)
 }
@@ -189,11 +195,18 @@ fn simulate_with(
 ) -> Result<RegimenResult, SimError> {
     let m = r.model;
     let grid = output_grid_h(scenario.duration_h, scenario.step_h, events, m.tlag_h);
-    let trajectory = sim::simulate(prop, events, &grid)?;
+    let start = run_start(prop, &r.schedule, r.at_steady_state, events)?;
+    let trajectory = sim::simulate_inputs(prop, start.state, 0.0, &start.inputs, &grid)?;
     // A steady state that cannot be computed (a one-period map with an eigenvalue 1 to double
     // precision: elimination so slow that it would take longer than 1e12 years) is reported as
     // absent with a note, not as a failed run.
     let mut notes = Vec::new();
+    if r.sources.v_l.origin == "preset" && events.iter().any(|e| e.route == Route::Iv) {
+        notes.push(format!(
+            "IV doses go into the preset's volume, {:.4} L, an apparent oral V/F (the oral bioavailability is folded in): the IV levels are those of this V with F = 1, not measured IV levels; set `v_l` from IV data",
+            m.v_l
+        ));
+    }
     let steady_state = match r.schedule.periodic() {
         Some(p) => match sim::steady_state(prop, &limit_to_run(p, scenario.duration_h, m.tlag_h)) {
             Ok(ss) => Some(ss),
@@ -239,7 +252,7 @@ fn simulate_with(
         Vec::new()
     } else {
         let times: Vec<f64> = obs.iter().map(|o| o.time_h).collect();
-        let predicted = predict_at(prop, events, &times)?;
+        let predicted = predict_at(prop, r, events, &times)?;
         obs.iter()
             .zip(predicted)
             .map(|(o, p)| Residual {
@@ -252,6 +265,7 @@ fn simulate_with(
             .collect()
     };
     let mass_balance = MassBalance {
+        initial_body_ug: r.at_steady_state.then(|| start.body_ug()),
         absorbed_input_ug: trajectory.absorbed_input_ug,
         gut_ug: trajectory.end_state.gut_ug,
         central_ug: trajectory.end_state.central_ug,

@@ -5,7 +5,10 @@
 use nalgebra::{Matrix3, Vector3};
 
 use crate::dosing::{DoseEvent, Periodic};
-use crate::engine::input::{absorption_inputs, Input};
+use crate::engine::input::{
+    absorption_inputs, first_period_inputs, largest_dose_ug, period_inputs, period_start_rates,
+    Input,
+};
 use crate::error::SimError;
 use crate::model::{PkModel, Propagator, State};
 
@@ -62,8 +65,26 @@ pub fn simulate_from<P: Propagator>(
     grid_h: &[f64],
 ) -> Result<Trajectory, SimError> {
     let model = *prop.model();
+    simulate_inputs(
+        prop,
+        start,
+        t0_h,
+        &absorption_inputs(&model, events),
+        grid_h,
+    )
+}
+
+/// The walk itself: from `start` at `t0_h`, applying `inputs` (ascending in time; those before
+/// `t0_h` or after the last grid time are ignored), sampling at `grid_h`.
+pub fn simulate_inputs<P: Propagator>(
+    prop: &mut P,
+    start: State,
+    t0_h: f64,
+    inputs: &[Input],
+    grid_h: &[f64],
+) -> Result<Trajectory, SimError> {
+    let model = *prop.model();
     let end_h = grid_h.last().copied().unwrap_or(t0_h);
-    let absorb = absorption_inputs(&model, events);
     let mut states: Vec<State> = Vec::with_capacity(grid_h.len());
     let mut state = start;
     let mut t = t0_h;
@@ -71,6 +92,9 @@ pub fn simulate_from<P: Propagator>(
     states.resize(gi, start);
     let (mut max_central, mut t_max, mut auc_central, mut input) =
         (start.central_ug, t0_h, 0.0, 0.0);
+    // Rates already running at the start deliver over the whole run.
+    input +=
+        start.gut_rate_ug_per_h * (end_h - t0_h) + start.central_rate_ug_per_h * (end_h - t0_h);
     let mut advance = |prop: &mut P,
                        state: &mut State,
                        t: &mut f64,
@@ -87,13 +111,13 @@ pub fn simulate_from<P: Propagator>(
         *gi = j;
         Ok(())
     };
-    for e in absorb
+    for e in inputs
         .iter()
         .filter(|e| e.time_h >= t0_h && e.time_h <= end_h)
     {
         advance(prop, &mut state, &mut t, e.time_h, &mut gi, &mut states)?;
         e.apply(&mut state);
-        input += e.amount_ug;
+        input += e.delivered_by_ug(end_h);
     }
     advance(prop, &mut state, &mut t, end_h, &mut gi, &mut states)?;
     Ok(Trajectory {
@@ -146,13 +170,14 @@ struct PeriodRun {
     min_central_ug: f64,
 }
 
-/// One period of the pattern from `start` (the state just before the first dose's absorption).
+/// One period of `inputs` (offsets in `[0, τ)` from the period's first dose, see
+/// [`period_inputs`]) from `start`, the state at offset 0 before any input there.
 fn run_period<P: Propagator>(
     prop: &mut P,
-    p: &Periodic,
+    inputs: &[Input],
+    tau_h: f64,
     start: State,
 ) -> Result<PeriodRun, SimError> {
-    let model = *prop.model();
     let mut state = start;
     let mut run = PeriodRun {
         end: start,
@@ -162,24 +187,31 @@ fn run_period<P: Propagator>(
         min_central_ug: start.central_ug,
     };
     let mut scratch = Vec::new();
-    for (i, dose) in p.pattern.iter().enumerate() {
-        // The period runs in the absorption frame (times after the lag): the dose's amount.
-        Input::of_dose(&model, dose).apply(&mut state);
-        let to = p.pattern.get(i + 1).map_or(p.period_h, |d| d.time_h);
-        let r = prop.span(state, dose.time_h, to, &[], &mut scratch)?;
+    let mut t = 0.0;
+    let mut span = |prop: &mut P, state: &mut State, from: f64, to: f64| -> Result<(), SimError> {
+        if to <= from {
+            return Ok(());
+        }
+        let r = prop.span(*state, from, to, &[], &mut scratch)?;
         note_peak(
             &mut run.max_central_ug,
             &mut run.t_max_h,
             r.max_central_ug,
             r.t_max_h,
         );
-        // The central amount has no interior minimum within a span (see model::locate_max).
         // Clipped at zero: the ODE path may end a span a rounding error below it (see
         // model::ode::sample_of).
-        run.min_central_ug = run.min_central_ug.min(r.end.central_ug.max(0.0));
+        run.min_central_ug = run.min_central_ug.min(r.min_central_ug.max(0.0));
         run.auc_central_ug_h += r.auc_central_ug_h;
-        state = r.end;
+        *state = r.end;
+        Ok(())
+    };
+    for i in inputs {
+        span(prop, &mut state, t, i.time_h)?;
+        i.apply(&mut state);
+        t = i.time_h;
     }
+    span(prop, &mut state, t, tau_h)?;
     run.end = state;
     Ok(run)
 }
@@ -196,17 +228,27 @@ fn walk_budget(model: &PkModel, period_h: f64) -> u32 {
     (2e7 / steps_per_period).clamp(1.0, f64::from(MAX_WALKED_PERIODS)) as u32
 }
 
-/// The state after one period from `start` (just before the period's first absorption), no
-/// metrics: the doses of the pattern, with [`Propagator::state_after`] between them.
-fn period_end<P: Propagator>(prop: &mut P, p: &Periodic, start: State) -> Result<State, SimError> {
-    let f = prop.model().f;
-    let mut state = start;
-    for (i, dose) in p.pattern.iter().enumerate() {
-        state.gut_ug += f * dose.amount_ug;
-        let to = p.pattern.get(i + 1).map_or(p.period_h, |d| d.time_h);
-        state = prop.state_after(state, to - dose.time_h)?;
+/// The state after one period of `inputs` from `start`, no metrics: the inputs, with
+/// [`Propagator::state_after`] between them.
+pub(crate) fn period_end<P: Propagator>(
+    prop: &mut P,
+    inputs: &[Input],
+    tau_h: f64,
+    start: State,
+) -> Result<State, SimError> {
+    let mut s = start;
+    let mut t = 0.0;
+    for i in inputs {
+        if i.time_h > t {
+            s = prop.state_after(s, i.time_h - t)?;
+        }
+        i.apply(&mut s);
+        t = i.time_h;
     }
-    Ok(state)
+    if tau_h > t {
+        s = prop.state_after(s, tau_h - t)?;
+    }
+    Ok(s)
 }
 
 /// The fixed point of a one-period map `period` (the state before one period ↦ the state before
@@ -219,19 +261,20 @@ fn period_end<P: Propagator>(prop: &mut P, p: &Periodic, start: State) -> Result
 /// Nonlinear models (saturable absorption): Newton's method on P(y) − y with a
 /// finite-difference Jacobian, from an empty body, until the residual is below 1e-9 of the
 /// amounts (the integrator's own tolerance is 1e-10).
+///
+/// `rates` are the zero-order inputs running at the period's start ([`period_start_rates`]):
+/// states of rate zero that the period returns unchanged, so the fixed point is solved for the
+/// amounts with them held.
 pub(crate) fn periodic_fixed_point(
     model: &PkModel,
     scale_ug: f64,
+    rates: State,
     mut period: impl FnMut(State) -> Result<State, SimError>,
 ) -> Result<(State, Option<Matrix3<f64>>), SimError> {
     let vec = |s: State| Vector3::new(s.gut_ug, s.central_ug, s.peripheral_ug);
-    let state = |y: Vector3<f64>| State {
-        gut_ug: y[0],
-        central_ug: y[1],
-        peripheral_ug: y[2],
-    };
+    let state = |y: Vector3<f64>| State::amounts(y[0], y[1], y[2]).with_rates_of(rates);
     let dims = if model.peripheral.is_some() { 3 } else { 2 };
-    let b = vec(period(State::ZERO)?);
+    let b = vec(period(state(Vector3::zeros()))?);
     if model.is_linear() {
         let mut m = Matrix3::zeros();
         for j in 0..dims {
@@ -292,32 +335,36 @@ pub(crate) fn periodic_fixed_point(
 }
 
 /// Steady state of the periodic schedule `p` under the propagator's model, from the fixed
-/// point of the one-period map ([`periodic_fixed_point`]).
+/// point of the one-period map ([`periodic_fixed_point`]). Times run from the period's first
+/// dose (a lag shows as a flat start); the first period is the one given to an empty body.
 pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyState, SimError> {
     let model = *prop.model();
-    let scale = p
-        .pattern
-        .iter()
-        .map(|d| model.f * d.amount_ug)
-        .fold(0.0, f64::max);
+    let scale = largest_dose_ug(&model, &p.pattern);
     if scale <= 0.0 || p.pattern.is_empty() {
         return Err(SimError::SteadyState {
             reason: "the pattern has no dose".into(),
         });
     }
-    let first = run_period(prop, p, State::ZERO)?;
+    let tau = p.period_h;
+    let inputs = period_inputs(&model, p);
+    let first_inputs = first_period_inputs(&model, p);
+    let first = run_period(prop, &first_inputs, tau, State::ZERO)?;
+    let rates = period_start_rates(&model, p);
     // Linear models take the period map through the spans (as the run does); the nonlinear
     // Newton iteration needs many maps and only their end states.
     let linear = model.is_linear();
-    let (ss_start, m) = periodic_fixed_point(&model, scale, |s| {
+    let (ss_start, m) = periodic_fixed_point(&model, scale, rates, |s| {
         if linear {
-            Ok(run_period(prop, p, s)?.end)
+            Ok(run_period(prop, &inputs, tau, s)?.end)
         } else {
-            period_end(prop, p, s)
+            period_end(prop, &inputs, tau, s)
         }
     })?;
-    let ss = run_period(prop, p, ss_start)?;
-
+    let ss = run_period(prop, &inputs, tau, ss_start)?;
+    // The first period's end equals one map from an empty body unless an input of the first
+    // period reaches into the next (a wrapped lag or infusion, or an infusion running at the
+    // period start): then the troughs follow y₁ = that end, yₙ₊₁ = M·yₙ + b.
+    let wraps = rates.has_rates() || first_inputs != inputs;
     let conc = |a: f64| model.conc_ng_ml(a);
     let auc_tau = ss.auc_central_ug_h / model.v_l + model.baseline_ng_ml * p.period_h;
     let cavg = auc_tau / p.period_h;
@@ -334,7 +381,18 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
             // M^n by repeated squaring: O(log² n) rather than one step per period (10 million
             // periods took seconds for a 10-year half-life absorbed over millennia).
             let y_ss = Vector3::new(ss_start.gut_ug, ss_start.central_ug, ss_start.peripheral_ug);
-            let trough_after = |n: u32| -> f64 { y_ss[1] - (mat_pow(&m, n) * y_ss)[1] };
+            let y_1 = Vector3::new(
+                first.end.gut_ug,
+                first.end.central_ug,
+                first.end.peripheral_ug,
+            );
+            let trough_after = |n: u32| -> f64 {
+                if wraps {
+                    y_ss[1] - (mat_pow(&m, n - 1) * (y_ss - y_1))[1]
+                } else {
+                    y_ss[1] - (mat_pow(&m, n) * y_ss)[1]
+                }
+            };
             let reached = |n: u32| trough_after(n) >= 0.9 * trough_ss;
             let t90 = if reached(MAX_PERIODS) {
                 let (mut lo, mut hi) = (1u32, MAX_PERIODS);
@@ -368,7 +426,7 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
                 if t90.is_some() && want_last.is_none_or(|w| w <= n) {
                     break;
                 }
-                let next = period_end(prop, p, y)?;
+                let next = period_end(prop, &inputs, tau, y)?;
                 // Converged: every later trough is this one (to 1e-12), so the walk can stop.
                 if t90.is_some() && (next.central_ug - y.central_ug).abs() <= 1e-12 * trough_ss {
                     last = last.or(want_last.map(|_| next.central_ug));
@@ -383,7 +441,7 @@ pub fn steady_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<SteadyS
     Ok(SteadyState {
         tau_h: p.period_h,
         cmax_ss_ng_ml: cmax,
-        tmax_ss_h: ss.t_max_h + model.tlag_h,
+        tmax_ss_h: ss.t_max_h,
         cmin_ss_ng_ml: cmin,
         cavg_ss_ng_ml: cavg,
         auc_tau_ss_ng_h_ml: auc_tau,
@@ -417,10 +475,7 @@ mod tests {
         Periodic {
             period_h: 24.0,
             first_h: 0.0,
-            pattern: vec![DoseEvent {
-                time_h: 0.0,
-                amount_ug: dose,
-            }],
+            pattern: vec![DoseEvent::oral(0.0, dose)],
             periods,
         }
     }
@@ -487,10 +542,7 @@ mod tests {
     fn mass_balance_over_a_run() {
         let m = PkModel::new(0.6, 0.1, 200.0, 0.9, 1.0, 0.3).unwrap();
         let events: Vec<DoseEvent> = (0..10)
-            .map(|i| DoseEvent {
-                time_h: 7.0 * f64::from(i),
-                amount_ug: 100.0,
-            })
+            .map(|i| DoseEvent::oral(7.0 * f64::from(i), 100.0))
             .collect();
         let grid: Vec<f64> = (0..=100).map(f64::from).collect();
         let tr = simulate(&mut ExactPropagator::new(m), &events, &grid).unwrap();

@@ -6,30 +6,13 @@
 //! absorption), so that a lag shows as a flat start, as a reader expects of "time since dose".
 
 use crate::dosing::Periodic;
-use crate::engine::input::{inputs_over, largest_ug, period_inputs, Input};
+use crate::engine::input::{inputs_over, largest_dose_ug, period_inputs, period_start_rates};
 use crate::engine::run::{RegimenResult, RunResult};
-use crate::engine::sim::periodic_fixed_point;
+use crate::engine::sim::{period_end, periodic_fixed_point};
 use crate::error::SimError;
 use crate::model::ode::OdeOptions;
 use crate::model::AnyPropagator;
 use crate::model::{Propagator, State};
-
-/// The state after one period from `start`, applying `inputs` on the way.
-fn one_period<P: Propagator>(
-    prop: &mut P,
-    inputs: &[Input],
-    tau_h: f64,
-    start: State,
-) -> Result<State, SimError> {
-    let mut s = start;
-    let mut t = 0.0;
-    for i in inputs {
-        s = prop.state_after(s, i.time_h - t)?;
-        i.apply(&mut s);
-        t = i.time_h;
-    }
-    prop.state_after(s, tau_h - t)
-}
 
 /// The steady-state amounts at the time of a period's first dose (before any of that period's
 /// absorption starting at that instant), the fixed point of the one-period map
@@ -37,14 +20,36 @@ fn one_period<P: Propagator>(
 pub fn ss_start_state<P: Propagator>(prop: &mut P, p: &Periodic) -> Result<State, SimError> {
     let model = *prop.model();
     let inputs = period_inputs(&model, p);
-    let scale = largest_ug(&inputs);
+    let scale = largest_dose_ug(&model, &p.pattern);
     if scale <= 0.0 {
         return Err(SimError::SteadyState {
             reason: "the pattern has no dose".into(),
         });
     }
     let tau = p.period_h;
-    Ok(periodic_fixed_point(&model, scale, |s| one_period(prop, &inputs, tau, s))?.0)
+    let rates = period_start_rates(&model, p);
+    Ok(periodic_fixed_point(&model, scale, rates, |s| period_end(prop, &inputs, tau, s))?.0)
+}
+
+/// The steady-state state `offset_h` into a period (`0 ≤ offset_h < τ`, from the period's
+/// first dose): the fixed point walked through the period's inputs before that offset.
+pub fn ss_state_at<P: Propagator>(
+    prop: &mut P,
+    p: &Periodic,
+    offset_h: f64,
+) -> Result<State, SimError> {
+    let model = *prop.model();
+    let mut s = ss_start_state(prop, p)?;
+    let mut t = 0.0;
+    for i in period_inputs(&model, p)
+        .iter()
+        .filter(|i| i.time_h < offset_h)
+    {
+        s = prop.state_after(s, i.time_h - t)?;
+        i.apply(&mut s);
+        t = i.time_h;
+    }
+    prop.state_after(s, offset_h - t)
 }
 
 /// The steady-state concentration–time course (ng/mL, baseline included) over
@@ -116,11 +121,7 @@ pub fn steady_profiles(result: &RunResult, ode: OdeOptions) -> Result<SteadyProf
             let Some(p) = r.regimen.schedule.periodic().filter(|_| has_ss(r)) else {
                 return Ok(None);
             };
-            let scale = p
-                .pattern
-                .iter()
-                .map(|d| d.amount_ug * r.regimen.model.f)
-                .fold(0.0, f64::max);
+            let scale = largest_dose_ug(&r.regimen.model, &p.pattern);
             let mut prop = AnyPropagator::new(r.regimen.model, result.solver, ode, scale);
             ss_profile(&mut prop, p, window_h, PROFILE_POINTS).map(Some)
         })
@@ -144,7 +145,7 @@ mod tests {
             first_h: 0.0,
             pattern: doses
                 .iter()
-                .map(|&(time_h, amount_ug)| DoseEvent { time_h, amount_ug })
+                .map(|&(time_h, amount_ug)| DoseEvent::oral(time_h, amount_ug))
                 .collect(),
             periods,
         }

@@ -9,7 +9,7 @@
 //! state (from [`crate::engine::steady_profile`]).
 
 use crate::dosing::{DoseEvent, Periodic};
-use crate::engine::input::{absorption_inputs, largest_ug, period_inputs, Input};
+use crate::engine::input::{absorption_inputs, largest_dose_ug, period_inputs, Input};
 use crate::engine::steady_profile::ss_start_state;
 use crate::error::SimError;
 use crate::model::SolverChoice;
@@ -88,7 +88,7 @@ pub fn time_above_run_h(
 ) -> Result<f64, SimError> {
     let mut inputs = absorption_inputs(model, events);
     inputs.retain(|i| i.time_h <= end_h);
-    let scale = largest_ug(&inputs);
+    let scale = largest_dose_ug(model, events);
     let mut prop = solver.propagator(*model, scale);
     walk_above(&mut prop, State::ZERO, &inputs, end_h, threshold_ng_ml)
 }
@@ -120,7 +120,7 @@ pub fn time_above_ss(
     solver: &SolverChoice,
 ) -> Result<TimeAboveSs, SimError> {
     let inputs = period_inputs(model, p);
-    let scale = largest_ug(&inputs);
+    let scale = largest_dose_ug(model, &p.pattern);
     let mut prop = solver.propagator(*model, scale);
     let start = ss_start_state(&mut prop, p)?;
     let h = walk_above(&mut prop, start, &inputs, p.period_h, threshold_ng_ml)?;
@@ -152,10 +152,7 @@ mod tests {
         Periodic {
             period_h: 24.0,
             first_h: first,
-            pattern: vec![DoseEvent {
-                time_h: 0.0,
-                amount_ug: dose,
-            }],
+            pattern: vec![DoseEvent::oral(0.0, dose)],
             periods: n,
         }
     }
@@ -168,10 +165,7 @@ mod tests {
             first_h: 8.0,
             pattern: [0.0, 5.0, 11.0]
                 .iter()
-                .map(|&t| DoseEvent {
-                    time_h: t,
-                    amount_ug: 15_000.0,
-                })
+                .map(|&t| DoseEvent::oral(t, 15_000.0))
                 .collect(),
             periods: 4,
         };
@@ -214,16 +208,7 @@ mod tests {
         let p = Periodic {
             period_h: 168.0,
             first_h: 8.0,
-            pattern: vec![
-                DoseEvent {
-                    time_h: 0.0,
-                    amount_ug: 400.0,
-                },
-                DoseEvent {
-                    time_h: 72.0,
-                    amount_ug: 400.0,
-                },
-            ],
+            pattern: vec![DoseEvent::oral(0.0, 400.0), DoseEvent::oral(72.0, 400.0)],
             periods: 30,
         };
         let ss = time_above_ss(&mk7, &p, 3.0, &SolverChoice::default()).unwrap();

@@ -20,8 +20,8 @@
 //! ADVAN4) written in a cancellation-free form.
 
 use super::{
-    bateman_kernel, bateman_kernel_integral, one_minus_exp_over_x, span_max, PkModel, Propagator,
-    SpanResult, State,
+    bateman_kernel, bateman_kernel_integral, chain_kernel, one_minus_exp_over_x, span_max,
+    span_min, PkModel, Propagator, SpanResult, State,
 };
 use crate::error::SimError;
 
@@ -52,6 +52,87 @@ pub struct StepMap {
     pub gut_peripheral: f64,
     /// ∫ central amount dt per unit of peripheral at the start (h).
     pub auc_from_peripheral_h: f64,
+    /// Zero-order inputs running over the step: their columns (see [`RateColumns`]).
+    pub rates: RateColumns,
+}
+
+/// The columns of a step map for the two input rates (states of rate zero): each is the
+/// integral over the step of the column for a unit amount in the same compartment, that is the
+/// same kernel with a zero rate appended ([`chain_kernel`]); the area columns append another.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RateColumns {
+    /// gut ← gut rate (h): (1 − e^{−ka·dt})/ka.
+    pub gut_from_gut_rate_h: f64,
+    /// central ← gut rate (h).
+    pub central_from_gut_rate_h: f64,
+    /// central ← central rate (h).
+    pub central_from_central_rate_h: f64,
+    /// peripheral ← gut rate (h).
+    pub peripheral_from_gut_rate_h: f64,
+    /// peripheral ← central rate (h).
+    pub peripheral_from_central_rate_h: f64,
+    /// ∫ central amount dt per unit gut rate (h²).
+    pub auc_from_gut_rate_h2: f64,
+    /// ∫ central amount dt per unit central rate (h²).
+    pub auc_from_central_rate_h2: f64,
+}
+
+impl RateColumns {
+    /// The rate columns over a step of `dt_h` (first-order absorption).
+    pub fn new(model: &PkModel, dt_h: f64) -> Self {
+        let (ka, ke) = (model.ka_per_h, model.ke_per_h);
+        let k = |rates: &[f64]| chain_kernel(rates, dt_h);
+        let Some(modes) = model.modes() else {
+            return Self {
+                gut_from_gut_rate_h: k(&[ka, 0.0]),
+                central_from_gut_rate_h: ka * k(&[ka, ke, 0.0]),
+                central_from_central_rate_h: k(&[ke, 0.0]),
+                peripheral_from_gut_rate_h: 0.0,
+                peripheral_from_central_rate_h: 0.0,
+                auc_from_gut_rate_h2: ka * k(&[ka, ke, 0.0, 0.0]),
+                auc_from_central_rate_h2: k(&[ke, 0.0, 0.0]),
+            };
+        };
+        let (k12, _) = model.k12_k21_per_h();
+        let (a, b, w) = (
+            modes.alpha_per_h,
+            modes.beta_per_h,
+            modes.central_alpha_weight,
+        );
+        let two = |extra: &[f64]| {
+            let mut ra = vec![a];
+            ra.extend_from_slice(extra);
+            let mut rb = vec![b];
+            rb.extend_from_slice(extra);
+            w * k(&ra) + (1.0 - w) * k(&rb)
+        };
+        Self {
+            gut_from_gut_rate_h: k(&[ka, 0.0]),
+            central_from_gut_rate_h: ka * two(&[ka, 0.0]),
+            central_from_central_rate_h: two(&[0.0]),
+            peripheral_from_gut_rate_h: ka * k12 * k(&[ka, a, b, 0.0]),
+            peripheral_from_central_rate_h: k12 * k(&[a, b, 0.0]),
+            auc_from_gut_rate_h2: ka * two(&[ka, 0.0, 0.0]),
+            auc_from_central_rate_h2: two(&[0.0, 0.0]),
+        }
+    }
+
+    /// The amounts the running rates of `s` add over the step (µg).
+    #[inline]
+    fn add_to(&self, s: State, out: &mut State) {
+        let (rg, rc) = (s.gut_rate_ug_per_h, s.central_rate_ug_per_h);
+        out.gut_ug += self.gut_from_gut_rate_h * rg;
+        out.central_ug += self.central_from_gut_rate_h * rg + self.central_from_central_rate_h * rc;
+        out.peripheral_ug +=
+            self.peripheral_from_gut_rate_h * rg + self.peripheral_from_central_rate_h * rc;
+    }
+
+    /// The area the running rates of `s` add over the step (µg·h).
+    #[inline]
+    fn auc_ug_h(&self, s: State) -> f64 {
+        self.auc_from_gut_rate_h2 * s.gut_rate_ug_per_h
+            + self.auc_from_central_rate_h2 * s.central_rate_ug_per_h
+    }
 }
 
 impl StepMap {
@@ -72,6 +153,7 @@ impl StepMap {
                 peripheral_peripheral: 0.0,
                 gut_peripheral: 0.0,
                 auc_from_peripheral_h: 0.0,
+                rates: RateColumns::default(),
             };
         };
         let (k12, k21) = model.k12_k21_per_h();
@@ -95,39 +177,57 @@ impl StepMap {
             peripheral_peripheral: wp * ea + (1.0 - wp) * eb,
             gut_peripheral: ka * k12 * triple_kernel(ka, a, b, dt_h),
             auc_from_peripheral_h: k21 * bateman_kernel_integral(a, b, dt_h),
+            rates: RateColumns::default(),
         }
     }
 
-    /// Applies the map: the state after the step.
+    /// The same map with its rate columns filled in, for steps during which an input runs.
+    pub fn with_rates(mut self, model: &PkModel) -> Self {
+        self.rates = RateColumns::new(model, self.dt_h);
+        self
+    }
+
+    /// Applies the map: the state after the step (the running rates carry over; a map built
+    /// without [`StepMap::with_rates`] must only see states without them).
     #[inline]
     pub fn apply(&self, s: State) -> State {
-        State {
-            gut_ug: self.gut_gut * s.gut_ug,
-            central_ug: self.central_central * s.central_ug
+        let mut out = State::amounts(
+            self.gut_gut * s.gut_ug,
+            self.central_central * s.central_ug
                 + self.gut_central * s.gut_ug
                 + self.peripheral_central * s.peripheral_ug,
-            peripheral_ug: self.peripheral_peripheral * s.peripheral_ug
+            self.peripheral_peripheral * s.peripheral_ug
                 + self.central_peripheral * s.central_ug
                 + self.gut_peripheral * s.gut_ug,
+        )
+        .with_rates_of(s);
+        if s.has_rates() {
+            self.rates.add_to(s, &mut out);
         }
+        out
     }
 
-    /// [`StepMap::apply`] for the one-compartment model (peripheral terms are zero).
+    /// [`StepMap::apply`] for the one-compartment model without running inputs (peripheral and
+    /// rate terms are zero).
     #[inline]
     pub fn apply_one(&self, s: State) -> State {
-        State {
-            gut_ug: self.gut_gut * s.gut_ug,
-            central_ug: self.central_central * s.central_ug + self.gut_central * s.gut_ug,
-            peripheral_ug: 0.0,
-        }
+        State::new(
+            self.gut_gut * s.gut_ug,
+            self.central_central * s.central_ug + self.gut_central * s.gut_ug,
+        )
     }
 
     /// Integral of the central amount over the step (µg·h), starting from `s`.
     #[inline]
     pub fn auc_ug_h(&self, s: State) -> f64 {
-        self.auc_from_central_h * s.central_ug
+        let amounts = self.auc_from_central_h * s.central_ug
             + self.auc_from_gut_h * s.gut_ug
-            + self.auc_from_peripheral_h * s.peripheral_ug
+            + self.auc_from_peripheral_h * s.peripheral_ug;
+        if s.has_rates() {
+            amounts + self.rates.auc_ug_h(s)
+        } else {
+            amounts
+        }
     }
 }
 
@@ -152,16 +252,17 @@ pub fn triple_kernel(a: f64, b: f64, c: f64, t: f64) -> f64 {
 /// The state `dt_h` after `s` (no AUC: cheaper than a full [`StepMap`] for one compartment).
 #[inline]
 pub fn state_after(model: &PkModel, s: State, dt_h: f64) -> State {
+    if s.has_rates() {
+        return StepMap::new(model, dt_h).with_rates(model).apply(s);
+    }
     if model.peripheral.is_some() {
         return StepMap::new(model, dt_h).apply(s);
     }
     let (ka, ke) = (model.ka_per_h, model.ke_per_h);
-    State {
-        gut_ug: (-ka * dt_h).exp() * s.gut_ug,
-        central_ug: (-ke * dt_h).exp() * s.central_ug
-            + ka * bateman_kernel(ka, ke, dt_h) * s.gut_ug,
-        peripheral_ug: 0.0,
-    }
+    State::new(
+        (-ka * dt_h).exp() * s.gut_ug,
+        (-ke * dt_h).exp() * s.central_ug + ka * bateman_kernel(ka, ke, dt_h) * s.gut_ug,
+    )
 }
 
 /// Time after `s` at which the central amount peaks, in closed form (one compartment only):
@@ -172,6 +273,7 @@ pub fn state_after(model: &PkModel, s: State, dt_h: f64) -> State {
 pub fn peak_after(model: &PkModel, s: State) -> Option<f64> {
     let (ka, ke) = (model.ka_per_h, model.ke_per_h);
     if !model.is_basic()
+        || s.has_rates()
         || (ka - ke).abs() < 1e-4 * ka.max(ke)
         || s.gut_ug <= 0.0
         || ka * s.gut_ug <= ke * s.central_ug
@@ -237,11 +339,7 @@ impl Modal {
             coef[2] * (-self.rates[2] * t).exp(),
         );
         let x = self.v * e;
-        State {
-            gut_ug: x[0],
-            central_ug: x[1],
-            peripheral_ug: x[2],
-        }
+        State::amounts(x[0], x[1], x[2])
     }
 }
 
@@ -264,13 +362,22 @@ impl ExactPropagator {
         }
     }
 
-    fn map_for(&mut self, dt_h: f64) -> StepMap {
+    /// The step map over `dt_h`, with its rate columns when `rates` (an input runs).
+    fn map_for(&mut self, dt_h: f64, rates: bool) -> StepMap {
         match self.cached {
             // Grid times are computed as i·step, so consecutive differences can differ in the
             // last bits; such a difference changes the result by far less than 1e-12 relative.
-            Some(m) if (m.dt_h - dt_h).abs() <= 1e-13 * dt_h.max(1.0) => m,
+            Some(m)
+                if (m.dt_h - dt_h).abs() <= 1e-13 * dt_h.max(1.0)
+                    && (!rates || m.rates != RateColumns::default()) =>
+            {
+                m
+            }
             _ => {
-                let m = StepMap::new(&self.model, dt_h);
+                let mut m = StepMap::new(&self.model, dt_h);
+                if rates {
+                    m = m.with_rates(&self.model);
+                }
                 self.cached = Some(m);
                 m
             }
@@ -305,10 +412,11 @@ impl Propagator for ExactPropagator {
         let mut t = t0_h;
         let mut auc = 0.0;
         // The output loop is the hot path: the one-compartment map skips the peripheral terms.
-        let one = self.model.peripheral.is_none();
+        let rates = start.has_rates();
+        let one = self.model.peripheral.is_none() && !rates;
         for &ts in sample_times_h {
             if ts > t {
-                let m = self.map_for(ts - t);
+                let m = self.map_for(ts - t, rates);
                 if one {
                     auc +=
                         m.auc_from_central_h * state.central_ug + m.auc_from_gut_h * state.gut_ug;
@@ -322,7 +430,10 @@ impl Propagator for ExactPropagator {
             samples.push(state);
         }
         if t1_h > t {
-            let m = StepMap::new(&self.model, t1_h - t);
+            let mut m = StepMap::new(&self.model, t1_h - t);
+            if rates {
+                m = m.with_rates(&self.model);
+            }
             auc += m.auc_ug_h(state);
             state = m.apply(state);
         }
@@ -332,7 +443,7 @@ impl Propagator for ExactPropagator {
             Some(tau) if tau > 0.0 && t0_h + tau < t1_h => {
                 (state_after(&model, start, tau).central_ug, t0_h + tau)
             }
-            _ => match &self.modal {
+            _ => match self.modal.as_ref().filter(|_| !rates) {
                 // Two compartments: the peak search evaluates the state many times; the modal
                 // form costs three exponentials per evaluation instead of a full step map.
                 Some(modal) => {
@@ -346,11 +457,15 @@ impl Propagator for ExactPropagator {
                 }),
             },
         };
+        let min_central_ug = span_min(&model, start, state, t0_h, t1_h, &[], |tt| {
+            state_after(&model, start, tt - t0_h)
+        });
         Ok(SpanResult {
             end: state,
             auc_central_ug_h: auc,
             max_central_ug,
             t_max_h,
+            min_central_ug,
         })
     }
 }

@@ -28,12 +28,12 @@ pub mod solver;
 pub mod param;
 mod peak;
 
-pub use kernel::{bateman_kernel, bateman_kernel_integral, one_minus_exp_over_x};
+pub use kernel::{bateman_kernel, bateman_kernel_integral, chain_kernel, one_minus_exp_over_x};
 pub use param::ModelParam;
 #[cfg(test)]
 pub(crate) use peak::locate_max;
 pub use peak::turning_points;
-pub(crate) use peak::{bracketed_root, span_max};
+pub(crate) use peak::{bracketed_root, span_max, span_min};
 pub use solver::{solver_used, AnyPropagator, SolverChoice, SolverKind};
 
 use crate::error::SimError;
@@ -325,10 +325,10 @@ impl PkModel {
         self.absorption_rate_constant_per_h().max(disposition)
     }
 
-    /// dA_c/dt at state `s` (µg/h).
+    /// dA_c/dt at state `s` (µg/h), a running infusion included.
     #[inline]
     pub fn central_slope(&self, s: State) -> f64 {
-        match (self.absorption, self.peripheral) {
+        let slope = match (self.absorption, self.peripheral) {
             (Absorption::FirstOrder, None) => {
                 self.ka_per_h * s.gut_ug - self.ke_per_h * s.central_ug
             }
@@ -337,6 +337,11 @@ impl PkModel {
                 self.absorption_rate_ug_per_h(s.gut_ug) - (self.ke_per_h + k12) * s.central_ug
                     + k21 * s.peripheral_ug
             }
+        };
+        if s.central_rate_ug_per_h == 0.0 {
+            slope
+        } else {
+            slope + s.central_rate_ug_per_h
         }
     }
 
@@ -351,14 +356,15 @@ impl PkModel {
         central_ug / self.v_l + self.baseline_ng_ml
     }
 
-    /// Right-hand side: d(state)/dt.
+    /// Right-hand side: d(state)/dt (the rates are constant between events: their
+    /// derivatives are zero, so `central_slope(derivative(s))` is d²A_c/dt²).
     pub fn derivative(&self, s: State) -> State {
         let (k12, k21) = self.k12_k21_per_h();
-        State {
-            gut_ug: -self.absorption_rate_ug_per_h(s.gut_ug),
-            central_ug: self.central_slope(s),
-            peripheral_ug: k12 * s.central_ug - k21 * s.peripheral_ug,
-        }
+        State::amounts(
+            s.gut_rate_ug_per_h - self.absorption_rate_ug_per_h(s.gut_ug),
+            self.central_slope(s),
+            k12 * s.central_ug - k21 * s.peripheral_ug,
+        )
     }
 }
 
@@ -375,7 +381,10 @@ fn positive(name: &'static str, value: f64, expected: &'static str) -> Result<()
     }
 }
 
-/// Amounts in the compartments (µg).
+/// Amounts in the compartments (µg), and the zero-order input rates running at the time
+/// (µg/h). The rates are states of rate zero: they do not change between events (an infusion's
+/// start adds its rate, its end takes it away), so an infusion is propagated, integrated and
+/// taken to steady state by the same linear maps as the amounts.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct State {
     /// Amount still to be absorbed (µg).
@@ -384,6 +393,10 @@ pub struct State {
     pub central_ug: f64,
     /// Amount in the peripheral compartment (µg); always zero in the one-compartment model.
     pub peripheral_ug: f64,
+    /// Zero-order input into the gut running now (µg/h): an oral zero-order release, F applied.
+    pub gut_rate_ug_per_h: f64,
+    /// Zero-order input into the central compartment running now (µg/h): an IV infusion.
+    pub central_rate_ug_per_h: f64,
 }
 
 impl State {
@@ -392,6 +405,8 @@ impl State {
         gut_ug: 0.0,
         central_ug: 0.0,
         peripheral_ug: 0.0,
+        gut_rate_ug_per_h: 0.0,
+        central_rate_ug_per_h: 0.0,
     };
 
     /// A state with amounts in the gut and the central compartment only.
@@ -400,12 +415,42 @@ impl State {
             gut_ug,
             central_ug,
             peripheral_ug: 0.0,
+            gut_rate_ug_per_h: 0.0,
+            central_rate_ug_per_h: 0.0,
         }
     }
 
-    /// True when every amount is exactly zero (nothing to propagate).
+    /// The three amounts (µg) with no input running.
+    pub const fn amounts(gut_ug: f64, central_ug: f64, peripheral_ug: f64) -> Self {
+        State {
+            gut_ug,
+            central_ug,
+            peripheral_ug,
+            gut_rate_ug_per_h: 0.0,
+            central_rate_ug_per_h: 0.0,
+        }
+    }
+
+    /// The same amounts with the input rates of `other`.
+    pub const fn with_rates_of(self, other: State) -> Self {
+        State {
+            gut_rate_ug_per_h: other.gut_rate_ug_per_h,
+            central_rate_ug_per_h: other.central_rate_ug_per_h,
+            ..self
+        }
+    }
+
+    /// True when a zero-order input is running.
+    pub fn has_rates(&self) -> bool {
+        self.gut_rate_ug_per_h != 0.0 || self.central_rate_ug_per_h != 0.0
+    }
+
+    /// True when every amount and rate is exactly zero (nothing to propagate).
     pub fn is_zero(&self) -> bool {
-        self.gut_ug == 0.0 && self.central_ug == 0.0 && self.peripheral_ug == 0.0
+        self.gut_ug == 0.0
+            && self.central_ug == 0.0
+            && self.peripheral_ug == 0.0
+            && !self.has_rates()
     }
 
     /// Amount in the body (µg): gut + central + peripheral.
@@ -425,6 +470,9 @@ pub struct SpanResult {
     pub max_central_ug: f64,
     /// Time of `max_central_ug` (h, absolute).
     pub t_max_h: f64,
+    /// Smallest central amount in the span (µg): an end, or with an input running possibly an
+    /// interior turning point.
+    pub min_central_ug: f64,
 }
 
 /// Advances the model over spans without doses. Implemented by the exact solution and by the

@@ -10,7 +10,7 @@ use ode_solvers::{
     continuous_output_model::ContinuousOutputModel, dopri5::Dopri5, SVector, System,
 };
 
-use super::{bracketed_root, span_max, PkModel, Propagator, SpanResult, State};
+use super::{bracketed_root, span_max, span_min, PkModel, Propagator, SpanResult, State};
 use crate::error::SimError;
 
 /// Tolerances of the Dopri5 integrator.
@@ -71,11 +71,13 @@ const MAX_STEPS_PER_SPAN: u32 = 10_000_000;
 
 struct Rhs {
     model: PkModel,
+    /// The zero-order inputs running over the span (only the rate fields are read).
+    rates: State,
 }
 
 impl System<f64, Vec3> for Rhs {
     fn system(&self, _t: f64, y: &Vec3, dy: &mut Vec3) {
-        let d = self.model.derivative(state_of(y));
+        let d = self.model.derivative(state_of(y).with_rates_of(self.rates));
         dy[0] = d.gut_ug;
         dy[1] = d.central_ug;
         dy[2] = d.peripheral_ug;
@@ -122,22 +124,14 @@ impl OdePropagator {
 /// sign (e.g. −1e-13 µg where the true amount is 1e-240 µg); the true solution is never
 /// negative, so printed samples are clipped at zero, a change below the tolerance.
 fn sample_of(y: &Vec3) -> State {
-    State {
-        gut_ug: y[0].max(0.0),
-        central_ug: y[1].max(0.0),
-        peripheral_ug: y[2].max(0.0),
-    }
+    State::amounts(y[0].max(0.0), y[1].max(0.0), y[2].max(0.0))
 }
 
 /// The two amounts of an integrator state, as carried from span to span. Not clipped: Dopri5
 /// conserves gut + central + eliminated exactly (a linear invariant), and clipping would break
 /// the mass balance by up to the absolute tolerance.
 fn state_of(y: &Vec3) -> State {
-    State {
-        gut_ug: y[0],
-        central_ug: y[1],
-        peripheral_ug: y[2],
-    }
+    State::amounts(y[0], y[1], y[2])
 }
 
 /// The integrator state for amounts `s` and a zero integral.
@@ -154,7 +148,7 @@ impl Propagator for OdePropagator {
         if s.is_zero() || dt_h <= 0.0 {
             return Ok(s);
         }
-        Ok(state_of(&self.integrate(vec_of(s), 0.0, dt_h)?.y_end))
+        Ok(state_of(&self.integrate(vec_of(s), s, 0.0, dt_h)?.y_end).with_rates_of(s))
     }
 
     fn span(
@@ -173,12 +167,14 @@ impl Propagator for OdePropagator {
                 auc_central_ug_h: 0.0,
                 max_central_ug: start.central_ug,
                 t_max_h: t0_h,
+                min_central_ug: start.central_ug,
             });
         }
-        if self.reuse {
+        // Superposition combines unit amounts; a running input is integrated directly.
+        if self.reuse && !start.has_rates() {
             return self.span_by_superposition(start, t0_h, t1_h, sample_times_h, samples);
         }
-        let sol = self.integrate(vec_of(start), t0_h, t1_h)?;
+        let sol = self.integrate(vec_of(start), start, t0_h, t1_h)?;
         let at = |t: f64| -> Vec3 {
             if t >= t1_h {
                 sol.y_end
@@ -187,18 +183,19 @@ impl Propagator for OdePropagator {
             }
         };
         for &ts in sample_times_h {
-            samples.push(sample_of(&at(ts)));
+            samples.push(sample_of(&at(ts)).with_rates_of(start));
         }
-        let end = state_of(&sol.y_end);
+        let end = state_of(&sol.y_end).with_rates_of(start);
+        let state_at = |t: f64| state_of(&at(t)).with_rates_of(start);
         let (max_central_ug, t_max_h) =
-            span_max(&self.model, start, end, t0_h, t1_h, &sol.steps_h, |t| {
-                state_of(&at(t))
-            });
+            span_max(&self.model, start, end, t0_h, t1_h, &sol.steps_h, state_at);
+        let min_central_ug = span_min(&self.model, start, end, t0_h, t1_h, &sol.steps_h, state_at);
         Ok(SpanResult {
             end,
             auc_central_ug_h: sol.y_end[3],
             max_central_ug,
             t_max_h,
+            min_central_ug,
         })
     }
 }
@@ -236,8 +233,17 @@ struct Basis {
 const MAX_BASES: usize = 64;
 
 impl OdePropagator {
-    fn integrate(&mut self, y0: Vec3, t0_h: f64, t1_h: f64) -> Result<Solved, SimError> {
-        let rhs = Rhs { model: self.model };
+    fn integrate(
+        &mut self,
+        y0: Vec3,
+        rates: State,
+        t0_h: f64,
+        t1_h: f64,
+    ) -> Result<Solved, SimError> {
+        let rhs = Rhs {
+            model: self.model,
+            rates,
+        };
         // Defaults of Dopri5::new except three limits: the stiffness test is switched off (fast
         // absorption, ka ≫ ke, makes the system mildly stiff once the gut is empty; the explicit
         // method then takes stability-limited steps but stays accurate), the step budget per
@@ -336,12 +342,17 @@ impl OdePropagator {
             Some(i) => i,
             None => {
                 let scale = self.scale_ug;
-                let from_gut = self.integrate(Vec3::new(scale, 0.0, 0.0, 0.0), 0.0, span_h)?;
-                let from_central = self.integrate(Vec3::new(0.0, scale, 0.0, 0.0), 0.0, span_h)?;
+                let from_gut =
+                    self.integrate(Vec3::new(scale, 0.0, 0.0, 0.0), State::ZERO, 0.0, span_h)?;
+                let from_central =
+                    self.integrate(Vec3::new(0.0, scale, 0.0, 0.0), State::ZERO, 0.0, span_h)?;
                 let from_peripheral = match self.model.peripheral {
-                    Some(_) => {
-                        Some(self.integrate(Vec3::new(0.0, 0.0, scale, 0.0), 0.0, span_h)?)
-                    }
+                    Some(_) => Some(self.integrate(
+                        Vec3::new(0.0, 0.0, scale, 0.0),
+                        State::ZERO,
+                        0.0,
+                        span_h,
+                    )?),
                     None => None,
                 };
                 let offsets_h: Vec<f64> = sample_times_h.iter().map(|t| t - t0_h).collect();
@@ -480,6 +491,7 @@ impl OdePropagator {
                 auc_central_ug_h: y_end[3],
                 max_central_ug,
                 t_max_h,
+                min_central_ug: start.central_ug.min(end.central_ug),
             });
         }
         // Bracket the peak between two probes from the precomputed slopes, then refine it on
@@ -503,6 +515,7 @@ impl OdePropagator {
             auc_central_ug_h: y_end[3],
             max_central_ug,
             t_max_h,
+            min_central_ug: start.central_ug.min(end.central_ug),
         })
     }
 }

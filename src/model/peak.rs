@@ -66,6 +66,11 @@ pub(crate) fn locate_max(
 ) -> (f64, f64) {
     let slope = |s: State| model.central_slope(s);
     if slope(start) <= 0.0 || t1_h <= t0_h {
+        // Falling at the start: without inputs running it falls throughout. A running input
+        // can turn it (one sign change at most, now − to +): the maximum is then at an end.
+        if start.has_rates() && end.central_ug > start.central_ug && t1_h > t0_h {
+            return (end.central_ug, t1_h);
+        }
         return (start.central_ug, t0_h);
     }
     let (mut a, mut b) = (t0_h, t1_h);
@@ -120,7 +125,8 @@ pub(crate) fn locate_max(
 /// and `false` for a minimum, given a way to evaluate the state anywhere in the span.
 ///
 /// - One compartment (first-order or saturable absorption): at most one, a maximum (see
-///   [`locate_max`]).
+///   [`locate_max`]). With a zero-order input running, at most one in either direction (a
+///   minimum when absorption or the infusion overtakes elimination), found by an even scan.
 /// - Two compartments, first-order absorption: S(t) = dA_c/dt is a sum of three decaying
 ///   exponentials (rates ka, α, β). U = S′ + ka·S lacks the gut's mode, so it is a sum of two and
 ///   changes sign at most once, at t_u; since h = e^{ka·t}·S has h′ = e^{ka·t}·U, h (and so S)
@@ -142,7 +148,7 @@ pub fn turning_points(
     if t1_h <= t0_h {
         return Vec::new();
     }
-    if model.peripheral.is_none() {
+    if model.peripheral.is_none() && !start.has_rates() {
         let (_, t) = locate_max(model, start, end, t0_h, t1_h, probe_times_h, state_at);
         return if t > t0_h && t < t1_h {
             vec![(t, true)]
@@ -155,36 +161,39 @@ pub fn turning_points(
     // With an exact solution (no probes) the split below is rigorous. A numerical solution is
     // only trusted above its tolerance floor (its emptied tail has sign noise), so it is
     // scanned at the integrator's accepted steps instead, like the nonlinear model.
-    let cuts: Vec<f64> = if model.is_linear() && probe_times_h.is_empty() {
-        let u = |s: State| {
-            model.central_slope(model.derivative(s)) + model.ka_per_h * model.central_slope(s)
-        };
-        let (u0, u1) = (u(start), u(state_at(t1_h)));
-        let split = if u0 > 0.0 && u1 < 0.0 {
-            Some(bracketed_root(|t| u(state_at(t)), t0_h, t1_h, tol))
-        } else if u0 < 0.0 && u1 > 0.0 {
-            Some(bracketed_root(|t| -u(state_at(t)), t0_h, t1_h, tol))
+    // One compartment with an input running: dA_c/dt is a sum of two exponentials (ka, ke),
+    // one sign change at most, in either direction; the even scan below brackets it.
+    let cuts: Vec<f64> =
+        if model.is_linear() && probe_times_h.is_empty() && model.peripheral.is_some() {
+            let u = |s: State| {
+                model.central_slope(model.derivative(s)) + model.ka_per_h * model.central_slope(s)
+            };
+            let (u0, u1) = (u(start), u(state_at(t1_h)));
+            let split = if u0 > 0.0 && u1 < 0.0 {
+                Some(bracketed_root(|t| u(state_at(t)), t0_h, t1_h, tol))
+            } else if u0 < 0.0 && u1 > 0.0 {
+                Some(bracketed_root(|t| -u(state_at(t)), t0_h, t1_h, tol))
+            } else {
+                None
+            };
+            std::iter::once(t0_h)
+                .chain(split)
+                .chain(std::iter::once(t1_h))
+                .collect()
         } else {
-            None
+            let mut v: Vec<f64> = (0..=64)
+                .map(|k| t0_h + (t1_h - t0_h) * f64::from(k) / 64.0)
+                .chain(
+                    probe_times_h
+                        .iter()
+                        .copied()
+                        .filter(|&t| t > t0_h && t < t1_h),
+                )
+                .collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
         };
-        std::iter::once(t0_h)
-            .chain(split)
-            .chain(std::iter::once(t1_h))
-            .collect()
-    } else {
-        let mut v: Vec<f64> = (0..=64)
-            .map(|k| t0_h + (t1_h - t0_h) * f64::from(k) / 64.0)
-            .chain(
-                probe_times_h
-                    .iter()
-                    .copied()
-                    .filter(|&t| t > t0_h && t < t1_h),
-            )
-            .collect();
-        v.sort_by(f64::total_cmp);
-        v.dedup();
-        v
-    };
     let mut out = Vec::new();
     let mut prev = (cuts[0], slope(start));
     for &b in &cuts[1..] {
@@ -211,7 +220,7 @@ pub(crate) fn span_max(
     probe_times_h: &[f64],
     mut state_at: impl FnMut(f64) -> State,
 ) -> (f64, f64) {
-    if model.peripheral.is_none() {
+    if model.peripheral.is_none() && !start.has_rates() {
         return locate_max(model, start, end, t0_h, t1_h, probe_times_h, state_at);
     }
     let mut best = (start.central_ug, t0_h);
@@ -225,4 +234,28 @@ pub(crate) fn span_max(
         best = (end.central_ug, t1_h);
     }
     best
+}
+
+/// The minimum of the central amount over a span: the smaller end, or, with a zero-order input
+/// running (which can turn a falling level), the lowest of the ends and the minima among
+/// [`turning_points`]. Without inputs running the level has no interior minimum after a dose
+/// (see [`locate_max`]). Arguments as there.
+pub(crate) fn span_min(
+    model: &PkModel,
+    start: State,
+    end: State,
+    t0_h: f64,
+    t1_h: f64,
+    probe_times_h: &[f64],
+    mut state_at: impl FnMut(f64) -> State,
+) -> f64 {
+    let ends = start.central_ug.min(end.central_ug);
+    if !start.has_rates() {
+        return ends;
+    }
+    turning_points(model, start, end, t0_h, t1_h, probe_times_h, &mut state_at)
+        .into_iter()
+        .filter(|&(_, is_max)| !is_max)
+        .map(|(t, _)| state_at(t).central_ug)
+        .fold(ends, f64::min)
 }

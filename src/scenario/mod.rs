@@ -6,6 +6,7 @@
 //! it into the error.
 
 pub mod case;
+mod delivery;
 mod document;
 mod fit_keys;
 mod food_week;
@@ -133,6 +134,9 @@ pub struct Regimen {
     pub schedule: Schedule,
     /// The food dosed, when the regimen doses a food rather than a supplement.
     pub food: Option<FoodDose>,
+    /// `steady_state = true`: the run starts at the steady state of the periodic schedule
+    /// (NONMEM's `SS=1`), as if it had been taken since long before t = 0.
+    pub at_steady_state: bool,
 }
 
 /// A validated scenario, ready to simulate.

@@ -71,6 +71,14 @@ pub struct RawRegimen {
     pub params: Option<RawParams>,
     /// Fat of the meal taken with each dose (g), MK-4 only (scenario/meal.rs).
     pub meal_fat_g: Option<Spanned<f64>>,
+    /// "oral" (default) or "iv" (scenario/delivery.rs).
+    pub route: Option<Spanned<String>>,
+    /// Duration of a zero-order input per dose (h).
+    pub infusion_h: Option<Spanned<f64>>,
+    /// Rate of a zero-order input (µg/h).
+    pub rate_ug_per_h: Option<Spanned<f64>>,
+    /// Start the run at the schedule's steady state (NONMEM SS=1).
+    pub steady_state: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +108,9 @@ pub struct RawDose {
     pub at: Option<Spanned<String>>,
     pub dose_ug: Option<Spanned<f64>>,
     pub dose: Option<Spanned<String>>,
+    pub route: Option<Spanned<String>>,
+    pub infusion_h: Option<Spanned<f64>>,
+    pub rate_ug_per_h: Option<Spanned<f64>>,
 }
 
 /// `dose` in a regimen: a quantity string, a bare number (refused later: it needs a unit), or

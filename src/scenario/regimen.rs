@@ -47,7 +47,39 @@ impl Validator<'_> {
             },
         )?;
         let schedule = self.schedule(&r, span.clone(), &fw, food.as_ref())?;
+        let delivery = self.delivery(
+            r.route.as_ref(),
+            r.infusion_h.as_ref(),
+            r.rate_ug_per_h.as_ref(),
+        )?;
+        let per_dose = match r.dose.as_ref().map(|d| d.get_ref()) {
+            Some(DoseField::List(list)) => list
+                .iter()
+                .map(|d| {
+                    let d = d.get_ref();
+                    self.delivery(
+                        d.route.as_ref(),
+                        d.infusion_h.as_ref(),
+                        d.rate_ug_per_h.as_ref(),
+                    )
+                })
+                .collect::<R<Vec<_>>>()?,
+            _ => Vec::new(),
+        };
+        if let (Some(_), Some(s)) = (&food, delivery.span()) {
+            let key = delivery.infusion.as_ref().map_or("route", |i| i.1);
+            return Err(self.conflict(s, key, "food", "a food is eaten: its doses are oral boluses; remove this key, or give the vitamin as a supplement (`compound`, `dose_ug`)"));
+        }
+        let iv = delivery
+            .route
+            .as_ref()
+            .is_some_and(|r| r.0 == crate::dosing::Route::Iv);
+        if let (true, Some(m)) = (iv, &r.meal_fat_g) {
+            return Err(self.conflict(m.span(), "meal_fat_g", "route", "the meal changes oral bioavailability, which an IV dose does not have; remove `meal_fat_g`"));
+        }
+        let schedule = self.deliver(schedule, &delivery, &per_dose)?;
         let schedule = self.skip_days(&fw, schedule)?;
+        let at_steady_state = self.steady_start(r.steady_state.as_ref(), &schedule)?;
 
         let label = match &r.label {
             Some(l) if l.get_ref().trim().is_empty() => {
@@ -73,6 +105,7 @@ impl Validator<'_> {
             sources,
             schedule,
             food: food.map(|(f, _)| f),
+            at_steady_state,
         })
     }
 
@@ -277,10 +310,7 @@ impl Validator<'_> {
             Schedule::Periodic(Periodic {
                 period_h: interval_h,
                 first_h: start_h,
-                pattern: vec![DoseEvent {
-                    time_h: 0.0,
-                    amount_ug: amount,
-                }],
+                pattern: vec![DoseEvent::oral(0.0, amount)],
                 periods: periods as u32,
             })
         } else if let Some((amount, _)) = amount {
@@ -301,10 +331,7 @@ impl Validator<'_> {
                 None => 0.0,
             };
             Schedule::Explicit {
-                doses: vec![DoseEvent {
-                    time_h: start_h,
-                    amount_ug: amount,
-                }],
+                doses: vec![DoseEvent::oral(start_h, amount)],
             }
         } else {
             return Err(self.missing_dose(span));
@@ -386,10 +413,7 @@ impl Validator<'_> {
         let first = clock[0];
         let pattern = clock
             .iter()
-            .map(|&t| DoseEvent {
-                time_h: t - first,
-                amount_ug: amount,
-            })
+            .map(|&t| DoseEvent::oral(t - first, amount))
             .collect();
         Ok(Schedule::Periodic(Periodic {
             period_h: 24.0,
@@ -502,10 +526,7 @@ impl Validator<'_> {
                     ));
                 }
             }
-            doses.push(DoseEvent {
-                time_h: at,
-                amount_ug: amount,
-            });
+            doses.push(DoseEvent::oral(at, amount));
         }
         Ok(Schedule::Explicit { doses })
     }

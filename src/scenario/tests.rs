@@ -58,13 +58,7 @@ fn the_issue_example_parses_as_written() {
     assert_eq!(mk4.sources.half_life_h.origin, "scenario");
     assert_eq!(mk4.sources.v_l.origin, "preset");
     let custom = &s.regimens[2];
-    assert_eq!(
-        custom.schedule.events()[1],
-        DoseEvent {
-            time_h: 30.5,
-            amount_ug: 180.0
-        }
-    );
+    assert_eq!(custom.schedule.events()[1], DoseEvent::oral(30.5, 180.0));
     assert!(custom.schedule.periodic().is_none());
 }
 

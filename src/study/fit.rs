@@ -12,6 +12,7 @@ use crate::model::SolverKind;
 use nalgebra::{DMatrix, DVector};
 
 use crate::dosing::DoseEvent;
+use crate::engine::input::largest_dose_ug;
 use crate::engine::run::predict_at;
 use crate::error::SimError;
 use crate::model::ModelParam;
@@ -115,9 +116,9 @@ impl Problem<'_> {
             for (p, t) in self.params.iter().zip(theta.iter()) {
                 m = p.set(&m, t.exp())?;
             }
-            let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
+            let scale = largest_dose_ug(&m, events);
             let mut prop = AnyPropagator::new(m, self.solver, self.scenario.ode, scale);
-            let pred = predict_at(&mut prop, events, times)?;
+            let pred = predict_at(&mut prop, r, events, times)?;
             out.extend(pred);
         }
         Ok(out)

@@ -24,7 +24,9 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
 use crate::dosing::DoseEvent;
-use crate::engine::sim::simulate;
+use crate::engine::input::largest_dose_ug;
+use crate::engine::sim::simulate_inputs;
+use crate::engine::start::run_start;
 use crate::error::SimError;
 use crate::model::exact::{peak_after, state_after, StepMap};
 use crate::model::ode::OdeOptions;
@@ -269,10 +271,7 @@ fn draw_subject(s: &Setup, index: u64) -> Result<(PkModel, Vec<DoseEvent>, Vec<b
         };
         taken.push(take);
         if take {
-            events.push(DoseEvent {
-                time_h: (e.time_h + jitter).max(0.0),
-                amount_ug: e.amount_ug,
-            });
+            events.push(DoseEvent::oral((e.time_h + jitter).max(0.0), e.amount_ug));
         }
     }
     // Jitter can swap neighbouring doses; keep them in time order.
@@ -313,13 +312,19 @@ pub fn simulate_population(
         &events,
         regimen.model.tlag_h,
     );
-    let scale = events
-        .iter()
-        .map(|e| e.amount_ug * regimen.model.f)
-        .fold(0.0, f64::max);
-    let typical = simulate(
-        &mut AnyPropagator::closed_form_or_ode(regimen.model, scale),
+    let scale = largest_dose_ug(&regimen.model, &events);
+    let mut typical_prop = AnyPropagator::closed_form_or_ode(regimen.model, scale);
+    let start = run_start(
+        &mut typical_prop,
+        &regimen.schedule,
+        regimen.at_steady_state,
         &events,
+    )?;
+    let typical = simulate_inputs(
+        &mut typical_prop,
+        start.state,
+        0.0,
+        &start.inputs,
         &typical_grid,
     )?;
     let setup = Setup {
@@ -408,7 +413,7 @@ fn run_chunk(
         drawn.push((i, draw_subject(s, i)?));
     }
     let batch = s.solver == SolverKind::Exact
-        && s.regimen.model.is_basic()
+        && batch_serves(s.regimen)
         && s.spec.jitter_h == 0.0
         && on_grid(&s.events, s.regimen.model.tlag_h, s.step_h, s.duration_h);
     if batch {
@@ -573,10 +578,6 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<Sub
     out
 }
 
-/// `simulate_from` with its propagator bound: (start, t0, doses, grid) → trajectory.
-type SimulateFrom<'a> = dyn FnMut(State, f64, &[DoseEvent], &[f64]) -> Result<crate::engine::sim::Trajectory, SimError>
-    + 'a;
-
 /// One subject on the general path (any solver, jittered or off-grid doses): simulated up to the
 /// start of the last interval, then on from that state over the window, so the window's AUC
 /// comes out of the same single pass.
@@ -597,21 +598,24 @@ fn one_subject(
     let tail: Vec<f64> = std::iter::once(t_window)
         .chain(grid[cut..].iter().copied().filter(|&t| t > t_window))
         .collect();
-    let scale = events.iter().map(|e| e.amount_ug * m.f).fold(0.0, f64::max);
-    // The head's end state already holds doses absorbed at exactly t_window.
-    let later: Vec<DoseEvent> = events
-        .iter()
-        .copied()
-        .filter(|e| e.time_h + m.tlag_h > t_window)
-        .collect();
-    let two = |prop: &mut SimulateFrom| -> Result<_, SimError> {
-        let a = prop(State::ZERO, 0.0, events, &head)?;
-        let b = prop(a.end_state, t_window, &later, &tail)?;
-        Ok((a, b))
-    };
+    let scale = largest_dose_ug(m, events);
     let mut p = AnyPropagator::new(*m, s.solver, s.ode, scale);
-    let (first, window) =
-        two(&mut |st, t0, ev, g| crate::engine::sim::simulate_from(&mut p, st, t0, ev, g))?;
+    let start = run_start(
+        &mut p,
+        &s.regimen.schedule,
+        s.regimen.at_steady_state,
+        events,
+    )?;
+    // The head's end state already holds inputs at exactly t_window.
+    let cut_inputs = start.inputs.partition_point(|i| i.time_h <= t_window);
+    let first = simulate_inputs(&mut p, start.state, 0.0, &start.inputs, &head)?;
+    let window = simulate_inputs(
+        &mut p,
+        first.end_state,
+        t_window,
+        &start.inputs[cut_inputs..],
+        &tail,
+    )?;
     let mut o = metrics_of(index, m, taken);
     // The earlier peak wins ties, as in sim::simulate.
     (o.cmax_ng_ml, o.tmax_h) = if window.cmax_ng_ml > first.cmax_ng_ml * (1.0 + 1e-8) {
@@ -680,6 +684,34 @@ pub fn distribution(values: &[f64]) -> Distribution {
     }
 }
 
+/// Whether the batch kernel is written for this regimen: the plain one-compartment model with
+/// first-order absorption, oral boluses, starting from an empty body.
+fn batch_serves(regimen: &Regimen) -> bool {
+    regimen.model.is_basic()
+        && !regimen.at_steady_state
+        && regimen
+            .schedule
+            .events()
+            .iter()
+            .all(DoseEvent::is_oral_bolus)
+}
+
+/// Why the batch kernel does not serve `regimen` under the closed form, if it does not: the
+/// population then takes the per-subject walk (same results, about 10× the time per subject).
+pub fn batch_fallback_reason(regimen: &Regimen) -> Option<&'static str> {
+    if !regimen.model.is_linear() {
+        Some("saturable absorption has no closed form")
+    } else if regimen.model.peripheral.is_some() {
+        Some("the batch kernel is written for one compartment")
+    } else if regimen.at_steady_state {
+        Some("the run starts at steady state")
+    } else if regimen.schedule.events().iter().any(|d| !d.is_oral_bolus()) {
+        Some("IV doses and zero-order inputs take the per-subject walk")
+    } else {
+        None
+    }
+}
+
 /// Whether a run of this regimen takes the batch kernel (for diagnostics and benchmarks).
 pub fn uses_batch_kernel(
     spec: &PopulationSpec,
@@ -689,7 +721,7 @@ pub fn uses_batch_kernel(
     solver: SolverKind,
 ) -> bool {
     solver == SolverKind::Exact
-        && regimen.model.is_basic()
+        && batch_serves(regimen)
         && spec.jitter_h == 0.0
         && on_grid(
             &regimen.schedule.events(),

@@ -9,10 +9,7 @@ pub fn dose_list() -> impl Strategy<Value = Vec<DoseEvent>> {
     prop::collection::vec((0.0f64..240.0, -3.0f64..13.0), 1..8).prop_map(|v| {
         let mut d: Vec<DoseEvent> = v
             .into_iter()
-            .map(|(t, a)| DoseEvent {
-                time_h: (t * 4.0).round() / 4.0,
-                amount_ug: a.exp(),
-            })
+            .map(|(t, a)| DoseEvent::oral((t * 4.0).round() / 4.0, a.exp()))
             .collect();
         d.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
         d
