@@ -136,6 +136,12 @@ pub enum InputErrorKind {
         /// A round step (h) that keeps the run under the limit.
         suggested_step_h: f64,
     },
+    /// A refused cell of a table file (a dataset): its column and value.
+    Cell {
+        column: String,
+        value: String,
+        hint: String,
+    },
     /// The file could not be read.
     Io { message: String },
     /// A value the model refuses as a whole (the message names the parameter and the range).
@@ -230,6 +236,9 @@ impl fmt::Display for InputError {
                 "key `{key}`: the output grid would have {rows} rows (about {} MB), over the limit of {limit_rows} rows\n  help: increase the step, e.g. `step_h = {suggested_step_h}`, or shorten `duration_h`",
                 bytes / 1_000_000
             ),
+            Cell { column, value, hint } => {
+                write!(f, "column {column}: {value}\n  help: expected {hint}")
+            }
             Io { message } | Invalid { message } => write!(f, "{message}"),
         }
     }

@@ -57,6 +57,9 @@ impl SolverChoice {
 }
 
 /// Either solver behind one type, chosen at run time.
+// The closed form is the hot path (populations, sweeps): it stays inline rather than boxed,
+// though its cached step map (with the infusion columns) makes it the larger variant.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyPropagator {
     /// The closed form.
     Exact(ExactPropagator),

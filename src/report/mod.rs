@@ -3,6 +3,7 @@
 
 pub mod comparison;
 pub mod compounds;
+pub mod dataset;
 pub mod figure;
 pub mod fit;
 pub mod study;
@@ -127,6 +128,7 @@ pub fn build(
     let stem = crate::format::sanitize_file_stem(&scenario.name);
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("timeseries.csv".into(), output::timeseries_csv(result)?),
+        ("dataset.csv".into(), dataset::dataset_csv(result)?),
         (
             "summary.json".into(),
             output::summary_json(scenario, result)?,

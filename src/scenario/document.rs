@@ -28,6 +28,9 @@ impl Validator<'_> {
                 ));
             }
         }
+        let dataset = self.dataset(&raw)?;
+        // With a dataset, the run lasts to a day past its last record unless told otherwise.
+        let from_data = dataset.as_ref().map(|d| (d.last_time_h + 24.0, 0..0));
         let (duration_h, dur_span) = self
             .either(
                 &raw.duration_h,
@@ -37,6 +40,7 @@ impl Validator<'_> {
                 units::TIME_UNITS_HELP,
                 "hours",
             )?
+            .or(from_data)
             .ok_or_else(|| {
                 self.err(
                     0..0,
@@ -121,16 +125,19 @@ impl Validator<'_> {
             }
         };
         let plot = self.plot(raw.plot)?;
-        let regs = raw.regimen.ok_or_else(|| {
+        let regs = match (raw.regimen, &dataset) {
+            (None, Some(_)) => Spanned::new(0..0, Vec::new()),
+            (r, _) => r.ok_or_else(|| {
             self.err(
                 0..0,
                 K::Missing {
                     key: "regimen".into(),
-                    hint: "add at least one [[regimen]] table; see scenarios/mk7_daily.toml".into(),
+                    hint: "add at least one [[regimen]] table (or a `dataset`); see scenarios/mk7_daily.toml".into(),
                 },
             )
-        })?;
-        if regs.get_ref().is_empty() {
+        })?,
+        };
+        if regs.get_ref().is_empty() && dataset.is_none() {
             return Err(self.err(
                 regs.span(),
                 K::Missing {
@@ -173,6 +180,45 @@ impl Validator<'_> {
                 ));
             }
             regimens.push(reg);
+        }
+        let mut data_observed = Vec::new();
+        if let Some(d) = dataset {
+            warnings.extend(d.warnings);
+            for reg in d.regimens {
+                if regimens.iter().any(|o| o.label == reg.label) {
+                    return Err(self.err(
+                        raw.dataset.as_ref().map_or(0..0, |s| s.span()),
+                        K::OutOfRange {
+                            key: "dataset".into(),
+                            value: format!("\"{}\"", reg.label),
+                            expected: format!(
+                                "IDs whose labels (`ID <id>`) no [[regimen]] uses ({})",
+                                d.path.display()
+                            ),
+                        },
+                    ));
+                }
+                regimens.push(reg);
+            }
+            let (inside, late): (Vec<_>, Vec<_>) =
+                d.observed.into_iter().partition(|o| o.time_h <= duration_h);
+            if !late.is_empty() {
+                warnings.push(format!(
+                    "dataset: {} observation(s) after the end of the run ({} h) are not used",
+                    late.len(),
+                    fmt_value(duration_h)
+                ));
+            }
+            data_observed = inside;
+        }
+        if regimens.is_empty() {
+            return Err(self.err(
+                raw.dataset.as_ref().map_or(0..0, |s| s.span()),
+                K::Missing {
+                    key: "regimen".into(),
+                    hint: "the dataset has no dose or observation record; add dose records (EVID 1) or [[regimen]] tables".into(),
+                },
+            ));
         }
         self.note_solver(solver, &regimens, &mut warnings);
         // In floating point first: a tiny step must not overflow the count.
@@ -230,10 +276,11 @@ impl Validator<'_> {
             Some(t) => Some(self.positive("threshold_ng_ml", t, "ng/mL")?),
             None => None,
         };
-        let observed = match &raw.observed {
+        let mut observed = match &raw.observed {
             Some(rows) => self.observed(rows, &regimens, duration_h)?,
             None => Vec::new(),
         };
+        observed.extend(data_observed);
         let observed_csv = match &raw.observed_csv {
             Some(p) if p.get_ref().trim().is_empty() => {
                 return Err(self.err(

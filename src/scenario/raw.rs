@@ -33,6 +33,12 @@ pub struct RawScenario {
     pub observed_csv: Option<Spanned<String>>,
     /// What `k2sim fit` estimates (scenario/fit_keys.rs).
     pub fit: Option<Spanned<super::fit_keys::RawFit>>,
+    /// A NONMEM-style event dataset, relative to the scenario file (scenario/dataset.rs).
+    pub dataset: Option<Spanned<String>>,
+    /// The preset of the dataset's IDs without a COMPOUND column.
+    pub dataset_compound: Option<Spanned<String>>,
+    /// Unit of the dataset's AMT and RATE: "ug" (default), "mg" or "ng".
+    pub dataset_amount_unit: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
