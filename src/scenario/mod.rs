@@ -40,6 +40,8 @@ use raw::RawScenario;
 
 /// Most output rows (regimens × grid points) a run may produce: about 0.5 GB of CSV.
 pub const MAX_OUTPUT_ROWS: u64 = 10_000_000;
+/// Most intervals `auc_intervals_h` may list.
+pub const MAX_AUC_INTERVALS: usize = 1000;
 /// Most doses one regimen may have.
 pub const MAX_DOSES: u64 = 1_000_000;
 /// Longest simulated span (h): 100 years.
@@ -174,6 +176,9 @@ pub struct Scenario {
     pub observed_csv: Option<PathBuf>,
     /// What `k2sim fit` estimates, from `[fit]`.
     pub fit: Option<FitSpec>,
+    /// Intervals `[start_h, end_h]` (inside the run, start before end) whose AUC the `nca`
+    /// object of `summary.json` reports, from `auc_intervals_h`; empty when none are asked for.
+    pub auc_intervals_h: Vec<[f64; 2]>,
 }
 
 /// Reads and validates a scenario file. Errors carry the path.
