@@ -181,8 +181,9 @@ pub enum ProfileError {
 }
 
 /// One concentration–time profile after one dose at time 0: increasing times (h), and
-/// concentrations (ng/mL), 0 meaning below the limit of quantification (BLQ).
-#[derive(Debug, Clone, PartialEq)]
+/// concentrations (ng/mL), 0 meaning below the limit of quantification (BLQ). The default is
+/// the empty profile.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Profile {
     time_h: Vec<f64>,
     conc_ng_ml: Vec<f64>,
@@ -275,6 +276,19 @@ impl Profile {
     fn last_positive(&self) -> Option<usize> {
         self.conc_ng_ml.iter().rposition(|&c| c > 0.0)
     }
+}
+
+/// One subject's data for an NCA: the profile after one dose, as a reader found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    /// The subject's id, as written.
+    pub id: String,
+    /// Samples after the dose (missing values left out).
+    pub profile: Profile,
+    /// The dose (µg), when the data give it.
+    pub dose_ug: Option<f64>,
+    /// Samples without a concentration (empty or NA), left out as PKNCA's `conc.na = "drop"`.
+    pub missing_samples: usize,
 }
 
 /// Highest concentration (ng/mL) and its first time (h), as PKNCA `cmax`, `tmax`
