@@ -10,6 +10,7 @@ mod document;
 mod fit_keys;
 mod food_week;
 mod meal;
+mod nca_data;
 mod observed;
 mod params;
 mod raw;
@@ -35,6 +36,7 @@ use crate::model::{PkModel, SolverKind};
 use crate::units::{self, ConcUnit};
 use food_week::FoodWeekKeys;
 pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
+pub use nca_data::{load_nca_data, parse_nca_data};
 pub use observed::{attach_observed_csv, parse_observed_csv, Observation};
 use raw::RawScenario;
 
