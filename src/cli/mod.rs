@@ -28,7 +28,7 @@ const RUN_EXAMPLE: &str = "Example:\n  k2sim run scenarios/mk7_daily.toml\n  k2s
 
 const MERGE_EXAMPLE: &str = "Example (Slurm array job, 16 shards):\n  sbatch --array=1-16 --wrap 'k2sim run scenarios/population_year.toml --shard $SLURM_ARRAY_TASK_ID/16 --out shards/$SLURM_ARRAY_TASK_ID'\n  k2sim merge shards/* --out out/population_year\n\nThe merged files are byte-identical to those of one unsharded `k2sim run` (default figure options).";
 
-const NCA_EXAMPLE: &str = "Example:\n  k2sim nca scenarios/observed_profile_nca.csv\n  k2sim nca trial.csv --out results/nca\n\nThe long table has one row per sample: id,time_h,conc_ng_ml (time in h after the dose,\nconcentration in ng/mL; 0 or BLQ below the limit of quantification, empty or NA missing)\nand optionally dose_ug (µg), which adds CL/F and Vz/F. Writes nca.csv and nca.md into\nout/<file name>_nca/ (or --out).";
+const NCA_EXAMPLE: &str = "Example:\n  k2sim nca scenarios/observed_profile_nca.csv\n  k2sim nca trial.csv --out results/nca\n\nThe long table has one row per sample: id,time_h,conc_ng_ml (time in h after the dose,\nconcentration in ng/mL; 0 or BLQ below the limit of quantification, empty or NA missing)\nand optionally dose_ug (µg), which adds CL/F and Vz/F to nca.md. Writes nca.csv and nca.md into\nout/<file name>_nca/ (or --out).";
 
 const COMPARE_EXAMPLE: &str = "Example:\n  k2sim compare scenarios/mk7_daily.toml scenarios/mk4_daily.toml --units nmol_l\n  k2sim compare a.toml b.toml --reference \"MK-7 180 µg daily\" --threshold 1\n\nRuns each scenario, then writes the outputs of `run` for all their regimens together\ninto out/<name A>_vs_<name B>/ (or --out), with comparison.md/.csv.";
 
