@@ -195,6 +195,14 @@ fn lambda_z_of_a_simulated_single_dose_recovers_ke() {
     assert!(rel(n.aucinf_obs_ng_h_ml.unwrap(), exact) < 2e-3);
     // CL/F = dose/AUCinf,obs is the model's ke·V/F to the same 0.2 %.
     assert!(rel(n.cl_f_l_per_h.unwrap(), m.ke_per_h * m.v_l / m.f) < 2e-3);
+    // An interval past this regimen's run (a shorter scenario under `k2sim compare`): null, and
+    // why, rather than an area that stops at the end of the run.
+    let past = regimen_nca(reg, &[[0.0, 200.0]]);
+    assert_eq!(past.auc_intervals[0].auc_ng_h_ml, None);
+    assert_eq!(
+        past.missing["auc_intervals[0]"],
+        "the interval ends after this regimen's run (96 h)"
+    );
     // One dose: no dosing interval, and the reason.
     assert!(n.dosing_interval.is_none());
     assert!(n.missing["dosing_interval"].contains("single dose"));
@@ -211,7 +219,10 @@ fn partial_aucs_agree_with_the_exact_auc_of_the_model() {
     let short = simulate(&base.replace("duration_h = 96", "duration_h = 24"));
     let exact = short.regimens[0].metrics.auc_0_t_ng_h_ml;
     let grid = n.auc_intervals[0].auc_ng_h_ml.unwrap();
-    println!("AUC(0, 24): grid {grid}, exact {exact}, {:e}", grid / exact - 1.0);
+    println!(
+        "AUC(0, 24): grid {grid}, exact {exact}, {:e}",
+        grid / exact - 1.0
+    );
     // −0.15 % measured: the linear trapezoids under the concave rise to Tmax.
     assert!(rel(grid, exact) < 2e-3, "{grid} vs {exact}");
     // [1.25, 3.3] h has both ends off the grid, interpolated on their segments: against the
@@ -225,13 +236,19 @@ fn partial_aucs_agree_with_the_exact_auc_of_the_model() {
     };
     let exact = upto("3.3") - upto("1.25");
     let off = n.auc_intervals[2].auc_ng_h_ml.unwrap();
-    println!("AUC(1.25, 3.3): grid {off}, exact {exact}, {:e}", off / exact - 1.0);
+    println!(
+        "AUC(1.25, 3.3): grid {off}, exact {exact}, {:e}",
+        off / exact - 1.0
+    );
     assert!(rel(off, exact) < 5e-3, "{off} vs {exact}");
     let fine_text = MK4_SINGLE.replace("step_h = 0.5", "step_h = 0.05");
     let fine = simulate(&fine_text);
     let nf = regimen_nca(&fine.regimens[0], &s.auc_intervals_h);
     let off = nf.auc_intervals[2].auc_ng_h_ml.unwrap();
-    println!("AUC(1.25, 3.3), 0.05 h grid: {off}, {:e}", off / exact - 1.0);
+    println!(
+        "AUC(1.25, 3.3), 0.05 h grid: {off}, {:e}",
+        off / exact - 1.0
+    );
     assert!(rel(off, exact) < 5e-5, "{off} vs {exact}");
 }
 

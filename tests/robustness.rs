@@ -131,6 +131,7 @@ fn check_no_null(v: &serde_json::Value, key: &str) -> Result<(), TestCaseError> 
         "vz_f_l",
         "dosing_interval",
         "swing_pct",
+        "auc_ng_h_ml",
     ];
     match v {
         serde_json::Value::Null => {

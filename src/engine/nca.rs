@@ -89,7 +89,8 @@ pub struct DosingInterval {
 pub struct PartialAuc {
     pub start_h: f64,
     pub end_h: f64,
-    /// The AUC (ng·h/mL); `None` only for an empty grid.
+    /// The AUC (ng·h/mL); `None` when the interval ends after the regimen's run (a regimen of
+    /// a shorter scenario in `k2sim compare`), or for an empty grid.
     pub auc_ng_h_ml: Option<f64>,
 }
 
@@ -136,16 +137,16 @@ pub fn regimen_nca(r: &RegimenResult, auc_intervals_h: &[[f64; 2]]) -> RegimenNc
         Ok(l) => (Some(*l), None),
         Err(e) => (None, Some(e.to_string())),
     };
-    for key in [
-        "lambda_z_per_h",
-        "half_life_h",
-        "r_squared",
-        "adj_r_squared",
-        "lambda_z_n_points",
-        "lambda_z_time_first_h",
-        "span_ratio",
-    ] {
-        if let Some(e) = &lz_err {
+    if let Some(e) = &lz_err {
+        for key in [
+            "lambda_z_per_h",
+            "half_life_h",
+            "r_squared",
+            "adj_r_squared",
+            "lambda_z_n_points",
+            "lambda_z_time_first_h",
+            "span_ratio",
+        ] {
             missing.insert(key.into(), e.clone());
         }
     }
@@ -160,14 +161,31 @@ pub fn regimen_nca(r: &RegimenResult, auc_intervals_h: &[[f64; 2]]) -> RegimenNc
     let auc_intervals = auc_intervals_h
         .iter()
         .enumerate()
-        .map(|(i, &[a, b])| PartialAuc {
-            start_h: a,
-            end_h: b,
-            auc_ng_h_ml: take(
-                &mut missing,
-                &format!("auc_intervals[{i}]"),
-                nca::auc_between(&clean, a, b, o.auc_method),
-            ),
+        .map(|(i, &[a, b])| {
+            let key = format!("auc_intervals[{i}]");
+            // The scenario checked the interval against its own run; a regimen compared from
+            // a shorter scenario (`k2sim compare`) may end earlier.
+            let auc = if b > end_h {
+                missing.insert(
+                    key,
+                    format!(
+                        "the interval ends after this regimen's run ({} h)",
+                        crate::format::fmt_value(end_h)
+                    ),
+                );
+                None
+            } else {
+                take(
+                    &mut missing,
+                    &key,
+                    nca::auc_between(&clean, a, b, o.auc_method),
+                )
+            };
+            PartialAuc {
+                start_h: a,
+                end_h: b,
+                auc_ng_h_ml: auc,
+            }
         })
         .collect();
     let dosing_interval = match last_interval(r, &profile) {

@@ -55,9 +55,9 @@ fn integral(t1: f64, t2: f64, c1: f64, c2: f64, m: AucMethod, moment: bool) -> f
         (Segment::Linear, true) => dt * (c1 * t1 + c2 * t2) / 2.0,
         (Segment::Log, false) => dt * (c2 - c1) / log_ratio(c1, c2),
         (Segment::Log, true) => {
-            // PKNCA writes Δt·(c2·t2 − c1·t1)/L − Δt²·(c2 − c1)/L², L = ln(c2/c1). The same
-            // integral as t1·AUC + c1·Δt²·g(L), g(L) = (e^L·(L − 1) + 1)/L², whose two terms
-            // do not cancel for small |L|; g by its series there.
+            // PKNCA writes Δt·(c2·t2 − c1·t1)/L − Δt²·(c2 − c1)/L², L = ln(c2/c1), whose two
+            // terms cancel for small |L|. The same integral is t1·AUC + c1·Δt²·g(L), which
+            // does not (see `moment_factor`).
             let l = log_ratio(c1, c2);
             let auc = dt * (c2 - c1) / l;
             t1 * auc + c1 * dt * dt * moment_factor(l)

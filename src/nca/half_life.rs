@@ -48,13 +48,17 @@ fn adjusted(r_squared: f64, n: usize) -> f64 {
     1.0 - (1.0 - r_squared) * (n - 1.0) / (n - 2.0)
 }
 
-/// Every regression of the last `min`, `min + 1`, … points of `pts` (t, ln C), by running
-/// centred sums from the end (Welford's update): O(n) and without the cancellation of raw sums
-/// of t² at late times.
-fn fits(pts: &[(f64, f64)], min: usize) -> Vec<Fit> {
-    let mut out = Vec::with_capacity(pts.len().saturating_sub(min) + 1);
+/// Calls `each` with every regression of the last `min`, `min + 1`, … points of `pts` (t, C),
+/// by running centred sums from the end (Welford's update): O(n), no storage, and without the
+/// cancellation of raw sums of t² at late times. Deterministic, so two passes see the same fits.
+fn for_each_fit<'a>(
+    pts: impl DoubleEndedIterator<Item = (&'a f64, &'a f64)>,
+    min: usize,
+    mut each: impl FnMut(Fit),
+) {
     let (mut n, mut mx, mut my, mut sxx, mut syy, mut sxy) = (0usize, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(x, y) in pts.iter().rev() {
+    for (&x, &c) in pts.rev() {
+        let y = c.ln();
         n += 1;
         let k = n as f64;
         let dx = x - mx;
@@ -74,7 +78,7 @@ fn fits(pts: &[(f64, f64)], min: usize) -> Vec<Fit> {
         } else {
             f64::NAN
         };
-        out.push(Fit {
+        each(Fit {
             n,
             slope,
             intercept: my - slope * mx,
@@ -83,64 +87,55 @@ fn fits(pts: &[(f64, f64)], min: usize) -> Vec<Fit> {
             time_first_h: x,
         });
     }
-    out
 }
 
 /// λz of a profile already cleaned of BLQ values, chosen by PKNCA's default rule (see the
 /// module). Zero concentrations are left out of the regression; so is Tmax unless
 /// `allow_tmax_in_half_life`.
 pub fn lambda_z(p: &Profile, o: &NcaOptions) -> Result<LambdaZ, Missing> {
-    let pos: Vec<(f64, f64)> = p
-        .time_h()
-        .iter()
-        .zip(p.conc_ng_ml())
-        .filter(|(_, &c)| c > 0.0)
-        .map(|(&t, &c)| (t, c))
-        .collect();
-    let Some(&(_, first)) = pos.first() else {
-        return Err(if p.time_h().is_empty() {
+    let (t, c) = (p.time_h(), p.conc_ng_ml());
+    let positive = || t.iter().zip(c).filter(|(_, &ci)| ci > 0.0);
+    let Some((_, &first)) = positive().next() else {
+        return Err(if t.is_empty() {
             Missing::NoData
         } else {
             Missing::AllBlq
         });
     };
-    if pos.len() > 1 && pos.iter().all(|&(_, c)| c == first) {
+    if positive().nth(1).is_some() && positive().all(|(_, &ci)| ci == first) {
         return Err(Missing::NoVariability);
     }
-    let cmax = pos.iter().map(|&(_, c)| c).fold(0.0, f64::max);
-    let tmax = pos
-        .iter()
-        .find(|&&(_, c)| c == cmax)
-        .map_or(0.0, |&(t, _)| t);
-    let tlast = pos.last().map_or(0.0, |&(t, _)| t);
-    let after: Vec<(f64, f64)> = pos
-        .iter()
-        .filter(|&&(t, _)| t > tmax || (o.allow_tmax_in_half_life && t == tmax))
-        .map(|&(t, c)| (t, c.ln()))
-        .collect();
+    let cmax = positive().map(|(_, &ci)| ci).fold(0.0, f64::max);
+    let tmax = positive()
+        .find(|(_, &ci)| ci == cmax)
+        .map_or(0.0, |(&ti, _)| ti);
+    let tlast = positive().last().map_or(0.0, |(&ti, _)| ti);
+    let after =
+        || positive().filter(|(&ti, _)| ti > tmax || (o.allow_tmax_in_half_life && ti == tmax));
+    let n_after = after().count();
     let min = o.min_hl_points.max(2);
-    if after.len() < min {
-        return Err(Missing::TooFewPoints {
-            n: after.len(),
-            min,
-        });
+    if n_after < min {
+        return Err(Missing::TooFewPoints { n: n_after, min });
     }
-    let all = fits(&after, min);
     // The best adjusted R² over every fit, including those with λz ≤ 0 (a well-fitting
     // rising or flat tail can thus leave no acceptable fit, as in PKNCA).
-    let best = all
-        .iter()
-        .map(|f| f.adj_r_squared)
-        .filter(|a| !a.is_nan())
-        .fold(f64::NEG_INFINITY, f64::max);
+    let mut best = f64::NEG_INFINITY;
+    for_each_fit(after(), min, |f| {
+        if f.adj_r_squared > best {
+            best = f.adj_r_squared;
+        }
+    });
     // With two points allowed and only two there, adjusted R² is undefined: PKNCA takes the
     // fit if its slope is negative.
-    let two_only = min == 2 && after.len() == 2;
-    let chosen = all
-        .iter()
-        .filter(|f| -f.slope > 0.0 && (two_only || f.adj_r_squared > best - o.adj_r_squared_factor))
-        .max_by_key(|f| f.n)
-        .ok_or(Missing::NoTerminalPhase)?;
+    let two_only = min == 2 && n_after == 2;
+    // Fits come in order of more points, so the last acceptable one has the most.
+    let mut chosen: Option<Fit> = None;
+    for_each_fit(after(), min, |f| {
+        if -f.slope > 0.0 && (two_only || f.adj_r_squared > best - o.adj_r_squared_factor) {
+            chosen = Some(f);
+        }
+    });
+    let chosen = chosen.ok_or(Missing::NoTerminalPhase)?;
     let lambda = -chosen.slope;
     let half_life_h = std::f64::consts::LN_2 / lambda;
     Ok(LambdaZ {

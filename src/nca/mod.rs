@@ -7,6 +7,8 @@
 //! Ground floor: pure functions on a [`Profile`] (time in h after the dose, concentration in
 //! ng/mL, dose in µg); it imports nothing from the crate.
 
+use std::borrow::Cow;
+
 mod auc;
 mod half_life;
 #[cfg(test)]
@@ -233,8 +235,9 @@ impl Profile {
         &self.conc_ng_ml
     }
 
-    /// The samples left after the BLQ rule, and how many were dropped.
-    pub fn cleaned(&self, rule: &BlqRule) -> (Profile, usize) {
+    /// The samples left after the BLQ rule (this profile itself when none is dropped), and
+    /// how many were dropped.
+    pub fn cleaned(&self, rule: &BlqRule) -> (Cow<'_, Profile>, usize) {
         let (t, c) = (&self.time_h, &self.conc_ng_ml);
         let positive = |i: &usize| c[*i] > 0.0;
         let (tfirst, tlast) = match (
@@ -261,13 +264,16 @@ impl Profile {
             };
             action == BlqAction::Keep
         };
-        let kept: Vec<usize> = (0..c.len()).filter(|&i| keep(i)).collect();
-        let dropped = c.len() - kept.len();
+        let dropped = (0..c.len()).filter(|&i| !keep(i)).count();
+        if dropped == 0 {
+            return (Cow::Borrowed(self), 0);
+        }
+        let kept = || (0..c.len()).filter(|&i| keep(i));
         (
-            Profile {
-                time_h: kept.iter().map(|&i| t[i]).collect(),
-                conc_ng_ml: kept.iter().map(|&i| c[i]).collect(),
-            },
+            Cow::Owned(Profile {
+                time_h: kept().map(|i| t[i]).collect(),
+                conc_ng_ml: kept().map(|i| c[i]).collect(),
+            }),
             dropped,
         )
     }

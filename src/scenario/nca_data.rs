@@ -453,8 +453,8 @@ fn nonmem_records(
         let evid = flag(4)?;
         let mdv = flag(5)?;
         let is_dose = match evid {
-            Some((e, _)) if e == 1.0 => true,
-            Some((e, _)) if e == 0.0 => false,
+            Some((1.0, _)) => true,
+            Some((0.0, _)) => false,
             Some((e, c)) => {
                 return Err(cell_err(
                     text,
