@@ -109,7 +109,7 @@ pub fn lambda_z(p: &Profile, o: &NcaOptions) -> Result<LambdaZ, Missing> {
     let tmax = positive()
         .find(|(_, &ci)| ci == cmax)
         .map_or(0.0, |(&ti, _)| ti);
-    let tlast = positive().last().map_or(0.0, |(&ti, _)| ti);
+    let tlast = positive().next_back().map_or(0.0, |(&ti, _)| ti);
     let after =
         || positive().filter(|(&ti, _)| ti > tmax || (o.allow_tmax_in_half_life && ti == tmax));
     let n_after = after().count();
