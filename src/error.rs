@@ -136,10 +136,11 @@ pub enum InputErrorKind {
         /// A round step (h) that keeps the run under the limit.
         suggested_step_h: f64,
     },
-    /// A refused cell of a table file (a dataset): its column and value.
+    /// A cell (or header name) of a data table that cannot be used: the column, what is
+    /// wrong with the value, and how to write it.
     Cell {
         column: String,
-        value: String,
+        problem: String,
         hint: String,
     },
     /// The file could not be read.
@@ -236,8 +237,8 @@ impl fmt::Display for InputError {
                 "key `{key}`: the output grid would have {rows} rows (about {} MB), over the limit of {limit_rows} rows\n  help: increase the step, e.g. `step_h = {suggested_step_h}`, or shorten `duration_h`",
                 bytes / 1_000_000
             ),
-            Cell { column, value, hint } => {
-                write!(f, "column {column}: {value}\n  help: expected {hint}")
+            Cell { column, problem, hint } => {
+                write!(f, "column `{column}`: {problem}\n  help: {hint}")
             }
             Io { message } | Invalid { message } => write!(f, "{message}"),
         }

@@ -141,7 +141,7 @@ fn dataset_errors_name_the_file_line_and_column() {
     )
     .unwrap();
     let e = load(&dir.join("s.toml")).unwrap_err().to_string();
-    assert!(e.contains("bad.csv:2:9: column RATE: -1"), "{e}");
+    assert!(e.contains("bad.csv:2:9: column `RATE`: -1"), "{e}");
     assert!(e.contains("modelled rate"), "{e}");
     // A missing compound points at the scenario's key.
     std::fs::write(dir.join("ok.csv"), "ID,TIME,AMT\n1,0,180\n").unwrap();

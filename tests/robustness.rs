@@ -113,6 +113,25 @@ fn check_no_null(v: &serde_json::Value, key: &str) -> Result<(), TestCaseError> 
         "servings",
         // Saturable absorption has no first-order ka.
         "ka_per_h",
+        // The `nca` object: a value the grid cannot give is null, and `nca.missing` says why
+        // (no λz without three points after Tmax, no dosing interval with one dose, ...).
+        "tlast_h",
+        "lambda_z_per_h",
+        "half_life_h",
+        "r_squared",
+        "adj_r_squared",
+        "lambda_z_n_points",
+        "lambda_z_time_first_h",
+        "span_ratio",
+        "aucinf_obs_ng_h_ml",
+        "aumcinf_obs_ng_h2_ml",
+        "mrt_last_h",
+        "mrt_obs_h",
+        "cl_f_l_per_h",
+        "vz_f_l",
+        "dosing_interval",
+        "swing_pct",
+        "auc_ng_h_ml",
     ];
     match v {
         serde_json::Value::Null => {

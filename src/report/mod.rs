@@ -6,6 +6,7 @@ pub mod compounds;
 pub mod dataset;
 pub mod figure;
 pub mod fit;
+pub mod nca;
 pub mod study;
 pub mod study_figure;
 pub mod tables;

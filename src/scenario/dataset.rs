@@ -129,8 +129,8 @@ pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, Input
                     span.clone(),
                     K::Cell {
                         column: name.clone(),
-                        value: "a second column of this name".into(),
-                        hint: "each column once".into(),
+                        problem: "a second column of this name".into(),
+                        hint: "expected each column once".into(),
                     },
                 ))
             }
@@ -164,8 +164,8 @@ pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, Input
                 start..start + line.len(),
                 K::Cell {
                     column: "ID".into(),
-                    value: format!("record {}", n + 1),
-                    hint: format!("at most {MAX_RECORDS} records per dataset: split it into several scenarios"),
+                    problem: format!("record {}", n + 1),
+                    hint: format!("expected at most {MAX_RECORDS} records per dataset: split it into several scenarios"),
                 },
             ));
         }
@@ -180,12 +180,12 @@ pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, Input
                 span,
                 K::Cell {
                     column: COLUMNS[k].into(),
-                    value: if v.is_empty() {
+                    problem: if v.is_empty() {
                         "(empty)".into()
                     } else {
                         short(&v)
                     },
-                    hint: hint.into(),
+                    hint: format!("expected {hint}"),
                 },
             )
         };
@@ -387,8 +387,8 @@ pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, Input
                 span,
                 K::Cell {
                     column: "SS".into(),
-                    value: format!("ID {id}"),
-                    hint,
+                    problem: format!("ID {id}"),
+                    hint: format!("expected {hint}"),
                 },
             )
         })?;
@@ -689,7 +689,7 @@ mod tests {
         let e = parse_dataset("ID,TIME,AMT\n1,0,180\n1,x,0\n", 1.0)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("<scenario>:3:3: column TIME: x"), "{e}");
+        assert!(e.starts_with("<scenario>:3:3: column `TIME`: x"), "{e}");
         let e = parse_dataset("ID,TIME,AMT,CMT\n1,0,180,3\n", 1.0)
             .unwrap_err()
             .to_string();

@@ -8,7 +8,10 @@ use crate::format::fmt_value;
 use crate::model::ode::OdeOptions;
 use crate::model::SolverKind;
 use crate::units::{self, ConcUnit};
+use std::ops::Range;
 use std::path::PathBuf;
+
+use toml::Spanned;
 
 impl Validator<'_> {
     pub(super) fn scenario(&self, raw: RawScenario, default_name: &str) -> R<Scenario> {
@@ -299,7 +302,12 @@ impl Validator<'_> {
             Some(f) => Some(self.fit(f, &regimens)?),
             None => None,
         };
+        let auc_intervals_h = match &raw.auc_intervals_h {
+            Some(a) => self.auc_intervals(a, duration_h)?,
+            None => Vec::new(),
+        };
         Ok(Scenario {
+            auc_intervals_h,
             fit,
             observed,
             observed_csv,
@@ -318,6 +326,87 @@ impl Validator<'_> {
             population,
             sweep,
         })
+    }
+
+    /// `auc_intervals_h = [[0, 24], [0, 72]]`: pairs of hours, start before end, inside the run.
+    fn auc_intervals(&self, raw: &Spanned<raw::RawIntervals>, duration_h: f64) -> R<Vec<[f64; 2]>> {
+        const KEY: &str = "auc_intervals_h";
+        const EXAMPLE: &str =
+            "write each interval as [start_h, end_h] in hours, e.g. `auc_intervals_h = [[0, 24], [0, 72]]`";
+        let wrong = |span: Range<usize>, message: String| {
+            self.err(
+                span,
+                K::WrongType {
+                    key: KEY.into(),
+                    message,
+                    hint: EXAMPLE.into(),
+                },
+            )
+        };
+        let list = match raw.get_ref() {
+            raw::RawIntervals::List(l) => l,
+            raw::RawIntervals::Other(what) => {
+                return Err(wrong(
+                    raw.span(),
+                    format!("{what} is not a list of intervals"),
+                ))
+            }
+        };
+        if list.len() > MAX_AUC_INTERVALS {
+            return Err(self.err(
+                raw.span(),
+                K::OutOfRange {
+                    key: KEY.into(),
+                    value: format!("{} intervals", list.len()),
+                    expected: format!("at most {MAX_AUC_INTERVALS}"),
+                },
+            ));
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for item in list {
+            let number = |v: &toml::Value| match v {
+                toml::Value::Integer(i) => Some(*i as f64),
+                toml::Value::Float(x) => Some(*x),
+                _ => None,
+            };
+            let pair = match item.get_ref() {
+                toml::Value::Array(a) if a.len() == 2 => number(&a[0]).zip(number(&a[1])),
+                _ => None,
+            };
+            let Some((a, b)) = pair else {
+                return Err(wrong(
+                    item.span(),
+                    format!(
+                        "`{}` is not an interval [start_h, end_h] of two numbers",
+                        item.get_ref()
+                    ),
+                ));
+            };
+            let shown = format!("[{}, {}]", fmt_value(a), fmt_value(b));
+            let out_of_range = |expected: String| {
+                self.err(
+                    item.span(),
+                    K::OutOfRange {
+                        key: KEY.into(),
+                        value: shown.clone(),
+                        expected,
+                    },
+                )
+            };
+            if !(a.is_finite() && b.is_finite()) || a >= b {
+                return Err(out_of_range(
+                    "an interval [start_h, end_h] with start_h before end_h, e.g. [0, 24]".into(),
+                ));
+            }
+            if a < 0.0 || b > duration_h {
+                return Err(out_of_range(format!(
+                    "an interval inside the run, from 0 to {} h (lengthen `duration_h`, or end the interval earlier)",
+                    fmt_value(duration_h)
+                )));
+            }
+            out.push([a, b]);
+        }
+        Ok(out)
     }
 
     pub(super) fn plot(&self, raw: Option<raw::RawPlot>) -> R<PlotOptions> {

@@ -12,6 +12,7 @@ mod document;
 mod fit_keys;
 mod food_week;
 mod meal;
+mod nca_data;
 mod observed;
 mod params;
 mod raw;
@@ -37,11 +38,14 @@ use crate::model::{PkModel, SolverKind};
 use crate::units::{self, ConcUnit};
 use food_week::FoodWeekKeys;
 pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
+pub use nca_data::{load_nca_data, parse_nca_data};
 pub use observed::{attach_observed_csv, parse_observed_csv, Observation};
 use raw::RawScenario;
 
 /// Most output rows (regimens × grid points) a run may produce: about 0.5 GB of CSV.
 pub const MAX_OUTPUT_ROWS: u64 = 10_000_000;
+/// Most intervals `auc_intervals_h` may list.
+pub const MAX_AUC_INTERVALS: usize = 1000;
 /// Most doses one regimen may have.
 pub const MAX_DOSES: u64 = 1_000_000;
 /// Longest simulated span (h): 100 years.
@@ -182,6 +186,9 @@ pub struct Scenario {
     pub observed_csv: Option<PathBuf>,
     /// What `k2sim fit` estimates, from `[fit]`.
     pub fit: Option<FitSpec>,
+    /// Intervals `[start_h, end_h]` (inside the run, start before end) whose AUC the `nca`
+    /// object of `summary.json` reports, from `auc_intervals_h`; empty when none are asked for.
+    pub auc_intervals_h: Vec<[f64; 2]>,
 }
 
 /// Reads and validates a scenario file. Errors carry the path.
