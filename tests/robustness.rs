@@ -68,10 +68,13 @@ fn check_result(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
             }
         }
         let b = &reg.mass_balance;
+        // What was in the body at a steady-state start, plus what entered, is in the body at
+        // the end or eliminated.
         let body = b.gut_ug + b.central_ug + b.peripheral_ug.unwrap_or(0.0) + b.eliminated_ug;
+        let input = b.absorbed_input_ug + b.initial_body_ug.unwrap_or(0.0);
         prop_assert!(
-            (body - b.absorbed_input_ug).abs() <= 1e-9 * b.absorbed_input_ug,
-            "{}: mass balance {body} vs {}",
+            (body - input).abs() <= 1e-9 * input,
+            "{}: mass balance {body} vs {input} ({} entered)",
             reg.regimen.label,
             b.absorbed_input_ug
         );

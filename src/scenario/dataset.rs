@@ -694,7 +694,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("column CMT: 3") && e.contains("peripheral"),
+            e.contains("column `CMT`: 3") && e.contains("peripheral"),
             "{e}"
         );
         let e = parse_dataset("ID,TIME,AMT\n1,5,180\n1,2,0\n", 1.0)
