@@ -25,8 +25,15 @@ fn segment(c1: f64, c2: f64, m: AucMethod) -> Segment {
 
 /// ln(c2/c1) without the rounding of the quotient: for nearly equal values (a flat stretch of a
 /// dense simulated grid) ln(c2/c1) would lose most of its digits.
+/// Far apart (a factor over 2), the difference of the logarithms, which stays finite when the
+/// quotient would round to 0 (a tail level of 1e-300 ng/mL after a dose: ln_1p(−1) = −∞, and
+/// the moment integral became ∞·0 = NaN).
 fn log_ratio(c1: f64, c2: f64) -> f64 {
-    ((c2 - c1) / c1).ln_1p()
+    if c2 < 0.5 * c1 || c2 > 2.0 * c1 {
+        c2.ln() - c1.ln()
+    } else {
+        ((c2 - c1) / c1).ln_1p()
+    }
 }
 
 /// g(L) = (e^L·(L − 1) + 1)/L² = Σ_{n≥0} (n + 1)·Lⁿ/(n + 2)!, by its series for |L| < 0.5

@@ -358,3 +358,22 @@ fn the_aumc_of_a_nearly_flat_log_segment_keeps_its_digits() {
     let a = aumc_last(&p, AucMethod::LinUpLogDown).unwrap() - 1.0 * (c1 * t1) / 2.0;
     assert!(close(a, pknca, 1e-13), "{a} vs {pknca}");
 }
+
+#[test]
+fn a_tail_far_below_the_last_level_has_finite_areas() {
+    // C falls from 1e-3 to 1e-300 ng/mL over 856 h (a 2 h half-life sampled once at the end):
+    // the quotient 1e-297 rounds (c2 − c1)/c1 to −1, where ln_1p gave −∞ and the moment ∞·0.
+    // Log trapezoid with L = ln(1e-297) = −683.9: AUC = Δt·(c2 − c1)/L ≈ 856·1e-3/683.9, and
+    // AUMC = t1·AUC + c1·Δt²·g(L) with g(L) ≈ −(L − 1)·e^L/L² + 1/L² ≈ 1/L².
+    let p = profile(&[0.0, 1.0, 857.0], &[0.0, 1e-3, 1e-300]);
+    let l = (1e-300f64).ln() - (1e-3f64).ln();
+    let auc_tail = 856.0 * (1e-300 - 1e-3) / l;
+    let auc = auc_last(&p, AucMethod::LinUpLogDown).unwrap();
+    assert!(close(auc, 0.5e-3 + auc_tail, 1e-13), "{auc}");
+    let aumc = aumc_last(&p, AucMethod::LinUpLogDown).unwrap();
+    let want = 0.5e-3 + auc_tail + 1e-3 * 856.0 * 856.0 / (l * l) * (1.0 + 1e-300);
+    assert!(
+        aumc.is_finite() && close(aumc, want, 1e-10),
+        "{aumc} vs {want}"
+    );
+}
