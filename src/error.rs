@@ -143,6 +143,14 @@ pub enum InputErrorKind {
         problem: String,
         hint: String,
     },
+    /// A word of a compact text value (a `schedule` string) that does not fit its grammar:
+    /// the word as written (empty for an empty text), what is wrong, and the right form.
+    BadWord {
+        key: String,
+        word: String,
+        problem: String,
+        hint: String,
+    },
     /// The file could not be read.
     Io { message: String },
     /// A value the model refuses as a whole (the message names the parameter and the range).
@@ -231,6 +239,13 @@ impl fmt::Display for InputError {
                     write!(f, "; did you mean \"{s}\"?")?;
                 }
                 write!(f, "\n  help: known: {}", known.join(", "))
+            }
+            BadWord { key, word, problem, hint } => {
+                write!(f, "key `{key}`: ")?;
+                if !word.is_empty() {
+                    write!(f, "at `{word}`: ")?;
+                }
+                write!(f, "{problem}\n  help: {hint}")
             }
             TooLarge { key, rows, bytes, limit_rows, suggested_step_h } => write!(
                 f,

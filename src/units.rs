@@ -80,14 +80,39 @@ fn parse_with(text: &str, table: &[(&str, f64)]) -> Result<f64, UnitError> {
             text: text.to_string(),
         });
     }
-    table
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(unit))
-        .map(|(_, factor)| value * factor)
+    factor(table, unit)
+        .map(|factor| value * factor)
         .ok_or_else(|| UnitError::UnknownUnit {
             text: text.to_string(),
             unit: unit.to_string(),
         })
+}
+
+fn factor(table: &[(&str, f64)], unit: &str) -> Option<f64> {
+    table
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(unit))
+        .map(|(_, factor)| *factor)
+}
+
+/// The factor from mass unit `unit` (`"mg"`, case-insensitive) to micrograms, if it is one.
+pub fn mass_unit_ug(unit: &str) -> Option<f64> {
+    factor(MASS_UNITS_UG, unit)
+}
+
+/// The factor from time unit `unit` (`"d"`, case-insensitive) to hours, if it is one.
+pub fn time_unit_h(unit: &str) -> Option<f64> {
+    factor(TIME_UNITS_H, unit)
+}
+
+/// The names of the mass units, for "did you mean" suggestions.
+pub fn mass_unit_names() -> impl Iterator<Item = &'static str> {
+    MASS_UNITS_UG.iter().map(|(name, _)| *name)
+}
+
+/// The names of the time units, for "did you mean" suggestions.
+pub fn time_unit_names() -> impl Iterator<Item = &'static str> {
+    TIME_UNITS_H.iter().map(|(name, _)| *name)
 }
 
 /// Parses an amount such as `"180 µg"` or `"15 mg"` into micrograms.

@@ -11,7 +11,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 /// Longest zero-order input accepted (h): ten years, as the longest run.
-const MAX_INFUSION_H: f64 = 87_660.0;
+pub(super) const MAX_INFUSION_H: f64 = 87_660.0;
 
 /// The delivery keys of one table, checked.
 #[derive(Debug, Clone, Default)]
@@ -204,8 +204,8 @@ impl Validator<'_> {
                         k.span(),
                         K::WrongType {
                             key: "steady_state".into(),
-                            message: "this regimen's doses do not repeat a pattern (explicit doses, or skipped days), so it has no steady state to start from".into(),
-                            hint: "give the schedule with `interval_h` (or `times_h`, `weekdays`), or remove `steady_state`".into(),
+                            message: "this regimen's doses do not repeat a pattern (explicit doses, a schedule with `then`, or skipped days), so it has no steady state to start from".into(),
+                            hint: "give the schedule with `interval_h` (or `times_h`, `weekdays`, or a `schedule` string of one segment), or remove `steady_state`".into(),
                         },
                     ));
                 }

@@ -17,6 +17,7 @@ mod observed;
 mod params;
 mod raw;
 mod regimen;
+mod schedule_text;
 pub mod spec;
 mod structure;
 mod study;

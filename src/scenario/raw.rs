@@ -122,6 +122,8 @@ pub struct RawRegimen {
     pub start_h: Option<Spanned<f64>>,
     pub times_h: Option<Spanned<Vec<Spanned<f64>>>>,
     pub days: Option<Spanned<i64>>,
+    /// A compact schedule string, "180 ug q24h x 28" (scenario/schedule_text.rs).
+    pub schedule: Option<Spanned<String>>,
     pub food: Option<Spanned<String>>,
     pub amount_g: Option<Spanned<f64>>,
     pub servings: Option<Spanned<f64>>,

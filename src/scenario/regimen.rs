@@ -95,7 +95,11 @@ impl Validator<'_> {
             Some(l) => l.get_ref().trim().to_string(),
             None => match &food {
                 Some((f, _)) => food_week::food_label(f, &schedule),
-                None => default_label(&compound, &schedule),
+                None => default_label(
+                    &compound,
+                    &schedule,
+                    r.schedule.as_ref().filter(|_| r.skip_days.is_none()),
+                ),
             },
         };
         Ok(Regimen {
@@ -144,6 +148,9 @@ impl Validator<'_> {
         fw: &FoodWeekKeys,
         food: Option<&(FoodDose, Range<usize>)>,
     ) -> R<Schedule> {
+        if let Some(text) = &r.schedule {
+            return self.text_schedule(r, text);
+        }
         // The amount per dose: `dose_ug`, or `dose` as text; `dose` may instead hold the list.
         let (dose_num, dose_text, dose_list) = match &r.dose {
             Some(d) => {
@@ -532,7 +539,9 @@ impl Validator<'_> {
     }
 }
 
-fn default_label(c: &Compound, s: &Schedule) -> String {
+/// "MK-7 180 µg every 24 h"; doses that do not repeat one pattern are named by their
+/// `schedule` string when they have one ("MK-7 360 ug q24h x 7 then 180 ug q24h x 21").
+fn default_label(c: &Compound, s: &Schedule, text: Option<&Spanned<String>>) -> String {
     let short = c.name.split_whitespace().next().unwrap_or(c.id);
     match s {
         Schedule::Periodic(p) => format!(
@@ -544,6 +553,12 @@ fn default_label(c: &Compound, s: &Schedule) -> String {
                 format!("every {} h", fmt_value(p.period_h))
             }
         ),
-        Schedule::Explicit { doses } => format!("{short} {} dose(s)", doses.len()),
+        Schedule::Explicit { doses } => match text {
+            Some(t) => format!(
+                "{short} {}",
+                t.get_ref().split_whitespace().collect::<Vec<_>>().join(" ")
+            ),
+            None => format!("{short} {} dose(s)", doses.len()),
+        },
     }
 }
