@@ -15,6 +15,10 @@
 //! reported percentile is within ±2^-(BIN_BITS+1) ≈ ±0.2 % (relative) of an exact order statistic
 //! of the simulated subjects, for values between 2^-24 and 2^8 times the typical subject's Cmax;
 //! lower values are reported as 0.
+//!
+//! Assay error and the limit of quantification (`[population] residual`, `lloq_ng_ml`): at
+//! each band time a subject's concentration is also "measured" and counted against the LLOQ;
+//! see [`super::assay`].
 
 use crate::model::AnyPropagator;
 use crate::model::SolverKind;
@@ -32,6 +36,8 @@ use crate::model::ModelParam;
 use crate::model::{PkModel, State};
 use crate::scenario::PopulationSpec;
 use crate::scenario::Regimen;
+
+use super::assay::BandCounts;
 
 /// Subjects advanced together by the batch kernel.
 pub const CHUNK: usize = 256;
@@ -171,6 +177,12 @@ pub struct RegimenPopulation {
     pub band_times_h: Vec<f64>,
     /// Concentration histogram at the band times.
     pub histogram: BandHistogram,
+    /// Histogram of the observed concentrations (with the assay's residual error) at the band
+    /// times, when the population has a `residual`.
+    pub observed: Option<BandHistogram>,
+    /// Samples below the LLOQ at each band time (observed concentrations when there is a
+    /// residual error, else true ones), when the population has an `lloq_ng_ml`.
+    pub below_lloq: Option<Vec<u32>>,
     /// Per-subject metrics, in subject order.
     pub subjects: Vec<SubjectMetrics>,
 }
@@ -187,6 +199,8 @@ struct Setup<'a> {
     chol: DMatrix<f64>,
     events: Vec<DoseEvent>,
     band_times_h: Vec<f64>,
+    /// Grid steps between band times.
+    stride: usize,
     /// Window at the end of the run for trough and AUC: the regimen's period, else 24 h.
     tau_h: f64,
     typical_max_ng_ml: f64,
@@ -333,6 +347,7 @@ pub fn simulate_population(
         chol,
         events,
         band_times_h,
+        stride: stride as usize,
         tau_h,
         typical_max_ng_ml: typical.cmax_ng_ml,
     };
@@ -343,7 +358,7 @@ pub fn simulate_population(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicU64::new(0);
     let workers = rayon::current_num_threads().min(chunks.len()).max(1);
-    type WorkerOut = Result<(Vec<(usize, Vec<SubjectMetrics>)>, BandHistogram), SimError>;
+    type WorkerOut = Result<(Vec<(usize, Vec<SubjectMetrics>)>, BandCounts), SimError>;
     // Workers push their results here; nothing blocks inside the scope, so a pool of one
     // thread runs the workers one after the other instead of deadlocking.
     let outs: std::sync::Mutex<Vec<WorkerOut>> = std::sync::Mutex::new(Vec::new());
@@ -351,8 +366,11 @@ pub fn simulate_population(
         for _ in 0..workers {
             let (setup, chunks, next, done, outs) = (&setup, &chunks, &next, &done, &outs);
             scope.spawn(move |_| {
-                let mut hist =
-                    BandHistogram::new(setup.band_times_h.len(), setup.typical_max_ng_ml);
+                let mut hist = BandCounts::new(
+                    setup.spec,
+                    setup.band_times_h.len(),
+                    setup.typical_max_ng_ml,
+                );
                 let mut mine = Vec::new();
                 let result = (|| {
                     loop {
@@ -375,7 +393,11 @@ pub fn simulate_population(
     let outs = outs
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut hist = BandHistogram::new(setup.band_times_h.len(), setup.typical_max_ng_ml);
+    let mut hist = BandCounts::new(
+        setup.spec,
+        setup.band_times_h.len(),
+        setup.typical_max_ng_ml,
+    );
     let mut parts = Vec::with_capacity(chunks.len());
     for out in outs {
         let (p, h) = out?;
@@ -387,7 +409,9 @@ pub fn simulate_population(
     Ok(RegimenPopulation {
         label: regimen.label.clone(),
         band_times_h: setup.band_times_h,
-        histogram: hist,
+        histogram: hist.hist,
+        observed: hist.observed,
+        below_lloq: hist.below_lloq,
         subjects,
     })
 }
@@ -401,7 +425,7 @@ fn on_grid(events: &[DoseEvent], tlag_h: f64, step_h: f64, duration_h: f64) -> b
 fn run_chunk(
     s: &Setup,
     range: std::ops::Range<u64>,
-    hist: &mut BandHistogram,
+    hist: &mut BandCounts,
 ) -> Result<Vec<SubjectMetrics>, SimError> {
     let mut drawn = Vec::with_capacity((range.end - range.start) as usize);
     for i in range.clone() {
@@ -450,11 +474,11 @@ fn metrics_of(index: u64, m: &PkModel, taken: &[bool]) -> SubjectMetrics {
 ///   ka·A_g = ke·A_c, so τ* = ln X/(ka − ke) with X = ka·r/(ke·(c + r)), r = g·ka/(ka − ke), and
 ///   A_c(τ*) = (ka/ke)·g·e^(−ka·τ*): one logarithm and one exponential per interval.
 /// - concentrations only at band times and inside the last-interval window (trough, AUC).
-fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<SubjectMetrics> {
+fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandCounts) -> Vec<SubjectMetrics> {
     let n = drawn.len();
     let h = s.step_h;
     let k_end = (s.duration_h / h).round() as usize;
-    let stride = (s.spec.band_step_h / h).round().max(1.0) as usize;
+    let stride = s.stride;
     let window_start = k_end.saturating_sub((s.tau_h / h).round() as usize);
     let tlag = s.regimen.model.tlag_h;
     // Absorption steps with the index of the dose.
@@ -514,10 +538,16 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<Sub
             }
         }
         if k % stride == 0 {
-            let row = (k / stride) * BandHistogram::bins();
+            let row = k / stride;
+            let at = row * BandHistogram::bins();
             for i in 0..n {
-                let bin = hist.bin(cen[i] * inv_v[i] + base);
-                hist.counts[row + bin] += 1;
+                let bin = hist.hist.bin(cen[i] * inv_v[i] + base);
+                hist.hist.counts[at + bin] += 1;
+            }
+            if hist.measures() {
+                for i in 0..n {
+                    hist.observe(s.spec, stride, row, drawn[i].0, cen[i] * inv_v[i] + base);
+                }
             }
         }
         if !(at_dose || k == k_end) {
@@ -586,7 +616,7 @@ fn one_subject(
     m: &PkModel,
     events: &[DoseEvent],
     taken: &[bool],
-    hist: &mut BandHistogram,
+    hist: &mut BandCounts,
 ) -> Result<SubjectMetrics, SimError> {
     let grid = crate::dosing::output_grid_h(s.duration_h, s.step_h, events, m.tlag_h);
     let t_window = s.duration_h - s.tau_h;
@@ -641,8 +671,7 @@ fn one_subject(
     for (row, &bt) in s.band_times_h.iter().enumerate() {
         let idx = times.partition_point(|&t| t < bt - 1e-9);
         let c = concs.get(idx).copied().unwrap_or(f64::NAN);
-        let bin = hist.bin(c);
-        hist.counts[row * BandHistogram::bins() + bin] += 1;
+        hist.record(s.spec, s.stride, row, index, c);
     }
     Ok(o)
 }
@@ -700,10 +729,10 @@ pub fn uses_batch_kernel(
 }
 
 /// Memory the population state will take (bytes): per-subject metrics plus one histogram per
-/// worker and the merged one. Used to refuse runs that would not fit before any work.
-pub fn estimated_memory_bytes(n: u64, band_times: usize, workers: usize) -> u64 {
+/// worker and the merged one (two each with observed bands, `observed`).
+pub fn estimated_memory_bytes(n: u64, band_times: usize, workers: usize, observed: bool) -> u64 {
     let subjects = n * std::mem::size_of::<SubjectMetrics>() as u64;
-    let hist = (band_times * BandHistogram::bins() * 4) as u64;
+    let hist = (band_times * BandHistogram::bins() * 4) as u64 * (1 + u64::from(observed));
     subjects + hist * (workers as u64 + 1)
 }
 
