@@ -144,6 +144,7 @@ pub fn population_figure(
         series_styles: Vec::new(),
         bands,
         observed: Vec::new(),
+        limit: None,
         x_unit: None,
     }
 }
@@ -243,6 +244,7 @@ pub fn sweep_figure(
         series_styles: styles,
         bands: Vec::new(),
         observed: Vec::new(),
+        limit: None,
         x_unit: None,
     })
 }
