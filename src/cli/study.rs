@@ -92,7 +92,7 @@ pub fn study_files(
     if let (Some(spec), Some(pops)) = (&scenario.population, &r.populations) {
         files.push((
             "population_bands.csv".into(),
-            study_output::bands_csv(pops)?,
+            study_output::bands_csv(spec, pops)?,
         ));
         files.push((
             "population_subjects.csv".into(),

@@ -5,6 +5,7 @@ pub mod comparison;
 pub mod compounds;
 pub mod figure;
 pub mod fit;
+pub mod population_figure;
 pub mod study;
 pub mod study_figure;
 pub mod tables;
