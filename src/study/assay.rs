@@ -15,9 +15,9 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
-use crate::scenario::PopulationSpec;
+use crate::scenario::{PopulationSpec, ResidualSpec};
 
-use super::population::{BandHistogram, RegimenPopulation};
+use super::population::{BandHistogram, RegimenPopulation, SubjectMetrics};
 
 /// SplitMix64's output function: a bijective mix of 64 bits.
 fn mix64(x: u64) -> u64 {
@@ -43,75 +43,72 @@ pub fn residual_eps(seed: u64, subject: u64, step: u64) -> f64 {
 #[derive(Debug, Clone)]
 pub(super) struct BandCounts {
     pub(super) hist: BandHistogram,
-    pub(super) observed: Option<BandHistogram>,
-    pub(super) below_lloq: Option<Vec<u32>>,
+    observed: Option<BandHistogram>,
+    below_lloq: Option<Vec<u32>>,
+    /// What the assay needs: the seed, the residual error and the LLOQ, and the grid steps
+    /// between band times (band time `row` is grid step `row × stride`).
+    seed: u64,
+    residual: Option<ResidualSpec>,
+    lloq_ng_ml: Option<f64>,
+    stride: usize,
 }
 
 impl BandCounts {
-    /// Empty counts for `times` band times, the histograms' range set by the typical
-    /// subject's Cmax.
-    pub(super) fn new(spec: &PopulationSpec, times: usize, typical_max_ng_ml: f64) -> Self {
+    /// Empty counts for `times` band times `stride` grid steps apart, the histograms' range
+    /// set by the typical subject's Cmax.
+    pub(super) fn new(
+        spec: &PopulationSpec,
+        stride: usize,
+        times: usize,
+        typical_max_ng_ml: f64,
+    ) -> Self {
         let hist = || BandHistogram::new(times, typical_max_ng_ml);
         Self {
             hist: hist(),
             observed: spec.residual.map(|_| hist()),
             below_lloq: spec.lloq_ng_ml.map(|_| vec![0; times]),
+            seed: spec.seed,
+            residual: spec.residual,
+            lloq_ng_ml: spec.lloq_ng_ml,
+            stride,
         }
     }
 
-    /// Adds subject `subject`'s true concentration `c` at band time `row` (grid step
-    /// `row × stride`), and its observation.
-    #[inline]
-    pub(super) fn record(
-        &mut self,
-        spec: &PopulationSpec,
-        stride: usize,
-        row: usize,
-        subject: u64,
-        c: f64,
-    ) {
+    /// Adds subject `subject`'s true concentration `c` at band time `row`, and its observation.
+    pub(super) fn record(&mut self, row: usize, subject: u64, c: f64) {
         let bin = self.hist.bin(c);
         self.hist.counts[row * BandHistogram::bins() + bin] += 1;
-        if self.measures() {
-            self.observe(spec, stride, row, subject, c);
+        self.observe(row, std::iter::once((subject, c)));
+    }
+
+    /// The assay part of [`Self::record`] for many (subject, true concentration) pairs at band
+    /// time `row`: their observations and LLOQ counts; nothing without an assay. The batch
+    /// kernel bins the true concentrations in its own tight loop and calls this beside it.
+    #[inline]
+    pub(super) fn observe(&mut self, row: usize, samples: impl Iterator<Item = (u64, f64)>) {
+        if self.observed.is_none() && self.below_lloq.is_none() {
+            return;
         }
-    }
-
-    /// Whether there is an assay to run (an observed histogram or LLOQ counts).
-    #[inline]
-    pub(super) fn measures(&self) -> bool {
-        self.observed.is_some() || self.below_lloq.is_some()
-    }
-
-    /// The assay part of [`Self::record`] alone: the observation of true concentration `c`
-    /// and its LLOQ count. The batch kernel bins the true concentrations in its own tight
-    /// loop and calls this only when [`Self::measures`].
-    #[inline]
-    pub(super) fn observe(
-        &mut self,
-        spec: &PopulationSpec,
-        stride: usize,
-        row: usize,
-        subject: u64,
-        c: f64,
-    ) {
-        let seen = match (&spec.residual, &mut self.observed) {
-            (Some(r), Some(h)) => {
-                let step = (row * stride) as u64;
-                let obs = c + residual_eps(spec.seed, subject, step) * r.sd_ng_ml(c);
-                let bin = h.bin(obs);
-                h.counts[row * BandHistogram::bins() + bin] += 1;
-                obs
-            }
-            _ => c,
-        };
-        if let (Some(lloq), Some(below)) = (spec.lloq_ng_ml, &mut self.below_lloq) {
-            if seen < lloq {
-                below[row] += 1;
+        let step = (row * self.stride) as u64;
+        for (subject, c) in samples {
+            let seen = match (&self.residual, &mut self.observed) {
+                (Some(r), Some(h)) => {
+                    let obs = c + residual_eps(self.seed, subject, step) * r.sd_ng_ml(c);
+                    let bin = h.bin(obs);
+                    h.counts[row * BandHistogram::bins() + bin] += 1;
+                    obs
+                }
+                _ => c,
+            };
+            if let (Some(lloq), Some(below)) = (self.lloq_ng_ml, &mut self.below_lloq) {
+                if seen < lloq {
+                    below[row] += 1;
+                }
             }
         }
     }
 
+    /// Adds the counts of another worker.
     pub(super) fn merge(&mut self, other: &BandCounts) {
         self.hist.merge(&other.hist);
         if let (Some(a), Some(b)) = (&mut self.observed, &other.observed) {
@@ -121,6 +118,24 @@ impl BandCounts {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
             }
+        }
+    }
+
+    /// The population result of regimen `label`: these counts with the band times and the
+    /// subjects.
+    pub(super) fn into_population(
+        self,
+        label: String,
+        band_times_h: Vec<f64>,
+        subjects: Vec<SubjectMetrics>,
+    ) -> RegimenPopulation {
+        RegimenPopulation {
+            label,
+            band_times_h,
+            histogram: self.hist,
+            observed: self.observed,
+            below_lloq: self.below_lloq,
+            subjects,
         }
     }
 }

@@ -15,10 +15,6 @@
 //! reported percentile is within ±2^-(BIN_BITS+1) ≈ ±0.2 % (relative) of an exact order statistic
 //! of the simulated subjects, for values between 2^-24 and 2^8 times the typical subject's Cmax;
 //! lower values are reported as 0.
-//!
-//! Assay error and the limit of quantification (`[population] residual`, `lloq_ng_ml`): at
-//! each band time a subject's concentration is also "measured" and counted against the LLOQ;
-//! see [`super::assay`].
 
 use crate::model::AnyPropagator;
 use crate::model::SolverKind;
@@ -177,11 +173,9 @@ pub struct RegimenPopulation {
     pub band_times_h: Vec<f64>,
     /// Concentration histogram at the band times.
     pub histogram: BandHistogram,
-    /// Histogram of the observed concentrations (with the assay's residual error) at the band
-    /// times, when the population has a `residual`.
+    /// With `residual`: histogram of the observed concentrations ([`super::assay`]).
     pub observed: Option<BandHistogram>,
-    /// Samples below the LLOQ at each band time (observed concentrations when there is a
-    /// residual error, else true ones), when the population has an `lloq_ng_ml`.
+    /// With `lloq_ng_ml`: samples below the LLOQ at each band time ([`super::assay`]).
     pub below_lloq: Option<Vec<u32>>,
     /// Per-subject metrics, in subject order.
     pub subjects: Vec<SubjectMetrics>,
@@ -199,8 +193,6 @@ struct Setup<'a> {
     chol: DMatrix<f64>,
     events: Vec<DoseEvent>,
     band_times_h: Vec<f64>,
-    /// Grid steps between band times.
-    stride: usize,
     /// Window at the end of the run for trough and AUC: the regimen's period, else 24 h.
     tau_h: f64,
     typical_max_ng_ml: f64,
@@ -347,7 +339,6 @@ pub fn simulate_population(
         chol,
         events,
         band_times_h,
-        stride: stride as usize,
         tau_h,
         typical_max_ng_ml: typical.cmax_ng_ml,
     };
@@ -366,11 +357,7 @@ pub fn simulate_population(
         for _ in 0..workers {
             let (setup, chunks, next, done, outs) = (&setup, &chunks, &next, &done, &outs);
             scope.spawn(move |_| {
-                let mut hist = BandCounts::new(
-                    setup.spec,
-                    setup.band_times_h.len(),
-                    setup.typical_max_ng_ml,
-                );
+                let mut hist = band_counts(setup);
                 let mut mine = Vec::new();
                 let result = (|| {
                     loop {
@@ -393,11 +380,7 @@ pub fn simulate_population(
     let outs = outs
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut hist = BandCounts::new(
-        setup.spec,
-        setup.band_times_h.len(),
-        setup.typical_max_ng_ml,
-    );
+    let mut hist = band_counts(&setup);
     let mut parts = Vec::with_capacity(chunks.len());
     for out in outs {
         let (p, h) = out?;
@@ -406,14 +389,12 @@ pub fn simulate_population(
     }
     parts.sort_by_key(|p| p.0);
     let subjects = parts.into_iter().flat_map(|p| p.1).collect();
-    Ok(RegimenPopulation {
-        label: regimen.label.clone(),
-        band_times_h: setup.band_times_h,
-        histogram: hist.hist,
-        observed: hist.observed,
-        below_lloq: hist.below_lloq,
-        subjects,
-    })
+    Ok(hist.into_population(regimen.label.clone(), setup.band_times_h, subjects))
+}
+
+fn band_counts(s: &Setup) -> BandCounts {
+    let stride = (s.spec.band_step_h / s.step_h).round().max(1.0) as usize;
+    BandCounts::new(s.spec, stride, s.band_times_h.len(), s.typical_max_ng_ml)
 }
 
 /// True when every absorption time of `events` (dose + lag) lies on the output grid.
@@ -478,7 +459,7 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandCounts) -> Vec<Subjec
     let n = drawn.len();
     let h = s.step_h;
     let k_end = (s.duration_h / h).round() as usize;
-    let stride = s.stride;
+    let stride = (s.spec.band_step_h / h).round().max(1.0) as usize;
     let window_start = k_end.saturating_sub((s.tau_h / h).round() as usize);
     let tlag = s.regimen.model.tlag_h;
     // Absorption steps with the index of the dose.
@@ -538,17 +519,13 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandCounts) -> Vec<Subjec
             }
         }
         if k % stride == 0 {
-            let row = k / stride;
-            let at = row * BandHistogram::bins();
+            let row = (k / stride) * BandHistogram::bins();
             for i in 0..n {
                 let bin = hist.hist.bin(cen[i] * inv_v[i] + base);
-                hist.hist.counts[at + bin] += 1;
+                hist.hist.counts[row + bin] += 1;
             }
-            if hist.measures() {
-                for i in 0..n {
-                    hist.observe(s.spec, stride, row, drawn[i].0, cen[i] * inv_v[i] + base);
-                }
-            }
+            let c = |i: usize| (drawn[i].0, cen[i] * inv_v[i] + base);
+            hist.observe(k / stride, (0..n).map(c));
         }
         if !(at_dose || k == k_end) {
             continue;
@@ -671,7 +648,7 @@ fn one_subject(
     for (row, &bt) in s.band_times_h.iter().enumerate() {
         let idx = times.partition_point(|&t| t < bt - 1e-9);
         let c = concs.get(idx).copied().unwrap_or(f64::NAN);
-        hist.record(s.spec, s.stride, row, index, c);
+        hist.record(row, index, c);
     }
     Ok(o)
 }
