@@ -158,6 +158,15 @@ pub fn fmt_decimals(x: f64, digits: usize) -> String {
     }
 }
 
+/// A time in hours, with days beside it past three days: "48 h", "144 h (6 d)", "230 h (9.6 d)".
+pub fn fmt_hours_days(h: f64) -> String {
+    if h > 72.0 {
+        format!("{} h ({} d)", fmt_time(h), fmt_decimals(h / 24.0, 1))
+    } else {
+        format!("{} h", fmt_time(h))
+    }
+}
+
 /// An optional value with `digits` decimals, "–" when absent (terminal tables).
 pub fn opt_fixed(x: Option<f64>, digits: usize) -> String {
     x.map_or("–".into(), |v| format!("{v:.digits$}"))

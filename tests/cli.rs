@@ -117,7 +117,7 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             .iter()
             .filter(|p| {
                 let n = p.file_stem().unwrap().to_string_lossy().into_owned();
-                ["_population", "_sweep", "_heatmap"]
+                ["_population", "_lloq", "_sweep", "_heatmap"]
                     .iter()
                     .any(|suffix| n.ends_with(suffix))
             })
@@ -143,7 +143,12 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
                     && caption.contains("known limits")
             );
             let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
-            assert!(svg.contains("(ng/mL)") || svg.contains("(nmol/L)"));
+            // Concentration axes name their unit; the LLOQ figure's axis is a share.
+            assert!(
+                svg.contains("(ng/mL)")
+                    || svg.contains("(nmol/L)")
+                    || svg.contains("Samples below the LLOQ (%)")
+            );
         }
         if several {
             let md = std::fs::read_to_string(out.path().join("comparison.md")).unwrap();
@@ -154,14 +159,14 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             assert!(stdout.contains("| Cavg,ss |"), "{stdout}");
         }
         // Nothing but the outputs is left behind (no temporary files).
-        // Study outputs: the population's three tables and its ribbon figure; sweep.csv and
-        // the sweep's figure (curves for one axis, a heatmap for two).
+        // Study outputs: the population's three tables, its ribbon figure and, with an LLOQ,
+        // the LLOQ figure; sweep.csv and the sweep's figure (curves for one axis, a heatmap
+        // for two).
         let scenario = k2sim::scenario::load(&s).unwrap();
-        let pop_files = if scenario.population.is_some() {
-            3 + 3
-        } else {
-            0
-        };
+        let pop_files = scenario
+            .population
+            .as_ref()
+            .map_or(0, |p| 3 + 3 + if p.lloq_ng_ml.is_some() { 3 } else { 0 });
         let sweep_files = scenario.sweep.as_ref().map_or(0, |sw| {
             let figure = sw.axes.len() == 2
                 || (sw.axes.len() == 1 && sw.combinations() <= k2sim::study::sweep::MAX_CURVES);

@@ -31,6 +31,8 @@ fn spec(n: u64, cv: f64) -> PopulationSpec {
         jitter_h: 0.0,
         target_trough_ng_ml: None,
         band_step_h: 1.0,
+        residual: None,
+        lloq_ng_ml: None,
     }
 }
 

@@ -413,6 +413,8 @@ fn populations_serve_iv_infusions_and_steady_state_starts_on_the_per_subject_wal
         jitter_h: 0.0,
         target_trough_ng_ml: None,
         band_step_h: 1.0,
+        residual: None,
+        lloq_ng_ml: None,
     };
     for (i, reason) in [(0, "IV doses"), (1, "steady state")] {
         assert!(batch_fallback_reason(&s.regimens[i]).is_some_and(|r| r.contains(reason)));

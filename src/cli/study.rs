@@ -92,7 +92,7 @@ pub fn study_files(
     if let (Some(spec), Some(pops)) = (&scenario.population, &r.populations) {
         files.push((
             "population_bands.csv".into(),
-            study_output::bands_csv(pops)?,
+            study_output::bands_csv(spec, pops)?,
         ));
         files.push((
             "population_subjects.csv".into(),
@@ -100,7 +100,24 @@ pub fn study_files(
         ));
         files.push((
             "population_summary.json".into(),
-            study_output::population_summary_json(&scenario.name, spec, pops)?,
+            study_output::population_summary_json(
+                &scenario.name,
+                spec,
+                pops,
+                &scenario
+                    .regimens
+                    .iter()
+                    .map(|reg| {
+                        k2sim::study::population::per_subject_reason(
+                            spec,
+                            reg,
+                            scenario.duration_h,
+                            scenario.step_h,
+                            result.solver,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )?,
         ));
     }
     if let (Some(spec), Some(rows)) = (&scenario.sweep, &r.sweep_rows) {

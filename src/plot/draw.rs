@@ -13,7 +13,7 @@ use super::legend::{
 use super::paint::{dash_path, DrawResult, Flavor, Painter};
 use super::prepare::{colour_of, dash_of, Prepared};
 use super::style::{
-    series_colour, DOSE_KEY, GRID, INK, LEGEND_BORDER, SHADE, SHADE_KEY, SUBTITLE_INK,
+    series_colour, DOSE_KEY, GRID, INK, LEGEND_BORDER, LIMIT_DASH, SHADE, SHADE_KEY, SUBTITLE_INK,
     THRESHOLD_DASH, THRESHOLD_INK, TICK_INK,
 };
 
@@ -72,6 +72,15 @@ fn draw_figure<DB: DrawingBackend>(
     // The threshold line under the curves, dashed and grey like a grid line that matters.
     if let Some(y) = l.threshold {
         let pattern: Vec<f64> = THRESHOLD_DASH.iter().map(|k| k * m.axis_w).collect();
+        p.polylines(
+            &dash_path(&[(plot.left, y), (plot.right, y)], &pattern),
+            &THRESHOLD_INK,
+            m.axis_w,
+        )?;
+    }
+
+    if let Some(y) = l.limit {
+        let pattern: Vec<f64> = LIMIT_DASH.iter().map(|k| k * m.axis_w).collect();
         p.polylines(
             &dash_path(&[(plot.left, y), (plot.right, y)], &pattern),
             &THRESHOLD_INK,
@@ -262,6 +271,14 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
             }
             LegendKey::Threshold => {
                 let pattern: Vec<f64> = THRESHOLD_DASH.iter().map(|k| k * m.axis_w).collect();
+                p.polylines(
+                    &dash_path(&[(x, centre_y), (x + KEY_LEN * size, centre_y)], &pattern),
+                    &THRESHOLD_INK,
+                    m.axis_w,
+                )?
+            }
+            LegendKey::Limit => {
+                let pattern: Vec<f64> = LIMIT_DASH.iter().map(|k| k * m.axis_w).collect();
                 p.polylines(
                     &dash_path(&[(x, centre_y), (x + KEY_LEN * size, centre_y)], &pattern),
                     &THRESHOLD_INK,

@@ -113,6 +113,8 @@ pub(super) struct Layout {
     pub(super) y_label_centre: f64,
     /// Threshold line: its y (px).
     pub(super) threshold: Option<f64>,
+    /// Limit line: its y (px).
+    pub(super) limit: Option<f64>,
     /// Shaded window (named in the legend).
     pub(super) shade: Option<Rect>,
     pub(super) x_tick_baseline: f64,
@@ -401,7 +403,7 @@ impl Layout {
         // --- threshold line and shaded window ---
         // Both are named in the legend: a label on the line or in the band would sit on the
         // curves, which cross them by design.
-        let threshold = fig.threshold.as_ref().and_then(|t| {
+        let line_y = |t: &super::Threshold| {
             let v = if prep.log {
                 (t.value > 0.0).then(|| t.value.log10())?
             } else {
@@ -409,7 +411,9 @@ impl Layout {
             };
             let y = frame.py(v);
             (y >= top - 0.5 && y <= bottom + 0.5).then_some(y)
-        });
+        };
+        let threshold = fig.threshold.as_ref().and_then(line_y);
+        let limit = fig.limit.as_ref().and_then(line_y);
         let shade = fig.shade.as_ref().and_then(|sh| {
             let a = frame.px(sh.from_h.max(prep.x_lo_h));
             let b = frame.px(sh.to_h.min(prep.x_hi_h));
@@ -421,8 +425,9 @@ impl Layout {
             })
         });
         let threshold_path: Vec<Vec<Vec<(f64, f64)>>> = threshold
-            .map(|y| vec![vec![(left, y), (right, y)]])
             .into_iter()
+            .chain(limit)
+            .map(|y| vec![vec![(left, y), (right, y)]])
             .collect();
 
         // --- legend ---
@@ -498,6 +503,7 @@ impl Layout {
             show_y_label: panel.is_none_or(|p| p.first),
             y_label_centre: (label_top + label_bottom) / 2.0,
             threshold,
+            limit,
             shade,
             x_tick_baseline,
             x_label_baseline,

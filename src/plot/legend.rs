@@ -25,6 +25,7 @@ pub(super) enum LegendKey {
     Line(RGBColor, &'static [f64]),
     DoseMark,
     Threshold,
+    Limit,
     Shade,
     Band(RGBAColor),
 }
@@ -60,6 +61,12 @@ pub(super) fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
         entries.push(LegendEntry {
             label: t.label.clone(),
             key: LegendKey::Threshold,
+        });
+    }
+    if let Some(t) = &prep.fig.limit {
+        entries.push(LegendEntry {
+            label: t.label.clone(),
+            key: LegendKey::Limit,
         });
     }
     if let Some(sh) = &prep.fig.shade {

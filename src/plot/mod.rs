@@ -89,6 +89,10 @@ pub struct Figure {
     pub threshold: Option<Threshold>,
     /// A shaded time window (e.g. where steady state holds), labelled at its top.
     pub shade: Option<Shade>,
+    /// A limit line (a limit of quantification or detection) besides the threshold: drawn
+    /// dotted in the threshold's grey and named in the legend after it, so a figure can show
+    /// a target and a limit at once. The concentration axis is extended to include it.
+    pub limit: Option<Threshold>,
     /// Small multiples: one panel per series, stacked, each with its own concentration axis
     /// and a shared time axis (for regimens of very different scale). Default: one overlay.
     pub panels: bool,

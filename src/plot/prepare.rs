@@ -49,6 +49,7 @@ pub(super) fn panel_figures(fig: &Figure) -> Vec<Figure> {
                 .map_or_else(Vec::new, |m| vec![m.clone()]),
             threshold: fig.threshold.clone(),
             shade: fig.shade.clone(),
+            limit: fig.limit.clone(),
             panels: false,
             x_label: fig.x_label.clone(),
             observed: fig
@@ -140,11 +141,14 @@ impl<'a> Prepared<'a> {
         let days = fig.x_unit.is_none() && time_axis_in_days(x_hi - x_lo);
 
         let log = fig.y_scale == YScale::Log;
-        let thr = fig
-            .threshold
-            .as_ref()
-            .map(|t| t.value)
-            .filter(|v| v.is_finite() && (!log || *v > 0.0));
+        // The threshold and the limit line: both inside the concentration axis.
+        let lines = || {
+            fig.threshold
+                .iter()
+                .chain(&fig.limit)
+                .map(|t| t.value)
+                .filter(|v| v.is_finite() && (!log || *v > 0.0))
+        };
         let band_values = || {
             fig.bands
                 .iter()
@@ -158,7 +162,7 @@ impl<'a> Prepared<'a> {
             if band_max * 1.08 > hi {
                 hi = 10f64.powi((band_max * 1.08).log10().ceil().clamp(-300.0, 300.0) as i32);
             }
-            if let Some(t) = thr {
+            for t in lines() {
                 if t < lo {
                     lo = 10f64.powi(t.log10().floor().clamp(-300.0, 299.0) as i32);
                 }
@@ -170,12 +174,12 @@ impl<'a> Prepared<'a> {
         } else {
             let y_min = all()
                 .map(|p| p.1)
-                .chain(thr)
+                .chain(lines())
                 .chain(band_values())
                 .fold(f64::INFINITY, f64::min);
             let y_max = all()
                 .map(|p| p.1)
-                .chain(thr)
+                .chain(lines())
                 .chain(band_values())
                 .fold(f64::NEG_INFINITY, f64::max);
             let lo = if y_min < 0.0 { y_min * 1.08 } else { 0.0 };

@@ -490,3 +490,24 @@ fn span_threshold_is_three_days() {
     assert!(!time_axis_in_days(72.0));
     assert!(time_axis_in_days(72.5));
 }
+
+#[test]
+fn a_limit_line_joins_the_threshold_and_extends_the_axis() {
+    // Above every curve: the axis must reach it; named in the legend after the threshold.
+    let mut fig = mk7_figure();
+    fig.threshold = Some(Threshold {
+        value: 2.0,
+        label: "target trough 2 ng/mL".into(),
+    });
+    fig.limit = Some(Threshold {
+        value: 9.0,
+        label: "LLOQ 9 ng/mL".into(),
+    });
+    let prep = Prepared::new(&fig).unwrap();
+    assert!(prep.y_hi >= 9.0, "axis top {}", prep.y_hi);
+    let texts = svg_texts(&render_svg(&fig, &RenderOptions::default()).unwrap());
+    let at = |s: &str| texts.iter().position(|t| t == s);
+    let (thr, lim) = (at("target trough 2 ng/mL"), at("LLOQ 9 ng/mL"));
+    assert!(thr.is_some() && lim > thr, "{texts:?}");
+    render_png(&fig, &RenderOptions::default()).unwrap();
+}

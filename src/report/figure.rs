@@ -124,6 +124,7 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
         } else {
             Vec::new()
         },
+        limit: None,
         x_unit: None,
         series_styles: Vec::new(),
         bands: Vec::new(),
@@ -326,6 +327,7 @@ pub fn steady_state_figure(
                 "Time since dose".into()
             }),
             observed: Vec::new(),
+            limit: None,
             x_unit: None,
             series_styles: Vec::new(),
             bands: Vec::new(),

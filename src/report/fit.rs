@@ -122,6 +122,7 @@ pub fn gof_figures(result: &FitResult, title: &str) -> [crate::plot::Figure; 2] 
         subtitle: Some("circles: observations · line: identity".into()),
         y_label: "Observed (ng/mL)".into(),
         x_label: Some("Predicted".into()),
+        limit: None,
         x_unit: Some("ng/mL".into()),
         series: vec![Series {
             label: "identity".into(),

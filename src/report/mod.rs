@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod figure;
 pub mod fit;
 pub mod nca;
+pub mod population_figure;
 pub mod study;
 pub mod study_figure;
 pub mod tables;

@@ -1,7 +1,7 @@
 //! Writers for populations, sweeps and sensitivity: everything serialized to bytes (files are
 //! created only by the CLI's one writer, `src/cli/write.rs`).
 
-use crate::format::{fmt_sig, fmt_time, opt_sig};
+use crate::format::{fmt_hours_days, fmt_sig, fmt_time, fmt_value, opt_sig};
 use crate::scenario::PopulationSpec;
 use crate::scenario::SweepSpec;
 use std::fmt::Write as _;
@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use crate::error::Error;
 
 use crate::metric::Metric;
+use crate::study::assay::{lloq_summary, LloqSummary};
 use crate::study::population::{
     distribution, BandHistogram, Distribution, RegimenPopulation, BIN_BITS, PERCENTILES,
 };
@@ -24,11 +25,16 @@ fn csv_bytes(
     w.into_inner().map_err(|e| err(e.to_string()))
 }
 
-/// `population_bands.csv`: per regimen and band time, the 5/25/50/75/95th percentiles.
-pub fn bands_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
+/// `population_bands.csv`: per regimen and band time, the 5/25/50/75/95th percentiles; with a
+/// residual error also those of the observed concentrations (`observed_p5_ng_ml`, …), and with
+/// an LLOQ the share of samples below it (`frac_below_lloq`, 0–1).
+pub fn bands_csv(spec: &PopulationSpec, pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
+    let observed = pops.iter().any(|p| p.observed.is_some());
+    let lloq: Vec<Option<LloqSummary>> = pops.iter().map(|p| lloq_summary(spec, p)).collect();
+    let with_lloq = lloq.iter().any(Option::is_some);
     csv_bytes(
         |w| {
-            w.write_record([
+            let mut head = vec![
                 "regimen",
                 "time_h",
                 "p5_ng_ml",
@@ -36,8 +42,21 @@ pub fn bands_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
                 "p50_ng_ml",
                 "p75_ng_ml",
                 "p95_ng_ml",
-            ])?;
-            for p in pops {
+            ];
+            if observed {
+                head.extend([
+                    "observed_p5_ng_ml",
+                    "observed_p25_ng_ml",
+                    "observed_p50_ng_ml",
+                    "observed_p75_ng_ml",
+                    "observed_p95_ng_ml",
+                ]);
+            }
+            if with_lloq {
+                head.push("frac_below_lloq");
+            }
+            w.write_record(&head)?;
+            for (p, l) in pops.iter().zip(&lloq) {
                 for (i, t) in p.band_times_h.iter().enumerate() {
                     let mut rec = vec![p.label.clone(), fmt_time(*t)];
                     rec.extend(
@@ -45,6 +64,19 @@ pub fn bands_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
                             .iter()
                             .map(|&q| fmt_sig(p.histogram.percentile(i, q))),
                     );
+                    if observed {
+                        rec.extend(PERCENTILES.iter().map(|&q| {
+                            p.observed
+                                .as_ref()
+                                .map_or(String::new(), |h| fmt_sig(h.percentile(i, q)))
+                        }));
+                    }
+                    if with_lloq {
+                        rec.push(
+                            l.as_ref()
+                                .map_or(String::new(), |l| fmt_sig(l.frac_below[i])),
+                        );
+                    }
                     w.write_record(&rec)?;
                 }
             }
@@ -123,6 +155,13 @@ struct RegimenPopSummary<'a> {
     target_trough_ng_ml: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     share_trough_at_or_above_target_pct: Option<f64>,
+    /// With `lloq_ng_ml`: what a study with that limit would see.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lloq: Option<LloqSummary>,
+    /// Why the subjects took the per-subject walk rather than the batch kernel (same
+    /// results, more time per subject); absent when the batch kernel served them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_subject_walk: Option<&'a str>,
 }
 
 #[derive(serde::Serialize)]
@@ -130,12 +169,25 @@ struct PopSummary<'a> {
     scenario: &'a str,
     spec: &'a PopulationSpec,
     band_accuracy: String,
+    /// With `residual`: the error model, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    residual_model: Option<&'static str>,
+    /// With `lloq_ng_ml`: what the LLOQ results mean.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lloq_definition: Option<&'static str>,
     regimens: Vec<RegimenPopSummary<'a>>,
 }
+
+/// The residual error model, as summary.json and the caption state it.
+pub const RESIDUAL_MODEL: &str = "observed = C + eps * sqrt((proportional_pct/100 * C)^2 + additive_ng_ml^2), eps standard normal, independent for every subject and band time (NONMEM's combined additive and proportional error; the same distribution as C * (1 + eps1 * proportional) + eps2 * additive); negative observations are kept for the LLOQ share and count as 0 in the observed percentiles";
+
+/// What the LLOQ results mean, as summary.json states it.
+pub const LLOQ_DEFINITION: &str = "frac_below_lloq (population_bands.csv): share of the samples at a band time below lloq_ng_ml, on the observed concentrations when there is a residual error, else on the true ones; detectable: at least half of the samples at or above the LLOQ; first_detectable_h and detectable_until_h: the first and last band times that are detectable";
 
 fn pop_regimen_summary<'a>(
     spec: &PopulationSpec,
     p: &'a RegimenPopulation,
+    per_subject_walk: Option<&'a str>,
 ) -> RegimenPopSummary<'a> {
     let get = |f: fn(&crate::study::population::SubjectMetrics) -> f64| {
         distribution(&p.subjects.iter().map(f).collect::<Vec<_>>())
@@ -145,6 +197,7 @@ fn pop_regimen_summary<'a>(
         above as f64 / p.subjects.len().max(1) as f64 * 100.0
     });
     RegimenPopSummary {
+        per_subject_walk,
         label: &p.label,
         subjects: p.subjects.len(),
         metrics: MetricDistributions {
@@ -156,15 +209,20 @@ fn pop_regimen_summary<'a>(
         },
         target_trough_ng_ml: spec.target_trough_ng_ml,
         share_trough_at_or_above_target_pct: share,
+        lloq: lloq_summary(spec, p),
     }
 }
 
 /// `population_summary.json`: the specification, the accuracy of the bands, and per regimen the
 /// distribution of every per-subject metric and the share of subjects at the trough target.
+///
+/// `walk`, per regimen: why its subjects took the per-subject walk
+/// ([`crate::study::population::per_subject_reason`]), `None` for the batch kernel.
 pub fn population_summary_json(
     scenario_name: &str,
     spec: &PopulationSpec,
     pops: &[RegimenPopulation],
+    walk: &[Option<&str>],
 ) -> Result<Vec<u8>, Error> {
     let s = PopSummary {
         scenario: scenario_name,
@@ -174,7 +232,13 @@ pub fn population_summary_json(
             1u32 << BIN_BITS,
             100.0 / f64::from(1u32 << (BIN_BITS + 1))
         ),
-        regimens: pops.iter().map(|p| pop_regimen_summary(spec, p)).collect(),
+        residual_model: spec.residual.map(|_| RESIDUAL_MODEL),
+        lloq_definition: spec.lloq_ng_ml.map(|_| LLOQ_DEFINITION),
+        regimens: pops
+            .iter()
+            .enumerate()
+            .map(|(i, p)| pop_regimen_summary(spec, p, walk.get(i).copied().flatten()))
+            .collect(),
     };
     let mut v = serde_json::to_vec_pretty(&s)
         .map_err(|e| Error::serialize("population_summary.json", e))?;
@@ -191,7 +255,7 @@ pub fn population_table(spec: &PopulationSpec, pops: &[RegimenPopulation]) -> St
         spec.n, spec.seed
     );
     for p in pops {
-        let s = pop_regimen_summary(spec, p);
+        let s = pop_regimen_summary(spec, p, None);
         let _ = writeln!(out, "  {}", p.label);
         let _ = writeln!(
             out,
@@ -214,8 +278,43 @@ pub fn population_table(spec: &PopulationSpec, pops: &[RegimenPopulation]) -> St
         {
             let _ = writeln!(out, "    trough ≥ {t} ng/mL: {sh:.1} % of subjects");
         }
+        if let Some(l) = &s.lloq {
+            let _ = writeln!(out, "    {}", lloq_sentence(l));
+        }
     }
     out
+}
+
+/// "LLOQ 0.2 ng/mL (observed, with assay error): ≥ 50 % of samples quantifiable from 1 h,
+/// detectable until 144 h (6 d)", as the printed table and the captions say it.
+pub fn lloq_sentence(l: &LloqSummary) -> String {
+    let on = if l.on_observed {
+        "observed, with assay error"
+    } else {
+        "true concentrations"
+    };
+    format!(
+        "LLOQ {} ng/mL ({on}): {}",
+        fmt_value(l.lloq_ng_ml),
+        detectable_phrase(l)
+    )
+}
+
+/// "≥ 50 % of samples quantifiable from 1 h, detectable until 144 h (6 d)".
+pub fn detectable_phrase(l: &LloqSummary) -> String {
+    match (l.first_detectable_h, l.detectable_until_h) {
+        (Some(a), Some(b)) if l.detectable_at_end => format!(
+            "≥ 50 % of samples quantifiable from {} to the end of the run ({})",
+            fmt_hours_days(a),
+            fmt_hours_days(b)
+        ),
+        (Some(a), Some(b)) => format!(
+            "≥ 50 % of samples quantifiable from {}, detectable until {}",
+            fmt_hours_days(a),
+            fmt_hours_days(b)
+        ),
+        _ => "never ≥ 50 % of samples quantifiable".into(),
+    }
 }
 
 /// `sweep.csv`: one row per combination and regimen: the swept values, then every metric.

@@ -1,12 +1,12 @@
 //! Figures of populations, sweeps and sensitivity as data (drawing is in [`crate::plot`], files
-//! in the CLI), and the plain-text captions written beside them.
+//! in the CLI), and the plain-text captions written beside them; the population's own figures
+//! are in [`super::population_figure`].
 //!
 //! Every figure here is built from merged results only (percentile histograms, sweep rows,
 //! sensitivity rows) or recomputed from the scenario, so a sharded and merged run draws the
 //! same bytes as an unsharded one.
 
 use crate::format::{fmt4, fmt_amount, fmt_value, sanitize_file_stem, short, with_unit};
-use crate::scenario::PopulationSpec;
 use crate::scenario::{SweepParam, SweepSpec};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -15,13 +15,15 @@ use crate::engine::run::RunResult;
 use crate::error::Error;
 use crate::metric::Metric;
 use crate::plot::{
-    render_png, render_svg, viridis, Band, Figure, Heatmap, HeatmapPanel, RenderOptions, Series,
-    SeriesStyle, Threshold, Tornado, TornadoBar, TornadoPanel,
+    render_png, render_svg, viridis, Figure, Heatmap, HeatmapPanel, RenderOptions, Series,
+    SeriesStyle, Tornado, TornadoBar, TornadoPanel,
 };
 use crate::report::figure::{concentration_figure, regimens_text};
+use crate::report::population_figure::{
+    lloq_caption, lloq_figure, population_caption, population_figure,
+};
 use crate::report::FileSet;
 use crate::scenario::Scenario;
-use crate::study::population::{RegimenPopulation, BIN_BITS};
 use crate::study::sweep::{SensitivityRow, SweepCurve, SweepRow};
 use crate::study::StudyResult;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
@@ -43,109 +45,16 @@ fn axis_title(name: &str, unit: &str) -> String {
     }
 }
 
-fn version() -> &'static str {
+pub(super) fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
-fn title(scenario: &Scenario) -> String {
+pub(super) fn title(scenario: &Scenario) -> String {
     scenario
         .plot
         .title
         .clone()
         .unwrap_or_else(|| scenario.name.clone())
-}
-
-/// The percentile ribbon figure: per regimen the 5–95 % band (light), the 25–75 % band
-/// (darker) and the median, from the merged histograms; the trough target as a dashed line.
-/// Several regimens are drawn as small multiples (nested bands of several colours overlaid do
-/// not read).
-pub fn population_figure(
-    scenario: &Scenario,
-    result: &RunResult,
-    spec: &PopulationSpec,
-    pops: &[RegimenPopulation],
-) -> Figure {
-    let base = concentration_figure(scenario, result);
-    let unit = scenario.plot.units;
-    let molar = |label: &str| {
-        result
-            .regimens
-            .iter()
-            .find(|r| r.regimen.label == label)
-            .map_or(1.0, |r| r.params.molar_mass_g_mol)
-    };
-    let conv = |c: f64, mm: f64| match unit {
-        ConcUnit::NgMl => c,
-        ConcUnit::NmolL => ng_ml_to_nmol_l(c, mm),
-    };
-    let several = pops.len() > 1;
-    let mut series = Vec::new();
-    let mut bands = Vec::new();
-    for (i, p) in pops.iter().enumerate() {
-        let mm = molar(&p.label);
-        let q = |t: usize, pct: f64| conv(p.histogram.percentile(t, pct), mm);
-        let times = &p.band_times_h;
-        series.push(Series {
-            label: if several {
-                format!("{}: median", p.label)
-            } else {
-                "median".into()
-            },
-            points: (0..times.len()).map(|t| (times[t], q(t, 50.0))).collect(),
-        });
-        for (lo, hi, tint) in [(5.0, 95.0, 0.2), (25.0, 75.0, 0.42)] {
-            bands.push(Band {
-                series: i,
-                label: format!("{lo}–{hi} % of subjects"),
-                points: (0..times.len())
-                    .map(|t| (times[t], q(t, lo), q(t, hi)))
-                    .collect(),
-                opacity: tint,
-            });
-        }
-    }
-    let threshold = spec.target_trough_ng_ml.and_then(|t| match unit {
-        ConcUnit::NgMl => Some(Threshold {
-            value: t,
-            label: format!("target trough {} ng/mL", fmt_value(t)),
-        }),
-        ConcUnit::NmolL => {
-            // One line only when every regimen has the same compound (molar mass).
-            let mm = molar(&pops.first()?.label);
-            pops.iter()
-                .all(|p| molar(&p.label) == mm)
-                .then(|| Threshold {
-                    value: ng_ml_to_nmol_l(t, mm),
-                    label: format!(
-                        "target trough {} nmol/L ({} ng/mL)",
-                        fmt4(ng_ml_to_nmol_l(t, mm)),
-                        fmt_value(t)
-                    ),
-                })
-        }
-    });
-    Figure {
-        title: format!("{} — population", title(scenario)),
-        subtitle: Some(format!(
-            "{} virtual subjects per regimen, seed {} · median and percentile bands · {} · k2sim {}",
-            spec.n,
-            spec.seed,
-            crate::report::figure::solver_description(result),
-            version()
-        )),
-        y_label: base.y_label,
-        series,
-        y_scale: base.y_scale,
-        dose_marks_h: Vec::new(),
-        threshold,
-        shade: None,
-        panels: several,
-        x_label: None,
-        series_styles: Vec::new(),
-        bands,
-        observed: Vec::new(),
-        x_unit: None,
-    }
 }
 
 /// The 1-D sweep figure: one curve per swept value (and regimen), coloured by the value on the
@@ -243,6 +152,7 @@ pub fn sweep_figure(
         series_styles: styles,
         bands: Vec::new(),
         observed: Vec::new(),
+        limit: None,
         x_unit: None,
     })
 }
@@ -386,7 +296,7 @@ pub fn tornado(scenario: &Scenario, rows: &[SensitivityRow], delta_pct: f64) -> 
 
 /// What every study caption ends with: the model, the regimens with their sources, and the
 /// command.
-fn caption_tail(s: &mut String, result: &RunResult, command: &str) {
+pub(super) fn caption_tail(s: &mut String, result: &RunResult, command: &str) {
     s.push_str(&crate::report::figure::model_sentence(result));
     let _ = writeln!(
         s,
@@ -396,99 +306,11 @@ fn caption_tail(s: &mut String, result: &RunResult, command: &str) {
     let _ = writeln!(s, "Made with: {command}");
 }
 
-fn caption_head(s: &mut String, scenario: &Scenario, file_stem: &str, title: &str) {
+pub(super) fn caption_head(s: &mut String, scenario: &Scenario, file_stem: &str, title: &str) {
     let _ = writeln!(s, "Figure {file_stem}: {title}");
     if let Some(c) = &scenario.caption {
         let _ = writeln!(s, "\n{c}");
     }
-}
-
-/// Caption of the population ribbon figure: what the bands are, the population's
-/// specification (n, seed, CVs, correlations, adherence), the accuracy of the bands, the share
-/// at the target, the model and the sources.
-pub fn population_caption(
-    scenario: &Scenario,
-    result: &RunResult,
-    spec: &PopulationSpec,
-    pops: &[RegimenPopulation],
-    fig: &Figure,
-    file_stem: &str,
-    command: &str,
-) -> String {
-    let mut s = String::new();
-    caption_head(&mut s, scenario, file_stem, &fig.title);
-    let _ = writeln!(
-        s,
-        "\nSimulated serum concentration in a virtual population{}: the median (line), the 25–75 % band (darker) and the 5–95 % band (lighter) of the subjects at each time, every {} h.",
-        if pops.len() > 1 {
-            ", one panel per regimen"
-        } else {
-            ""
-        },
-        fmt_value(spec.band_step_h)
-    );
-    let _ = writeln!(s, "Axis: {}, linear time axis.", fig.y_label);
-    if let Some(t) = &fig.threshold {
-        let _ = writeln!(s, "Dashed grey line: {}.", t.label);
-    }
-    let _ = writeln!(
-        s,
-        "\nPopulation: n = {} subjects per regimen, seed {} (subject i draws from a stream derived from the seed and i: the same for any thread count and shard split).",
-        spec.n, spec.seed
-    );
-    if spec.cv_pct.is_empty() {
-        let _ = writeln!(s, "Between-subject variability: none.");
-    } else {
-        let cvs: Vec<String> = spec
-            .cv_pct
-            .iter()
-            .map(|(p, cv)| format!("{} {} %", p.key(), fmt_value(*cv)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "Between-subject variability, log-normal around the regimen's parameters below (CV): {}.",
-            cvs.join(", ")
-        );
-    }
-    if spec.correlations.is_empty() {
-        let _ = writeln!(s, "Correlations: none (independent log-parameters).");
-    } else {
-        let cs: Vec<String> = spec
-            .correlations
-            .iter()
-            .map(|(a, b, r)| format!("{}–{} {}", a.key(), b.key(), fmt_value(*r)))
-            .collect();
-        let _ = writeln!(s, "Correlations of the log-parameters: {}.", cs.join(", "));
-    }
-    let _ = writeln!(
-        s,
-        "Adherence: each dose missed with probability {}; dose times jittered with SD {} h (normal, truncated at ±3 SD).",
-        fmt_value(spec.miss_prob),
-        fmt_value(spec.jitter_h)
-    );
-    let _ = writeln!(
-        s,
-        "Band accuracy: percentiles are read from histograms with {} bins per octave, within ±{:.2} % of the exact order statistic of the simulated subjects.",
-        1u32 << BIN_BITS,
-        100.0 / f64::from(1u32 << (BIN_BITS + 1))
-    );
-    if let Some(t) = spec.target_trough_ng_ml {
-        for p in pops {
-            let n = p.subjects.len();
-            let above = p.subjects.iter().filter(|m| m.c_trough_ng_ml >= t).count();
-            if n > 0 {
-                let _ = writeln!(
-                    s,
-                    "{}: {:.1} % of subjects have a trough (last dosing interval) ≥ {} ng/mL.",
-                    p.label,
-                    100.0 * above as f64 / n as f64,
-                    fmt_value(t)
-                );
-            }
-        }
-    }
-    caption_tail(&mut s, result, command);
-    s
 }
 
 /// Caption of the 1-D sweep figure.
@@ -672,6 +494,16 @@ pub fn study_figure_files(
                 render_svg(&fig, &opts)?,
                 Some(caption),
             );
+            if let Some(fig) = lloq_figure(scenario, result, spec, pops) {
+                let name = format!("{stem}_lloq");
+                let caption = lloq_caption(scenario, result, spec, pops, &fig, &name, command);
+                files.push_figure(
+                    &name,
+                    render_png(&fig, render)?,
+                    render_svg(&fig, render)?,
+                    Some(caption),
+                );
+            }
         }
     }
     if let (Some(spec), Some(rows)) = (&scenario.sweep, &study.sweep_rows) {

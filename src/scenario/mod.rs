@@ -22,7 +22,9 @@ pub mod spec;
 mod structure;
 mod study;
 
-pub use spec::{FitSpec, PopulationSpec, SweepAxis, SweepParam, SweepSpec, Weighting};
+pub use spec::{
+    FitSpec, PopulationSpec, ResidualSpec, SweepAxis, SweepParam, SweepSpec, Weighting,
+};
 pub use study::{MAX_SUBJECTS, MAX_SWEEP_RUNS};
 
 use crate::format::{fmt_limit, fmt_value};

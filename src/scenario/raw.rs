@@ -231,6 +231,17 @@ pub struct RawPopulation {
     pub jitter_h: Option<Spanned<f64>>,
     pub target_trough_ng_ml: Option<Spanned<f64>>,
     pub band_step_h: Option<Spanned<f64>>,
+    /// Assay error of the observed concentrations (scenario/study.rs).
+    pub residual: Option<Spanned<RawResidual>>,
+    pub lloq_ng_ml: Option<Spanned<f64>>,
+}
+
+/// `residual = { proportional_pct = 15, additive_ng_ml = 0.05 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResidual {
+    pub proportional_pct: Option<Spanned<f64>>,
+    pub additive_ng_ml: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -26,6 +26,35 @@ pub struct PopulationSpec {
     pub target_trough_ng_ml: Option<f64>,
     /// Spacing of the percentile-band times (h), a multiple of the scenario step.
     pub band_step_h: f64,
+    /// Assay (residual) error of the "observed" concentrations; `None`: no observed bands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residual: Option<ResidualSpec>,
+    /// Lower limit of quantification (ng/mL): the share of samples below it is reported per
+    /// band time, on the observed concentrations when `residual` is given, else on the true ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lloq_ng_ml: Option<f64>,
+}
+
+/// The `[population] residual` table, validated: the combined additive and proportional
+/// residual error model in its NONMEM form,
+/// C_obs = C + ε·√((prop·C)² + add²), ε ~ N(0, 1) independent for every subject and sample
+/// time. The same distribution as C·(1 + ε₁·prop) + ε₂·add with independent ε₁, ε₂
+/// (docs/references.md#residual-error).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ResidualSpec {
+    /// Proportional part: SD as % of the concentration (a CV), 0–200.
+    pub proportional_pct: f64,
+    /// Additive part: SD in ng/mL, ≥ 0.
+    pub additive_ng_ml: f64,
+}
+
+impl ResidualSpec {
+    /// SD of an observation of true concentration `c_ng_ml` (ng/mL).
+    #[inline]
+    pub fn sd_ng_ml(&self, c_ng_ml: f64) -> f64 {
+        let p = self.proportional_pct / 100.0 * c_ng_ml;
+        (p * p + self.additive_ng_ml * self.additive_ng_ml).sqrt()
+    }
 }
 
 /// A parameter a sweep or a sensitivity run can vary: a model parameter, or the dose or the

@@ -2,19 +2,25 @@
 
 use crate::format::fmt_value;
 use crate::model::ModelParam;
-use crate::scenario::PopulationSpec;
+use crate::scenario::{PopulationSpec, ResidualSpec};
 use crate::scenario::{SweepAxis, SweepParam, SweepSpec};
 use std::ops::Range;
 
 use toml::Spanned;
 
-use super::raw::{RawAxis, RawPopulation, RawSweep};
+use super::raw::{RawAxis, RawPopulation, RawResidual, RawSweep};
 use super::{Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
 use crate::metric::Metric;
 
 /// Most subjects a population may have.
 pub const MAX_SUBJECTS: u64 = 10_000_000;
+/// Largest proportional residual error (% CV): at 200 % a third of the normal model's
+/// observations are negative, and it no longer describes an assay.
+pub const MAX_PROPORTIONAL_PCT: f64 = 200.0;
+/// Largest additive residual error and LLOQ (ng/mL): far above any vitamin K level, so a
+/// larger value is a unit mistake (pg/mL, nmol/L) rather than an assay.
+pub const MAX_ASSAY_NG_ML: f64 = 10_000.0;
 /// Most simulations (combinations × regimens) one sweep may run.
 pub const MAX_SWEEP_RUNS: u64 = 200_000;
 
@@ -206,6 +212,22 @@ impl Validator<'_> {
             }
             None => default_band,
         };
+        let residual = match &p.residual {
+            Some(r) => Some(self.residual(r)?),
+            None => None,
+        };
+        let lloq_ng_ml = match &p.lloq_ng_ml {
+            Some(v) => Some(self.range(
+                "population.lloq_ng_ml",
+                v,
+                |x| x > 0.0 && x <= MAX_ASSAY_NG_ML,
+                &format!(
+                    "a positive limit of quantification in ng/mL, at most {} (e.g. `lloq_ng_ml = 0.2`)",
+                    fmt_value(MAX_ASSAY_NG_ML)
+                ),
+            )?),
+            None => None,
+        };
         Ok(PopulationSpec {
             n: nv as u64,
             seed,
@@ -215,6 +237,51 @@ impl Validator<'_> {
             jitter_h,
             target_trough_ng_ml,
             band_step_h,
+            residual,
+            lloq_ng_ml,
+        })
+    }
+
+    /// `residual = { proportional_pct, additive_ng_ml }`: each ≥ 0, at least one > 0.
+    fn residual(&self, raw: &Spanned<RawResidual>) -> R<ResidualSpec> {
+        let r = raw.get_ref();
+        let proportional_pct = match &r.proportional_pct {
+            Some(v) => self.range(
+                "population.residual.proportional_pct",
+                v,
+                |x| (0.0..=MAX_PROPORTIONAL_PCT).contains(&x),
+                &format!(
+                    "a proportional error from 0 to {} (its SD as % of the concentration: 15 for 15 %)",
+                    fmt_value(MAX_PROPORTIONAL_PCT)
+                ),
+            )?,
+            None => 0.0,
+        };
+        let additive_ng_ml = match &r.additive_ng_ml {
+            Some(v) => self.range(
+                "population.residual.additive_ng_ml",
+                v,
+                |x| (0.0..=MAX_ASSAY_NG_ML).contains(&x),
+                &format!(
+                    "an additive error (SD in ng/mL) from 0 to {}",
+                    fmt_value(MAX_ASSAY_NG_ML)
+                ),
+            )?,
+            None => 0.0,
+        };
+        if proportional_pct == 0.0 && additive_ng_ml == 0.0 {
+            return Err(self.err(
+                raw.span(),
+                K::OutOfRange {
+                    key: "population.residual".into(),
+                    value: "0 % + 0 ng/mL".into(),
+                    expected: "an error with a part above zero: `proportional_pct = 15` (% of the concentration) and/or `additive_ng_ml = 0.05`; for no assay error remove `residual`".into(),
+                },
+            ));
+        }
+        Ok(ResidualSpec {
+            proportional_pct,
+            additive_ng_ml,
         })
     }
 

@@ -2,6 +2,7 @@
 //! shard of a deterministic partition, and shards merged back. Pure: the CLI reads and writes
 //! the shard files.
 
+pub mod assay;
 pub mod fit;
 pub mod literature;
 pub mod population;
@@ -166,6 +167,28 @@ pub fn merge(mut parts: Vec<(Shard, StudyResult)>) -> Result<StudyResult, MergeE
                         });
                     }
                     a.histogram.merge(&b.histogram);
+                    match (&mut a.observed, &b.observed) {
+                        (Some(x), Some(y)) if x.exp_lo == y.exp_lo => x.merge(y),
+                        (None, None) => {}
+                        _ => {
+                            return Err(MergeError::Mismatch {
+                                what: "the observed bands",
+                            })
+                        }
+                    }
+                    match (&mut a.below_lloq, &b.below_lloq) {
+                        (Some(x), Some(y)) if x.len() == y.len() => {
+                            for (c, d) in x.iter_mut().zip(y) {
+                                *c += d;
+                            }
+                        }
+                        (None, None) => {}
+                        _ => {
+                            return Err(MergeError::Mismatch {
+                                what: "the LLOQ counts",
+                            })
+                        }
+                    }
                     a.subjects.extend(b.subjects);
                 }
             }
@@ -213,7 +236,38 @@ pub struct ShardPopulation {
     pub band_times_h: Vec<f64>,
     pub exp_lo: i32,
     pub counts: Vec<(u32, u32)>,
+    /// The observed histogram (same layout), sparse, when the population has a residual error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_counts: Option<Vec<(u32, u32)>>,
+    /// Samples below the LLOQ per band time, when the population has an LLOQ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below_lloq: Option<Vec<u32>>,
     pub subjects: Vec<SubjectMetrics>,
+}
+
+/// A histogram's non-zero bins as (bin index, count).
+fn sparse(h: &BandHistogram) -> Vec<(u32, u32)> {
+    h.counts
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c > 0)
+        .map(|(i, &c)| (i as u32, c))
+        .collect()
+}
+
+/// The histogram of `times` band times whose non-zero bins are `counts`.
+fn dense(exp_lo: i32, times: usize, counts: &[(u32, u32)]) -> BandHistogram {
+    let mut out = vec![0u32; times * BandHistogram::bins()];
+    for &(i, c) in counts {
+        if let Some(slot) = out.get_mut(i as usize) {
+            *slot = c;
+        }
+    }
+    BandHistogram {
+        exp_lo,
+        counts: out,
+        times,
+    }
 }
 
 /// Format tag of shard files.
@@ -235,14 +289,9 @@ impl ShardFile {
                     label: p.label,
                     band_times_h: p.band_times_h,
                     exp_lo: p.histogram.exp_lo,
-                    counts: p
-                        .histogram
-                        .counts
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, &c)| c > 0)
-                        .map(|(i, &c)| (i as u32, c))
-                        .collect(),
+                    counts: sparse(&p.histogram),
+                    observed_counts: p.observed.as_ref().map(sparse),
+                    below_lloq: p.below_lloq,
                     subjects: p.subjects,
                 })
                 .collect()
@@ -266,20 +315,16 @@ impl ShardFile {
             populations: self.populations.as_ref().map(|ps| {
                 ps.iter()
                     .map(|p| {
-                        let mut counts = vec![0u32; p.band_times_h.len() * BandHistogram::bins()];
-                        for &(i, c) in &p.counts {
-                            if let Some(slot) = counts.get_mut(i as usize) {
-                                *slot = c;
-                            }
-                        }
+                        let times = p.band_times_h.len();
                         RegimenPopulation {
                             label: p.label.clone(),
                             band_times_h: p.band_times_h.clone(),
-                            histogram: BandHistogram {
-                                exp_lo: p.exp_lo,
-                                counts,
-                                times: p.band_times_h.len(),
-                            },
+                            histogram: dense(p.exp_lo, times, &p.counts),
+                            observed: p
+                                .observed_counts
+                                .as_ref()
+                                .map(|c| dense(p.exp_lo, times, c)),
+                            below_lloq: p.below_lloq.clone(),
                             subjects: p.subjects.clone(),
                         }
                     })

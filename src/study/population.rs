@@ -35,6 +35,8 @@ use crate::model::{PkModel, State};
 use crate::scenario::PopulationSpec;
 use crate::scenario::Regimen;
 
+use super::assay::BandCounts;
+
 /// Subjects advanced together by the batch kernel.
 pub const CHUNK: usize = 256;
 /// log2 of the number of histogram bins per octave of concentration.
@@ -173,6 +175,10 @@ pub struct RegimenPopulation {
     pub band_times_h: Vec<f64>,
     /// Concentration histogram at the band times.
     pub histogram: BandHistogram,
+    /// With `residual`: histogram of the observed concentrations ([`super::assay`]).
+    pub observed: Option<BandHistogram>,
+    /// With `lloq_ng_ml`: samples below the LLOQ at each band time ([`super::assay`]).
+    pub below_lloq: Option<Vec<u32>>,
     /// Per-subject metrics, in subject order.
     pub subjects: Vec<SubjectMetrics>,
 }
@@ -348,7 +354,7 @@ pub fn simulate_population(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicU64::new(0);
     let workers = rayon::current_num_threads().min(chunks.len()).max(1);
-    type WorkerOut = Result<(Vec<(usize, Vec<SubjectMetrics>)>, BandHistogram), SimError>;
+    type WorkerOut = Result<(Vec<(usize, Vec<SubjectMetrics>)>, BandCounts), SimError>;
     // Workers push their results here; nothing blocks inside the scope, so a pool of one
     // thread runs the workers one after the other instead of deadlocking.
     let outs: std::sync::Mutex<Vec<WorkerOut>> = std::sync::Mutex::new(Vec::new());
@@ -356,8 +362,7 @@ pub fn simulate_population(
         for _ in 0..workers {
             let (setup, chunks, next, done, outs) = (&setup, &chunks, &next, &done, &outs);
             scope.spawn(move |_| {
-                let mut hist =
-                    BandHistogram::new(setup.band_times_h.len(), setup.typical_max_ng_ml);
+                let mut hist = band_counts(setup);
                 let mut mine = Vec::new();
                 let result = (|| {
                     loop {
@@ -380,7 +385,7 @@ pub fn simulate_population(
     let outs = outs
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut hist = BandHistogram::new(setup.band_times_h.len(), setup.typical_max_ng_ml);
+    let mut hist = band_counts(&setup);
     let mut parts = Vec::with_capacity(chunks.len());
     for out in outs {
         let (p, h) = out?;
@@ -389,12 +394,12 @@ pub fn simulate_population(
     }
     parts.sort_by_key(|p| p.0);
     let subjects = parts.into_iter().flat_map(|p| p.1).collect();
-    Ok(RegimenPopulation {
-        label: regimen.label.clone(),
-        band_times_h: setup.band_times_h,
-        histogram: hist,
-        subjects,
-    })
+    Ok(hist.into_population(regimen.label.clone(), setup.band_times_h, subjects))
+}
+
+fn band_counts(s: &Setup) -> BandCounts {
+    let stride = (s.spec.band_step_h / s.step_h).round().max(1.0) as usize;
+    BandCounts::new(s.spec, stride, s.band_times_h.len(), s.typical_max_ng_ml)
 }
 
 /// True when every absorption time of `events` (dose + lag) lies on the output grid.
@@ -406,7 +411,7 @@ fn on_grid(events: &[DoseEvent], tlag_h: f64, step_h: f64, duration_h: f64) -> b
 fn run_chunk(
     s: &Setup,
     range: std::ops::Range<u64>,
-    hist: &mut BandHistogram,
+    hist: &mut BandCounts,
 ) -> Result<Vec<SubjectMetrics>, SimError> {
     let mut drawn = Vec::with_capacity((range.end - range.start) as usize);
     for i in range.clone() {
@@ -455,7 +460,7 @@ fn metrics_of(index: u64, m: &PkModel, taken: &[bool]) -> SubjectMetrics {
 ///   ka·A_g = ke·A_c, so τ* = ln X/(ka − ke) with X = ka·r/(ke·(c + r)), r = g·ka/(ka − ke), and
 ///   A_c(τ*) = (ka/ke)·g·e^(−ka·τ*): one logarithm and one exponential per interval.
 /// - concentrations only at band times and inside the last-interval window (trough, AUC).
-fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<SubjectMetrics> {
+fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandCounts) -> Vec<SubjectMetrics> {
     let n = drawn.len();
     let h = s.step_h;
     let k_end = (s.duration_h / h).round() as usize;
@@ -521,9 +526,11 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandHistogram) -> Vec<Sub
         if k % stride == 0 {
             let row = (k / stride) * BandHistogram::bins();
             for i in 0..n {
-                let bin = hist.bin(cen[i] * inv_v[i] + base);
-                hist.counts[row + bin] += 1;
+                let bin = hist.hist.bin(cen[i] * inv_v[i] + base);
+                hist.hist.counts[row + bin] += 1;
             }
+            let c = |i: usize| (drawn[i].0, cen[i] * inv_v[i] + base);
+            hist.observe(k / stride, (0..n).map(c));
         }
         if !(at_dose || k == k_end) {
             continue;
@@ -587,7 +594,7 @@ fn one_subject(
     m: &PkModel,
     events: &[DoseEvent],
     taken: &[bool],
-    hist: &mut BandHistogram,
+    hist: &mut BandCounts,
 ) -> Result<SubjectMetrics, SimError> {
     let grid = crate::dosing::output_grid_h(s.duration_h, s.step_h, events, m.tlag_h);
     let t_window = s.duration_h - s.tau_h;
@@ -645,8 +652,7 @@ fn one_subject(
     for (row, &bt) in s.band_times_h.iter().enumerate() {
         let idx = times.partition_point(|&t| t < bt - 1e-9);
         let c = concs.get(idx).copied().unwrap_or(f64::NAN);
-        let bin = hist.bin(c);
-        hist.counts[row * BandHistogram::bins() + bin] += 1;
+        hist.record(row, index, c);
     }
     Ok(o)
 }
@@ -712,6 +718,29 @@ pub fn batch_fallback_reason(regimen: &Regimen) -> Option<&'static str> {
     }
 }
 
+/// Why a population of `regimen` takes the per-subject walk instead of the batch kernel, or
+/// `None` when the batch kernel serves it (reported in `population_summary.json`).
+pub fn per_subject_reason(
+    spec: &PopulationSpec,
+    regimen: &Regimen,
+    duration_h: f64,
+    step_h: f64,
+    solver: SolverKind,
+) -> Option<&'static str> {
+    if uses_batch_kernel(spec, regimen, duration_h, step_h, solver) {
+        return None;
+    }
+    Some(if solver != SolverKind::Exact {
+        "the ODE solver integrates each subject"
+    } else if let Some(r) = batch_fallback_reason(regimen) {
+        r
+    } else if spec.jitter_h > 0.0 {
+        "jittered dose times fall between output times"
+    } else {
+        "dose times (with the lag) fall between output times"
+    })
+}
+
 /// Whether a run of this regimen takes the batch kernel (for diagnostics and benchmarks).
 pub fn uses_batch_kernel(
     spec: &PopulationSpec,
@@ -732,10 +761,10 @@ pub fn uses_batch_kernel(
 }
 
 /// Memory the population state will take (bytes): per-subject metrics plus one histogram per
-/// worker and the merged one. Used to refuse runs that would not fit before any work.
-pub fn estimated_memory_bytes(n: u64, band_times: usize, workers: usize) -> u64 {
+/// worker and the merged one (two each with observed bands, `observed`).
+pub fn estimated_memory_bytes(n: u64, band_times: usize, workers: usize, observed: bool) -> u64 {
     let subjects = n * std::mem::size_of::<SubjectMetrics>() as u64;
-    let hist = (band_times * BandHistogram::bins() * 4) as u64;
+    let hist = (band_times * BandHistogram::bins() * 4) as u64 * (1 + u64::from(observed));
     subjects + hist * (workers as u64 + 1)
 }
 
