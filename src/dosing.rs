@@ -42,6 +42,10 @@ pub struct DoseEvent {
     /// Duration of the zero-order input (h); 0 for a bolus.
     #[serde(skip_serializing_if = "is_bolus")]
     pub infusion_h: f64,
+    /// The body is emptied at this time, before the dose (a NONMEM dataset's EVID 3 or 4);
+    /// with `amount_ug` 0 the event is a reset only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
 }
 
 fn is_bolus(infusion_h: &f64) -> bool {
@@ -56,6 +60,7 @@ impl DoseEvent {
             amount_ug,
             route: Route::Oral,
             infusion_h: 0.0,
+            reset: false,
         }
     }
 

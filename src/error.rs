@@ -136,6 +136,13 @@ pub enum InputErrorKind {
         /// A round step (h) that keeps the run under the limit.
         suggested_step_h: f64,
     },
+    /// A cell (or header name) of a data table that cannot be used: the column, what is
+    /// wrong with the value, and how to write it.
+    Cell {
+        column: String,
+        problem: String,
+        hint: String,
+    },
     /// A word of a compact text value (a `schedule` string) that does not fit its grammar:
     /// the word as written (empty for an empty text), what is wrong, and the right form.
     BadWord {
@@ -245,6 +252,9 @@ impl fmt::Display for InputError {
                 "key `{key}`: the output grid would have {rows} rows (about {} MB), over the limit of {limit_rows} rows\n  help: increase the step, e.g. `step_h = {suggested_step_h}`, or shorten `duration_h`",
                 bytes / 1_000_000
             ),
+            Cell { column, problem, hint } => {
+                write!(f, "column `{column}`: {problem}\n  help: {hint}")
+            }
             Io { message } | Invalid { message } => write!(f, "{message}"),
         }
     }

@@ -10,11 +10,11 @@
 //! | [`engine`] | one scenario's regimens through the dose walk; metrics, steady state, thresholds, compare |
 //! | [`scenario`] | TOML -> typed [`scenario::Scenario`], with the study specifications |
 //! | [`model`] | PK models, states, propagators (closed form, Dopri5), solver choice, peak location |
-//! | ground floor | [`dosing`], [`units`], [`format`], [`metric`], [`compound`], [`foods`], [`meal_fat`], [`error`], [`plot`] |
+//! | ground floor | [`dosing`], [`units`], [`format`], [`metric`], [`nca`], [`compound`], [`foods`], [`meal_fat`], [`error`], [`plot`] |
 //!
-//! It is pure but for one place: [`scenario::load`] (and the validation cases' loader beside it)
-//! reads the scenario file and the files it names. Writing files, the terminal and signals belong
-//! to the `k2sim` binary (`src/cli/`).
+//! It is pure but for one place: [`scenario::load`] (and the loaders of validation cases and of
+//! `k2sim nca` data beside it) reads the scenario file and the files it names. Writing files,
+//! the terminal and signals belong to the `k2sim` binary (`src/cli/`).
 
 pub mod compound;
 pub mod dosing;
@@ -25,6 +25,7 @@ pub mod format;
 pub mod meal_fat;
 pub mod metric;
 pub mod model;
+pub mod nca;
 pub mod plot;
 pub mod report;
 pub mod scenario;

@@ -19,6 +19,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("format", 0),
     ("dosing", 0),
     ("metric", 0),
+    // Non-compartmental analysis: pure functions on (time, concentration) samples.
+    ("nca", 0),
     ("error", 1),
     ("compound", 1),
     ("foods", 2),

@@ -179,7 +179,9 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             );
             assert!(caption.contains("viridis"), "{caption}");
         }
-        let expected = 2 + 3 * figures + if several { 2 } else { 0 } + pop_files + sweep_files;
+        // timeseries.csv, dataset.csv, summary.json, the figures (PNG, SVG, caption), the
+        // comparison (md, csv) with several regimens, and the study files.
+        let expected = 3 + 3 * figures + if several { 2 } else { 0 } + pop_files + sweep_files;
         assert_eq!(
             std::fs::read_dir(out.path()).unwrap().count(),
             expected,

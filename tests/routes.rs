@@ -364,6 +364,13 @@ fn a_run_that_starts_at_steady_state_is_periodic_from_its_first_hour() {
     assert!((start + mb.absorbed_input_ug - end - mb.eliminated_ug).abs() < 1e-9 * start);
     // Over whole days the body neither gains nor loses: what enters is eliminated.
     assert!((start - end).abs() < 1e-3 * start);
+    // The model's AUC0–∞ counts the body at the start too: (start + input)/CL; CL/F from the
+    // dose alone would be wrong for such a run and is missing with its reason.
+    let n = k2sim::engine::nca::regimen_nca(rr, &[]);
+    let cl = rr.params.ke_per_h * rr.params.v_l;
+    let want = (start + mb.absorbed_input_ug) / cl;
+    assert!((n.aucinf_model_ng_h_ml.unwrap() - want).abs() < 1e-12 * want);
+    assert!(n.cl_f_l_per_h.is_none() && n.missing["cl_f_l_per_h"].contains("steady state"));
 }
 
 #[test]
@@ -383,5 +390,55 @@ fn steady_state_start_with_a_lag_keeps_the_previous_day_dose_in_flight() {
             c[i],
             c[i + 48]
         );
+    }
+}
+
+#[test]
+fn populations_serve_iv_infusions_and_steady_state_starts_on_the_per_subject_walk() {
+    use k2sim::scenario::PopulationSpec;
+    use k2sim::study::population::{batch_fallback_reason, simulate_population};
+    // Without variability every subject is the single run: the per-subject walk carries the
+    // routes, the infusions' rates and the steady-state start exactly as `run` does.
+    let text = "duration_h = 96\nstep_h = 1\n\
+        [[regimen]]\nlabel = \"inf\"\ncompound = \"mk4\"\ndose = \"10 mg\"\nroute = \"iv\"\ninfusion_h = 3\ninterval_h = 24\ndoses = 4\nstart_h = 20\n\
+        [[regimen]]\nlabel = \"ss\"\ncompound = \"mk7\"\ndose = \"180 µg\"\ninterval_h = 24\ndoses = 4\nsteady_state = true\n";
+    let s = parse_str(text, "t").unwrap();
+    let single = run(&s, SolverKind::Exact).unwrap();
+    let spec = PopulationSpec {
+        n: 3,
+        seed: 1,
+        cv_pct: vec![],
+        correlations: vec![],
+        miss_prob: 0.0,
+        jitter_h: 0.0,
+        target_trough_ng_ml: None,
+        band_step_h: 1.0,
+    };
+    for (i, reason) in [(0, "IV doses"), (1, "steady state")] {
+        assert!(batch_fallback_reason(&s.regimens[i]).is_some_and(|r| r.contains(reason)));
+        let pop = simulate_population(
+            &spec,
+            &s.regimens[i],
+            s.duration_h,
+            s.step_h,
+            SolverKind::Exact,
+            s.ode,
+            0..3,
+            &|_| {},
+        )
+        .unwrap();
+        let m = &single.regimens[i].metrics;
+        let last = *single.regimens[i].trajectory.conc_ng_ml.last().unwrap();
+        for subj in &pop.subjects {
+            assert!(
+                (subj.cmax_ng_ml - m.cmax_ng_ml).abs() < 1e-12 * m.cmax_ng_ml,
+                "regimen {i}: {} vs {} (tmax {} vs {})",
+                subj.cmax_ng_ml,
+                m.cmax_ng_ml,
+                subj.tmax_h,
+                m.tmax_h
+            );
+            assert!((subj.c_end_ng_ml - last).abs() < 1e-12 * last);
+        }
     }
 }

@@ -3,6 +3,7 @@
 mod compare;
 mod fit;
 mod merge;
+mod nca;
 mod run;
 mod sensitivity;
 mod study;
@@ -26,6 +27,8 @@ use k2sim::{plot, report};
 const RUN_EXAMPLE: &str = "Example:\n  k2sim run scenarios/mk7_daily.toml\n  k2sim run scenarios/mk4_vs_mk7.toml --solver ode --out results/\n  k2sim run scenarios/natto_vs_capsule.toml --journal single --units nmol_l\n\nWrites timeseries.csv, summary.json, <name>.png/.svg/.txt (figure and its caption),\n<name>_steady_state.* (one interval at steady state) and, with several regimens,\ncomparison.md/.csv and <name>_panels.* into out/<scenario name>/ (or --out).";
 
 const MERGE_EXAMPLE: &str = "Example (Slurm array job, 16 shards):\n  sbatch --array=1-16 --wrap 'k2sim run scenarios/population_year.toml --shard $SLURM_ARRAY_TASK_ID/16 --out shards/$SLURM_ARRAY_TASK_ID'\n  k2sim merge shards/* --out out/population_year\n\nThe merged files are byte-identical to those of one unsharded `k2sim run` (default figure options).";
+
+const NCA_EXAMPLE: &str = "Example:\n  k2sim nca scenarios/observed_profile_nca.csv\n  k2sim nca trial.csv --out results/nca\n\nThe long table has one row per sample: id,time_h,conc_ng_ml (time in h after the dose,\nconcentration in ng/mL; 0 or BLQ below the limit of quantification, empty or NA missing)\nand optionally dose_ug (µg), which adds CL/F and Vz/F to nca.md. Writes nca.csv and nca.md into\nout/<file name>_nca/ (or --out).";
 
 const COMPARE_EXAMPLE: &str = "Example:\n  k2sim compare scenarios/mk7_daily.toml scenarios/mk4_daily.toml --units nmol_l\n  k2sim compare a.toml b.toml --reference \"MK-7 180 µg daily\" --threshold 1\n\nRuns each scenario, then writes the outputs of `run` for all their regimens together\ninto out/<name A>_vs_<name B>/ (or --out), with comparison.md/.csv.";
 
@@ -163,6 +166,21 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Non-compartmental analysis of measured concentrations with PKNCA's default rules: one
+    /// row per subject in nca.csv (PKNCA's names) and nca.md (units, rules, why a value is
+    /// missing).
+    #[command(after_help = NCA_EXAMPLE)]
+    Nca {
+        /// The data (CSV): `id,time_h,conc_ng_ml[,dose_ug]`, or a NONMEM-style dataset with ID,
+        /// TIME, DV (and AMT, EVID, MDV).
+        file: PathBuf,
+        /// Output directory [default: out/<file name>_nca].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// List the compound presets with their values, units and sources.
     #[command(
         after_help = "Example:\n  k2sim compounds\n\nPrints, for mk4, mk7 and k1, each parameter with its value, unit, evidence tag\n([measured], [secondary], [derived] or [assumed]) and source. Use the ids in a\nscenario's `compound` key and override values under [regimen.params]."
@@ -224,6 +242,7 @@ pub fn main() -> ExitCode {
             no_figures,
             quiet,
         }),
+        Command::Nca { file, out, quiet } => crate::cli::nca::nca_command(&file, out, quiet),
         Command::Compounds => {
             print!("{}", report::compounds::compounds_text());
             Ok(())

@@ -38,6 +38,8 @@ pub struct Input {
     pub amount_ug: f64,
     /// Change of the running zero-order rate (µg/h; F applied for oral doses).
     pub rate_ug_per_h: f64,
+    /// Empties the body (amounts and running rates) before anything else at this instant.
+    pub reset: bool,
 }
 
 impl Input {
@@ -52,6 +54,13 @@ impl Input {
             ),
             Route::Iv => (Entry::Central, dose.time_h, dose.amount_ug),
         };
+        let reset = dose.reset.then_some(Input {
+            time_h: dose.time_h,
+            entry: Entry::Central,
+            amount_ug: 0.0,
+            rate_ug_per_h: 0.0,
+            reset: true,
+        });
         let d = dose.infusion_h;
         let (first, second) = if d > 0.0 {
             let rate = amount / d;
@@ -66,11 +75,15 @@ impl Input {
                     entry,
                     amount_ug: amount,
                     rate_ug_per_h: 0.0,
+                    reset: false,
                 },
                 None,
             )
         };
-        std::iter::once(first).chain(second)
+        reset
+            .into_iter()
+            .chain(std::iter::once(first))
+            .chain(second)
     }
 
     fn rate(time_h: f64, entry: Entry, rate_ug_per_h: f64) -> Self {
@@ -79,6 +92,7 @@ impl Input {
             entry,
             amount_ug: 0.0,
             rate_ug_per_h,
+            reset: false,
         }
     }
 
@@ -86,6 +100,10 @@ impl Input {
     /// rounding (starts and stops of overlapping infusions) is set to exactly zero, so the
     /// faster paths for spans without inputs apply again.
     pub fn apply(&self, s: &mut State) {
+        if self.reset {
+            *s = State::ZERO;
+            return;
+        }
         let (amount, rate) = match self.entry {
             Entry::Gut => (&mut s.gut_ug, &mut s.gut_rate_ug_per_h),
             Entry::Central => (&mut s.central_ug, &mut s.central_rate_ug_per_h),
@@ -121,11 +139,12 @@ pub fn absorption_inputs(model: &PkModel, events: &[DoseEvent]) -> Vec<Input> {
 fn merged(inputs: impl IntoIterator<Item = Input>) -> Vec<Input> {
     let mut out: Vec<Input> = Vec::new();
     for i in inputs {
+        // Never merged across a reset, which acts before what follows it at its instant.
         match out
             .iter_mut()
             .rev()
-            .take_while(|l| l.time_h == i.time_h)
-            .find(|l| l.entry == i.entry)
+            .take_while(|l| l.time_h == i.time_h && !l.reset)
+            .find(|l| l.entry == i.entry && !i.reset)
         {
             Some(last) => {
                 last.amount_ug += i.amount_ug;

@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod input;
+pub mod nca;
 pub mod run;
 pub mod sim;
 pub mod start;

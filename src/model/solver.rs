@@ -57,9 +57,8 @@ impl SolverChoice {
 }
 
 /// Either solver behind one type, chosen at run time.
-// The closed form stays inline: it is the default solver, built once per simulated run (each
-// sweep point, fit evaluation and fallback population subject), and boxing it would add an
-// allocation to each; the ODE state, larger and rarer, is the boxed one.
+// The closed form is the hot path (populations, sweeps): it stays inline rather than boxed,
+// though its cached step map (with the infusion columns) makes it the larger variant.
 #[allow(clippy::large_enum_variant)]
 pub enum AnyPropagator {
     /// The closed form.

@@ -3,8 +3,10 @@
 
 pub mod comparison;
 pub mod compounds;
+pub mod dataset;
 pub mod figure;
 pub mod fit;
+pub mod nca;
 pub mod study;
 pub mod study_figure;
 pub mod tables;
@@ -127,6 +129,7 @@ pub fn build(
     let stem = crate::format::sanitize_file_stem(&scenario.name);
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("timeseries.csv".into(), output::timeseries_csv(result)?),
+        ("dataset.csv".into(), dataset::dataset_csv(result)?),
         (
             "summary.json".into(),
             output::summary_json(scenario, result)?,

@@ -89,6 +89,8 @@ struct RegimenSummary<'a> {
     /// Observations against the model (observed − predicted), when the scenario has any.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     residuals: &'a [crate::engine::run::Residual],
+    /// Non-compartmental analysis of the curve on the output grid (docs/nca.md).
+    nca: crate::engine::nca::RegimenNca,
 }
 
 #[derive(serde::Serialize)]
@@ -137,6 +139,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
                 metrics: &r.metrics,
                 mass_balance: &r.mass_balance,
                 residuals: &r.residuals,
+                nca: crate::engine::nca::regimen_nca(r, &scenario.auc_intervals_h),
             })
             .collect(),
         warnings: &scenario.warnings,

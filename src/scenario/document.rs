@@ -8,7 +8,10 @@ use crate::format::fmt_value;
 use crate::model::ode::OdeOptions;
 use crate::model::SolverKind;
 use crate::units::{self, ConcUnit};
+use std::ops::Range;
 use std::path::PathBuf;
+
+use toml::Spanned;
 
 impl Validator<'_> {
     pub(super) fn scenario(&self, raw: RawScenario, default_name: &str) -> R<Scenario> {
@@ -28,6 +31,9 @@ impl Validator<'_> {
                 ));
             }
         }
+        let dataset = self.dataset(&raw)?;
+        // With a dataset, the run lasts to a day past its last record unless told otherwise.
+        let from_data = dataset.as_ref().map(|d| (d.last_time_h + 24.0, 0..0));
         let (duration_h, dur_span) = self
             .either(
                 &raw.duration_h,
@@ -37,6 +43,7 @@ impl Validator<'_> {
                 units::TIME_UNITS_HELP,
                 "hours",
             )?
+            .or(from_data)
             .ok_or_else(|| {
                 self.err(
                     0..0,
@@ -121,16 +128,19 @@ impl Validator<'_> {
             }
         };
         let plot = self.plot(raw.plot)?;
-        let regs = raw.regimen.ok_or_else(|| {
+        let regs = match (raw.regimen, &dataset) {
+            (None, Some(_)) => Spanned::new(0..0, Vec::new()),
+            (r, _) => r.ok_or_else(|| {
             self.err(
                 0..0,
                 K::Missing {
                     key: "regimen".into(),
-                    hint: "add at least one [[regimen]] table; see scenarios/mk7_daily.toml".into(),
+                    hint: "add at least one [[regimen]] table (or a `dataset`); see scenarios/mk7_daily.toml".into(),
                 },
             )
-        })?;
-        if regs.get_ref().is_empty() {
+        })?,
+        };
+        if regs.get_ref().is_empty() && dataset.is_none() {
             return Err(self.err(
                 regs.span(),
                 K::Missing {
@@ -173,6 +183,45 @@ impl Validator<'_> {
                 ));
             }
             regimens.push(reg);
+        }
+        let mut data_observed = Vec::new();
+        if let Some(d) = dataset {
+            warnings.extend(d.warnings);
+            for reg in d.regimens {
+                if regimens.iter().any(|o| o.label == reg.label) {
+                    return Err(self.err(
+                        raw.dataset.as_ref().map_or(0..0, |s| s.span()),
+                        K::OutOfRange {
+                            key: "dataset".into(),
+                            value: format!("\"{}\"", reg.label),
+                            expected: format!(
+                                "IDs whose labels (`ID <id>`) no [[regimen]] uses ({})",
+                                d.path.display()
+                            ),
+                        },
+                    ));
+                }
+                regimens.push(reg);
+            }
+            let (inside, late): (Vec<_>, Vec<_>) =
+                d.observed.into_iter().partition(|o| o.time_h <= duration_h);
+            if !late.is_empty() {
+                warnings.push(format!(
+                    "dataset: {} observation(s) after the end of the run ({} h) are not used",
+                    late.len(),
+                    fmt_value(duration_h)
+                ));
+            }
+            data_observed = inside;
+        }
+        if regimens.is_empty() {
+            return Err(self.err(
+                raw.dataset.as_ref().map_or(0..0, |s| s.span()),
+                K::Missing {
+                    key: "regimen".into(),
+                    hint: "the dataset has no dose or observation record; add dose records (EVID 1) or [[regimen]] tables".into(),
+                },
+            ));
         }
         self.note_solver(solver, &regimens, &mut warnings);
         // In floating point first: a tiny step must not overflow the count.
@@ -230,10 +279,11 @@ impl Validator<'_> {
             Some(t) => Some(self.positive("threshold_ng_ml", t, "ng/mL")?),
             None => None,
         };
-        let observed = match &raw.observed {
+        let mut observed = match &raw.observed {
             Some(rows) => self.observed(rows, &regimens, duration_h)?,
             None => Vec::new(),
         };
+        observed.extend(data_observed);
         let observed_csv = match &raw.observed_csv {
             Some(p) if p.get_ref().trim().is_empty() => {
                 return Err(self.err(
@@ -252,7 +302,12 @@ impl Validator<'_> {
             Some(f) => Some(self.fit(f, &regimens)?),
             None => None,
         };
+        let auc_intervals_h = match &raw.auc_intervals_h {
+            Some(a) => self.auc_intervals(a, duration_h)?,
+            None => Vec::new(),
+        };
         Ok(Scenario {
+            auc_intervals_h,
             fit,
             observed,
             observed_csv,
@@ -271,6 +326,87 @@ impl Validator<'_> {
             population,
             sweep,
         })
+    }
+
+    /// `auc_intervals_h = [[0, 24], [0, 72]]`: pairs of hours, start before end, inside the run.
+    fn auc_intervals(&self, raw: &Spanned<raw::RawIntervals>, duration_h: f64) -> R<Vec<[f64; 2]>> {
+        const KEY: &str = "auc_intervals_h";
+        const EXAMPLE: &str =
+            "write each interval as [start_h, end_h] in hours, e.g. `auc_intervals_h = [[0, 24], [0, 72]]`";
+        let wrong = |span: Range<usize>, message: String| {
+            self.err(
+                span,
+                K::WrongType {
+                    key: KEY.into(),
+                    message,
+                    hint: EXAMPLE.into(),
+                },
+            )
+        };
+        let list = match raw.get_ref() {
+            raw::RawIntervals::List(l) => l,
+            raw::RawIntervals::Other(what) => {
+                return Err(wrong(
+                    raw.span(),
+                    format!("{what} is not a list of intervals"),
+                ))
+            }
+        };
+        if list.len() > MAX_AUC_INTERVALS {
+            return Err(self.err(
+                raw.span(),
+                K::OutOfRange {
+                    key: KEY.into(),
+                    value: format!("{} intervals", list.len()),
+                    expected: format!("at most {MAX_AUC_INTERVALS}"),
+                },
+            ));
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for item in list {
+            let number = |v: &toml::Value| match v {
+                toml::Value::Integer(i) => Some(*i as f64),
+                toml::Value::Float(x) => Some(*x),
+                _ => None,
+            };
+            let pair = match item.get_ref() {
+                toml::Value::Array(a) if a.len() == 2 => number(&a[0]).zip(number(&a[1])),
+                _ => None,
+            };
+            let Some((a, b)) = pair else {
+                return Err(wrong(
+                    item.span(),
+                    format!(
+                        "`{}` is not an interval [start_h, end_h] of two numbers",
+                        item.get_ref()
+                    ),
+                ));
+            };
+            let shown = format!("[{}, {}]", fmt_value(a), fmt_value(b));
+            let out_of_range = |expected: String| {
+                self.err(
+                    item.span(),
+                    K::OutOfRange {
+                        key: KEY.into(),
+                        value: shown.clone(),
+                        expected,
+                    },
+                )
+            };
+            if !(a.is_finite() && b.is_finite()) || a >= b {
+                return Err(out_of_range(
+                    "an interval [start_h, end_h] with start_h before end_h, e.g. [0, 24]".into(),
+                ));
+            }
+            if a < 0.0 || b > duration_h {
+                return Err(out_of_range(format!(
+                    "an interval inside the run, from 0 to {} h (lengthen `duration_h`, or end the interval earlier)",
+                    fmt_value(duration_h)
+                )));
+            }
+            out.push([a, b]);
+        }
+        Ok(out)
     }
 
     pub(super) fn plot(&self, raw: Option<raw::RawPlot>) -> R<PlotOptions> {

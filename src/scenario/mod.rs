@@ -6,11 +6,13 @@
 //! it into the error.
 
 pub mod case;
+pub mod dataset;
 mod delivery;
 mod document;
 mod fit_keys;
 mod food_week;
 mod meal;
+mod nca_data;
 mod observed;
 mod params;
 mod raw;
@@ -37,11 +39,14 @@ use crate::model::{PkModel, SolverKind};
 use crate::units::{self, ConcUnit};
 use food_week::FoodWeekKeys;
 pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
+pub use nca_data::{load_nca_data, parse_nca_data};
 pub use observed::{attach_observed_csv, parse_observed_csv, Observation};
 use raw::RawScenario;
 
 /// Most output rows (regimens × grid points) a run may produce: about 0.5 GB of CSV.
 pub const MAX_OUTPUT_ROWS: u64 = 10_000_000;
+/// Most intervals `auc_intervals_h` may list.
+pub const MAX_AUC_INTERVALS: usize = 1000;
 /// Most doses one regimen may have.
 pub const MAX_DOSES: u64 = 1_000_000;
 /// Longest simulated span (h): 100 years.
@@ -140,6 +145,9 @@ pub struct Regimen {
     pub at_steady_state: bool,
 }
 
+/// Largest dataset file read (bytes).
+pub const MAX_DATASET_BYTES: u64 = 200_000_000;
+
 /// A validated scenario, ready to simulate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -179,6 +187,9 @@ pub struct Scenario {
     pub observed_csv: Option<PathBuf>,
     /// What `k2sim fit` estimates, from `[fit]`.
     pub fit: Option<FitSpec>,
+    /// Intervals `[start_h, end_h]` (inside the run, start before end) whose AUC the `nca`
+    /// object of `summary.json` reports, from `auc_intervals_h`; empty when none are asked for.
+    pub auc_intervals_h: Vec<[f64; 2]>,
 }
 
 /// Reads and validates a scenario file. Errors carry the path.
@@ -212,7 +223,34 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
     let default_name = path
         .file_stem()
         .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
-    let mut scenario = parse_str(&text, &default_name).map_err(|e| e.in_file(path))?;
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let read = move |name: &str| -> Result<(PathBuf, String), String> {
+        let p = dir.join(name);
+        let meta =
+            std::fs::metadata(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{} is not a regular file", p.display()));
+        }
+        if meta.len() > MAX_DATASET_BYTES {
+            return Err(format!(
+                "{} has {} MB, over the limit of {} MB for a dataset",
+                p.display(),
+                meta.len() / 1_000_000,
+                MAX_DATASET_BYTES / 1_000_000
+            ));
+        }
+        let bytes = std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{} is not UTF-8 text; save it as UTF-8", p.display()))?;
+        Ok((p, text))
+    };
+    let mut scenario = parse_with_files(&text, &default_name, Some(&read)).map_err(|e| {
+        if e.location.file.is_some() {
+            e
+        } else {
+            e.in_file(path)
+        }
+    })?;
     attach_observed_csv(&mut scenario, path.parent().unwrap_or(Path::new(".")))?;
     scenario.source = Some(path.to_path_buf());
     Ok(scenario)
@@ -220,18 +258,32 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
 
 /// Parses and validates scenario text. `default_name` is used when the file has no `name`.
 pub fn parse_str(text: &str, default_name: &str) -> Result<Scenario, InputError> {
+    parse_with_files(text, default_name, None)
+}
+
+fn parse_str_empty(text: &str) -> Result<Scenario, InputError> {
+    Err(InputError::at(
+        text,
+        Some(0..0),
+        K::Missing {
+            key: "regimen".into(),
+            hint: "the file is empty; start from scenarios/mk7_daily.toml".into(),
+        },
+    ))
+}
+
+/// [`parse_str`] with a way to read the files the scenario names (a `dataset`): `files` gets
+/// the name as written and returns the path it read and the text, or why not.
+pub fn parse_with_files(
+    text: &str,
+    default_name: &str,
+    files: Option<FileReader<'_>>,
+) -> Result<Scenario, InputError> {
     if text.trim().is_empty() {
-        return Err(InputError::at(
-            text,
-            Some(0..0),
-            K::Missing {
-                key: "regimen".into(),
-                hint: "the file is empty; start from scenarios/mk7_daily.toml".into(),
-            },
-        ));
+        return parse_str_empty(text);
     }
     let raw: RawScenario = toml::from_str(text).map_err(|e| from_toml_error(text, &e))?;
-    Validator { text }.scenario(raw, default_name)
+    Validator { text, files }.scenario(raw, default_name)
 }
 
 /// Turns a TOML or serde error into a located [`InputError`] with a suggestion where possible.
@@ -335,7 +387,14 @@ fn key_at(text: &str, span: Option<Range<usize>>) -> String {
 
 struct Validator<'a> {
     text: &'a str,
+    /// Reads a file named by the scenario (relative to it): the loader's I/O edge. `None` for
+    /// text parsed on its own, which then cannot name a dataset.
+    files: Option<FileReader<'a>>,
 }
+
+/// Reads a file a scenario names: the name as written → the path read and its text, or why
+/// not.
+pub type FileReader<'a> = &'a dyn Fn(&str) -> Result<(PathBuf, String), String>;
 
 type R<T> = Result<T, InputError>;
 

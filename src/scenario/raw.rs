@@ -33,6 +33,67 @@ pub struct RawScenario {
     pub observed_csv: Option<Spanned<String>>,
     /// What `k2sim fit` estimates (scenario/fit_keys.rs).
     pub fit: Option<Spanned<super::fit_keys::RawFit>>,
+    /// A NONMEM-style event dataset, relative to the scenario file (scenario/dataset.rs).
+    pub dataset: Option<Spanned<String>>,
+    /// The preset of the dataset's IDs without a COMPOUND column.
+    pub dataset_compound: Option<Spanned<String>>,
+    /// Unit of the dataset's AMT and RATE: "ug" (default), "mg" or "ng".
+    pub dataset_amount_unit: Option<Spanned<String>>,
+    /// Partial AUCs of the `nca` object of summary.json, as `[[start_h, end_h], …]`.
+    pub auc_intervals_h: Option<Spanned<RawIntervals>>,
+}
+
+/// `auc_intervals_h` as written: the list, each element with its span, or what was written
+/// instead, so the validator can say what to write.
+#[derive(Debug)]
+pub enum RawIntervals {
+    List(Vec<Spanned<toml::Value>>),
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for RawIntervals {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawIntervals;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of [start_h, end_h] pairs such as [[0, 24], [0, 72]]")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawIntervals, E> {
+                Ok(RawIntervals::Other("a true/false value"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawIntervals, E> {
+                Ok(RawIntervals::Other("a number"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawIntervals, E> {
+                Ok(RawIntervals::Other("a number"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawIntervals, E> {
+                Ok(RawIntervals::Other("a number"))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<RawIntervals, E> {
+                Ok(RawIntervals::Other("text"))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawIntervals, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(RawIntervals::Other("a table"))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawIntervals, A::Error> {
+                let mut out = Vec::new();
+                while let Some(x) = seq.next_element::<Spanned<toml::Value>>()? {
+                    out.push(x);
+                }
+                Ok(RawIntervals::List(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -130,6 +130,7 @@ impl Segment {
             amount_ug: self.amount_ug,
             route: self.route.unwrap_or_default(),
             infusion_h: self.over_h.unwrap_or(0.0),
+            reset: false,
         }
     }
 

@@ -271,7 +271,7 @@ fn draw_subject(s: &Setup, index: u64) -> Result<(PkModel, Vec<DoseEvent>, Vec<b
         };
         taken.push(take);
         if take {
-            events.push(DoseEvent::oral((e.time_h + jitter).max(0.0), e.amount_ug));
+            events.push(e.at((e.time_h + jitter).max(0.0)));
         }
     }
     // Jitter can swap neighbouring doses; keep them in time order.

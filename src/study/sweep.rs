@@ -23,7 +23,17 @@ pub fn with_param(r: &Regimen, param: SweepParam, value: f64) -> Result<Regimen,
             Schedule::Explicit { doses } => doses.iter_mut().for_each(|d| d.amount_ug = value),
         },
         SweepParam::IntervalH => match &mut out.schedule {
-            Schedule::Periodic(p) if p.pattern.len() == 1 => p.period_h = value,
+            Schedule::Periodic(p) if p.pattern.len() == 1 => {
+                // An infusion keeps its duration; it may not outlast the new interval.
+                if p.pattern[0].infusion_h > value {
+                    return Err(SimError::InvalidParameter {
+                        name: "interval_h",
+                        value,
+                        expected: "an interval at least as long as the regimen's infusion",
+                    });
+                }
+                p.period_h = value
+            }
             _ => {
                 return Err(SimError::InvalidParameter {
                     name: "interval_h",
