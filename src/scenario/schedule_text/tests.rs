@@ -240,3 +240,73 @@ fn numbers_are_read_as_written() {
     let words: Vec<&str> = lex("q24hx28 µg").iter().map(|t| t.text).collect();
     assert_eq!(words, ["q", "24", "hx", "28", "µg"]);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A well-formed segment from the grammar, and its number of doses.
+    fn segment() -> impl Strategy<Value = (String, u64)> {
+        (
+            1u32..1000,
+            prop::sample::select(vec!["ng", "ug", "µg", "mcg", "mg"]),
+            prop::sample::select(vec!["", " iv", " oral", " IV"]),
+            prop::option::of(1u32..6),
+            prop::option::of((1u32..48, 1u64..30)),
+            prop::option::of(0u32..48),
+            prop::sample::select(vec!["", " ", "  "]),
+        )
+            .prop_map(|(amount, unit, route, over, q, after, gap)| {
+                let mut s = format!("{amount}{gap}{unit}{route}");
+                // An input no longer than the interval, so that a lone segment is accepted.
+                if let (Some(o), Some((q, _))) = (over, q) {
+                    s += &format!(" over {}h", o.min(q));
+                } else if let Some(o) = over {
+                    s += &format!(" over{gap}{o} h");
+                }
+                let count = q.map_or(1, |(_, n)| n);
+                if let Some((q, n)) = q {
+                    s += &format!(" q{gap}{q}h x{gap}{n}");
+                }
+                if let Some(a) = after {
+                    s += &format!(" after {}", a + 1);
+                }
+                (s, count)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_read_or_refused_at_a_word_of_it(text in "[0-9a-zA-Zµ ., ×+-]{0,40}") {
+            match parse(&text) {
+                Ok(segments) => {
+                    if let Ok(s) = expand(&segments, 0.0) {
+                        let ev = s.events();
+                        prop_assert!(ev.windows(2).all(|w| w[0].time_h < w[1].time_h));
+                        prop_assert!(ev.iter().all(|d| d.amount_ug > 0.0 && d.time_h >= 0.0));
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(e.offset <= text.len() && text.is_char_boundary(e.offset));
+                    prop_assert!(text[e.offset..].starts_with(&e.word), "{e:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn strings_from_the_grammar_are_read_with_their_doses(
+            segs in prop::collection::vec(segment(), 1..4),
+        ) {
+            let text = segs.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(" then ");
+            let parsed = parse(&text).map_err(|e| TestCaseError::fail(format!("{text:?}: {e:?}")))?;
+            prop_assert_eq!(parsed.len(), segs.len());
+            let doses: u64 = segs.iter().map(|(_, n)| n).sum();
+            // A segment without a delay after one without an interval would start at that
+            // segment's dose: refused at its `then`; every other string expands.
+            match expand(&parsed, 0.0) {
+                Ok(s) => prop_assert_eq!(s.dose_count() as u64, doses),
+                Err(e) => prop_assert!(e.word == "then", "{text:?}: {e:?}"),
+            }
+        }
+    }
+}
