@@ -45,6 +45,48 @@ pub struct Cited {
     pub evidence: Evidence,
     /// Where it comes from, and how it was derived when it was.
     pub source: String,
+    /// The plausible range of the value and where it comes from (every compound preset
+    /// parameter has one; `None` where the range is kept elsewhere, e.g. a food's content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<Plausible>,
+}
+
+/// The plausible range of a preset parameter: the values the evidence allows, and whether an
+/// uncertainty run (`k2sim run --uncertainty`) samples it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Plausible {
+    /// Lowest plausible value (unit of the parameter).
+    pub lo: f64,
+    /// Highest plausible value.
+    pub hi: f64,
+    /// Whether `--uncertainty` samples the parameter over the range (log-uniformly). `false`
+    /// for a parameter that is a choice of the scenario rather than a property of the compound
+    /// (the baseline of a cohort), or that is folded into another (F into V/F).
+    pub sampled: bool,
+    /// Where the range comes from, with its evidence.
+    pub basis: String,
+}
+
+impl Plausible {
+    /// A range `uncertainty` samples.
+    fn sampled(lo: f64, hi: f64, basis: impl Into<String>) -> Option<Self> {
+        Some(Self {
+            lo,
+            hi,
+            sampled: true,
+            basis: basis.into(),
+        })
+    }
+
+    /// A range documented but not sampled.
+    fn fixed(lo: f64, hi: f64, basis: impl Into<String>) -> Option<Self> {
+        Some(Self {
+            lo,
+            hi,
+            sampled: false,
+            basis: basis.into(),
+        })
+    }
 }
 
 impl Cited {
@@ -53,9 +95,20 @@ impl Cited {
             value,
             evidence,
             source: source.into(),
+            range: None,
         }
     }
+
+    /// The same value with its plausible range.
+    fn within(self, range: Option<Plausible>) -> Self {
+        Self { range, ..self }
+    }
 }
+
+/// Basis of the range of a folded bioavailability.
+const F_FOLDED: &str = "the preset folds absolute F into V/F, whose range carries its uncertainty; a user's f is a relative bioavailability";
+/// Basis of the range of an absorption lag none of the sources reports.
+const NO_LAG: &str = "no source read reports a lag (docs/research/presets_evidence.md)";
 
 /// A compound preset.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -80,6 +133,20 @@ pub struct Compound {
     pub baseline_ng_ml: Cited,
     /// Known limits of the preset.
     pub notes: &'static str,
+}
+
+impl Compound {
+    /// The parameters with their scenario keys, in display order.
+    pub fn parameters(&self) -> [(&'static str, &Cited); 6] {
+        [
+            ("ka_per_h", &self.ka_per_h),
+            ("half_life_h", &self.half_life_h),
+            ("v_l", &self.v_l),
+            ("f", &self.f),
+            ("tlag_h", &self.tlag_h),
+            ("baseline_ng_ml", &self.baseline_ng_ml),
+        ]
+    }
 }
 
 /// Time of the peak after one oral dose of a one-compartment model: ln(ka/ke)/(ka − ke),
@@ -126,15 +193,25 @@ fn mk7() -> Compound {
         name: "MK-7 (menaquinone-7)",
         molar_mass_g_mol: 649.02,
         half_life_h: Cited::new(half_life_h, Evidence::Secondary,
-            "Schurgers et al. 2007, Blood 109:3279 (\"very long\" half-life); ~68–72 h as quoted in reviews; k2sim design range 72–96 h"),
+            "Schurgers et al. 2007, Blood 109:3279 (\"very long\" half-life, no number in the abstract); ~68–72 h as quoted in reviews")
+            .within(Plausible::sampled(68.0, 96.0,
+                "68–72 h as quoted in reviews (secondary; no primary number found); 96 h is what a plateau by day 20 of daily intake (5 half-lives) implies (Examine, secondary)")),
         ka_per_h: Cited::new(ka_from_tmax(tmax_h, ke), Evidence::Derived,
-            "solved from Tmax ≈ 4 h after one oral dose with food (Schurgers et al. 2007) and t½ 72 h"),
+            "solved from Tmax ≈ 4 h after one oral dose with food (Schurgers et al. 2007) and t½ 72 h")
+            .within(Plausible::sampled(ka_from_tmax(6.0, ke), ka_from_tmax(2.0, ke),
+                "derived: solved from Tmax 2–6 h at t½ 72 h (oil capsules 2–4 h, tablets 6 h: Knapen et al. 2014; 6 h with breakfast: Sato et al. 2012)")),
         v_l: Cited::new(v, Evidence::Derived,
-            "V/F = intake / (ke·24 h·Css): 400 µg/day (40 g natto at ~1000 µg/100 g, assumed) at 7.5 ng/mL, the middle of 4–14 ng/mL in natto eaters (Ikari 2016; Torii 2016)"),
-        f: Cited::new(1.0, Evidence::Assumed, "absolute F folded into V/F"),
-        tlag_h: Cited::new(0.0, Evidence::Assumed, "no lag reported"),
+            "V/F = intake / (ke·24 h·Css): 400 µg/day (40 g natto at ~1000 µg/100 g, assumed) at 7.5 ng/mL, the middle of 4–14 ng/mL in natto eaters (Ikari 2016; Torii 2016)")
+            .within(Plausible::sampled(130.0, 800.0,
+                "derived, weak: K1 CL/F 10.5–40.3 L/h (oral F 50 %, Konakion MM label … Garber 1999 AUC) over the 7–8-fold MK-7/K1 level ratio (Schurgers et al. 2007) at t½ 68–96 h (docs/research/presets_evidence.md §3.2); no serum MK-7 after a known supplement dose was found to anchor it")),
+        f: Cited::new(1.0, Evidence::Assumed, "absolute F folded into V/F")
+            .within(Plausible::fixed(1.0, 1.0, F_FOLDED)),
+        tlag_h: Cited::new(0.0, Evidence::Assumed, "no lag reported")
+            .within(Plausible::fixed(0.0, 0.0, NO_LAG)),
         baseline_ng_ml: Cited::new(0.0, Evidence::Assumed,
-            "supplement-only curve; western baseline often < 0.5 ng/mL (Ikari 2016): set baseline_ng_ml to a cohort's pre-dose level"),
+            "supplement-only curve; set baseline_ng_ml to a cohort's pre-dose level")
+            .within(Plausible::fixed(0.0, 14.2,
+                "a property of the cohort: British postmenopausal women 0.37 ± 0.20 ng/mL (Kaneki et al. 2001) to Japanese cardiology patients 14.2 ± 11.9 ng/mL (Ikari et al. 2016)")),
         notes: "After a single dose the early decline is faster than the 72 h terminal half-life suggests (distribution); a one-compartment model overstates the first day's tail. model = \"two_compartment\" can express it, but no published MK-7 data to derive Q and Vp were found.",
     }
 }
@@ -143,6 +220,9 @@ fn mk7() -> Compound {
 const MK4_SYRUP_DOSE_UG: f64 = 30_000.0;
 const MK4_SYRUP_AUC_NG_H_ML: f64 = 1463.0;
 const MK4_SYRUP_TMAX_H: f64 = 3.7;
+/// CL/F (L/h) of 15 mg menatetrenone with the fattiest and the leanest meal, dose over
+/// AUC0–24 (Uematsu et al. 1996: 1024 and 371 ng·h/mL with 34.9 and 8.8 g fat).
+const MK4_CL_F_L_PER_H: (f64, f64) = (15_000.0 / 1024.0, 15_000.0 / 371.0);
 
 fn mk4() -> Compound {
     let half_life_h = 7.0;
@@ -152,15 +232,25 @@ fn mk4() -> Compound {
         name: "MK-4 (menatetrenone)",
         molar_mass_g_mol: 444.66,
         half_life_h: Cited::new(half_life_h, Evidence::Secondary,
-            "6–8 h in blood as quoted in reviews (design value 7 h); IV label (Kaytwo N) is biphasic, t½α 0.71 h, t½β 17.5 h"),
+            "design value between the phases of the IV label (Kaytwo N: biphasic, t½α 0.71 h, t½β 17.5 h); 6–8 h as quoted in reviews, no primary source found")
+            .within(Plausible::sampled(5.0, 17.5,
+                "about 5 h (a clinic page, secondary, unreferenced) to the IV terminal phase 17.5 h (Kaytwo N label)")),
         ka_per_h: Cited::new(ka_from_tmax(MK4_SYRUP_TMAX_H, ke), Evidence::Derived,
-            "solved from tmax 3.7 h after 30 mg oral syrup (Eisai, Morishita 1981) and t½ 7 h"),
+            "solved from tmax 3.7 h after 30 mg oral syrup (Eisai, Morishita 1981) and t½ 7 h")
+            .within(Plausible::sampled(ka_from_tmax(6.0, ke), ka_from_tmax(2.0, ke),
+                "derived: solved from Tmax 2–6 h at t½ 7 h (3.7 h after syrup, Morishita 1981; a second peak after lunch, Uematsu 1996)")),
         v_l: Cited::new(MK4_SYRUP_DOSE_UG / (MK4_SYRUP_AUC_NG_H_ML * ke), Evidence::Derived,
-            "V/F = D / (AUC0–∞·ke) with D = 30 mg, AUC0–∞ 1463 ng·h/mL (Eisai, Morishita 1981), t½ 7 h"),
+            "V/F = D / (AUC0–∞·ke) with D = 30 mg, AUC0–∞ 1463 ng·h/mL (Eisai, Morishita 1981), t½ 7 h")
+            .within(Plausible::sampled(MK4_CL_F_L_PER_H.0 / ke, MK4_CL_F_L_PER_H.1 / ke,
+                "derived: CL/F = 15 mg / AUC0–24 = 14.6–40.4 L/h with 34.9 … 8.8 g fat in the meal (Uematsu et al. 1996), over ke at t½ 7 h")),
         f: Cited::new(1.0, Evidence::Assumed,
-            "absolute F (≈0.13, syrup vs IV) folded into V/F; fat in the meal changes it several-fold (Uematsu 1996)"),
-        tlag_h: Cited::new(0.0, Evidence::Assumed, "no lag reported"),
-        baseline_ng_ml: Cited::new(0.0, Evidence::Assumed, "MK-4 is normally near the detection limit in serum"),
+            "absolute F (≈0.13, syrup vs IV) folded into V/F; fat in the meal changes it several-fold (Uematsu 1996)")
+            .within(Plausible::fixed(1.0, 1.0, F_FOLDED)),
+        tlag_h: Cited::new(0.0, Evidence::Assumed, "no lag reported")
+            .within(Plausible::fixed(0.0, 0.0, NO_LAG)),
+        baseline_ng_ml: Cited::new(0.0, Evidence::Assumed, "MK-4 is normally near the detection limit in serum")
+            .within(Plausible::fixed(0.0, 2.2,
+                "a property of the cohort and the assay: median 0 (Torii et al. 2016), 0.4 ± 2.0 ng/mL (Ikari et al. 2016), 2.2 ± 0.38 ng/mL (Sato et al. 2012)")),
         notes: "Fitted to exposure (AUC): the observed Cmax of 325 ng/mL after 30 mg is about 3× the one-compartment prediction, because the true curve is biphasic. For peaks use model = \"two_compartment\" with an absorption lag (scenarios/mk4_two_compartment.toml, derived from the IV label and the syrup data).",
     }
 }
@@ -177,14 +267,23 @@ fn k1() -> Compound {
         id: "k1",
         name: "K1 (phylloquinone)",
         molar_mass_g_mol: 450.71,
-        half_life_h: Cited::new(half_life_h, Evidence::Measured, "plasma half-life 1.5–3 h (Konakion MM SmPC)"),
+        half_life_h: Cited::new(half_life_h, Evidence::Measured, "plasma half-life 1.5–3 h (Konakion MM SmPC)")
+            .within(Plausible::sampled(1.5, 3.0, "the label's range (Konakion MM SmPC, parenteral)")),
         ka_per_h: Cited::new(ka_from_tmax(4.0, ke), Evidence::Derived,
-            "solved from Tmax ≈ 4 h (Schurgers et al. 2007) and t½ 2 h: flip-flop kinetics (ka < ke)"),
+            "solved from Tmax ≈ 4 h (Schurgers et al. 2007) and t½ 2 h: flip-flop kinetics (ka < ke)")
+            .within(Plausible::sampled(ka_from_tmax(10.0, ke), ka_from_tmax(4.0, ke),
+                "derived: solved from Tmax 4–10 h at t½ 2 h (4 h: Schurgers et al. 2007; food-bound 6 h: Schurgers & Vermeer 2000; kale 6–10 h: Novotny et al. 2010)")),
         v_l: Cited::new(MK7_OVER_K1_LEVEL_RATIO * ke_mk7 * mk7.v_l.value / ke, Evidence::Derived,
-            "from the 7–8-fold higher MK-7 than K1 levels on prolonged equimolar daily intake (Schurgers et al. 2007) and the MK-7 preset: V/F_K1 = 7.5·ke_MK7·V/F_MK7 / ke_K1"),
-        f: Cited::new(1.0, Evidence::Assumed, "absolute F (~50 %, variable; Konakion MM SmPC) folded into V/F"),
-        tlag_h: Cited::new(0.0, Evidence::Assumed, "no lag reported"),
-        baseline_ng_ml: Cited::new(0.0, Evidence::Assumed, "normal level 0.4–1.2 ng/mL (Konakion MM SmPC): set baseline_ng_ml to include it"),
+            "from the 7–8-fold higher MK-7 than K1 levels on prolonged equimolar daily intake (Schurgers et al. 2007) and the MK-7 preset: V/F_K1 = 7.5·ke_MK7·V/F_MK7 / ke_K1")
+            .within(Plausible::sampled(23.0, 175.0,
+                "derived: CL 5.2 L/h (IM AUC and availability, DrugBank, secondary) over oral F 0.13–0.5 (Jones 2007; Konakion MM label), over ke at t½ 1.5–3 h (docs/research/presets_evidence.md §3.3)")),
+        f: Cited::new(1.0, Evidence::Assumed, "absolute F folded into V/F (oral F 13 ± 9 % with a stable isotope, Jones 2007; ~50 %, variable, Konakion MM label)")
+            .within(Plausible::fixed(1.0, 1.0, F_FOLDED)),
+        tlag_h: Cited::new(0.0, Evidence::Assumed, "no lag reported")
+            .within(Plausible::fixed(0.0, 0.0, NO_LAG)),
+        baseline_ng_ml: Cited::new(0.0, Evidence::Assumed, "normal level 0.4–1.2 ng/mL (Konakion MM SmPC): set baseline_ng_ml to include it")
+            .within(Plausible::fixed(0.0, 1.2,
+                "a property of the cohort: normal 0.4–1.2 ng/mL (Konakion MM SmPC); British adults' geometric mean 0.42 ng/mL (Thane et al., NDNS)")),
         notes: "Because ka < ke the terminal slope after a dose reflects absorption (about 4 h), not elimination.",
     }
 }
@@ -241,6 +340,57 @@ mod tests {
         let c = mk7();
         let cavg = 400.0 / (LN_2 / 72.0 * c.v_l.value * 24.0);
         assert!((cavg - 7.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn every_preset_parameter_has_a_range_holding_its_value() {
+        for c in presets() {
+            for (name, p) in c.parameters() {
+                let r = p
+                    .range
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{} {name}: no range", c.id));
+                assert!(
+                    r.lo <= p.value && p.value <= r.hi,
+                    "{} {name}: {} outside {}–{}",
+                    c.id,
+                    p.value,
+                    r.lo,
+                    r.hi
+                );
+                assert!(!r.basis.is_empty() && !p.source.is_empty());
+                // A sampled range is a real interval of positive values (sampled in log).
+                assert!(!r.sampled || (0.0 < r.lo && r.lo < r.hi), "{} {name}", c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn ranges_of_ka_give_back_their_tmax_bounds() {
+        for (c, (t_lo, t_hi)) in [
+            (mk7(), (2.0, 6.0)),
+            (mk4(), (2.0, 6.0)),
+            (k1(), (4.0, 10.0)),
+        ] {
+            let ke = LN_2 / c.half_life_h.value;
+            let r = c.ka_per_h.range.unwrap();
+            // The fastest absorption gives the earliest peak.
+            assert!(
+                (tmax_single_dose_h(r.hi, ke) - t_lo).abs() < 1e-9,
+                "{}",
+                c.id
+            );
+            assert!(
+                (tmax_single_dose_h(r.lo, ke) - t_hi).abs() < 1e-9,
+                "{}",
+                c.id
+            );
+        }
+        // MK-4 V/F: 15 mg over the AUC0–24 of the fattiest and leanest meals, over ke.
+        let r = mk4().v_l.range.unwrap();
+        let ke = LN_2 / 7.0;
+        assert!((r.lo * ke * 1024.0 - 15_000.0).abs() < 1e-6);
+        assert!((r.hi * ke * 371.0 - 15_000.0).abs() < 1e-6);
     }
 
     #[test]

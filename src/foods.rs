@@ -54,6 +54,7 @@ fn cited(value: f64, evidence: Evidence, source: &str) -> Cited {
         value,
         evidence,
         source: source.to_string(),
+        range: None,
     }
 }
 

@@ -340,9 +340,51 @@ fn compounds_lists_every_preset_with_sources() {
         "Konakion",
         "[derived]",
         "[assumed]",
+        "range 68–96 h (sampled by --uncertainty)",
+        "range 130–800 L (sampled by --uncertainty)",
+        "range 1.5–3 h (sampled by --uncertainty)",
     ] {
         assert!(out.contains(id), "missing {id} in\n{out}");
     }
+}
+
+#[test]
+fn compounds_json_holds_every_parameter_with_value_unit_source_and_range() {
+    let a = k2sim().args(["compounds", "--json"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let compounds = v["compounds"].as_array().unwrap();
+    let ids: Vec<&str> = compounds
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["mk4", "mk7", "k1"]);
+    for c in compounds {
+        let params = c["parameters"].as_object().unwrap();
+        assert_eq!(params.len(), 6, "{}", c["id"]);
+        for (name, p) in params {
+            let value = p["value"].as_f64().unwrap();
+            let (lo, hi) = (
+                p["range"]["lo"].as_f64().unwrap(),
+                p["range"]["hi"].as_f64().unwrap(),
+            );
+            assert!(lo <= value && value <= hi, "{} {name}", c["id"]);
+            for key in ["evidence", "source", "unit"] {
+                assert!(p[key].is_string(), "{} {name} lacks {key}", c["id"]);
+            }
+            assert!(p["range"]["sampled"].is_boolean());
+        }
+    }
+    // The text and the data agree: MK-7's half-life 72 h within 68–96 h, sampled.
+    let t = &compounds[1]["parameters"]["half_life_h"];
+    assert_eq!(
+        (t["value"].as_f64(), t["unit"].as_str()),
+        (Some(72.0), Some("h"))
+    );
+    assert_eq!(
+        (t["range"]["lo"].as_f64(), t["range"]["hi"].as_f64()),
+        (Some(68.0), Some(96.0))
+    );
+    assert_eq!(t["range"]["sampled"].as_bool(), Some(true));
 }
 
 #[test]

@@ -445,8 +445,91 @@ fn the_nca_command_writes_both_files() {
     ));
     assert!(md.contains("- S03: 1 sample(s) without a concentration left out."));
     assert!(md.contains("## Rules"));
-    // Only the two files.
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 2);
+    assert!(md.contains("- S01: `nca_S01.png`, `nca_S01.svg` (caption `nca_S01.txt`)"));
+    // The two tables and, per subject, a figure (PNG, SVG) and its caption.
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want = vec!["nca.csv".to_string(), "nca.md".to_string()];
+    for id in ["S01", "S02", "S03", "S04"] {
+        for ext in ["png", "svg", "txt"] {
+            want.push(format!("nca_{id}.{ext}"));
+        }
+    }
+    want.sort();
+    assert_eq!(names, want);
+}
+
+#[test]
+fn each_subject_figure_shows_the_lambda_z_line_its_points_cmax_and_clast() {
+    let out = tempfile::tempdir().unwrap();
+    k2sim()
+        .args([
+            "nca",
+            "-q",
+            "scenarios/observed_profile_nca.csv",
+            "--width",
+            "900",
+            "--height",
+            "600",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
+    // S01 (nca.csv: t½ 7.067 h, adj. R² 0.9990 over 6 samples from 6 h; Cmax 52.1 at 4 h;
+    // Clast 0.763 at 48 h): each is named in the legend, on a log axis.
+    let svg = read("nca_S01.svg");
+    for text in [
+        "λz fit: t½ 7.067 h, adj. R² 0.9990",
+        "used for λz (6 samples from 6 h)",
+        "Cmax 52.1 ng/mL at 4 h",
+        "Clast 0.763 ng/mL at 48 h",
+        "Concentration (ng/mL)",
+        "Time after dose (h)",
+    ] {
+        assert!(svg.contains(text), "nca_S01.svg lacks {text:?}");
+    }
+    let png = image::open(out.path().join("nca_S01.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(png.dimensions(), (900, 600));
+    // S04 has no λz: no line, no filled points, and the figure says why.
+    let svg = read("nca_S04.svg");
+    assert!(!svg.contains("λz fit") && !svg.contains("used for λz"));
+    assert!(svg.contains("no λz: 2 positive sample(s) after Tmax"));
+    let caption = read("nca_S01.txt");
+    assert!(
+        caption.contains("λz = 0.09808 1/h, t½ = 7.067 h"),
+        "{caption}"
+    );
+    assert!(caption.contains("6 samples from 6 h to 48 h"), "{caption}");
+    assert!(caption.contains("Made with: k2sim nca"), "{caption}");
+}
+
+#[test]
+fn no_figures_writes_the_two_tables_only() {
+    let out = tempfile::tempdir().unwrap();
+    k2sim()
+        .args([
+            "nca",
+            "-q",
+            "--no-figures",
+            "scenarios/observed_profile_nca.csv",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["nca.csv", "nca.md"]);
 }
 
 #[test]

@@ -93,7 +93,7 @@ fn check_result(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
         }
     }
     let json: serde_json::Value =
-        serde_json::from_slice(&k2sim::report::tables::summary_json(s, r).unwrap()).unwrap();
+        serde_json::from_slice(&k2sim::report::tables::summary_json(s, r, None).unwrap()).unwrap();
     check_no_null(&json, "")?;
     Ok(())
 }

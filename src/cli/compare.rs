@@ -110,6 +110,7 @@ pub(super) fn compare_command(
         command: command_line(),
         extra: Vec::new(),
         extra_report: String::new(),
+        uncertainty: None,
     };
     finish(&merged, &result, ctx)
 }

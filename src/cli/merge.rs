@@ -41,6 +41,7 @@ pub(super) fn merge_command(
         command,
         extra,
         extra_report: report,
+        uncertainty: None,
     };
     finish(&scenario, &result, ctx)
 }

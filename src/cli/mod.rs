@@ -28,7 +28,7 @@ const RUN_EXAMPLE: &str = "Example:\n  k2sim run scenarios/mk7_daily.toml\n  k2s
 
 const MERGE_EXAMPLE: &str = "Example (Slurm array job, 16 shards):\n  sbatch --array=1-16 --wrap 'k2sim run scenarios/population_year.toml --shard $SLURM_ARRAY_TASK_ID/16 --out shards/$SLURM_ARRAY_TASK_ID'\n  k2sim merge shards/* --out out/population_year\n\nThe merged files are byte-identical to those of one unsharded `k2sim run` (default figure options).";
 
-const NCA_EXAMPLE: &str = "Example:\n  k2sim nca scenarios/observed_profile_nca.csv\n  k2sim nca trial.csv --out results/nca\n\nThe long table has one row per sample: id,time_h,conc_ng_ml (time in h after the dose,\nconcentration in ng/mL; 0 or BLQ below the limit of quantification, empty or NA missing)\nand optionally dose_ug (µg), which adds CL/F and Vz/F to nca.md. Writes nca.csv and nca.md into\nout/<file name>_nca/ (or --out).";
+const NCA_EXAMPLE: &str = "Example:\n  k2sim nca scenarios/observed_profile_nca.csv\n  k2sim nca trial.csv --out results/nca\n\nThe long table has one row per sample: id,time_h,conc_ng_ml (time in h after the dose,\nconcentration in ng/mL; 0 or BLQ below the limit of quantification, empty or NA missing)\nand optionally dose_ug (µg), which adds CL/F and Vz/F to nca.md. Writes nca.csv, nca.md and, per subject, nca_<id>.png/.svg/.txt\n(log axis, λz line, the samples it used, Cmax and Clast) into out/<file name>_nca/ (or --out).";
 
 const COMPARE_EXAMPLE: &str = "Example:\n  k2sim compare scenarios/mk7_daily.toml scenarios/mk4_daily.toml --units nmol_l\n  k2sim compare a.toml b.toml --reference \"MK-7 180 µg daily\" --threshold 1\n\nRuns each scenario, then writes the outputs of `run` for all their regimens together\ninto out/<name A>_vs_<name B>/ (or --out), with comparison.md/.csv.";
 
@@ -63,6 +63,11 @@ enum Command {
         /// shard-K-of-N.json; combine the shards with `k2sim merge`.
         #[arg(long, value_parser = crate::cli::study::parse_shard)]
         shard: Option<k2sim::study::Shard>,
+        /// Sample every preset parameter over its plausible range (`k2sim compounds`) and report
+        /// each metric's 5–95 % interval, flagged robust or uncertain, with bands in the figures
+        /// (uncertainty.csv, summary.json); draws and seed from `[uncertainty]`, else 1000 and 1.
+        #[arg(long)]
+        uncertainty: bool,
         #[command(flatten)]
         fig: FigureArgs,
     },
@@ -177,15 +182,24 @@ enum Command {
         /// Output directory [default: out/<file name>_nca].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Skip the figures (tables only).
+        #[arg(long)]
+        no_figures: bool,
+        #[command(flatten)]
+        size: SizeArgs,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
     },
     /// List the compound presets with their values, units and sources.
     #[command(
-        after_help = "Example:\n  k2sim compounds\n\nPrints, for mk4, mk7 and k1, each parameter with its value, unit, evidence tag\n([measured], [secondary], [derived] or [assumed]) and source. Use the ids in a\nscenario's `compound` key and override values under [regimen.params]."
+        after_help = "Example:\n  k2sim compounds\n\nPrints, for mk4, mk7 and k1, each parameter with its value, unit, evidence tag\n([measured], [secondary], [derived] or [assumed]), source and plausible range. Use the ids in a\nscenario's `compound` key and override values under [regimen.params]. With --json:\nthe same as data (value, unit, evidence, source, range) for scripts."
     )]
-    Compounds,
+    Compounds {
+        /// Print the presets as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the foods a regimen can dose (`food = "natto"`), with K2 content and sources.
     #[command(after_help = "Example:\n  k2sim foods")]
     Foods,
@@ -204,8 +218,18 @@ pub fn main() -> ExitCode {
             quiet,
             reference,
             shard,
+            uncertainty,
             fig,
-        } => run::run_command(&scenario, out, solver, quiet, reference, shard, &fig),
+        } => run::run_command(
+            &scenario,
+            out,
+            solver,
+            quiet,
+            reference,
+            shard,
+            uncertainty,
+            &fig,
+        ),
         Command::Merge { inputs, out, quiet } => merge::merge_command(&inputs, out, quiet),
         Command::Sensitivity {
             scenario,
@@ -242,11 +266,27 @@ pub fn main() -> ExitCode {
             no_figures,
             quiet,
         }),
-        Command::Nca { file, out, quiet } => crate::cli::nca::nca_command(&file, out, quiet),
-        Command::Compounds => {
+        Command::Nca {
+            file,
+            out,
+            no_figures,
+            size,
+            quiet,
+        } => {
+            let render = (!no_figures).then(|| size.render(plot::RenderOptions::default()));
+            crate::cli::nca::nca_command(&file, out, render, quiet)
+        }
+        Command::Compounds { json: false } => {
             print!("{}", report::compounds::compounds_text());
             Ok(())
         }
+        Command::Compounds { json: true } => match report::compounds::compounds_json() {
+            Ok(s) => {
+                print!("{s}");
+                Ok(())
+            }
+            Err(e) => Err(k2sim::error::Error::serialize("compounds --json", e)),
+        },
         Command::Foods => {
             print!("{}", k2sim::foods::table_text());
             Ok(())
@@ -273,6 +313,13 @@ struct FigureArgs {
     /// Shade the span where every regimen is at ≥ 90 % of steady state.
     #[arg(long)]
     shade_ss: bool,
+    #[command(flatten)]
+    size: SizeArgs,
+}
+
+/// Figure size options, shared by every command that draws.
+#[derive(Debug, Default, clap::Args)]
+struct SizeArgs {
     /// Figure width in pixels [default: `[plot] width_px`, 1800].
     #[arg(long, value_parser = clap::value_parser!(u32).range(100..=10_000))]
     width: Option<u32>,
@@ -286,6 +333,23 @@ struct FigureArgs {
     /// --height and --dpi override its parts.
     #[arg(long, value_enum)]
     journal: Option<Journal>,
+}
+
+impl SizeArgs {
+    /// Render options: the journal preset or `base`, then the explicit options.
+    fn render(&self, base: plot::RenderOptions) -> plot::RenderOptions {
+        let mut o = self.journal.map_or(base, Journal::options);
+        if let Some(w) = self.width {
+            o.width_px = w;
+        }
+        if let Some(h) = self.height {
+            o.height_px = h;
+        }
+        if let Some(d) = self.dpi {
+            o.dpi = Some(d);
+        }
+        o
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -315,24 +379,11 @@ impl FigureArgs {
 
     /// Render options: the journal preset or the scenario's size, then explicit options.
     fn render(&self, s: &Scenario) -> plot::RenderOptions {
-        let mut o = self.journal.map_or(
-            plot::RenderOptions {
-                width_px: s.plot.width_px,
-                height_px: s.plot.height_px,
-                dpi: None,
-            },
-            Journal::options,
-        );
-        if let Some(w) = self.width {
-            o.width_px = w;
-        }
-        if let Some(h) = self.height {
-            o.height_px = h;
-        }
-        if let Some(d) = self.dpi {
-            o.dpi = Some(d);
-        }
-        o
+        self.size.render(plot::RenderOptions {
+            width_px: s.plot.width_px,
+            height_px: s.plot.height_px,
+            dpi: None,
+        })
     }
 }
 

@@ -6,13 +6,19 @@ use std::time::Instant;
 
 use k2sim::error::Error;
 use k2sim::nca::{self, NcaOptions};
+use k2sim::plot::RenderOptions;
 use k2sim::report;
 use k2sim::scenario;
 
 use super::run::peak_memory_note;
 use super::write::write_set;
 
-pub(super) fn nca_command(path: &Path, out: Option<PathBuf>, quiet: bool) -> Result<(), Error> {
+pub(super) fn nca_command(
+    path: &Path,
+    out: Option<PathBuf>,
+    render: Option<RenderOptions>,
+    quiet: bool,
+) -> Result<(), Error> {
     let started = Instant::now();
     let subjects = scenario::load_nca_data(path)?;
     let opts = NcaOptions::default();
@@ -32,6 +38,7 @@ pub(super) fn nca_command(path: &Path, out: Option<PathBuf>, quiet: bool) -> Res
         &results,
         &opts,
         &super::command_line(),
+        render.as_ref(),
     )?;
     let written = write_set(&dir, &files.into_vec())?;
     if !quiet {

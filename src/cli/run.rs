@@ -23,6 +23,7 @@ pub(super) fn run_command(
     quiet: bool,
     reference: Option<String>,
     shard: Option<k2sim::study::Shard>,
+    uncertainty: bool,
     fig: &FigureArgs,
 ) -> Result<(), Error> {
     let started = Instant::now();
@@ -71,7 +72,16 @@ pub(super) fn run_command(
         &fig.render(&scenario),
         &command_line(),
     )?;
-    let report = crate::cli::study::study_report(&scenario, &study);
+    let mut report = crate::cli::study::study_report(&scenario, &study);
+    let uncertainty = if uncertainty || scenario.uncertainty.is_some() {
+        let spec = scenario.uncertainty.unwrap_or_default();
+        let base: Vec<_> = result.regimens.iter().map(|r| r.metrics).collect();
+        let u = k2sim::study::uncertainty::run_uncertainty(&scenario, solver, &spec, &base)?;
+        report.push_str(&output::uncertainty_table(&u));
+        Some(u)
+    } else {
+        None
+    };
     let ctx = Finish {
         reference,
         fig,
@@ -82,6 +92,7 @@ pub(super) fn run_command(
         command: command_line(),
         extra,
         extra_report: report,
+        uncertainty,
     };
     finish(&scenario, &result, ctx)
 }
@@ -100,6 +111,8 @@ pub(super) struct Finish<'a> {
     pub(super) extra: Vec<(String, Vec<u8>)>,
     /// Their printed part.
     pub(super) extra_report: String,
+    /// The `--uncertainty` study, when asked for.
+    pub(super) uncertainty: Option<k2sim::study::uncertainty::Uncertainty>,
 }
 
 /// Renders every output, then writes them (atomically) and prints the tables.
@@ -119,6 +132,7 @@ pub(super) fn finish(
             render: ctx.fig.render(scenario),
             reference: ctx.reference,
             command: ctx.command,
+            uncertainty: ctx.uncertainty,
         },
         ctx.force_comparison,
     )?;

@@ -13,9 +13,10 @@ use super::legend::{
 use super::paint::{dash_path, DrawResult, Flavor, Painter};
 use super::prepare::{colour_of, dash_of, Prepared};
 use super::style::{
-    series_colour, DOSE_KEY, GRID, INK, LEGEND_BORDER, LIMIT_DASH, SHADE, SHADE_KEY, SUBTITLE_INK,
-    THRESHOLD_DASH, THRESHOLD_INK, TICK_INK,
+    series_colour, DOSE_KEY, GRID, GUIDE_DASH, INK, LEGEND_BORDER, LIMIT_DASH, SHADE, SHADE_KEY,
+    SUBTITLE_INK, THRESHOLD_DASH, THRESHOLD_INK, TICK_INK,
 };
+use super::MarkerShape;
 
 /// A concentration–time figure ready to draw: one prepared figure for an overlay, or one per
 /// panel of a small-multiples figure. It is laid out for whatever canvas the output gives.
@@ -135,6 +136,24 @@ fn draw_figure<DB: DrawingBackend>(
         }
     }
 
+    // Guide lines over the curves and circles, thinner than a series and dark.
+    let guide_w = 0.75 * m.series_w;
+    let guide_dash: Vec<f64> = GUIDE_DASH.iter().map(|k| k * guide_w).collect();
+    for paths in &l.guides {
+        let pieces: Vec<Vec<(f64, f64)>> = paths
+            .iter()
+            .flat_map(|pt| dash_path(pt, &guide_dash))
+            .collect();
+        p.polylines(&pieces, &INK, guide_w)?;
+    }
+
+    // Markers on top of everything in the plot.
+    for (shape, colour, pts) in &l.markers {
+        for &c in pts {
+            marker(&p, *shape, c, colour, m.series_w)?;
+        }
+    }
+
     // Axes: left and bottom only; a closed box adds ink without information.
     let half = m.axis_w / 2.0;
     p.segment(
@@ -238,6 +257,46 @@ fn draw_figure<DB: DrawingBackend>(
     draw_legend(&p, l)
 }
 
+/// One marker centred on `c`: a disc the size of an observed circle in the series colour, or
+/// a dark outline around the point (a triangle or a square) that leaves the circle visible.
+fn marker<DB: DrawingBackend>(
+    p: &Painter<DB>,
+    shape: MarkerShape,
+    (x, y): (f64, f64),
+    colour: &RGBColor,
+    series_w: f64,
+) -> DrawResult {
+    let r = 4.5 * series_w;
+    match shape {
+        MarkerShape::Disc => p.polyline(&[(x, y), (x, y)], colour, 2.0 * r + series_w),
+        MarkerShape::Square => {
+            let a = 1.9 * r;
+            p.polyline(
+                &[
+                    (x - a, y - a),
+                    (x + a, y - a),
+                    (x + a, y + a),
+                    (x - a, y + a),
+                    (x - a, y - a),
+                ],
+                &INK,
+                0.8 * series_w,
+            )
+        }
+        MarkerShape::Triangle => {
+            // Circumscribes the circle: the incircle radius of the triangle is 1.25 r.
+            let ri = 1.25 * r;
+            let top = (x, y - 2.0 * ri);
+            let half = ri * 3f64.sqrt();
+            p.polyline(
+                &[top, (x + half, y + ri), (x - half, y + ri), top],
+                &INK,
+                0.8 * series_w,
+            )
+        }
+    }
+}
+
 fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
     let m = &l.m;
     let size = m.legend;
@@ -285,6 +344,22 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<DB>, l: &Layout) -> DrawResult {
                     m.axis_w,
                 )?
             }
+            LegendKey::Guide => {
+                let w = 0.75 * m.series_w;
+                let pattern: Vec<f64> = GUIDE_DASH.iter().map(|k| k * w).collect();
+                p.polylines(
+                    &dash_path(&[(x, centre_y), (x + KEY_LEN * size, centre_y)], &pattern),
+                    &INK,
+                    w,
+                )?
+            }
+            LegendKey::Marker(shape, c) => marker(
+                p,
+                shape,
+                (x + KEY_LEN * size / 2.0, centre_y),
+                &c,
+                0.75 * m.series_w,
+            )?,
             LegendKey::DoseMark if l.dose_key_tick => {
                 let cx = x + KEY_LEN * size / 2.0;
                 let base = centre_y + m.mark_h / 2.0;

@@ -10,6 +10,7 @@ use super::legend::{
 use super::prepare::{colour_of, Prepared};
 use super::style::{text_width, DOSE_KEY};
 use super::ticks::{choose_ticks, concentration_steps, format_tick, log_ticks, time_steps, Tick};
+use super::MarkerShape;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Rect {
@@ -128,6 +129,10 @@ pub(super) struct Layout {
     pub(super) observed: Vec<Vec<(f64, f64)>>,
     /// Filled bands, in drawing order.
     pub(super) bands: Vec<BandPx>,
+    /// Guide lines in pixels: per guide, its colour-free pieces.
+    pub(super) guides: Vec<Vec<Vec<(f64, f64)>>>,
+    /// Markers in pixels: shape, colour of their series, positions.
+    pub(super) markers: Vec<MarkersPx>,
     pub(super) marks: Vec<MarkRow>,
     pub(super) legend: Vec<LegendEntry>,
     /// `None` only while [`Layout::build`] finds no free corner; [`Layout::new`] then lays the
@@ -139,6 +144,9 @@ pub(super) struct Layout {
     pub(super) dose_key_tick: bool,
     pub(super) legend_grid: LegendGrid,
 }
+
+/// A set of markers in pixels: shape, the colour of their series, positions.
+pub(super) type MarkersPx = (MarkerShape, RGBColor, Vec<(f64, f64)>);
 
 /// Text geometry, measured in the bitmap font (DejaVu Sans as rasterized by ab_glyph) and
 /// expressed as fractions of the plotters font size.
@@ -354,6 +362,30 @@ impl Layout {
             .iter()
             .filter_map(|b| band_px(prep, &frame, b))
             .collect();
+        let guides: Vec<Vec<Vec<(f64, f64)>>> = fig
+            .guides
+            .iter()
+            .map(|g| series_paths(prep, &frame, &g.points).0)
+            .collect();
+        let markers: Vec<MarkersPx> = fig
+            .markers
+            .iter()
+            .map(|k| {
+                let pts = k
+                    .points
+                    .iter()
+                    .filter_map(|&p| prep.transform(p))
+                    .filter(|p| {
+                        p.0 >= frame.x_lo
+                            && p.0 <= frame.x_hi
+                            && p.1 >= frame.y_lo
+                            && p.1 <= frame.y_hi
+                    })
+                    .map(|p| (frame.px(p.0), frame.py(p.1)))
+                    .collect();
+                (k.shape, colour_of(prep, k.series), pts)
+            })
+            .collect();
 
         // --- dose marks, one row per series that has marks in range ---
         let mut marks = Vec::new();
@@ -462,6 +494,10 @@ impl Layout {
                         && r.bottom <= bottom
                         && !hits_curves(&g, &paths, &dots)
                         && !hits_curves(&g, &[], &observed)
+                        && !hits_curves(&g, &guides, &[])
+                        && !markers
+                            .iter()
+                            .any(|k| hits_curves(&g, &[], std::slice::from_ref(&k.2)))
                         && !hits_curves(&g, &threshold_path, &[])
                         && !bands.iter().any(|b| b.hits(&g))
                 })
@@ -512,6 +548,8 @@ impl Layout {
             dots,
             observed,
             bands,
+            guides,
+            markers,
             marks,
             legend,
             legend_place,

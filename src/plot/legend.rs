@@ -6,6 +6,7 @@ use plotters::style::{RGBAColor, RGBColor};
 use super::layout::Rect;
 use super::prepare::{colour_of, dash_of, Prepared};
 use super::style::{band_key_colour, text_width};
+use super::MarkerShape;
 
 /// Where the legend goes: inside the plot area in a corner free of curves, or, when every
 /// corner would hide data, in a row between the subtitle and the plot.
@@ -28,6 +29,10 @@ pub(super) enum LegendKey {
     Limit,
     Shade,
     Band(RGBAColor),
+    /// A dashed dark guide line.
+    Guide,
+    /// A marker of a shape, in a series colour.
+    Marker(MarkerShape, RGBColor),
 }
 
 pub(super) fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
@@ -44,6 +49,14 @@ pub(super) fn legend_entries(prep: &Prepared) -> Vec<LegendEntry> {
     entries.extend(prep.fig.bands.iter().map(|b| LegendEntry {
         label: b.label.clone(),
         key: LegendKey::Band(band_key_colour(colour_of(prep, b.series), b.opacity)),
+    }));
+    entries.extend(prep.fig.guides.iter().map(|g| LegendEntry {
+        label: g.label.clone(),
+        key: LegendKey::Guide,
+    }));
+    entries.extend(prep.fig.markers.iter().map(|k| LegendEntry {
+        label: k.label.clone(),
+        key: LegendKey::Marker(k.shape, colour_of(prep, k.series)),
     }));
     let any_marks = prep
         .fig

@@ -113,6 +113,48 @@ pub struct Figure {
     /// Filled bands (e.g. percentile ribbons) drawn under the curves in the colour of the
     /// series they belong to, in order, each named in the legend after the series.
     pub bands: Vec<Band>,
+    /// Filled or outlined markers on chosen points (the samples a λz regression used, Cmax),
+    /// drawn over the observed points and named in the legend. The axes include them.
+    pub markers: Vec<Markers>,
+    /// Thin dashed dark lines tied to a series (a fitted terminal slope), drawn over the
+    /// curves and named in the legend. The axes include them.
+    pub guides: Vec<Guide>,
+}
+
+/// The shape of a set of [`Markers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MarkerShape {
+    /// A disc filled in the series colour, the size of an observed circle (it fills one).
+    #[default]
+    Disc,
+    /// An upward triangle outlined in dark ink around the point.
+    Triangle,
+    /// A square outlined in dark ink around the point.
+    Square,
+}
+
+/// Markers of one shape on points of one series (its colour and panel).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Markers {
+    /// Index of the series the markers belong to.
+    pub series: usize,
+    /// Legend text, e.g. `"used for λz (5 samples)"`.
+    pub label: String,
+    /// Their shape.
+    pub shape: MarkerShape,
+    /// `(time_h, conc)` of each marker; non-finite points (and ≤ 0 on a log axis) are skipped.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A thin dashed dark line tied to one series (its panel), e.g. a fitted terminal slope.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Guide {
+    /// Index of the series the line belongs to.
+    pub series: usize,
+    /// Legend text, e.g. `"λz fit: t½ 7.1 h"`.
+    pub label: String,
+    /// `(time_h, conc)` along the line; a non-finite point breaks it.
+    pub points: Vec<(f64, f64)>,
 }
 
 /// Colour and dash of one series.

@@ -4,7 +4,7 @@
 use plotters::style::RGBColor;
 
 use super::style::{series_colour, series_dash};
-use super::{time_axis_in_days, Band, Figure, PlotError, YScale};
+use super::{time_axis_in_days, Band, Figure, Guide, Markers, PlotError, YScale};
 
 /// The figure checked and reduced to what the layout needs: the ranges of both axes.
 #[derive(Clone)]
@@ -70,6 +70,24 @@ pub(super) fn panel_figures(fig: &Figure) -> Vec<Figure> {
                     ..b.clone()
                 })
                 .collect(),
+            markers: fig
+                .markers
+                .iter()
+                .filter(|k| k.series == i)
+                .map(|k| Markers {
+                    series: 0,
+                    ..k.clone()
+                })
+                .collect(),
+            guides: fig
+                .guides
+                .iter()
+                .filter(|g| g.series == i)
+                .map(|g| Guide {
+                    series: 0,
+                    ..g.clone()
+                })
+                .collect(),
         })
         .collect()
 }
@@ -121,6 +139,8 @@ impl<'a> Prepared<'a> {
                 .iter()
                 .flat_map(|s| s.points.iter())
                 .chain(fig.observed.iter().flatten())
+                .chain(fig.markers.iter().flat_map(|k| k.points.iter()))
+                .chain(fig.guides.iter().flat_map(|g| g.points.iter()))
                 .filter(finite)
         };
 
@@ -250,6 +270,8 @@ fn log_range(fig: &Figure) -> (f64, f64) {
         .iter()
         .flat_map(|s| s.points.iter())
         .chain(fig.observed.iter().flatten())
+        .chain(fig.markers.iter().flat_map(|k| k.points.iter()))
+        .chain(fig.guides.iter().flat_map(|g| g.points.iter()))
         .filter(|p| positive(p))
         .map(|p| p.1)
         .fold(f64::NEG_INFINITY, f64::max);

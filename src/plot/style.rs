@@ -76,6 +76,8 @@ pub(super) const THRESHOLD_INK: RGBColor = RGBColor(0x4D, 0x4D, 0x4D);
 /// Dash of the threshold line, in multiples of the axis stroke.
 pub(super) const THRESHOLD_DASH: [f64; 2] = [4.0, 2.5];
 /// Dots of the limit line (a limit of quantification), in multiples of the axis stroke.
+/// Dash of a guide line (a fitted slope), in multiples of the series line width.
+pub(super) const GUIDE_DASH: [f64; 2] = [5.0, 3.0];
 pub(super) const LIMIT_DASH: [f64; 2] = [1.0, 1.6];
 pub(super) const SHADE: RGBAColor = RGBAColor(0x00, 0x00, 0x00, 0.055);
 /// The shade as it looks on white, for the legend key (drawn opaque on the legend's ground).

@@ -511,3 +511,62 @@ fn a_limit_line_joins_the_threshold_and_extends_the_axis() {
     assert!(thr.is_some() && lim > thr, "{texts:?}");
     render_png(&fig, &RenderOptions::default()).unwrap();
 }
+
+#[test]
+fn markers_and_guides_follow_their_series_into_its_panel_and_the_legend() {
+    let a = superposed(&[0.0], 10.0, 1.0, 0.1, 48.0, 1.0);
+    let b = superposed(&[0.0], 1.0, 1.0, 0.2, 48.0, 1.0);
+    let fig = Figure {
+        series: vec![
+            Series {
+                label: "first".into(),
+                points: a.clone(),
+            },
+            Series {
+                label: "second".into(),
+                points: b.clone(),
+            },
+        ],
+        y_scale: YScale::Log,
+        panels: true,
+        guides: vec![Guide {
+            series: 1,
+            label: "slope of second".into(),
+            points: vec![b[12], b[48]],
+        }],
+        markers: vec![
+            Markers {
+                series: 0,
+                label: "peak of first".into(),
+                shape: MarkerShape::Triangle,
+                points: vec![a[2]],
+            },
+            Markers {
+                series: 1,
+                label: "used of second".into(),
+                shape: MarkerShape::Disc,
+                points: b[12..].to_vec(),
+            },
+        ],
+        ..Figure::default()
+    };
+    let subs = super::prepare::panel_figures(&fig);
+    assert_eq!(subs.len(), 2);
+    assert_eq!(subs[0].markers.len(), 1);
+    assert_eq!(subs[0].markers[0].label, "peak of first");
+    assert!(subs[0].guides.is_empty());
+    assert_eq!(subs[1].guides.len(), 1);
+    assert_eq!(
+        (subs[1].guides[0].series, subs[1].markers[0].series),
+        (0, 0)
+    );
+    let opts = RenderOptions {
+        width_px: 900,
+        height_px: 700,
+        dpi: None,
+    };
+    let svg = render_svg(&fig, &opts).unwrap();
+    for label in ["slope of second", "peak of first", "used of second"] {
+        assert_eq!(svg.matches(label).count(), 1, "{label}");
+    }
+}

@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use crate::engine::run::{RegimenResult, RunResult};
 use crate::engine::steady_profile::SteadyProfiles;
 use crate::model::PkModel;
-use crate::plot::{Figure, RenderOptions, Series, Shade, Threshold, YScale};
+use crate::plot::{Band, Figure, RenderOptions, Series, Shade, Threshold, YScale};
 use crate::report::tables::evidence_tag;
 use crate::scenario::{AxisScale, Provenance, Scenario};
+use crate::study::uncertainty::Uncertainty;
 use crate::units::{ng_ml_to_nmol_l, ConcUnit};
 
 /// The concentration–time figure: one line per regimen, dose marks, title and model note.
@@ -128,6 +129,8 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
         x_unit: None,
         series_styles: Vec::new(),
         bands: Vec::new(),
+        markers: Vec::new(),
+        guides: Vec::new(),
     }
 }
 
@@ -153,6 +156,8 @@ pub struct FigureSpec {
     pub figure: Figure,
     /// Regimens left out of the figure, with the reason (for the caption).
     pub omitted: Vec<(String, &'static str)>,
+    /// A paragraph the caption adds (e.g. what the uncertainty bands are).
+    pub note: Option<String>,
 }
 
 impl FigureSpec {
@@ -331,8 +336,11 @@ pub fn steady_state_figure(
             x_unit: None,
             series_styles: Vec::new(),
             bands: Vec::new(),
+            markers: Vec::new(),
+            guides: Vec::new(),
         },
         omitted,
+        note: None,
     })
 }
 
@@ -342,13 +350,19 @@ pub fn figures(
     scenario: &Scenario,
     result: &RunResult,
     profiles: &SteadyProfiles,
+    uncertainty: Option<&Uncertainty>,
 ) -> Vec<FigureSpec> {
-    let overlay = concentration_figure(scenario, result);
+    let mut overlay = concentration_figure(scenario, result);
+    let note = uncertainty.map(|u| {
+        overlay.bands = uncertainty_bands(scenario, result, u);
+        uncertainty_note(u)
+    });
     let mut out = vec![FigureSpec {
         kind: FigureKind::Overlay,
         suffix: "",
         figure: overlay.clone(),
         omitted: Vec::new(),
+        note: note.clone(),
     }];
     if result.regimens.len() >= 2 {
         out.push(FigureSpec {
@@ -359,12 +373,72 @@ pub fn figures(
                 ..overlay
             },
             omitted: Vec::new(),
+            note,
         });
     }
     if let Some(ss) = steady_state_figure(scenario, result, profiles) {
         out.push(ss);
     }
     out
+}
+
+/// The 5–95 % band of each regimen's concentration over the uncertainty draws, in the
+/// figure's unit, tinted in the regimen's colour.
+pub fn uncertainty_bands(scenario: &Scenario, result: &RunResult, u: &Uncertainty) -> Vec<Band> {
+    let unit = scenario.plot.units;
+    u.regimens
+        .iter()
+        .zip(&result.regimens)
+        .enumerate()
+        .filter(|(_, (ru, _))| !ru.sampled.is_empty())
+        .map(|(i, (ru, r))| {
+            let mm = r.params.molar_mass_g_mol;
+            Band {
+                series: i,
+                label: "5–95 % over the preset ranges".to_string(),
+                points: ru
+                    .band
+                    .iter()
+                    .map(|&(t, lo, _, hi)| (t, in_unit(unit, lo, mm), in_unit(unit, hi, mm)))
+                    .collect(),
+                opacity: 0.18,
+            }
+        })
+        .collect()
+}
+
+/// What the uncertainty bands are and which metrics they leave robust, for the captions.
+pub fn uncertainty_note(u: &Uncertainty) -> String {
+    let (robust, uncertain) = u.split();
+    let names = |ms: &[crate::metric::Metric]| {
+        if ms.is_empty() {
+            "none".to_string()
+        } else {
+            ms.iter().map(|m| m.key()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let params: Vec<String> = u
+        .parameters
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {}–{}",
+                p.compound,
+                p.param,
+                crate::format::short(p.lo),
+                crate::format::short(p.hi)
+            )
+        })
+        .collect();
+    format!(
+        "Shaded bands: 5–95 % of the concentration over {} draws (seed {}) of the preset parameters over their plausible ranges ({}; {}). Robust (90 % interval within ±20 % of its median): {}. Uncertain: {}. Every interval: uncertainty.csv and summary.json.",
+        u.spec.n,
+        u.spec.seed,
+        if params.is_empty() { "none sampled".to_string() } else { params.join(", ") },
+        crate::study::uncertainty::DISTRIBUTION,
+        names(&robust),
+        names(&uncertain)
+    )
 }
 
 fn source_line(name: &str, value: String, p: &Provenance) -> String {
@@ -429,6 +503,9 @@ pub fn caption_text(
     }
     for (label, why) in &spec.omitted {
         let _ = writeln!(s, "Not shown: {label} ({why}).");
+    }
+    if let Some(note) = &spec.note {
+        let _ = writeln!(s, "{note}");
     }
     s.push_str(&model_sentence(result));
     let _ = writeln!(

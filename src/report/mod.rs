@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod figure;
 pub mod fit;
 pub mod nca;
+pub mod nca_figure;
 pub mod population_figure;
 pub mod study;
 pub mod study_figure;
@@ -84,6 +85,9 @@ pub struct ReportOptions {
     pub reference: Option<String>,
     /// The command that made the outputs, quoted in the caption files.
     pub command: String,
+    /// The uncertainty study of `--uncertainty`, folded into `summary.json`, the figures and
+    /// their captions, and written as `uncertainty.csv`.
+    pub uncertainty: Option<crate::study::uncertainty::Uncertainty>,
 }
 
 /// The outputs of a run, ready to write.
@@ -133,9 +137,12 @@ pub fn build(
         ("dataset.csv".into(), dataset::dataset_csv(result)?),
         (
             "summary.json".into(),
-            output::summary_json(scenario, result)?,
+            output::summary_json(scenario, result, opts.uncertainty.as_ref())?,
         ),
     ];
+    if let Some(u) = &opts.uncertainty {
+        files.push(("uncertainty.csv".into(), output::uncertainty_csv(u)?));
+    }
     if result.regimens.iter().any(|r| !r.residuals.is_empty()) {
         files.push(("residuals.csv".into(), output::residuals_csv(result)?));
     }
@@ -153,7 +160,7 @@ pub fn build(
     } else {
         None
     };
-    for fig in figure::figures(scenario, result, profiles) {
+    for fig in figure::figures(scenario, result, profiles, opts.uncertainty.as_ref()) {
         let name = if fig.suffix.is_empty() {
             stem.clone()
         } else {

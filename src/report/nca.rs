@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use crate::error::Error;
 use crate::format::{opt_sig, short};
 use crate::nca::{BlqAction, Missing, Nca, NcaOptions, Subject, Value};
+use crate::plot::{render_png, render_svg, RenderOptions};
+use crate::report::nca_figure::{figure_stems, nca_caption, nca_figure};
 use crate::report::FileSet;
 
 /// The columns of `nca.csv` after `id`: PKNCA's names, in a fixed order (the one issue 11
@@ -287,19 +289,53 @@ pub fn nca_table(subjects: &[Subject], results: &[Nca]) -> String {
     out
 }
 
-/// Every output of `k2sim nca`: `nca.csv` and `nca.md`.
+/// Every output of `k2sim nca`: `nca.csv`, `nca.md` and, with render options, one figure per
+/// subject (`nca_<id>.png`, `.svg` and the caption `.txt`), rendered in parallel and added in
+/// the order of the subjects, so the set is the same whatever the thread count.
 pub fn files(
     source: &str,
     subjects: &[Subject],
     results: &[Nca],
     o: &NcaOptions,
     command: &str,
+    render: Option<&RenderOptions>,
 ) -> Result<FileSet, Error> {
+    use rayon::prelude::*;
     let mut set = FileSet::new();
     set.push("nca.csv", nca_csv(subjects, results)?);
-    set.push(
-        "nca.md",
-        nca_md(source, subjects, results, o, command).into_bytes(),
-    );
+    let mut md = nca_md(source, subjects, results, o, command);
+    if let Some(opts) = render {
+        let stems = figure_stems(subjects);
+        let rendered: Vec<Option<(Vec<u8>, String)>> = subjects
+            .par_iter()
+            .zip(results)
+            .map(|(s, n)| {
+                nca_figure(source, s, n, o)
+                    .map(|f| Ok((render_png(&f, opts)?, render_svg(&f, opts)?)))
+                    .transpose()
+            })
+            .collect::<Result<_, crate::plot::PlotError>>()?;
+        md.push_str("\n## Figures\n\n");
+        for ((s, n), (stem, fig)) in subjects.iter().zip(results).zip(stems.iter().zip(rendered)) {
+            match fig {
+                Some((png, svg)) => {
+                    let _ = writeln!(
+                        md,
+                        "- {}: `{stem}.png`, `{stem}.svg` (caption `{stem}.txt`)",
+                        s.id
+                    );
+                    set.push_figure(stem, png, svg, Some(nca_caption(stem, s, n, o, command)));
+                }
+                None => {
+                    let _ = writeln!(
+                        md,
+                        "- {}: no figure (no positive concentration to draw on a log axis)",
+                        s.id
+                    );
+                }
+            }
+        }
+    }
+    set.push("nca.md", md.into_bytes());
     Ok(set)
 }

@@ -128,6 +128,8 @@ pub fn population_figure(
         observed: Vec::new(),
         limit,
         x_unit: None,
+        markers: Vec::new(),
+        guides: Vec::new(),
     }
 }
 
@@ -210,6 +212,8 @@ pub fn lloq_figure(
         x_label: None,
         series_styles: Vec::new(),
         bands: Vec::new(),
+        markers: Vec::new(),
+        guides: Vec::new(),
         observed: Vec::new(),
         x_unit: None,
     })

@@ -151,6 +151,8 @@ pub fn sweep_figure(
         x_label: None,
         series_styles: styles,
         bands: Vec::new(),
+        markers: Vec::new(),
+        guides: Vec::new(),
         observed: Vec::new(),
         limit: None,
         x_unit: None,

@@ -105,10 +105,18 @@ struct Summary<'a> {
     step_h: f64,
     regimens: Vec<RegimenSummary<'a>>,
     warnings: &'a [String],
+    /// `--uncertainty`: the preset parameters sampled over their ranges, and per regimen each
+    /// metric's p5/p50/p95 with its robust/uncertain flag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uncertainty: Option<&'a crate::study::uncertainty::Uncertainty>,
 }
 
 /// `summary.json`: per regimen its resolved parameters with their sources, and its metrics.
-pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, Error> {
+pub fn summary_json(
+    scenario: &Scenario,
+    result: &RunResult,
+    uncertainty: Option<&crate::study::uncertainty::Uncertainty>,
+) -> Result<Vec<u8>, Error> {
     let summary = Summary {
         k2sim_version: env!("CARGO_PKG_VERSION"),
         scenario: &scenario.name,
@@ -143,6 +151,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> Result<Vec<u8>, 
             })
             .collect(),
         warnings: &scenario.warnings,
+        uncertainty,
     };
     let mut bytes =
         serde_json::to_vec_pretty(&summary).map_err(|e| Error::serialize("summary.json", e))?;
@@ -270,4 +279,62 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
 /// The provenance of each parameter, for `figure.txt`-style notes and `k2sim compounds`.
 pub fn evidence_tag(e: Option<Evidence>) -> &'static str {
     e.map_or("set by user", Evidence::tag)
+}
+
+/// `uncertainty.csv`: one row per regimen and metric: the preset run's value, the 5th, 50th
+/// and 95th percentiles over the draws, and `robust` or `uncertain`.
+pub fn uncertainty_csv(u: &crate::study::uncertainty::Uncertainty) -> Result<Vec<u8>, Error> {
+    let csv_err = |e: csv::Error| Error::serialize("uncertainty.csv", e);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["regimen", "metric", "preset", "p5", "p50", "p95", "flag"])
+        .map_err(csv_err)?;
+    for r in &u.regimens {
+        for m in &r.metrics {
+            w.write_record([
+                r.regimen.clone(),
+                m.metric.key().to_string(),
+                crate::format::opt_sig(Some(m.preset)),
+                crate::format::opt_sig(Some(m.p5)),
+                crate::format::opt_sig(Some(m.p50)),
+                crate::format::opt_sig(Some(m.p95)),
+                if m.robust { "robust" } else { "uncertain" }.to_string(),
+            ])
+            .map_err(csv_err)?;
+        }
+    }
+    w.into_inner()
+        .map_err(|e| Error::serialize("uncertainty.csv", e.to_string()))
+}
+
+/// The table printed after `k2sim run --uncertainty`: per regimen, each metric's preset value
+/// and its 5–95 % interval over the draws, with the flag.
+pub fn uncertainty_table(u: &crate::study::uncertainty::Uncertainty) -> String {
+    use crate::format::short;
+    let mut s = format!(
+        "\nUncertainty over the preset ranges: {} draws, seed {} (log-uniform, independent; uncertainty.csv)\n",
+        u.spec.n, u.spec.seed
+    );
+    for r in &u.regimens {
+        s.push_str(&format!("  {}", r.regimen));
+        if r.sampled.is_empty() {
+            s.push_str(": nothing sampled");
+            for n in &r.not_sampled {
+                s.push_str(&format!("; {}: {}", n.param, n.why));
+            }
+            s.push('\n');
+            continue;
+        }
+        s.push_str(&format!(" (sampled: {})\n", r.sampled.join(", ")));
+        for m in &r.metrics {
+            let (label, unit) = m.metric.label();
+            s.push_str(&format!(
+                "    {label:<24} {:>10} {unit:<8} 5–95 %: {}–{}  {}\n",
+                short(m.preset),
+                short(m.p5),
+                short(m.p95),
+                if m.robust { "robust" } else { "uncertain" }
+            ));
+        }
+    }
+    s
 }

@@ -271,6 +271,10 @@ impl Validator<'_> {
             Some(p) => Some(self.population(p, step_h, duration_h, &regimens)?),
             None => None,
         };
+        let uncertainty = match raw.uncertainty {
+            Some(u) => Some(self.uncertainty(u)?),
+            None => None,
+        };
         let sweep = match raw.sweep {
             Some(sw) => Some(self.sweep(sw, &regimens)?),
             None => None,
@@ -325,6 +329,7 @@ impl Validator<'_> {
             warnings,
             population,
             sweep,
+            uncertainty,
         })
     }
 

@@ -23,7 +23,8 @@ mod structure;
 mod study;
 
 pub use spec::{
-    FitSpec, PopulationSpec, ResidualSpec, SweepAxis, SweepParam, SweepSpec, Weighting,
+    FitSpec, PopulationSpec, ResidualSpec, SweepAxis, SweepParam, SweepSpec, UncertaintySpec,
+    Weighting,
 };
 pub use study::{MAX_SUBJECTS, MAX_SWEEP_RUNS};
 
@@ -182,6 +183,8 @@ pub struct Scenario {
     pub population: Option<PopulationSpec>,
     /// Parameter sweep, from `[sweep]`.
     pub sweep: Option<SweepSpec>,
+    /// Draws and seed of the uncertainty run, from `[uncertainty]` (its presence asks for one).
+    pub uncertainty: Option<UncertaintySpec>,
     /// Measured concentrations, from `[[observed]]` rows and the `observed_csv` file.
     pub observed: Vec<Observation>,
     /// `observed_csv` as written (relative to the scenario file); its rows are added to

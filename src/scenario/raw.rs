@@ -24,6 +24,7 @@ pub struct RawScenario {
     pub regimen: Option<Spanned<Vec<Spanned<RawRegimen>>>>,
     pub population: Option<Spanned<RawPopulation>>,
     pub sweep: Option<Spanned<RawSweep>>,
+    pub uncertainty: Option<Spanned<RawUncertainty>>,
     /// Read by `k2sim validate` (crate::study::literature); a case file still runs as a scenario, so
     /// the scenario only accepts the table here.
     #[allow(dead_code)]
@@ -313,4 +314,12 @@ impl<'de> Deserialize<'de> for RawAxis {
         }
         d.deserialize_any(V)
     }
+}
+
+/// `[uncertainty]`: draws and seed of `k2sim run --uncertainty` (scenario/study.rs).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUncertainty {
+    pub n: Option<Spanned<i64>>,
+    pub seed: Option<Spanned<i64>>,
 }

@@ -184,3 +184,20 @@ pub struct FitSpec {
     /// Default proportional.
     pub weighting: Weighting,
 }
+
+/// The `[uncertainty]` table, validated: how many parameter sets an uncertainty run draws over
+/// the presets' plausible ranges, and from which seed (`crate::study::uncertainty`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct UncertaintySpec {
+    /// Number of draws (parameter sets), each a whole run of the scenario.
+    pub n: u64,
+    /// Seed of the random streams; draw k uses a stream derived from (seed, k).
+    pub seed: u64,
+}
+
+impl Default for UncertaintySpec {
+    /// 1000 draws from seed 1: the 5th and 95th percentiles then rest on 50 draws each.
+    fn default() -> Self {
+        Self { n: 1000, seed: 1 }
+    }
+}

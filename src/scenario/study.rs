@@ -1,14 +1,14 @@
-//! Validation of the `[population]` and `[sweep]` tables.
+//! Validation of the `[population]`, `[sweep]` and `[uncertainty]` tables.
 
 use crate::format::fmt_value;
 use crate::model::ModelParam;
-use crate::scenario::{PopulationSpec, ResidualSpec};
+use crate::scenario::{PopulationSpec, ResidualSpec, UncertaintySpec};
 use crate::scenario::{SweepAxis, SweepParam, SweepSpec};
 use std::ops::Range;
 
 use toml::Spanned;
 
-use super::raw::{RawAxis, RawPopulation, RawResidual, RawSweep};
+use super::raw::{RawAxis, RawPopulation, RawResidual, RawSweep, RawUncertainty};
 use super::{Regimen, Validator, R};
 use crate::error::{suggest, InputErrorKind as K};
 use crate::metric::Metric;
@@ -24,7 +24,47 @@ pub const MAX_ASSAY_NG_ML: f64 = 10_000.0;
 /// Most simulations (combinations × regimens) one sweep may run.
 pub const MAX_SWEEP_RUNS: u64 = 200_000;
 
+/// Most draws of an uncertainty run (each a whole run of the scenario).
+pub const MAX_UNCERTAINTY_DRAWS: u64 = 100_000;
+
 impl Validator<'_> {
+    /// `[uncertainty]`: `n` draws (default 1000) and `seed` (default 1).
+    pub(super) fn uncertainty(&self, raw: Spanned<RawUncertainty>) -> R<UncertaintySpec> {
+        let u = raw.into_inner();
+        let mut spec = UncertaintySpec::default();
+        if let Some(n) = &u.n {
+            let v = *n.get_ref();
+            if v < 1 || v as u64 > MAX_UNCERTAINTY_DRAWS {
+                return Err(self.err(
+                    n.span(),
+                    K::OutOfRange {
+                        key: "uncertainty.n".into(),
+                        value: v.to_string(),
+                        expected: format!(
+                            "a whole number of draws from 1 to {MAX_UNCERTAINTY_DRAWS} (1000 gives the 5–95 % interval 50 draws at each end)"
+                        ),
+                    },
+                ));
+            }
+            spec.n = v as u64;
+        }
+        if let Some(s) = &u.seed {
+            let v = *s.get_ref();
+            if v < 0 {
+                return Err(self.err(
+                    s.span(),
+                    K::OutOfRange {
+                        key: "uncertainty.seed".into(),
+                        value: v.to_string(),
+                        expected: "a whole number ≥ 0".into(),
+                    },
+                ));
+            }
+            spec.seed = v as u64;
+        }
+        Ok(spec)
+    }
+
     pub(super) fn population(
         &self,
         raw: Spanned<RawPopulation>,

@@ -7,6 +7,7 @@ pub mod fit;
 pub mod literature;
 pub mod population;
 pub mod sweep;
+pub mod uncertainty;
 pub mod walk;
 
 use crate::error::SimError;

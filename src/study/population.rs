@@ -245,7 +245,7 @@ fn covariance_factor(spec: &PopulationSpec) -> Result<(Omega, DMatrix<f64>), Sim
 
 /// A subject's random stream: SplitMix64 of (seed, index), so stream i never depends on how
 /// many subjects or threads there are.
-fn subject_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
+pub(super) fn subject_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
     let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
