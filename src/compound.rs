@@ -288,6 +288,57 @@ fn k1() -> Compound {
     }
 }
 
+/// The formulations `formulation = "…"` accepts, in the order of error messages.
+pub const FORMULATIONS: [&str; 3] = ["capsule", "tablet", "food"];
+
+/// The published time of the peak (h) after one oral dose of compound `id` in `formulation`,
+/// from which a regimen's ka is solved; `None` where no source gives one.
+pub fn formulation_tmax_h(id: &str, formulation: &str) -> Option<Cited> {
+    let (tmax, lo, hi, evidence, source) = match (id, formulation) {
+        ("mk7", "capsule") => (3.0, 2.0, 4.0, Evidence::Measured,
+            "oil capsules (linseed or sunflower oil) peak at 2–4 h (Knapen et al. 2014, four single-dose studies); the middle, 3 h"),
+        ("mk7", "tablet") => (6.0, 5.0, 7.0, Evidence::Measured,
+            "tablets peak at about 6 h (Knapen et al. 2014); ±1 h assumed"),
+        ("mk7", "food") => (6.0, 5.0, 7.0, Evidence::Measured,
+            "food-bound vitamin K peaks at 6 h, detergent-solubilised K1 at 4 h (Schurgers & Vermeer 2000, spinach K1 and natto K2); ±1 h assumed"),
+        ("k1", "capsule" | "tablet") => (4.0, 4.0, 4.7, Evidence::Measured,
+            "K1 supplements peak at about 4 h (Schurgers et al. 2007; Schurgers & Vermeer 2000); 4.7 ± 0.8 h after 4 µg (Jones 2007, secondary)"),
+        ("k1", "food") => (6.0, 6.0, 10.0, Evidence::Measured,
+            "food-bound K1 peaks at 6 h (spinach, Schurgers & Vermeer 2000) to 6–10 h (kale, Novotny et al. 2010)"),
+        _ => return None,
+    };
+    Some(Cited::new(tmax, evidence, source).within(Plausible::fixed(
+        lo,
+        hi,
+        "the spread of the Tmax the source reports; the regimen's ka is solved from the value",
+    )))
+}
+
+/// The cohorts `baseline = "…"` accepts, in the order of error messages.
+pub const COHORTS: [&str; 3] = ["none", "japanese", "european"];
+
+/// The endogenous serum level (ng/mL) of compound `id` in a `cohort`, as published, for a
+/// regimen's `baseline`; `None` where no source gives one.
+pub fn cohort_baseline_ng_ml(id: &str, cohort: &str) -> Option<Cited> {
+    let (value, evidence, source) = match (id, cohort) {
+        (_, "none") => (0.0, Evidence::Assumed, "no endogenous level: the supplement's own curve"),
+        ("mk7", "japanese") => (5.26, Evidence::Secondary,
+            "postmenopausal women in Tokyo, 5.26 ± 6.13 ng/mL (Kaneki et al. 2001, as quoted; Hiroshima 1.22 ± 1.85): eating natto moves it several-fold"),
+        ("mk7", "european") => (0.37, Evidence::Secondary,
+            "British postmenopausal women, 0.37 ± 0.20 ng/mL (Kaneki et al. 2001, as quoted); 1.0–1.2 ng/mL in 350 Polish women by HPLC (PMC6816853)"),
+        ("mk4", "japanese") => (0.0, Evidence::Measured,
+            "median 0 ng/mL in 103 Japanese patients (Torii et al. 2016); 0.4 ± 2.0 ng/mL in 26 (Ikari et al. 2016)"),
+        ("mk4", "european") => (0.86, Evidence::Measured,
+            "0.83–0.89 ng/mL in 350 Polish postmenopausal women by HPLC (PMC6816853); assays differ widely"),
+        ("k1", "japanese") => (1.33, Evidence::Measured,
+            "median 1.33 ng/mL in 103 Japanese patients (Torii et al. 2016)"),
+        ("k1", "european") => (0.42, Evidence::Measured,
+            "geometric mean 0.94 nmol/L = 0.42 ng/mL in 1154 British adults, non-fasted (Thane et al., NDNS 2000–1)"),
+        _ => return None,
+    };
+    Some(Cited::new(value, evidence, source))
+}
+
 /// All presets, in display order.
 pub fn presets() -> Vec<Compound> {
     vec![mk4(), mk7(), k1()]
@@ -391,6 +442,27 @@ mod tests {
         let ke = LN_2 / 7.0;
         assert!((r.lo * ke * 1024.0 - 15_000.0).abs() < 1e-6);
         assert!((r.hi * ke * 371.0 - 15_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn formulations_and_cohorts_cover_what_the_sources_give() {
+        for f in FORMULATIONS {
+            assert!(formulation_tmax_h("mk7", f).is_some(), "mk7 {f}");
+            assert!(formulation_tmax_h("k1", f).is_some(), "k1 {f}");
+            // MK-4's absorption is known from a syrup only.
+            assert!(formulation_tmax_h("mk4", f).is_none(), "mk4 {f}");
+        }
+        for c in ids() {
+            for cohort in COHORTS {
+                let b = cohort_baseline_ng_ml(c, cohort).unwrap();
+                assert!(b.value >= 0.0 && !b.source.is_empty());
+            }
+            assert_eq!(cohort_baseline_ng_ml(c, "none").unwrap().value, 0.0);
+        }
+        let t = formulation_tmax_h("mk7", "tablet").unwrap();
+        let r = t.range.unwrap();
+        assert!(r.lo <= t.value && t.value <= r.hi);
+        assert!(formulation_tmax_h("mk7", "gummy").is_none());
     }
 
     #[test]

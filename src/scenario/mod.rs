@@ -11,6 +11,7 @@ mod delivery;
 mod document;
 mod fit_keys;
 mod food_week;
+mod formulation;
 mod meal;
 mod nca_data;
 mod observed;
@@ -99,7 +100,8 @@ impl Default for PlotOptions {
 /// Where a resolved parameter value came from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Provenance {
-    /// "preset" or "scenario".
+    /// "preset", "scenario" (set in the file), "formulation" (ka solved from a `formulation`'s
+    /// published Tmax) or "cohort" (a `baseline` cohort's published level).
     pub origin: &'static str,
     /// Evidence tag of a preset value.
     #[serde(skip_serializing_if = "Option::is_none")]

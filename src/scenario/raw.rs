@@ -143,6 +143,10 @@ pub struct RawRegimen {
     pub rate_ug_per_h: Option<Spanned<f64>>,
     /// Start the run at the schedule's steady state (NONMEM SS=1).
     pub steady_state: Option<Spanned<bool>>,
+    /// "capsule" | "tablet" | "food": ka from the published Tmax (scenario/formulation.rs).
+    pub formulation: Option<Spanned<String>>,
+    /// "none" | "japanese" | "european": a cohort's published endogenous level.
+    pub baseline: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -77,6 +77,21 @@ impl Validator<'_> {
         if let (true, Some(m)) = (iv, &r.meal_fat_g) {
             return Err(self.conflict(m.span(), "meal_fat_g", "route", "the meal changes oral bioavailability, which an IV dose does not have; remove `meal_fat_g`"));
         }
+        let (model, sources) = self.formulation_and_baseline(
+            &super::formulation::Choices {
+                formulation: r.formulation.as_ref(),
+                baseline: r.baseline.as_ref(),
+                ka_set: r.params.as_ref().is_some_and(|p| p.ka_per_h.is_some()),
+                baseline_set: r
+                    .params
+                    .as_ref()
+                    .is_some_and(|p| p.baseline_ng_ml.is_some()),
+                iv,
+            },
+            &compound,
+            model,
+            sources,
+        )?;
         let schedule = self.deliver(schedule, &delivery, &per_dose)?;
         let schedule = self.skip_days(&fw, schedule)?;
         let at_steady_state = self.steady_start(r.steady_state.as_ref(), &schedule)?;

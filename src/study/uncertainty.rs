@@ -156,10 +156,12 @@ fn applies(r: &Regimen, p: ModelParam) -> Result<(), String> {
         ModelParam::HalfLifeH => r.sources.half_life_h.origin,
         _ => r.sources.v_l.origin,
     };
-    if origin == "preset" {
-        Ok(())
-    } else {
-        Err("set by the scenario, so fixed".into())
+    match origin {
+        "preset" => Ok(()),
+        "formulation" => {
+            Err("set by the regimen's `formulation` (its published Tmax), so fixed".into())
+        }
+        _ => Err("set by the scenario, so fixed".into()),
     }
 }
 
