@@ -244,8 +244,24 @@ pub fn load_case(path: &Path) -> Result<Case, InputError> {
 /// and the directory agree.
 pub const BUNDLED: &[(&str, &str)] = &[
     (
+        "garber1999_k1_tablet.toml",
+        include_str!("../../validation/garber1999_k1_tablet.toml"),
+    ),
+    (
+        "ishii1995_mk4_fasting.toml",
+        include_str!("../../validation/ishii1995_mk4_fasting.toml"),
+    ),
+    (
         "kaytwo_mk4_iv.toml",
         include_str!("../../validation/kaytwo_mk4_iv.toml"),
+    ),
+    (
+        "kaytwo_mk4_iv_levels.toml",
+        include_str!("../../validation/kaytwo_mk4_iv_levels.toml"),
+    ),
+    (
+        "knapen2014_mk7_tablet.toml",
+        include_str!("../../validation/knapen2014_mk7_tablet.toml"),
     ),
     (
         "konakion_k1_half_life.toml",
@@ -258,6 +274,22 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "natto_eaters_mk7.toml",
         include_str!("../../validation/natto_eaters_mk7.toml"),
+    ),
+    (
+        "novotny2010_k1_kale.toml",
+        include_str!("../../validation/novotny2010_k1_kale.toml"),
+    ),
+    (
+        "sato2012_mk4_mk7_nutritional.toml",
+        include_str!("../../validation/sato2012_mk4_mk7_nutritional.toml"),
+    ),
+    (
+        "schurgers2000_food_matrix.toml",
+        include_str!("../../validation/schurgers2000_food_matrix.toml"),
+    ),
+    (
+        "schurgers2007_mk7_plateau.toml",
+        include_str!("../../validation/schurgers2007_mk7_plateau.toml"),
     ),
     (
         "schurgers2007_mk7_vs_k1.toml",
