@@ -26,6 +26,14 @@ fn bundled_suite_has_no_regression_and_writes_its_tables() {
         "konakion_k1_half_life",
         "natto_eaters_mk7",
         "kaytwo_mk4_iv",
+        "kaytwo_mk4_iv_levels",
+        "sato2012_mk4_mk7_nutritional",
+        "garber1999_k1_tablet",
+        "novotny2010_k1_kale",
+        "schurgers2000_food_matrix",
+        "knapen2014_mk7_tablet",
+        "schurgers2007_mk7_plateau",
+        "ishii1995_mk4_fasting",
     ] {
         assert!(stdout.contains(case), "{case} missing:\n{stdout}");
     }

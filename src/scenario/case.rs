@@ -14,6 +14,7 @@
 //! regimen = "MK-4 30 mg syrup"      # optional when the scenario has one regimen
 //! observed = 325                    # or observed_range = [4, 14]
 //! at_h = 3.7                        # optional: draw (at_h, observed) on the figure
+//!                                   # (required by conc_at_h_ng_ml: the sampling time)
 //! tolerance_pct = 30                # or tolerance_abs (in the unit of the quantity)
 //! basis = "why this tolerance"
 //! source = "Eisai, Morishita 1981 (R)"
@@ -50,6 +51,11 @@ pub enum Quantity {
     /// Apparent terminal half-life read off the simulated curve (h): least-squares slope of
     /// ln C over `window_h`, as a study would compute it from samples.
     TerminalHalfLifeH,
+    /// Concentration at `at_h` (ng/mL), as a study's sample at that time: the output grid's
+    /// value at a grid time (put `at_h` on the grid, a multiple of `step_h`), linear between
+    /// the two neighbouring grid times otherwise. A sample at a dose time is the level just
+    /// before the dose, as on every output grid.
+    ConcAtHNgMl,
 }
 
 impl serde::Serialize for Quantity {
@@ -60,7 +66,7 @@ impl serde::Serialize for Quantity {
 
 impl Quantity {
     /// The quantities a case can check, in the order of error messages.
-    const ALL: [Quantity; 9] = [
+    const ALL: [Quantity; 10] = [
         Quantity::Metric(Metric::CmaxNgMl),
         Quantity::Metric(Metric::TmaxH),
         Quantity::Metric(Metric::Auc0TNgHMl),
@@ -70,6 +76,7 @@ impl Quantity {
         Quantity::Metric(Metric::CmaxSsNgMl),
         Quantity::HalfLifeH,
         Quantity::TerminalHalfLifeH,
+        Quantity::ConcAtHNgMl,
     ];
 
     /// Name as written in case files and tables.
@@ -79,12 +86,14 @@ impl Quantity {
             Quantity::Auc0InfNgHMl => "auc_0_inf_ng_h_ml",
             Quantity::HalfLifeH => "half_life_h",
             Quantity::TerminalHalfLifeH => "terminal_half_life_h",
+            Quantity::ConcAtHNgMl => "conc_at_h_ng_ml",
         }
     }
 
     /// Whether the quantity is a concentration (an observed point can be drawn).
     pub fn is_concentration(self) -> bool {
         matches!(self, Quantity::Metric(m) if m.label().1 == "ng/mL")
+            || self == Quantity::ConcAtHNgMl
     }
 }
 
@@ -235,8 +244,24 @@ pub fn load_case(path: &Path) -> Result<Case, InputError> {
 /// and the directory agree.
 pub const BUNDLED: &[(&str, &str)] = &[
     (
+        "garber1999_k1_tablet.toml",
+        include_str!("../../validation/garber1999_k1_tablet.toml"),
+    ),
+    (
+        "ishii1995_mk4_fasting.toml",
+        include_str!("../../validation/ishii1995_mk4_fasting.toml"),
+    ),
+    (
         "kaytwo_mk4_iv.toml",
         include_str!("../../validation/kaytwo_mk4_iv.toml"),
+    ),
+    (
+        "kaytwo_mk4_iv_levels.toml",
+        include_str!("../../validation/kaytwo_mk4_iv_levels.toml"),
+    ),
+    (
+        "knapen2014_mk7_tablet.toml",
+        include_str!("../../validation/knapen2014_mk7_tablet.toml"),
     ),
     (
         "konakion_k1_half_life.toml",
@@ -249,6 +274,22 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "natto_eaters_mk7.toml",
         include_str!("../../validation/natto_eaters_mk7.toml"),
+    ),
+    (
+        "novotny2010_k1_kale.toml",
+        include_str!("../../validation/novotny2010_k1_kale.toml"),
+    ),
+    (
+        "sato2012_mk4_mk7_nutritional.toml",
+        include_str!("../../validation/sato2012_mk4_mk7_nutritional.toml"),
+    ),
+    (
+        "schurgers2000_food_matrix.toml",
+        include_str!("../../validation/schurgers2000_food_matrix.toml"),
+    ),
+    (
+        "schurgers2007_mk7_plateau.toml",
+        include_str!("../../validation/schurgers2007_mk7_plateau.toml"),
     ),
     (
         "schurgers2007_mk7_vs_k1.toml",
@@ -512,6 +553,12 @@ fn check(text: &str, labels: &[&str], c: Spanned<RawCheck>) -> Result<Check, Inp
         .as_ref()
         .map(|w| positive_range(w, "window_h"))
         .transpose()?;
+    if quantity == Quantity::ConcAtHNgMl && at_h.is_none() {
+        return Err(missing(
+            "at_h",
+            "conc_at_h_ng_ml needs the sampling time: `at_h = 48`",
+        ));
+    }
     if quantity == Quantity::TerminalHalfLifeH && window_h.is_none() {
         return Err(missing(
             "window_h",

@@ -81,6 +81,26 @@ fn quantity_of(r: &RegimenResult, c: &Check) -> f64 {
                 b,
             )
         }
+        Quantity::ConcAtHNgMl => c.at_h.map_or(nan, |t| {
+            conc_at_h(&r.trajectory.time_h, &r.trajectory.conc_ng_ml, t)
+        }),
+    }
+}
+
+/// Concentration at `t_h` read off an output grid: the grid's value when `t_h` is a grid time
+/// (to 1e-9 h, so a multiple of the step lands on it despite rounding), linear between the two
+/// neighbouring grid times otherwise; NaN outside the grid.
+pub fn conc_at_h(time_h: &[f64], conc_ng_ml: &[f64], t_h: f64) -> f64 {
+    const ON_GRID_H: f64 = 1e-9;
+    let i = time_h.partition_point(|t| *t < t_h - ON_GRID_H);
+    match (time_h.get(i), i.checked_sub(1)) {
+        (Some(&t), _) if (t - t_h).abs() <= ON_GRID_H => conc_ng_ml[i],
+        (Some(&t1), Some(j)) => {
+            let t0 = time_h[j];
+            let w = (t_h - t0) / (t1 - t0);
+            conc_ng_ml[j] + w * (conc_ng_ml[i] - conc_ng_ml[j])
+        }
+        _ => f64::NAN,
     }
 }
 
@@ -155,6 +175,43 @@ expect = "pass"
         let c: Vec<f64> = t.iter().map(|t| 3.0 + 10.0 * (-0.1 * t).exp()).collect();
         let h = terminal_half_life_h(&t, &c, 3.0, 10.0, 40.0);
         assert!((h - std::f64::consts::LN_2 / 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn concentration_at_a_time_is_the_curve_at_that_time() {
+        // An IV bolus into one compartment: C(t) = D/V·e^(−ke·t), on the grid and between.
+        let iv = CASE
+            .replace("duration_h = 48", "duration_h = 48\nstep_h = 0.25")
+            .replace("dose = \"30 mg\"", "dose = \"10 mg\"\nroute = \"iv\"")
+            .replace(
+                "quantity = \"auc_0_inf_ng_h_ml\"",
+                "quantity = \"conc_at_h_ng_ml\"\nat_h = 2",
+            );
+        let case = parse_case(&iv, "t").unwrap();
+        let r = evaluate(&case, SolverKind::Exact).unwrap();
+        let m = &r.run.regimens[0].regimen.model;
+        let exact = |t: f64| 10_000.0 / m.v_l * (-m.ke_per_h * t).exp();
+        assert!((r.outcomes[0].predicted / exact(2.0) - 1.0).abs() < 1e-12);
+        let off = parse_case(&iv.replace("at_h = 2", "at_h = 2.1"), "t").unwrap();
+        let p = evaluate(&off, SolverKind::Exact).unwrap().outcomes[0].predicted;
+        assert!((p / exact(2.1) - 1.0).abs() < 1e-3, "{p}");
+        // The sampling time is required.
+        let e = parse_case(&iv.replace("at_h = 2\n", ""), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at_h") && e.contains("sampling time"), "{e}");
+    }
+
+    #[test]
+    fn concentration_read_off_a_grid() {
+        let t = [0.0, 1.0, 2.0];
+        let c = [4.0, 2.0, 1.0];
+        assert_eq!(conc_at_h(&t, &c, 1.0), 2.0);
+        assert_eq!(conc_at_h(&t, &c, 1.0 + 1e-12), 2.0);
+        assert_eq!(conc_at_h(&t, &c, 0.0), 4.0);
+        assert!((conc_at_h(&t, &c, 1.5) - 1.5).abs() < 1e-15);
+        assert!(conc_at_h(&t, &c, 2.5).is_nan());
+        assert!(conc_at_h(&t, &c, -0.5).is_nan());
     }
 
     #[test]
