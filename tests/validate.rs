@@ -47,9 +47,27 @@ fn bundled_suite_has_no_regression_and_writes_its_tables() {
     assert!(md.starts_with("| case | quantity | observed | predicted | tolerance | result |"));
     let csv = std::fs::read_to_string(out.path().join("validation.csv")).unwrap();
     assert!(csv.starts_with(
-        "case,quantity,observed,predicted,tolerance,result,role,expected,source,basis\n"
+        "case,quantity,observed,predicted,tolerance,result,kind,expected,source,basis\n"
     ));
     assert!(out.path().join("morishita1981_mk4_syrup.png").exists());
+    // Each check has its kind, and the summary counts each kind apart: agreement by
+    // construction is never reported as validation.
+    let kinds: Vec<String> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[6].to_string())
+        .collect();
+    assert!(
+        kinds
+            .iter()
+            .all(|k| *k == "calibration" || *k == "independent"),
+        "{kinds:?}"
+    );
+    let independent = kinds.iter().filter(|k| **k == "independent").count();
+    assert!(independent >= 8, "{independent} independent checks");
+    assert!(
+        stdout.contains("(calibration 19 of 19 pass, independent 5 of 19 pass;"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -91,8 +91,9 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
         print!("{}", table::text_table(&outcomes));
         println!();
         println!(
-            "{passed} of {} checks pass ({} cases, {} solver); {} fail as committed{}",
+            "{passed} of {} checks pass ({}; {} cases, {} solver); {} fail as committed{}",
             outcomes.len(),
+            table::kind_counts(&outcomes),
             results.len(),
             args.solver.name(),
             outcomes.len() - passed - regressions.len(),

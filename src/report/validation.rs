@@ -15,7 +15,7 @@ const HEADER: [&str; 9] = [
     "predicted",
     "tolerance",
     "result",
-    "role",
+    "kind",
     "expected",
     "source",
 ];
@@ -154,4 +154,16 @@ pub fn figure(result: &CaseResult) -> Option<Figure> {
         observed,
         ..Default::default()
     })
+}
+
+/// "calibration P of N pass, independent P of N pass": the summary by kind, so that agreement by
+/// construction is never counted as validation.
+pub fn kind_counts(outcomes: &[Outcome]) -> String {
+    let count = |role: Role| {
+        let of: Vec<&Outcome> = outcomes.iter().filter(|o| o.check.role == role).collect();
+        (of.iter().filter(|o| o.pass).count(), of.len())
+    };
+    let (cp, cn) = count(Role::Calibration);
+    let (ip, i_n) = count(Role::Independent);
+    format!("calibration {cp} of {cn} pass, independent {ip} of {i_n} pass")
 }
