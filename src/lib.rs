@@ -28,6 +28,7 @@ pub mod model;
 pub mod nca;
 pub mod plot;
 pub mod report;
+pub mod response;
 pub mod scenario;
 pub mod study;
 pub mod units;

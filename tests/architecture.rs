@@ -25,6 +25,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("compound", 1),
     ("foods", 2),
     ("meal_fat", 2),
+    // Carboxylation-marker models: cited presets and turnover solutions on concentrations.
+    ("response", 2),
     ("model", 3),
     ("scenario", 4),
     ("engine", 5),

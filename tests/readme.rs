@@ -14,7 +14,7 @@ const README_MAX_LINES: usize = 400;
 /// Scenario snippets that must stay in the documentation, by file and `name`: the ones the
 /// README carried before it was split into chapters, and those added since. A snippet that is
 /// moved must be moved here too; one that disappears fails the test.
-const SNIPPETS: [(&str, &str); 13] = [
+const SNIPPETS: [(&str, &str); 14] = [
     ("README.md", "MK-7 180 µg once daily"),
     ("docs/scenarios.md", "MK-7 180 µg once daily"),
     ("docs/scenarios.md", "Schedule strings"),
@@ -22,6 +22,7 @@ const SNIPPETS: [(&str, &str); 13] = [
     ("docs/studies.md", "sweep example"),
     ("docs/studies.md", "population example"),
     ("docs/studies.md", "uncertainty example"),
+    ("docs/response.md", "response example"),
     ("docs/validation.md", "MK-7 single dose, synthetic samples"),
     (
         "docs/validation.md",

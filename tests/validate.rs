@@ -34,6 +34,13 @@ fn bundled_suite_has_no_regression_and_writes_its_tables() {
         "knapen2014_mk7_tablet",
         "schurgers2007_mk7_plateau",
         "ishii1995_mk4_fasting",
+        "dalmeijer2012_mk7_markers",
+        "westenfeld2012_hd_dp_ucmgp",
+        "jiang2014_mk4_ucoc",
+        "caluwe2014_hd_thrice_weekly",
+        "aoun2017_hd_dp_ucmgp",
+        "knapen2013_2015_mk7_3y",
+        "ronn2016_mk7_ucoc",
     ] {
         assert!(stdout.contains(case), "{case} missing:\n{stdout}");
     }
@@ -65,7 +72,7 @@ fn bundled_suite_has_no_regression_and_writes_its_tables() {
     let independent = kinds.iter().filter(|k| **k == "independent").count();
     assert!(independent >= 8, "{independent} independent checks");
     assert!(
-        stdout.contains("(calibration 19 of 19 pass, independent 5 of 19 pass;"),
+        stdout.contains("(calibration 26 of 26 pass, independent 7 of 27 pass;"),
         "{stdout}"
     );
 }

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod input;
 pub mod nca;
+pub mod response;
 pub mod run;
 pub mod sim;
 pub mod start;

@@ -113,6 +113,8 @@ pub struct RegimenResult {
     pub residuals: Vec<Residual>,
     /// Things the reader should know about this result (e.g. why a steady state is missing).
     pub notes: Vec<String>,
+    /// The carboxylation markers of `[response]`, in the order asked (empty without one).
+    pub response: Vec<crate::engine::response::MarkerCourse>,
 }
 
 /// One observation against the model's prediction at its time.
@@ -264,6 +266,32 @@ fn simulate_with(
             })
             .collect()
     };
+    let response = match &scenario.response {
+        None => Vec::new(),
+        Some(spec) => {
+            let profile = match (r.schedule.periodic(), &steady_state) {
+                (Some(p), Some(_)) => Some(crate::engine::steady_profile::ss_profile(
+                    prop,
+                    p,
+                    p.period_h,
+                    crate::engine::steady_profile::PROFILE_POINTS,
+                )?),
+                _ => None,
+            };
+            crate::engine::response::marker_courses(
+                &spec.presets,
+                r.compound.id,
+                r.compound.molar_mass_g_mol,
+                &trajectory,
+                m.baseline_ng_ml,
+                profile.as_deref(),
+                match &*prop {
+                    AnyPropagator::Exact(_) => SolverKind::Exact,
+                    AnyPropagator::Ode(_) => SolverKind::Ode,
+                },
+            )?
+        }
+    };
     let mass_balance = MassBalance {
         initial_body_ug: r.at_steady_state.then(|| start.body_ug()),
         absorbed_input_ug: trajectory.absorbed_input_ug,
@@ -286,6 +314,7 @@ fn simulate_with(
         regimen: r.clone(),
         residuals,
         notes,
+        response,
         trajectory,
         steady_state,
         metrics,

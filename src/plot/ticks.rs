@@ -50,6 +50,9 @@ pub(super) fn format_tick(value: f64, decimals: usize) -> String {
     // "-0" and "-0.0" come from rounding tiny negative noise; print the zero plainly.
     if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
         s[1..].to_string()
+    } else if let Some(rest) = s.strip_prefix('-') {
+        // A typographic minus, as journals set it (and as wide as a plus).
+        format!("−{rest}")
     } else {
         s
     }

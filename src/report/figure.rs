@@ -143,6 +143,8 @@ pub enum FigureKind {
     Panels,
     /// One dosing interval at steady state, regimens overlaid.
     SteadyState,
+    /// A carboxylation marker's change from baseline over the run, regimens overlaid.
+    Response,
 }
 
 /// A figure to render, with the file-name suffix it is written under.
@@ -379,6 +381,9 @@ pub fn figures(
     if let Some(ss) = steady_state_figure(scenario, result, profiles) {
         out.push(ss);
     }
+    out.extend(crate::report::response_figure::response_figures(
+        scenario, result,
+    ));
     out
 }
 
@@ -472,17 +477,23 @@ pub fn caption_text(
     let what = match spec.kind {
         FigureKind::Overlay => "Simulated serum concentration over the run, one line per regimen (colour and line style).",
         FigureKind::Panels => "Simulated serum concentration over the run, one panel per regimen, each with its own concentration axis and a shared time axis.",
+        FigureKind::Response => "Modelled change of a carboxylation marker from its baseline over the run, one line per regimen: a turnover model driven by the simulated serum concentration (docs/response.md). The marker, not a clinical outcome: no trial has shown that moving it prevents fractures, calcification or events.",
         FigureKind::SteadyState => "One dosing interval at steady state, regimens overlaid; x axis: time since the period's first dose. Computed from the model's periodic steady state (fixed point of the one-period map), not cut from the run; regimens with shorter intervals are continued periodically over the longest interval.",
     };
     let _ = writeln!(s, "\n{what}");
     let _ = writeln!(
         s,
-        "Axis: {}, {} scale. Triangles (or ticks) on the time axis mark doses taken.",
+        "Axis: {}, {} scale.{}",
         fig.y_label,
         if fig.y_scale == YScale::Log {
             "logarithmic"
         } else {
             "linear"
+        },
+        if fig.dose_marks_h.is_empty() {
+            ""
+        } else {
+            " Triangles (or ticks) on the time axis mark doses taken."
         }
     );
     if let Some(t) = &fig.threshold {

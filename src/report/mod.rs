@@ -9,6 +9,7 @@ pub mod fit;
 pub mod nca;
 pub mod nca_figure;
 pub mod population_figure;
+pub mod response_figure;
 pub mod study;
 pub mod study_figure;
 pub mod tables;
@@ -142,6 +143,9 @@ pub fn build(
     ];
     if let Some(u) = &opts.uncertainty {
         files.push(("uncertainty.csv".into(), output::uncertainty_csv(u)?));
+    }
+    if result.regimens.iter().any(|r| !r.response.is_empty()) {
+        files.push(("response.csv".into(), output::response_csv(result)?));
     }
     if result.regimens.iter().any(|r| !r.residuals.is_empty()) {
         files.push(("residuals.csv".into(), output::residuals_csv(result)?));

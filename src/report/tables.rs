@@ -91,6 +91,9 @@ struct RegimenSummary<'a> {
     residuals: &'a [crate::engine::run::Residual],
     /// Non-compartmental analysis of the curve on the output grid (docs/nca.md).
     nca: crate::engine::nca::RegimenNca,
+    /// The carboxylation markers of `[response]`, by marker key.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    response: std::collections::BTreeMap<&'static str, &'a crate::engine::response::MarkerCourse>,
 }
 
 #[derive(serde::Serialize)]
@@ -148,6 +151,7 @@ pub fn summary_json(
                 mass_balance: &r.mass_balance,
                 residuals: &r.residuals,
                 nca: crate::engine::nca::regimen_nca(r, &scenario.auc_intervals_h),
+                response: r.response.iter().map(|c| (c.marker.key(), c)).collect(),
             })
             .collect(),
         warnings: &scenario.warnings,
@@ -337,4 +341,37 @@ pub fn uncertainty_table(u: &crate::study::uncertainty::Uncertainty) -> String {
         }
     }
     s
+}
+
+/// `response.csv`: the carboxylation markers of every regimen at every output time, tidy:
+/// `regimen,time_h,marker,value,unit,pct_change_from_baseline`.
+pub fn response_csv(result: &RunResult) -> Result<Vec<u8>, Error> {
+    let csv_err = |e: csv::Error| Error::serialize("response.csv", e);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "regimen",
+        "time_h",
+        "marker",
+        "value",
+        "unit",
+        "pct_change_from_baseline",
+    ])
+    .map_err(csv_err)?;
+    for r in &result.regimens {
+        for c in &r.response {
+            for (t, v) in r.trajectory.time_h.iter().zip(&c.values) {
+                w.write_record([
+                    r.regimen.label.as_str(),
+                    &crate::format::opt_sig(Some(*t)),
+                    c.marker.key(),
+                    &crate::format::opt_sig(Some(*v)),
+                    c.unit,
+                    &crate::format::opt_sig(Some(100.0 * (v / c.baseline - 1.0))),
+                ])
+                .map_err(csv_err)?;
+            }
+        }
+    }
+    w.into_inner()
+        .map_err(|e| Error::serialize("response.csv", e.to_string()))
 }

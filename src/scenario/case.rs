@@ -56,6 +56,9 @@ pub enum Quantity {
     /// the two neighbouring grid times otherwise. A sample at a dose time is the level just
     /// before the dose, as on every output grid.
     ConcAtHNgMl,
+    /// Change of a carboxylation marker from its baseline at `at_h` (%; negative is a fall), as
+    /// a trial reports it at a visit: needs the scenario's `[response]` with that marker.
+    ResponsePctChangeAtH(crate::response::Marker),
 }
 
 impl serde::Serialize for Quantity {
@@ -66,7 +69,7 @@ impl serde::Serialize for Quantity {
 
 impl Quantity {
     /// The quantities a case can check, in the order of error messages.
-    const ALL: [Quantity; 10] = [
+    const ALL: [Quantity; 12] = [
         Quantity::Metric(Metric::CmaxNgMl),
         Quantity::Metric(Metric::TmaxH),
         Quantity::Metric(Metric::Auc0TNgHMl),
@@ -77,6 +80,8 @@ impl Quantity {
         Quantity::HalfLifeH,
         Quantity::TerminalHalfLifeH,
         Quantity::ConcAtHNgMl,
+        Quantity::ResponsePctChangeAtH(crate::response::Marker::DpUcmgp),
+        Quantity::ResponsePctChangeAtH(crate::response::Marker::Ucoc),
     ];
 
     /// Name as written in case files and tables.
@@ -87,6 +92,10 @@ impl Quantity {
             Quantity::HalfLifeH => "half_life_h",
             Quantity::TerminalHalfLifeH => "terminal_half_life_h",
             Quantity::ConcAtHNgMl => "conc_at_h_ng_ml",
+            Quantity::ResponsePctChangeAtH(crate::response::Marker::DpUcmgp) => {
+                "dp_ucmgp_pct_change_at_h"
+            }
+            Quantity::ResponsePctChangeAtH(crate::response::Marker::Ucoc) => "ucoc_pct_change_at_h",
         }
     }
 
@@ -244,6 +253,18 @@ pub fn load_case(path: &Path) -> Result<Case, InputError> {
 /// and the directory agree.
 pub const BUNDLED: &[(&str, &str)] = &[
     (
+        "aoun2017_hd_dp_ucmgp.toml",
+        include_str!("../../validation/aoun2017_hd_dp_ucmgp.toml"),
+    ),
+    (
+        "caluwe2014_hd_thrice_weekly.toml",
+        include_str!("../../validation/caluwe2014_hd_thrice_weekly.toml"),
+    ),
+    (
+        "dalmeijer2012_mk7_markers.toml",
+        include_str!("../../validation/dalmeijer2012_mk7_markers.toml"),
+    ),
+    (
         "garber1999_k1_tablet.toml",
         include_str!("../../validation/garber1999_k1_tablet.toml"),
     ),
@@ -252,12 +273,20 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../validation/ishii1995_mk4_fasting.toml"),
     ),
     (
+        "jiang2014_mk4_ucoc.toml",
+        include_str!("../../validation/jiang2014_mk4_ucoc.toml"),
+    ),
+    (
         "kaytwo_mk4_iv.toml",
         include_str!("../../validation/kaytwo_mk4_iv.toml"),
     ),
     (
         "kaytwo_mk4_iv_levels.toml",
         include_str!("../../validation/kaytwo_mk4_iv_levels.toml"),
+    ),
+    (
+        "knapen2013_2015_mk7_3y.toml",
+        include_str!("../../validation/knapen2013_2015_mk7_3y.toml"),
     ),
     (
         "knapen2014_mk7_tablet.toml",
@@ -280,6 +309,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../validation/novotny2010_k1_kale.toml"),
     ),
     (
+        "ronn2016_mk7_ucoc.toml",
+        include_str!("../../validation/ronn2016_mk7_ucoc.toml"),
+    ),
+    (
         "sato2012_mk4_mk7_nutritional.toml",
         include_str!("../../validation/sato2012_mk4_mk7_nutritional.toml"),
     ),
@@ -298,6 +331,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "uematsu1996_mk4_meal_fat.toml",
         include_str!("../../validation/uematsu1996_mk4_meal_fat.toml"),
+    ),
+    (
+        "westenfeld2012_hd_dp_ucmgp.toml",
+        include_str!("../../validation/westenfeld2012_hd_dp_ucmgp.toml"),
     ),
 ];
 
@@ -442,9 +479,14 @@ fn check(text: &str, labels: &[&str], c: Spanned<RawCheck>) -> Result<Check, Inp
         .as_ref()
         .map(|r| label(r, "relative_to"))
         .transpose()?;
+    // A marker's change from baseline is signed (a fall is negative); every other quantity is
+    // a level, a time or a ratio, and positive.
+    let signed = matches!(quantity, Quantity::ResponsePctChangeAtH(_));
     let positive_range = |v: &Spanned<Vec<f64>>, key: &str| -> Result<(f64, f64), InputError> {
         match v.get_ref().as_slice() {
-            &[lo, hi] if lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo < hi => Ok((lo, hi)),
+            &[lo, hi] if lo.is_finite() && hi.is_finite() && (signed || lo >= 0.0) && lo < hi => {
+                Ok((lo, hi))
+            }
             other => Err(out_of_range(
                 v.span(),
                 key,
@@ -456,12 +498,12 @@ fn check(text: &str, labels: &[&str], c: Spanned<RawCheck>) -> Result<Check, Inp
     let (observed, range) = match (&c.observed, &c.observed_range) {
         (Some(o), None) => {
             let x = *o.get_ref();
-            if !(x.is_finite() && x > 0.0) {
+            if !(x.is_finite() && (x > 0.0 || signed)) {
                 return Err(out_of_range(
                     o.span(),
                     "observed",
                     fmt_value(x),
-                    "a positive observed value",
+                    "a positive observed value (a marker's change from baseline may be negative)",
                 ));
             }
             (x, None)
@@ -553,6 +595,12 @@ fn check(text: &str, labels: &[&str], c: Spanned<RawCheck>) -> Result<Check, Inp
         .as_ref()
         .map(|w| positive_range(w, "window_h"))
         .transpose()?;
+    if matches!(quantity, Quantity::ResponsePctChangeAtH(_)) && at_h.is_none() {
+        return Err(missing(
+            "at_h",
+            "a marker's change needs the visit time: `at_h = 2016` (12 weeks)",
+        ));
+    }
     if quantity == Quantity::ConcAtHNgMl && at_h.is_none() {
         return Err(missing(
             "at_h",

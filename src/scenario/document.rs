@@ -271,6 +271,10 @@ impl Validator<'_> {
             Some(p) => Some(self.population(p, step_h, duration_h, &regimens)?),
             None => None,
         };
+        let response = match raw.response {
+            Some(r) => Some(self.response(r, &regimens)?),
+            None => None,
+        };
         let uncertainty = match raw.uncertainty {
             Some(u) => Some(self.uncertainty(u)?),
             None => None,
@@ -330,6 +334,7 @@ impl Validator<'_> {
             population,
             sweep,
             uncertainty,
+            response,
         })
     }
 

@@ -18,14 +18,15 @@ mod observed;
 mod params;
 mod raw;
 mod regimen;
+mod response;
 mod schedule_text;
 pub mod spec;
 mod structure;
 mod study;
 
 pub use spec::{
-    FitSpec, PopulationSpec, ResidualSpec, SweepAxis, SweepParam, SweepSpec, UncertaintySpec,
-    Weighting,
+    FitSpec, PopulationSpec, ResidualSpec, ResponseSpec, SweepAxis, SweepParam, SweepSpec,
+    UncertaintySpec, Weighting,
 };
 pub use study::{MAX_SUBJECTS, MAX_SWEEP_RUNS};
 
@@ -187,6 +188,8 @@ pub struct Scenario {
     pub sweep: Option<SweepSpec>,
     /// Draws and seed of the uncertainty run, from `[uncertainty]` (its presence asks for one).
     pub uncertainty: Option<UncertaintySpec>,
+    /// Carboxylation markers driven by the concentrations, from `[response]`.
+    pub response: Option<ResponseSpec>,
     /// Measured concentrations, from `[[observed]]` rows and the `observed_csv` file.
     pub observed: Vec<Observation>,
     /// `observed_csv` as written (relative to the scenario file); its rows are added to

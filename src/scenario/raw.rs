@@ -25,6 +25,7 @@ pub struct RawScenario {
     pub population: Option<Spanned<RawPopulation>>,
     pub sweep: Option<Spanned<RawSweep>>,
     pub uncertainty: Option<Spanned<RawUncertainty>>,
+    pub response: Option<Spanned<RawResponse>>,
     /// Read by `k2sim validate` (crate::study::literature); a case file still runs as a scenario, so
     /// the scenario only accepts the table here.
     #[allow(dead_code)]
@@ -326,4 +327,12 @@ impl<'de> Deserialize<'de> for RawAxis {
 pub struct RawUncertainty {
     pub n: Option<Spanned<i64>>,
     pub seed: Option<Spanned<i64>>,
+}
+
+/// `[response]`: the carboxylation markers to model (scenario/response.rs).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResponse {
+    pub markers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub population: Option<Spanned<String>>,
 }

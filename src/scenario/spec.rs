@@ -201,3 +201,14 @@ impl Default for UncertaintySpec {
         Self { n: 1000, seed: 1 }
     }
 }
+
+/// The `[response]` table, validated: which markers to model, in which population, with the
+/// preset of each marker (`crate::response`). Every regimen's compound has data for every
+/// marker (checked).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ResponseSpec {
+    /// The population preset.
+    pub population: crate::response::Population,
+    /// One preset per marker, in the order asked.
+    pub presets: Vec<crate::response::MarkerPreset>,
+}

@@ -84,6 +84,19 @@ fn quantity_of(r: &RegimenResult, c: &Check) -> f64 {
         Quantity::ConcAtHNgMl => c.at_h.map_or(nan, |t| {
             conc_at_h(&r.trajectory.time_h, &r.trajectory.conc_ng_ml, t)
         }),
+        Quantity::ResponsePctChangeAtH(marker) => {
+            match (c.at_h, r.response.iter().find(|x| x.marker == marker)) {
+                (Some(t), Some(course)) => {
+                    let pct: Vec<f64> = course
+                        .values
+                        .iter()
+                        .map(|v| 100.0 * (v / course.baseline - 1.0))
+                        .collect();
+                    conc_at_h(&r.trajectory.time_h, &pct, t)
+                }
+                _ => nan,
+            }
+        }
     }
 }
 

@@ -1,0 +1,109 @@
+//! The figures of `[response]`: per marker, its change from baseline over the run, one line per
+//! regimen, with the marker's cited parameters in the caption.
+
+use std::fmt::Write as _;
+
+use crate::engine::run::RunResult;
+use crate::format::short;
+use crate::plot::{Figure, Series, Threshold};
+use crate::report::figure::{FigureKind, FigureSpec};
+use crate::response::Marker;
+use crate::scenario::Scenario;
+
+/// File-name suffix of a marker's figure.
+fn suffix(m: Marker) -> &'static str {
+    match m {
+        Marker::DpUcmgp => "response_dp_ucmgp",
+        Marker::Ucoc => "response_ucoc",
+    }
+}
+
+/// One figure per marker of the scenario's `[response]`.
+pub fn response_figures(scenario: &Scenario, result: &RunResult) -> Vec<FigureSpec> {
+    let Some(spec) = &scenario.response else {
+        return Vec::new();
+    };
+    spec.presets
+        .iter()
+        .filter_map(|pre| {
+            let m = pre.marker;
+            let mut note = String::new();
+            let series: Vec<Series> = result
+                .regimens
+                .iter()
+                .filter_map(|r| {
+                    let c = r.response.iter().find(|c| c.marker == m)?;
+                    let _ = write!(
+                        note,
+                        "{}: {} at the end of the run{}{}. ",
+                        r.regimen.label,
+                        pct(c.pct_change_at_end),
+                        c.pct_change_ss
+                            .map_or(String::new(), |s| format!(", {} at steady state", pct(s))),
+                        c.t_50pct_effect_h.map_or(String::new(), |t| format!(
+                            ", half of it after {} days",
+                            short(t / 24.0)
+                        )),
+                    );
+                    Some(Series {
+                        label: r.regimen.label.clone(),
+                        points: r
+                            .trajectory
+                            .time_h
+                            .iter()
+                            .zip(&c.values)
+                            .map(|(&t, &v)| (t, 100.0 * (v / c.baseline - 1.0)))
+                            .collect(),
+                    })
+                })
+                .collect();
+            if series.is_empty() {
+                return None;
+            }
+            let _ = write!(
+                note,
+                "\nParameters ({} population):",
+                spec.population.key()
+            );
+            for (name, unit, p) in pre.parameters() {
+                let _ = write!(
+                    note,
+                    "\n    {name:<22} {:<10} {unit:<16} [{}] {}",
+                    short(p.value),
+                    p.evidence.tag(),
+                    p.source
+                );
+            }
+            Some(FigureSpec {
+                kind: FigureKind::Response,
+                suffix: suffix(m),
+                figure: Figure {
+                    title: format!("{} — {}", scenario.name, m.label()),
+                    subtitle: Some(format!(
+                        "turnover model driven by serum concentration · {} population · baseline {} {} · k2sim {}",
+                        spec.population.key(),
+                        short(pre.baseline.value),
+                        m.unit(),
+                        env!("CARGO_PKG_VERSION")
+                    )),
+                    y_label: format!("{}, change from baseline (%)", m.label()),
+                    series,
+                    threshold: Some(Threshold {
+                        value: 0.0,
+                        label: "baseline".into(),
+                    }),
+                    dose_marks_h: Vec::new(),
+                    ..Figure::default()
+                },
+                omitted: Vec::new(),
+                note: Some(note),
+            })
+        })
+        .collect()
+}
+
+/// A signed percentage, "−31 %".
+fn pct(v: f64) -> String {
+    let s = format!("{v:+.1} %");
+    s.replace('-', "−")
+}
