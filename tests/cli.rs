@@ -120,6 +120,9 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
                 ["_population", "_lloq", "_sweep", "_heatmap"]
                     .iter()
                     .any(|suffix| n.ends_with(suffix))
+                    // The response figures of `[response]`: one per marker (and its dose–response).
+                    || n.contains("_response_")
+                    || n.contains("_dose_response_")
             })
             .count();
         assert_eq!(pngs.len() - study_figures, figures, "{}", s.display());

@@ -150,6 +150,8 @@ fn the_shipped_scenario_writes_markers_table_summary_and_figures() {
         "_response_dp_ucmgp.png",
         "_response_ucoc.svg",
         "_response_ucoc.txt",
+        "_dose_response_dp_ucmgp.png",
+        "_dose_response_ucoc.txt",
     ] {
         assert!(
             names.iter().any(|n| n.ends_with(suffix)),
@@ -163,4 +165,18 @@ fn the_shipped_scenario_writes_markers_table_summary_and_figures() {
     let text = std::fs::read_to_string(out.path().join(caption)).unwrap();
     assert!(text.contains("not a clinical outcome"), "{text}");
     assert!(text.contains("Dalmeijer"), "{text}");
+    let comparison = std::fs::read_to_string(out.path().join("comparison.csv")).unwrap();
+    assert!(
+        comparison.contains("dp_ucmgp_pct_change_ss"),
+        "{comparison}"
+    );
+    let dose = names
+        .iter()
+        .find(|n| n.ends_with("_dose_response_ucoc.txt"))
+        .unwrap();
+    let text = std::fs::read_to_string(out.path().join(dose)).unwrap();
+    assert!(
+        text.contains("Jiang 2014") && text.contains("Rønn 2016"),
+        "{text}"
+    );
 }

@@ -133,6 +133,7 @@ pub(super) fn finish(
             reference: ctx.reference,
             command: ctx.command,
             uncertainty: ctx.uncertainty,
+            dose_response: k2sim::study::dose_response::dose_response(scenario, result.solver)?,
         },
         ctx.force_comparison,
     )?;

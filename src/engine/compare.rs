@@ -231,6 +231,38 @@ pub fn compare(result: &RunResult, opts: &CompareOptions) -> Result<Comparison, 
         each(&|r| Some(conc(r, r.metrics.cmax_ng_ml, u))),
         true,
     );
+    // The carboxylation markers of `[response]`, per marker: the change at the end of the run
+    // and at steady state (a fall is negative), and the time to half of it.
+    for marker in crate::response::Marker::ALL {
+        let course = |r: &RegimenResult| r.response.iter().find(|c| c.marker == marker).cloned();
+        if !regs.iter().any(|r| course(r).is_some()) {
+            continue;
+        }
+        let (k, l) = (marker.key(), marker.label());
+        push(
+            &format!("{k}_pct_change_at_end"),
+            &format!("{l} change at the end of the run"),
+            "%",
+            each(&|r| course(r).map(|c| c.pct_change_at_end)),
+            true,
+        );
+        push(
+            &format!("{k}_pct_change_ss"),
+            &format!("{l} change at steady state"),
+            "%",
+            each(&|r| course(r).and_then(|c| c.pct_change_ss)),
+            true,
+        );
+        let t50 = each(&|r| course(r).and_then(|c| c.t_50pct_effect_h));
+        let (div, unit, _) = time_unit(&t50);
+        push(
+            &format!("{k}_t_50pct_effect_{unit}"),
+            &format!("{l}: time to half the change"),
+            unit,
+            t50.iter().map(|v| v.map(|x| x / div)).collect(),
+            true,
+        );
+    }
     if let Some(thr) = opts.threshold_ng_ml {
         let run_h = each(&|r| {
             let end = r.trajectory.time_h.last().copied().unwrap_or(0.0);

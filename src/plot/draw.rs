@@ -59,7 +59,7 @@ fn draw_figure<DB: DrawingBackend>(
             p.segment((plot.left, *y), (plot.right, *y), &GRID, m.grid_w)?;
         }
     }
-    for (x, _) in &l.x_ticks {
+    for (x, _) in l.x_ticks.iter().filter(|(_, t)| !t.minor) {
         if (*x - plot.left).abs() > 0.5 {
             p.segment((*x, plot.top), (*x, plot.bottom), &GRID, m.grid_w)?;
         }

@@ -295,14 +295,21 @@ impl Layout {
         let right = (w - m.pad - 0.5 * hi_label_w).max(left + 1.0);
         let plot_w = right - left;
         let steps = time_steps(prep.days);
-        let x_ticks_raw = choose_ticks(x_lo, x_hi, &steps, |step, ticks| {
-            let widest = ticks
-                .iter()
-                .filter_map(|t| t.label.as_deref())
-                .map(|l| text_width(l, m.tick, false))
-                .fold(0.0, f64::max);
-            step / (x_hi - x_lo) * plot_w >= widest + 1.2 * m.tick
-        });
+        let x_ticks_raw = if prep.xlog {
+            // Decades; a label needs its width plus a gap, as on the linear axis.
+            let decades = (prep.x_hi_t() - prep.x_lo_t()).max(1.0);
+            let widest = text_width(&format_tick(x_hi, 0), m.tick, false) + 1.2 * m.tick;
+            log_ticks(x_lo, x_hi, plot_w / decades, 0.5 * widest)
+        } else {
+            choose_ticks(x_lo, x_hi, &steps, |step, ticks| {
+                let widest = ticks
+                    .iter()
+                    .filter_map(|t| t.label.as_deref())
+                    .map(|l| text_width(l, m.tick, false))
+                    .fold(0.0, f64::max);
+                step / (x_hi - x_lo) * plot_w >= widest + 1.2 * m.tick
+            })
+        };
 
         let plot = Rect {
             left,
@@ -312,14 +319,21 @@ impl Layout {
         };
         let frame = Frame {
             plot,
-            x_lo: prep.x_lo_h,
-            x_hi: prep.x_hi_h,
+            x_lo: prep.x_lo_t(),
+            x_hi: prep.x_hi_t(),
             y_lo: y_lo_t,
             y_hi: y_hi_t,
         };
         let x_ticks = x_ticks_raw
             .into_iter()
-            .map(|t| (frame.px(t.value * unit), t))
+            .map(|t| {
+                let x = if prep.xlog {
+                    t.value.log10()
+                } else {
+                    t.value * unit
+                };
+                (frame.px(x), t)
+            })
             .collect();
         let y_ticks = y_ticks_raw
             .into_iter()

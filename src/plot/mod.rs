@@ -65,6 +65,17 @@ pub enum YScale {
     Log,
 }
 
+/// Scale of the horizontal axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum XScale {
+    /// Linear (default): time, in hours or days as the span decides.
+    #[default]
+    Linear,
+    /// Base-10 over whole decades, for a quantity that is not time (e.g. a dose spanning µg to
+    /// tens of mg); needs `x_unit`. Values ≤ 0 are not drawn.
+    Log,
+}
+
 /// A complete figure: title, axes and one or more series.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Figure {
@@ -103,6 +114,8 @@ pub struct Figure {
     /// [`Figure::series`] (or an empty outer vector for none), drawn as open circles in the
     /// series colour over the curves. The concentration axis is extended to include them.
     pub observed: Vec<Vec<(f64, f64)>>,
+    /// Linear or logarithmic horizontal axis.
+    pub x_scale: XScale,
     /// Unit of a horizontal axis that is not time, e.g. `"ng/mL"` for observed against
     /// predicted: the axis is then labelled `x_label (x_unit)` and never switched to days.
     pub x_unit: Option<String>,

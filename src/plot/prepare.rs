@@ -4,7 +4,7 @@
 use plotters::style::RGBColor;
 
 use super::style::{series_colour, series_dash};
-use super::{time_axis_in_days, Band, Figure, Guide, Markers, PlotError, YScale};
+use super::{time_axis_in_days, Band, Figure, Guide, Markers, PlotError, XScale, YScale};
 
 /// The figure checked and reduced to what the layout needs: the ranges of both axes.
 #[derive(Clone)]
@@ -19,6 +19,8 @@ pub(super) struct Prepared<'a> {
     pub(super) y_lo: f64,
     pub(super) y_hi: f64,
     pub(super) log: bool,
+    /// Logarithmic horizontal axis (whole decades in `x_lo_h`..`x_hi_h`).
+    pub(super) xlog: bool,
     /// Index of the first series in the whole figure (a panel's series keeps its colour and
     /// dash), and the panel's place: (index, count); (0, 1) for an overlay.
     pub(super) style_base: usize,
@@ -51,6 +53,7 @@ pub(super) fn panel_figures(fig: &Figure) -> Vec<Figure> {
             shade: fig.shade.clone(),
             limit: fig.limit.clone(),
             panels: false,
+            x_scale: fig.x_scale,
             x_label: fig.x_label.clone(),
             observed: fig
                 .observed
@@ -158,7 +161,23 @@ impl<'a> Prepared<'a> {
             x_lo -= 1.0;
             x_hi += 1.0;
         }
-        let days = fig.x_unit.is_none() && time_axis_in_days(x_hi - x_lo);
+        let xlog = fig.x_scale == XScale::Log;
+        if xlog {
+            // Whole decades around the positive values; values ≤ 0 are not drawn.
+            let pos = || all().map(|p| p.0).filter(|x| *x > 0.0);
+            let lo = pos().fold(f64::INFINITY, f64::min);
+            let hi = pos().fold(f64::NEG_INFINITY, f64::max);
+            let (lo, hi) = if lo.is_finite() {
+                (lo, hi)
+            } else {
+                (1.0, 10.0)
+            };
+            let e_lo = lo.log10().floor().clamp(-300.0, 299.0) as i32;
+            let e_hi = (hi.log10().ceil().clamp(-300.0, 300.0) as i32).max(e_lo + 1);
+            x_lo = 10f64.powi(e_lo);
+            x_hi = 10f64.powi(e_hi);
+        }
+        let days = !xlog && fig.x_unit.is_none() && time_axis_in_days(x_hi - x_lo);
 
         let log = fig.y_scale == YScale::Log;
         // The threshold and the limit line: both inside the concentration axis.
@@ -220,9 +239,27 @@ impl<'a> Prepared<'a> {
             y_lo,
             y_hi,
             log,
+            xlog,
             style_base: 0,
             panel: (0, 1),
         })
+    }
+
+    /// The horizontal axis range in axis units (log10 of the value on a log axis).
+    pub(super) fn x_lo_t(&self) -> f64 {
+        if self.xlog {
+            self.x_lo_h.log10()
+        } else {
+            self.x_lo_h
+        }
+    }
+
+    pub(super) fn x_hi_t(&self) -> f64 {
+        if self.xlog {
+            self.x_hi_h.log10()
+        } else {
+            self.x_hi_h
+        }
     }
 
     /// Axis value of a data point: `None` where it cannot be drawn (non-finite, or ≤ 0 on log).
@@ -230,6 +267,14 @@ impl<'a> Prepared<'a> {
         if !t.is_finite() || !y.is_finite() {
             return None;
         }
+        let t = if self.xlog {
+            if t <= 0.0 {
+                return None;
+            }
+            t.log10()
+        } else {
+            t
+        };
         if self.log {
             (y > 0.0).then(|| (t, y.log10()))
         } else {

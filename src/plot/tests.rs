@@ -570,3 +570,41 @@ fn markers_and_guides_follow_their_series_into_its_panel_and_the_legend() {
         assert_eq!(svg.matches(label).count(), 1, "{label}");
     }
 }
+
+#[test]
+fn a_log_dose_axis_spans_whole_decades_and_places_values_by_their_logarithm() {
+    let fig = Figure {
+        series: vec![Series {
+            label: "curve".into(),
+            points: vec![(10.0, -5.0), (100.0, -30.0), (3000.0, -90.0)],
+        }],
+        x_scale: XScale::Log,
+        x_unit: Some("µg/day".into()),
+        x_label: Some("Daily dose".into()),
+        ..Figure::default()
+    };
+    let prep = Prepared::new(&fig).unwrap();
+    assert_eq!((prep.x_lo_h, prep.x_hi_h), (10.0, 10_000.0));
+    assert!(!prep.days);
+    // 100 µg/day sits a third of the way along three decades.
+    assert_eq!(prep.transform((100.0, 1.0)), Some((2.0, 1.0)));
+    assert_eq!(prep.transform((0.0, 1.0)), None);
+    let layout = &layouts(std::slice::from_ref(&prep), 1200.0, 800.0, None)[0];
+    let major: Vec<f64> = layout
+        .x_ticks
+        .iter()
+        .filter(|(_, t)| !t.minor)
+        .map(|(_, t)| t.value)
+        .collect();
+    assert_eq!(major, [10.0, 100.0, 1000.0, 10_000.0]);
+    let xs: Vec<f64> = layout
+        .x_ticks
+        .iter()
+        .filter(|(_, t)| !t.minor)
+        .map(|(x, _)| *x)
+        .collect();
+    let gaps: Vec<f64> = xs.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.iter().all(|g| (g - gaps[0]).abs() < 1e-9), "{gaps:?}");
+    let svg = render_svg(&fig, &RenderOptions::default()).unwrap();
+    assert!(svg.contains("Daily dose (µg/day)"));
+}

@@ -130,6 +130,7 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
         series_styles: Vec::new(),
         bands: Vec::new(),
         markers: Vec::new(),
+        x_scale: crate::plot::XScale::Linear,
         guides: Vec::new(),
     }
 }
@@ -145,6 +146,8 @@ pub enum FigureKind {
     SteadyState,
     /// A carboxylation marker's change from baseline over the run, regimens overlaid.
     Response,
+    /// A marker's change at steady state against the daily dose, per compound.
+    DoseResponse,
 }
 
 /// A figure to render, with the file-name suffix it is written under.
@@ -339,6 +342,7 @@ pub fn steady_state_figure(
             series_styles: Vec::new(),
             bands: Vec::new(),
             markers: Vec::new(),
+            x_scale: crate::plot::XScale::Linear,
             guides: Vec::new(),
         },
         omitted,
@@ -477,6 +481,7 @@ pub fn caption_text(
     let what = match spec.kind {
         FigureKind::Overlay => "Simulated serum concentration over the run, one line per regimen (colour and line style).",
         FigureKind::Panels => "Simulated serum concentration over the run, one panel per regimen, each with its own concentration axis and a shared time axis.",
+        FigureKind::DoseResponse => "Modelled change of a carboxylation marker at steady state against the daily dose, one line per compound, on a logarithmic dose axis (docs/response.md). The marker, not a clinical outcome.",
         FigureKind::Response => "Modelled change of a carboxylation marker from its baseline over the run, one line per regimen: a turnover model driven by the simulated serum concentration (docs/response.md). The marker, not a clinical outcome: no trial has shown that moving it prevents fractures, calcification or events.",
         FigureKind::SteadyState => "One dosing interval at steady state, regimens overlaid; x axis: time since the period's first dose. Computed from the model's periodic steady state (fixed point of the one-period map), not cut from the run; regimens with shorter intervals are continued periodically over the longest interval.",
     };

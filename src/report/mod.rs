@@ -89,6 +89,9 @@ pub struct ReportOptions {
     /// The uncertainty study of `--uncertainty`, folded into `summary.json`, the figures and
     /// their captions, and written as `uncertainty.csv`.
     pub uncertainty: Option<crate::study::uncertainty::Uncertainty>,
+    /// The dose–response curves of `[response]` (empty without one), drawn as one figure per
+    /// marker.
+    pub dose_response: Vec<crate::study::dose_response::DoseResponseCurve>,
 }
 
 /// The outputs of a run, ready to write.
@@ -164,7 +167,12 @@ pub fn build(
     } else {
         None
     };
-    for fig in figure::figures(scenario, result, profiles, opts.uncertainty.as_ref()) {
+    let mut specs = figure::figures(scenario, result, profiles, opts.uncertainty.as_ref());
+    specs.extend(crate::report::response_figure::dose_response_figures(
+        scenario,
+        &opts.dose_response,
+    ));
+    for fig in specs {
         let name = if fig.suffix.is_empty() {
             stem.clone()
         } else {

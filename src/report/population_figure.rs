@@ -129,6 +129,7 @@ pub fn population_figure(
         limit,
         x_unit: None,
         markers: Vec::new(),
+        x_scale: crate::plot::XScale::Linear,
         guides: Vec::new(),
     }
 }
@@ -213,6 +214,7 @@ pub fn lloq_figure(
         series_styles: Vec::new(),
         bands: Vec::new(),
         markers: Vec::new(),
+        x_scale: crate::plot::XScale::Linear,
         guides: Vec::new(),
         observed: Vec::new(),
         x_unit: None,

@@ -107,3 +107,97 @@ fn pct(v: f64) -> String {
     let s = format!("{v:+.1} %");
     s.replace('-', "−")
 }
+
+/// File-name suffix of a marker's dose–response figure.
+fn dose_suffix(m: Marker) -> &'static str {
+    match m {
+        Marker::DpUcmgp => "dose_response_dp_ucmgp",
+        Marker::Ucoc => "dose_response_ucoc",
+    }
+}
+
+/// One dose–response figure per marker: the change at steady state against the daily dose,
+/// MK-7 and MK-4 on one logarithmic dose axis, with the published points of the population
+/// (open circles) and their sources in the caption.
+pub fn dose_response_figures(
+    scenario: &Scenario,
+    curves: &[crate::study::dose_response::DoseResponseCurve],
+) -> Vec<FigureSpec> {
+    let Some(spec) = &scenario.response else {
+        return Vec::new();
+    };
+    let healthy = spec.population == crate::response::Population::Healthy;
+    spec.presets
+        .iter()
+        .filter_map(|pre| {
+            let m = pre.marker;
+            let mine: Vec<_> = curves.iter().filter(|c| c.marker == m).collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let name = |id: &str| match id {
+                "mk4" => "MK-4",
+                "mk7" => "MK-7",
+                other => other,
+            }
+            .to_string();
+            let mut note = String::from("Open circles: published group changes");
+            if !healthy {
+                note.push_str(" (none drawn: the published points are of healthy adults)");
+            }
+            note.push(':');
+            let mut observed = Vec::new();
+            for c in &mine {
+                let pts: Vec<(f64, f64)> = crate::response::PUBLISHED_HEALTHY
+                    .iter()
+                    .filter(|p| healthy && p.marker == m && p.compound == c.compound)
+                    .map(|p| {
+                        let _ = write!(
+                            note,
+                            " {} {} µg/day {} ({}, {});",
+                            name(p.compound),
+                            short(p.dose_ug_per_day),
+                            pct(p.pct_change),
+                            p.source,
+                            if p.calibration { "calibration" } else { "independent" }
+                        );
+                        (p.dose_ug_per_day, p.pct_change)
+                    })
+                    .collect();
+                observed.push(pts);
+            }
+            note.push_str(" Lines: the model's change of the period-mean level at steady state under one oral dose a day, each point a run of the engine; MK-4 below milligram doses extrapolates its 30 mg PK (docs/science.md).");
+            Some(FigureSpec {
+                kind: FigureKind::DoseResponse,
+                suffix: dose_suffix(m),
+                figure: Figure {
+                    title: format!("{} — {}: dose–response", scenario.name, m.label()),
+                    subtitle: Some(format!(
+                        "steady state under one daily dose · {} population · k2sim {}",
+                        spec.population.key(),
+                        env!("CARGO_PKG_VERSION")
+                    )),
+                    y_label: format!("{} at steady state, change (%)", m.label()),
+                    x_label: Some("Daily dose".into()),
+                    x_unit: Some("µg/day".into()),
+                    x_scale: crate::plot::XScale::Log,
+                    series: mine
+                        .iter()
+                        .map(|c| Series {
+                            label: name(c.compound),
+                            points: c.points.clone(),
+                        })
+                        .collect(),
+                    observed,
+                    threshold: Some(Threshold {
+                        value: 0.0,
+                        label: "baseline".into(),
+                    }),
+                    ..Figure::default()
+                },
+                omitted: Vec::new(),
+                note: Some(note),
+            })
+        })
+        .collect()
+}

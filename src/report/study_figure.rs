@@ -152,6 +152,7 @@ pub fn sweep_figure(
         series_styles: styles,
         bands: Vec::new(),
         markers: Vec::new(),
+        x_scale: crate::plot::XScale::Linear,
         guides: Vec::new(),
         observed: Vec::new(),
         limit: None,

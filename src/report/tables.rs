@@ -305,6 +305,18 @@ pub fn uncertainty_csv(u: &crate::study::uncertainty::Uncertainty) -> Result<Vec
             ])
             .map_err(csv_err)?;
         }
+        for m in &r.markers {
+            w.write_record([
+                r.regimen.clone(),
+                format!("{}_{}", m.marker.key(), m.quantity),
+                crate::format::opt_sig(Some(m.preset)),
+                crate::format::opt_sig(Some(m.p5)),
+                crate::format::opt_sig(Some(m.p50)),
+                crate::format::opt_sig(Some(m.p95)),
+                if m.robust { "robust" } else { "uncertain" }.to_string(),
+            ])
+            .map_err(csv_err)?;
+        }
     }
     w.into_inner()
         .map_err(|e| Error::serialize("uncertainty.csv", e.to_string()))
@@ -334,6 +346,17 @@ pub fn uncertainty_table(u: &crate::study::uncertainty::Uncertainty) -> String {
             s.push_str(&format!(
                 "    {label:<24} {:>10} {unit:<8} 5–95 %: {}–{}  {}\n",
                 short(m.preset),
+                short(m.p5),
+                short(m.p95),
+                if m.robust { "robust" } else { "uncertain" }
+            ));
+        }
+        for m in &r.markers {
+            s.push_str(&format!(
+                "    {:<24} {:>10} {:<8} 5–95 %: {}–{}  {}\n",
+                format!("{} {}", m.marker.label(), m.quantity.replace('_', " ")),
+                short(m.preset),
+                "%",
                 short(m.p5),
                 short(m.p95),
                 if m.robust { "robust" } else { "uncertain" }

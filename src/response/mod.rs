@@ -417,6 +417,81 @@ impl MarkerPreset {
     }
 }
 
+/// A published group change of a marker after weeks of a daily dose, for the dose–response
+/// figure: the compound, the daily dose, the change and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct PublishedPoint {
+    pub marker: Marker,
+    pub compound: &'static str,
+    pub dose_ug_per_day: f64,
+    /// Change from baseline or against placebo (%).
+    pub pct_change: f64,
+    /// Study, duration and the preset's use of it.
+    pub source: &'static str,
+    /// Whether a preset parameter was solved from it.
+    pub calibration: bool,
+}
+
+/// The published points of healthy adults (the healthy presets' population).
+pub const PUBLISHED_HEALTHY: [PublishedPoint; 7] = [
+    PublishedPoint {
+        marker: Marker::DpUcmgp,
+        compound: "mk7",
+        dose_ug_per_day: 180.0,
+        pct_change: -31.0,
+        source: "Dalmeijer 2012, 12 weeks",
+        calibration: true,
+    },
+    PublishedPoint {
+        marker: Marker::DpUcmgp,
+        compound: "mk7",
+        dose_ug_per_day: 360.0,
+        pct_change: -46.0,
+        source: "Dalmeijer 2012, 12 weeks",
+        calibration: true,
+    },
+    PublishedPoint {
+        marker: Marker::DpUcmgp,
+        compound: "mk7",
+        dose_ug_per_day: 180.0,
+        pct_change: -50.0,
+        source: "Knapen 2015, 3 years, against placebo",
+        calibration: false,
+    },
+    PublishedPoint {
+        marker: Marker::Ucoc,
+        compound: "mk7",
+        dose_ug_per_day: 180.0,
+        pct_change: -60.0,
+        source: "Dalmeijer 2012, 12 weeks (ucOC:cOC)",
+        calibration: true,
+    },
+    PublishedPoint {
+        marker: Marker::Ucoc,
+        compound: "mk7",
+        dose_ug_per_day: 360.0,
+        pct_change: -74.0,
+        source: "Dalmeijer 2012, 12 weeks (ucOC:cOC)",
+        calibration: true,
+    },
+    PublishedPoint {
+        marker: Marker::Ucoc,
+        compound: "mk7",
+        dose_ug_per_day: 375.0,
+        pct_change: -65.6,
+        source: "Rønn 2016, 12 months (ucOC, against placebo)",
+        calibration: false,
+    },
+    PublishedPoint {
+        marker: Marker::Ucoc,
+        compound: "mk4",
+        dose_ug_per_day: 45_000.0,
+        pct_change: -71.1,
+        source: "Jiang 2014, 1 year (ucOC share of OC)",
+        calibration: true,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

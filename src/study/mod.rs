@@ -3,6 +3,7 @@
 //! the shard files.
 
 pub mod assay;
+pub mod dose_response;
 pub mod fit;
 pub mod literature;
 pub mod population;

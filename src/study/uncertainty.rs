@@ -79,9 +79,27 @@ pub struct RegimenUncertainty {
     pub not_sampled: Vec<NotSampled>,
     /// One interval per metric the run defines (metrics undefined for the regimen are left out).
     pub metrics: Vec<MetricInterval>,
+    /// The carboxylation markers of `[response]`: their change at the end of the run and at
+    /// steady state (%), each with its interval over the draws.
+    pub markers: Vec<MarkerInterval>,
     /// `(time_h, p5, p50, p95)` of the concentration (ng/mL), on the thinned output grid.
     #[serde(skip)]
     pub band: Vec<(f64, f64, f64, f64)>,
+}
+
+/// The interval of a marker's change (%; a fall is negative) over the draws.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct MarkerInterval {
+    /// The marker.
+    pub marker: crate::response::Marker,
+    /// `pct_change_at_end` or `pct_change_ss`.
+    pub quantity: &'static str,
+    pub preset: f64,
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+    /// (p95 − p5)/|p50| ≤ [`ROBUST_MAX_WIDTH`].
+    pub robust: bool,
 }
 
 /// A parameter with a sampled range that a regimen does not sample.
@@ -225,8 +243,19 @@ pub fn is_robust(p5: f64, p50: f64, p95: f64) -> bool {
     p50.abs() > 0.0 && (p95 - p5) / p50.abs() <= ROBUST_MAX_WIDTH
 }
 
-/// What one draw keeps of each regimen: its metrics and its thinned concentrations.
-type DrawResult = Vec<(Metrics, Vec<f64>)>;
+/// A marker's change at the end of the run and at steady state (%).
+type MarkerChange = (crate::response::Marker, f64, Option<f64>);
+
+/// What one draw keeps of each regimen: its metrics, its thinned concentrations and its
+/// markers' changes.
+type DrawResult = Vec<(Metrics, Vec<f64>, Vec<MarkerChange>)>;
+
+fn marker_changes(r: &crate::engine::run::RegimenResult) -> Vec<MarkerChange> {
+    r.response
+        .iter()
+        .map(|c| (c.marker, c.pct_change_at_end, c.pct_change_ss))
+        .collect()
+}
 
 /// Runs the uncertainty study of `s`: `spec.n` draws of the sampled parameters, each a whole
 /// run of the scenario with `solver`, in parallel; `base` is the metrics of the preset run.
@@ -254,7 +283,8 @@ pub fn run_uncertainty(
                 .zip(&grids)
                 .map(|(r, g)| {
                     let c = g.iter().map(|&i| r.trajectory.conc_ng_ml[i]).collect();
-                    (r.metrics, c)
+                    let m = marker_changes(&r);
+                    (r.metrics, c, m)
                 })
                 .collect())
         })
@@ -297,6 +327,47 @@ pub fn run_uncertainty(
                     })
                 })
                 .collect();
+            let markers = marker_changes(&preset_run.regimens[i])
+                .into_iter()
+                .enumerate()
+                .flat_map(|(j, (marker, end, ss))| {
+                    let pick = |which: usize| -> Vec<f64> {
+                        draws
+                            .iter()
+                            .filter_map(|d| {
+                                let x = d[i].2.get(j)?;
+                                if which == 0 {
+                                    Some(x.1)
+                                } else {
+                                    x.2
+                                }
+                            })
+                            .collect()
+                    };
+                    [
+                        ("pct_change_at_end", Some(end), 0),
+                        ("pct_change_ss", ss, 1),
+                    ]
+                    .into_iter()
+                    .filter_map(move |(quantity, preset, which)| {
+                        let mut xs = pick(which);
+                        if xs.is_empty() {
+                            return None;
+                        }
+                        let (p5, p50, p95) = percentiles(&mut xs);
+                        Some(MarkerInterval {
+                            marker,
+                            quantity,
+                            preset: preset?,
+                            p5,
+                            p50,
+                            p95,
+                            robust: is_robust(p5, p50, p95),
+                        })
+                    })
+                    .collect::<Vec<_>>()
+                })
+                .collect();
             let time = &preset_run.regimens[i].trajectory.time_h;
             let band = grids[i]
                 .iter()
@@ -312,6 +383,7 @@ pub fn run_uncertainty(
                 sampled,
                 not_sampled,
                 metrics,
+                markers,
                 band,
             }
         })
