@@ -146,11 +146,16 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
                     && caption.contains("known limits")
             );
             let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
-            // Concentration axes name their unit; the LLOQ figure's axis is a share.
+            // Concentration axes name their unit; the LLOQ figure's axis is a share, a marker's
+            // axis its change from baseline.
             assert!(
                 svg.contains("(ng/mL)")
                     || svg.contains("(nmol/L)")
                     || svg.contains("Samples below the LLOQ (%)")
+                    || svg.contains("change from baseline (%)")
+                    || svg.contains("at steady state, change (%)"),
+                "{}",
+                png.display()
             );
         }
         if several {

@@ -272,12 +272,33 @@ const JIANG_MK4_UG_PER_DAY: f64 = 45_000.0;
 /// falls to (1 − 0.823)/(1 − 0.387) = 0.289 of its baseline.
 const JIANG_UCOC_SHARE_FALL: f64 = 1.0 - (1.0 - 0.823) / (1.0 - 0.387);
 
-/// The preset of `marker` in `population`, or `None` where no data calibrate it.
+/// The preset of `marker` in `population`, or `None` where no data calibrate it, solved
+/// through the compound presets' PK.
 pub fn preset(marker: Marker, population: Population) -> Option<MarkerPreset> {
     let mk7 = compound::find("mk7")?;
     let mk4 = compound::find("mk4")?;
+    preset_through(
+        marker,
+        population,
+        cavg_per_ug_day(&mk7),
+        cavg_per_ug_day(&mk4),
+    )
+}
+
+/// The preset solved through other PK: `cavg_mk7` and `cavg_mk4` are Cavg,ss (ng/mL) per
+/// µg/day of daily MK-7 and MK-4. The trials report doses, so the parameters that reproduce
+/// them depend on the PK that turns doses into levels; an uncertainty run that draws the PK
+/// solves the response again for each draw, keeping the published arms reproduced.
+pub fn preset_through(
+    marker: Marker,
+    population: Population,
+    cavg_mk7: f64,
+    cavg_mk4: f64,
+) -> Option<MarkerPreset> {
+    let mk7 = compound::find("mk7")?;
+    let mk4 = compound::find("mk4")?;
     let mm7 = mk7.molar_mass_g_mol;
-    let s = nmol_l(cavg_per_ug_day(&mk7), mm7);
+    let s = nmol_l(cavg_mk7, mm7);
     let cendo = cited(CENDO_NG_ML, Evidence::Measured,
         "MK-7 0.28 ng/mL before supplementation in 60 healthy Dutch adults (Knapen et al. 2015, J Nutr Sci); used as the endogenous MK-7-equivalent level of every population (for haemodialysis an assumption)");
     let (baseline, kout, arms, arms_source) = match (marker, population) {
@@ -320,10 +341,7 @@ pub fn preset(marker: Marker, population: Population) -> Option<MarkerPreset> {
     };
     // MK-4: the relative potency that gives Jiang's ucOC fall at 45 mg/day, from the MK-4
     // preset's Cavg,ss; for dp-ucMGP the same potency is assumed.
-    let mk4_c = nmol_l(
-        JIANG_MK4_UG_PER_DAY * cavg_per_ug_day(&mk4),
-        mk4.molar_mass_g_mol,
-    );
+    let mk4_c = nmol_l(JIANG_MK4_UG_PER_DAY * cavg_mk4, mk4.molar_mass_g_mol);
     let ucoc_potency = || -> Option<f64> {
         let u = preset_turnover_ucoc_healthy(s, mm7)?;
         solve_potency(&u, mk4_c, JIANG_UCOC_SHARE_FALL)

@@ -202,6 +202,32 @@ fn scenario_with(
     values: &[f64],
 ) -> Result<Scenario, SimError> {
     let mut out = s.clone();
+    // The response presets are solved in dose space through the PK: solve them again through
+    // this draw's PK, so the published dose arms stay reproduced (docs/response.md).
+    if let Some(spec) = &mut out.response {
+        let cavg = |id: &str| -> Option<f64> {
+            let c = crate::compound::find(id)?;
+            let value = |key: &str, preset: f64| {
+                params
+                    .iter()
+                    .zip(values)
+                    .find(|(p, _)| p.compound == id && p.param == key)
+                    .map_or(preset, |(_, v)| *v)
+            };
+            let t_half = value("half_life_h", c.half_life_h.value);
+            let v = value("v_l", c.v_l.value);
+            Some(1.0 / (std::f64::consts::LN_2 / t_half * v * 24.0))
+        };
+        if let (Some(c7), Some(c4)) = (cavg("mk7"), cavg("mk4")) {
+            for p in &mut spec.presets {
+                if let Some(again) =
+                    crate::response::preset_through(p.marker, spec.population, c7, c4)
+                {
+                    *p = again;
+                }
+            }
+        }
+    }
     for r in &mut out.regimens {
         for (p, &v) in params.iter().zip(values) {
             let Some(mp) = ModelParam::from_key(p.param) else {
