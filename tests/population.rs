@@ -395,7 +395,7 @@ fn same_seed_same_bytes_for_any_thread_count_and_shards_merge_exactly() {
         .arg(shards.join("3"))
         .assert()
         .code(2);
-    assert!(String::from_utf8_lossy(&e.get_output().stderr).contains("shard 2 of 3 is missing"));
+    assert!(String::from_utf8_lossy(&e.get_output().stderr).contains("1 of 3 shards missing: 2\n"));
 }
 
 /// The study figures of `SMALL`: the ribbon (two regimens, so two panels and a taller figure)

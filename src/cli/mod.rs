@@ -48,7 +48,7 @@ enum Command {
         /// The scenario file (TOML), e.g. scenarios/mk7_daily.toml.
         scenario: PathBuf,
         /// Output directory [default: out/<scenario name>].
-        #[arg(long)]
+        #[arg(long, value_parser = parse_out_dir)]
         out: Option<PathBuf>,
         /// Solver, overriding the scenario's `solver` key.
         #[arg(long, value_enum)]
@@ -63,6 +63,10 @@ enum Command {
         /// shard-K-of-N.json; combine the shards with `k2sim merge`.
         #[arg(long, value_parser = crate::cli::study::parse_shard)]
         shard: Option<k2sim::study::Shard>,
+        /// With --shard: compute the shard even when a valid shard-K-of-N.json of the same
+        /// scenario content and solver is already in the output directory (it is kept otherwise).
+        #[arg(long, requires = "shard")]
+        force: bool,
         /// Sample every preset parameter over its plausible range (`k2sim compounds`) and report
         /// each metric's 5–95 % interval, flagged robust or uncertain, with bands in the figures
         /// (uncertainty.csv, summary.json); draws and seed from `[uncertainty]`, else 1000 and 1.
@@ -78,11 +82,14 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
         /// Output directory [default: out/<scenario name>].
-        #[arg(long)]
+        #[arg(long, value_parser = parse_out_dir)]
         out: Option<PathBuf>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Verify every shard and list the missing ones, without writing the outputs.
+        #[arg(long)]
+        check: bool,
     },
     /// One-at-a-time sensitivity: each parameter moved by ±delta %, the change of each metric.
     #[command(
@@ -95,7 +102,7 @@ enum Command {
         #[arg(long, default_value_t = 10.0)]
         delta_pct: f64,
         /// Output directory [default: out/<scenario name>].
-        #[arg(long)]
+        #[arg(long, value_parser = parse_out_dir)]
         out: Option<PathBuf>,
         /// Solver, overriding the scenario's `solver` key.
         #[arg(long, value_enum)]
@@ -112,7 +119,7 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
         /// Output directory [default: out/<name A>_vs_<name B>].
-        #[arg(long)]
+        #[arg(long, value_parser = parse_out_dir)]
         out: Option<PathBuf>,
         /// Solver for every scenario [default: the first scenario's `solver`].
         #[arg(long, value_enum)]
@@ -139,7 +146,7 @@ enum Command {
         /// The scenario file (TOML) with observations and a [fit] table.
         scenario: PathBuf,
         /// Output directory [default: out/<scenario name>_fit].
-        #[arg(long)]
+        #[arg(long, value_parser = parse_out_dir)]
         out: Option<PathBuf>,
         /// Solver, overriding the scenario's `solver` key.
         #[arg(long, value_enum)]
@@ -159,7 +166,7 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
         /// Output directory.
-        #[arg(long, default_value = "out/validation")]
+        #[arg(long, default_value = "out/validation", value_parser = parse_out_dir)]
         out: PathBuf,
         /// Solver for every case.
         #[arg(long, value_enum, default_value_t = SolverKind::Exact)]
@@ -180,7 +187,7 @@ enum Command {
         /// TIME, DV (and AMT, EVID, MDV).
         file: PathBuf,
         /// Output directory [default: out/<file name>_nca].
-        #[arg(long)]
+        #[arg(long, value_parser = parse_out_dir)]
         out: Option<PathBuf>,
         /// Skip the figures (tables only).
         #[arg(long)]
@@ -207,6 +214,7 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    threads_from_slurm();
     // Without a handler the default action (terminate) is also safe: nothing half-written is
     // ever visible. The handler only adds the guarantee that no staging directory remains.
     let _ = ctrlc::set_handler(on_interrupt);
@@ -218,6 +226,7 @@ pub fn main() -> ExitCode {
             quiet,
             reference,
             shard,
+            force,
             uncertainty,
             fig,
         } => run::run_command(
@@ -227,10 +236,16 @@ pub fn main() -> ExitCode {
             quiet,
             reference,
             shard,
+            force,
             uncertainty,
             &fig,
         ),
-        Command::Merge { inputs, out, quiet } => merge::merge_command(&inputs, out, quiet),
+        Command::Merge {
+            inputs,
+            out,
+            quiet,
+            check,
+        } => merge::merge_command(&inputs, out, quiet, check),
         Command::Sensitivity {
             scenario,
             delta_pct,
@@ -411,6 +426,44 @@ pub fn command_line() -> String {
         });
     }
     parts.join(" ")
+}
+
+/// Under Slurm, the threads of the allocation: `SLURM_CPUS_PER_TASK` sets the thread count
+/// when `RAYON_NUM_THREADS` is unset (rayon would otherwise take every core of the node, not
+/// the task's share).
+fn threads_from_slurm() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return;
+    }
+    let Some(n) = std::env::var("SLURM_CPUS_PER_TASK")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    else {
+        return;
+    };
+    // Fails only if the pool was built already, which nothing does before this.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global();
+}
+
+/// `--out`: a directory on a file system. URLs (`s3://…`, any `scheme://`) are refused: k2sim
+/// writes with rename on a local or shared file system, and `s3://b/x` would otherwise become
+/// a folder named `s3:`.
+fn parse_out_dir(text: &str) -> Result<PathBuf, String> {
+    if let Some((scheme, _)) = text.split_once("://") {
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            return Err(format!(
+                "`{text}` is a URL; k2sim writes to a directory on a local or shared file system (NFS, Lustre, GPFS), not to object storage\n  help: give a path, e.g. --out results/run1, and copy the folder afterwards (e.g. `aws s3 cp --recursive results/run1 {text}`)"
+            ));
+        }
+    }
+    Ok(PathBuf::from(text))
 }
 
 pub(crate) fn option_error(message: String) -> Error {

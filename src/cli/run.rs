@@ -23,6 +23,7 @@ pub(super) fn run_command(
     quiet: bool,
     reference: Option<String>,
     shard: Option<k2sim::study::Shard>,
+    force: bool,
     uncertainty: bool,
     fig: &FigureArgs,
 ) -> Result<(), Error> {
@@ -43,20 +44,28 @@ pub(super) fn run_command(
                 path.display()
             )));
         }
-        let written = crate::cli::study::write_shard(
+        let run = crate::cli::study::ShardRun {
             path,
-            &scenario,
-            solver,
             shard,
-            &dir,
+            dir: &dir,
             quiet,
-            &command_line(),
-        )?;
+            force,
+            command: &command_line(),
+        };
+        let outcome = crate::cli::study::write_shard(&run, &scenario, solver)?;
         if !quiet {
-            println!("wrote {}", written.display());
+            match outcome {
+                crate::cli::study::ShardOutcome::Written(p) => println!("wrote {}", p.display()),
+                crate::cli::study::ShardOutcome::Skipped(p) => println!(
+                    "kept {}: a valid shard of this scenario and solver is already there (--force to compute it again)",
+                    p.display()
+                ),
+            }
+            let threads = rayon::current_num_threads();
             println!(
-                "done in {:.2} s{}",
+                "done in {:.2} s on {threads} thread{}{}",
                 started.elapsed().as_secs_f64(),
+                if threads == 1 { "" } else { "s" },
                 peak_memory_note()
             );
         }

@@ -174,16 +174,32 @@ pub fn compute(
     Ok(r?)
 }
 
-/// Writes `shard-K-of-N.json` for a sharded run.
+/// What a sharded run did.
+pub enum ShardOutcome {
+    /// Computed and wrote the shard file.
+    Written(PathBuf),
+    /// Found a valid shard file of the same scenario, solver and K/N there and kept it.
+    Skipped(PathBuf),
+}
+
+/// A sharded run: where to write and whether to redo a valid shard.
+pub struct ShardRun<'a> {
+    pub path: &'a Path,
+    pub shard: Shard,
+    pub dir: &'a Path,
+    pub quiet: bool,
+    pub force: bool,
+    pub command: &'a str,
+}
+
+/// Writes `shard-K-of-N.json` for a sharded run, unless a valid one for the same scenario
+/// content, solver and K/N is already there (and `force` is off).
 pub fn write_shard(
-    path: &Path,
+    run: &ShardRun,
     scenario: &Scenario,
     solver: SolverKind,
-    shard: Shard,
-    dir: &Path,
-    quiet: bool,
-    command: &str,
-) -> Result<PathBuf, Error> {
+) -> Result<ShardOutcome, Error> {
+    let (path, shard) = (run.path, run.shard);
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Input(InputError::io(path, e.to_string())))?;
     let default_name = path
@@ -200,86 +216,64 @@ pub fn write_shard(
         }
         None => None,
     };
-    let r = compute(scenario, solver, shard, quiet)?;
-    let mut file = ShardFile::new(&text, &default_name, solver, command, shard, r);
-    file.observed_csv_text = observed_csv_text;
-    let bytes = serde_json::to_vec(&file).map_err(|e| Error::serialize("the shard file", e))?;
     let name = format!("shard-{}-of-{}.json", shard.index, shard.count);
-    let mut written = crate::cli::write::write_set(dir, &[(name, bytes)])?;
-    Ok(written.remove(0))
+    let target = run.dir.join(&name);
+    if !run.force {
+        let hash = study::shard::scenario_hash(&text, observed_csv_text.as_deref());
+        if existing_shard_is_valid(&target, scenario, &hash, solver, shard) {
+            return Ok(ShardOutcome::Skipped(target));
+        }
+    }
+    if study::total_units(scenario, shard) == 0 {
+        let subjects = scenario.population.as_ref().map_or(0, |p| p.n);
+        let combinations = scenario
+            .sweep
+            .as_ref()
+            .map_or(0, |s| s.combinations() as u64);
+        eprintln!(
+            "warning: shard {}/{} is empty: {subjects} subjects and {combinations} sweep combinations do not reach {} shards; its file is written all the same, so that `merge` sees every shard\n  help: use at most {} shards",
+            shard.index,
+            shard.count,
+            shard.count,
+            subjects.max(combinations).max(1)
+        );
+    }
+    let r = compute(scenario, solver, shard, run.quiet)?;
+    let file = ShardFile::new(
+        &text,
+        observed_csv_text.as_deref(),
+        &default_name,
+        solver,
+        run.command,
+        shard,
+        r,
+    );
+    let bytes = serde_json::to_vec(&file).map_err(|e| Error::serialize("the shard file", e))?;
+    let mut written = crate::cli::write::write_set(run.dir, &[(name, bytes)])?;
+    Ok(ShardOutcome::Written(written.remove(0)))
 }
 
-fn input_error(path: &Path, message: String) -> Error {
-    Error::Input(InputError::io(path, message))
-}
-
-/// Reads shard files (files, or directories holding `shard-*.json`) and merges them.
-pub fn read_and_merge(
-    inputs: &[PathBuf],
-) -> Result<(Scenario, SolverKind, String, StudyResult), Error> {
-    let mut paths = Vec::new();
-    for p in inputs {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| input_error(p, format!("cannot read the directory: {e}")))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with("shard-"))
-                        && f.extension().is_some_and(|e| e == "json")
-                })
-                .collect();
-            found.sort();
-            if found.is_empty() {
-                return Err(input_error(p, "holds no shard-K-of-N.json files; give the directories that `k2sim run --shard K/N --out DIR` wrote".into()));
-            }
-            paths.extend(found);
-        } else {
-            paths.push(p.clone());
-        }
-    }
-    let mut files = Vec::new();
-    for p in &paths {
-        let bytes = std::fs::read(p)
-            .map_err(|e| input_error(p, format!("cannot read the shard file: {e}")))?;
-        let f: ShardFile = serde_json::from_slice(&bytes)
-            .map_err(|e| input_error(p, format!("is not a k2sim shard file ({e})")))?;
-        if f.format != study::SHARD_FORMAT {
-            return Err(input_error(
-                p,
-                format!(
-                    "has format {:?}; this k2sim reads {:?}",
-                    f.format,
-                    study::SHARD_FORMAT
-                ),
-            ));
-        }
-        files.push((p.clone(), f));
-    }
-    let (first_path, first) = files
-        .first()
-        .ok_or_else(|| input_error(Path::new("."), "no shard files given".into()))?;
-    for (p, f) in &files {
-        if f.scenario_text != first.scenario_text
-            || f.observed_csv_text != first.observed_csv_text
-            || f.solver != first.solver
-            || f.command != first.command
-        {
-            return Err(input_error(p, format!("comes from a different scenario or solver than {}; merge shards of one run only", first_path.display())));
-        }
-    }
-    let mut scenario = k2sim::scenario::parse_str(&first.scenario_text, &first.default_name)
-        .map_err(|e| Error::Input(e.in_file(first_path)))?;
-    if let Some(csv) = &first.observed_csv_text {
-        let rows =
-            k2sim::scenario::parse_observed_csv(csv, &scenario.regimens, scenario.duration_h)
-                .map_err(|e| Error::Input(e.in_file(first_path)))?;
-        scenario.observed.extend(rows);
-    }
-    let solver = first.solver;
-    let merged = study::merge(files.iter().map(|(_, f)| (f.shard, f.result())).collect())
-        .map_err(|e| input_error(first_path, e.to_string()))?;
-    Ok((scenario, solver, first.command.clone(), merged))
+/// Whether `target` holds a whole, unedited shard of this k2sim for the scenario content
+/// `hash`, `solver` and `shard`, passing the checks `merge` makes: then a re-run (a requeued
+/// Slurm task) has nothing to do.
+fn existing_shard_is_valid(
+    target: &Path,
+    scenario: &Scenario,
+    hash: &str,
+    solver: SolverKind,
+    shard: Shard,
+) -> bool {
+    let Ok(bytes) = std::fs::read(target) else {
+        return false;
+    };
+    let Ok(f) = serde_json::from_slice::<ShardFile>(&bytes) else {
+        return false;
+    };
+    f.verify_integrity().is_ok()
+        && f.scenario_hash == hash
+        && f.solver == solver
+        && f.shard == shard
+        && study::shard::verify_contents(scenario, &f).is_ok()
 }
 
 /// `k2sim sensitivity`: the table and the tornado figure.
