@@ -538,3 +538,22 @@ fn command_line_mistakes_are_usage_errors_without_a_file_prefix() {
         "error: scenarios/mk7_daily.toml: regimen label \"MK-7 180 µg daily\" is also used by an earlier scenario\n  help: labels name the columns and curves: give the regimens distinct `label`s\n",
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    // `k2sim compounds | head -0`: the pipe is closed before k2sim writes. Rust's print! would
+    // panic with "failed printing to stdout: Broken pipe"; k2sim stops with exit 0 instead.
+    let bin = env!("CARGO_BIN_EXE_k2sim");
+    let mut child = std::process::Command::new(bin)
+        .arg("compounds")
+        .env("RUST_BACKTRACE", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+}

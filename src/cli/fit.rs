@@ -80,7 +80,7 @@ pub fn fit_command(
     }
     let written = crate::cli::write::write_set(&dir, &files)?;
     if !quiet {
-        println!(
+        outln!(
             "{} — fit of {} to {} observations, {} solver",
             scenario.name,
             spec.params
@@ -94,12 +94,12 @@ pub fn fit_command(
                 scenario.regimens.iter().map(|r| &r.model)
             )
         );
-        print!("{report}");
-        println!();
+        out!("{report}");
+        outln!();
         for p in &written {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
-        println!("done in {:.2} s", started.elapsed().as_secs_f64());
+        outln!("done in {:.2} s", started.elapsed().as_secs_f64());
     }
     Ok(())
 }

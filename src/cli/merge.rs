@@ -31,11 +31,11 @@ pub(super) fn merge_command(
     let merged = read_and_merge(inputs)?;
     if check {
         if !quiet {
-            println!(
+            outln!(
                 "all {} shards present and valid; `k2sim merge` without --check writes the outputs",
                 merged.shards
             );
-            println!(
+            outln!(
                 "done in {:.2} s{}",
                 started.elapsed().as_secs_f64(),
                 peak_memory_note()

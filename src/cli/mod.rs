@@ -1,5 +1,24 @@
 //! Command-line interface: argument parsing, orchestration and all terminal output.
 
+/// `print!` to standard output that ends the process quietly (exit 0) when the reader has gone
+/// away (`k2sim run … | head -1`): Rust's `print!` panics on a broken pipe. Output files are
+/// always committed before anything is printed, so stopping here loses nothing.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(&format!($($arg)*))
+    };
+}
+
+/// `println!` with the broken-pipe behaviour of [`out!`].
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(&format!("{}\n", format!($($arg)*)))
+    };
+}
+
 mod compare;
 mod fit;
 mod merge;
@@ -292,18 +311,18 @@ pub fn main() -> ExitCode {
             crate::cli::nca::nca_command(&file, out, render, quiet)
         }
         Command::Compounds { json: false } => {
-            print!("{}", report::compounds::compounds_text());
+            out!("{}", report::compounds::compounds_text());
             Ok(())
         }
         Command::Compounds { json: true } => match report::compounds::compounds_json() {
             Ok(s) => {
-                print!("{s}");
+                out!("{s}");
                 Ok(())
             }
             Err(e) => Err(k2sim::error::Error::serialize("compounds --json", e)),
         },
         Command::Foods => {
-            print!("{}", k2sim::foods::table_text());
+            out!("{}", k2sim::foods::table_text());
             Ok(())
         }
     };
@@ -468,4 +487,17 @@ fn parse_out_dir(text: &str) -> Result<PathBuf, String> {
 
 pub(crate) fn option_error(message: String) -> Error {
     Error::Usage { message }
+}
+
+/// Writes `text` to standard output; a broken pipe ends the process with exit 0 (the reader
+/// stopped reading), any other failure is reported on standard error.
+pub(crate) fn write_stdout(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output failed: {e}");
+    }
 }

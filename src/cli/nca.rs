@@ -42,21 +42,21 @@ pub(super) fn nca_command(
     )?;
     let written = write_set(&dir, &files.into_vec())?;
     if !quiet {
-        println!(
+        outln!(
             "NCA of {} — {} subject{}, PKNCA default rules",
             path.display(),
             subjects.len(),
             if subjects.len() == 1 { "" } else { "s" }
         );
-        print!("{}", report::nca::nca_table(&subjects, &results));
+        out!("{}", report::nca::nca_table(&subjects, &results));
         if results.iter().any(has_missing) {
-            println!("(– : missing; nca.md says why)");
+            outln!("(– : missing; nca.md says why)");
         }
-        println!();
+        outln!();
         for p in &written {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
-        println!(
+        outln!(
             "done in {:.2} s{}",
             started.elapsed().as_secs_f64(),
             peak_memory_note()

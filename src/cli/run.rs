@@ -55,14 +55,14 @@ pub(super) fn run_command(
         let outcome = crate::cli::study::write_shard(&run, &scenario, solver)?;
         if !quiet {
             match outcome {
-                crate::cli::study::ShardOutcome::Written(p) => println!("wrote {}", p.display()),
-                crate::cli::study::ShardOutcome::Skipped(p) => println!(
+                crate::cli::study::ShardOutcome::Written(p) => outln!("wrote {}", p.display()),
+                crate::cli::study::ShardOutcome::Skipped(p) => outln!(
                     "kept {}: a valid shard of this scenario and solver is already there (--force to compute it again)",
                     p.display()
                 ),
             }
             let threads = rayon::current_num_threads();
-            println!(
+            outln!(
                 "done in {:.2} s on {threads} thread{}{}",
                 started.elapsed().as_secs_f64(),
                 if threads == 1 { "" } else { "s" },
@@ -149,17 +149,17 @@ pub(super) fn finish(
     let all: Vec<(String, Vec<u8>)> = rep.files.into_iter().chain(ctx.extra).collect();
     let written = write_set(ctx.dir, &all)?;
     if !ctx.quiet {
-        print!("{}", output::summary_table(scenario, result));
+        out!("{}", output::summary_table(scenario, result));
         if let Some(c) = &rep.comparison {
-            println!();
-            print!("{}", c.to_markdown());
+            outln!();
+            out!("{}", c.to_markdown());
         }
-        print!("{}", ctx.extra_report);
-        println!();
+        out!("{}", ctx.extra_report);
+        outln!();
         for p in &written {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
-        println!(
+        outln!(
             "done in {:.2} s{}",
             ctx.started.elapsed().as_secs_f64(),
             peak_memory_note()

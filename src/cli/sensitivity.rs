@@ -36,11 +36,11 @@ pub(super) fn sensitivity_command(
     });
     for p in write_set(&dir, &files)? {
         if !quiet {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
     }
     if !quiet {
-        print!("{report}");
+        out!("{report}");
     }
     Ok(())
 }

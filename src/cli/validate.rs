@@ -88,9 +88,9 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
         .filter(|o| o.pass && !o.check.expect_pass)
         .count();
     if !args.quiet {
-        print!("{}", table::text_table(&outcomes));
-        println!();
-        println!(
+        out!("{}", table::text_table(&outcomes));
+        outln!();
+        outln!(
             "{passed} of {} checks pass ({}; {} cases, {} solver); {} fail as committed{}",
             outcomes.len(),
             table::kind_counts(&outcomes),
@@ -104,9 +104,9 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
             }
         );
         for p in &written {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
-        println!("done in {:.2} s", started.elapsed().as_secs_f64());
+        outln!("done in {:.2} s", started.elapsed().as_secs_f64());
     }
     if regressions.is_empty() {
         Ok(())
