@@ -237,8 +237,12 @@ struct RawCheck {
 
 /// Reads a case file. Errors carry the path.
 pub fn load_case(path: &Path) -> Result<Case, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::io(path, format!("cannot read the validation case: {e}")))?;
+    let text = super::read_regular(path, super::MAX_SCENARIO_BYTES, "validation case")
+        .and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|_| "the validation case is not UTF-8 text; save it as UTF-8".into())
+        })
+        .map_err(|e| InputError::io(path, e))?;
     let id = path
         .file_stem()
         .map_or("case".into(), |s| s.to_string_lossy().into_owned());

@@ -154,6 +154,44 @@ pub struct Regimen {
 /// Largest dataset file read (bytes).
 pub const MAX_DATASET_BYTES: u64 = 200_000_000;
 
+/// Largest scenario or validation case file read (bytes): far above any hand-written scenario
+/// (the largest shipped one is a few kB), far below what would exhaust memory while parsing.
+pub const MAX_SCENARIO_BYTES: u64 = 10_000_000;
+
+/// Reads a regular file of at most `limit_bytes`. A FIFO, a device (`/dev/zero`,
+/// `/dev/urandom`) or a socket is refused before it is opened for reading, since reading it
+/// would block or never end; a file that grows past the limit while read is refused too. The
+/// message names `what` and the limit.
+pub fn read_regular(path: &Path, limit_bytes: u64, what: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the {what}: {e}"))?;
+    if meta.is_dir() {
+        return Err(format!("the {what} is a directory; give a file"));
+    }
+    if !meta.is_file() {
+        return Err(format!(
+            "the {what} is not a regular file (a pipe, device or socket, which k2sim does not read: it could block or never end); give a file"
+        ));
+    }
+    let too_big = || {
+        format!(
+            "the {what} has more than {} MB, the limit for it; is it the right file?",
+            limit_bytes / 1_000_000
+        )
+    };
+    if meta.len() > limit_bytes {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit_bytes + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read the {what}: {e}"))?;
+    if bytes.len() as u64 > limit_bytes {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
 /// A validated scenario, ready to simulate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -208,13 +246,18 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
     if path.is_dir() {
         return Err(io("is a directory, not a scenario file; give a .toml file such as scenarios/mk7_daily.toml".into()));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        let help = match e.kind() {
-            std::io::ErrorKind::NotFound => "check the path; the shipped scenarios are in scenarios/, e.g. scenarios/mk7_daily.toml",
-            std::io::ErrorKind::PermissionDenied => "the file is not readable by you: check its permissions",
-            _ => "check that the path names a readable file",
+    if !path.exists() {
+        return Err(io("cannot read the scenario file: No such file or directory (os error 2)\n  help: check the path; the shipped scenarios are in scenarios/, e.g. scenarios/mk7_daily.toml".into()));
+    }
+    let bytes = read_regular(path, MAX_SCENARIO_BYTES, "scenario file").map_err(|e| {
+        let help = if e.contains("ermission denied") {
+            "the file is not readable by you: check its permissions"
+        } else if e.contains("regular file") || e.contains("MB") {
+            "give the scenario as a .toml file, e.g. scenarios/mk7_daily.toml"
+        } else {
+            "check that the path names a readable file"
         };
-        io(format!("cannot read the scenario file: {e}\n  help: {help}"))
+        io(format!("{e}\n  help: {help}"))
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let loc_text =
@@ -236,20 +279,8 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let read = move |name: &str| -> Result<(PathBuf, String), String> {
         let p = dir.join(name);
-        let meta =
-            std::fs::metadata(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        if !meta.is_file() {
-            return Err(format!("{} is not a regular file", p.display()));
-        }
-        if meta.len() > MAX_DATASET_BYTES {
-            return Err(format!(
-                "{} has {} MB, over the limit of {} MB for a dataset",
-                p.display(),
-                meta.len() / 1_000_000,
-                MAX_DATASET_BYTES / 1_000_000
-            ));
-        }
-        let bytes = std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let bytes = read_regular(&p, MAX_DATASET_BYTES, "dataset")
+            .map_err(|e| format!("{}: {e}", p.display()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("{} is not UTF-8 text; save it as UTF-8", p.display()))?;
         Ok((p, text))

@@ -114,6 +114,18 @@ pub fn load_nca_data(path: &Path) -> Result<Vec<Subject>, InputError> {
             "is a directory, not a data file; give a .csv file such as scenarios/observed_profile_nca.csv",
         ));
     }
+    // A pipe or device would block or never end; a huge file is not a data table.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() || meta.len() > super::MAX_DATASET_BYTES {
+            let e = super::read_regular(path, super::MAX_DATASET_BYTES, "data file")
+                .err()
+                .unwrap_or_default();
+            return Err(InputError::io(
+                path,
+                format!("{e}\n  help: give the data as a .csv file such as scenarios/observed_profile_nca.csv"),
+            ));
+        }
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         let help = match e.kind() {
             std::io::ErrorKind::NotFound => {

@@ -301,12 +301,20 @@ pub fn attach_observed_csv(scenario: &mut Scenario, base_dir: &Path) -> Result<(
         return Ok(());
     };
     let path: PathBuf = base_dir.join(&rel);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        InputError::io(&path, format!(
-                    "cannot read the observations named by `observed_csv = \"{}\"` (relative to the scenario file): {e}",
+    let text = super::read_regular(&path, super::MAX_DATASET_BYTES, "observations file")
+        .and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|_| "the observations file is not UTF-8 text; save it as UTF-8".into())
+        })
+        .map_err(|e| {
+            InputError::io(
+                &path,
+                format!(
+                    "{e} (named by `observed_csv = \"{}\"`, relative to the scenario file)",
                     rel.display()
-                ))
-    })?;
+                ),
+            )
+        })?;
     let rows = parse_observed_csv(&text, &scenario.regimens, scenario.duration_h)
         .map_err(|e| e.in_file(&path))?;
     scenario.observed.extend(rows);

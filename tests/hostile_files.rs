@@ -1,0 +1,81 @@
+//! Files that are not files: a FIFO, a device and an oversized file as the scenario, a case, an
+//! observations CSV or an NCA table are refused at once with the file named, never read until
+//! memory runs out or blocked on forever.
+
+#![cfg(unix)]
+
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+fn k2sim() -> Command {
+    let mut c = Command::cargo_bin("k2sim").unwrap();
+    c.env("RUST_BACKTRACE", "0")
+        .timeout(Duration::from_secs(60));
+    c
+}
+
+fn mkfifo(path: &std::path::Path) -> bool {
+    std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn a_fifo_as_the_scenario_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("s.toml");
+    if !mkfifo(&fifo) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let started = Instant::now();
+    let a = k2sim().arg("run").arg(&fifo).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(err.contains("s.toml"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn a_device_as_the_scenario_or_the_nca_data_is_refused() {
+    for args in [vec!["run", "/dev/zero"], vec!["nca", "/dev/urandom"]] {
+        let a = k2sim().args(&args).assert().code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_fifo_as_observed_csv_is_refused_with_the_scenario_still_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("obs.csv");
+    if !mkfifo(&fifo) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let scen = dir.path().join("s.toml");
+    std::fs::write(
+        &scen,
+        "duration = \"2 d\"\nobserved_csv = \"obs.csv\"\n\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\n",
+    )
+    .unwrap();
+    let a = k2sim().arg("run").arg(&scen).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("not a regular file") && err.contains("obs.csv"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_oversized_scenario_is_refused_by_its_stated_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.toml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(k2sim::scenario::MAX_SCENARIO_BYTES + 1).unwrap();
+    let a = k2sim().arg("run").arg(&big).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("more than 10 MB"), "{err}");
+}
