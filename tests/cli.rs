@@ -194,7 +194,27 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
         }
         // timeseries.csv, dataset.csv, summary.json, the figures (PNG, SVG, caption), the
         // comparison (md, csv) with several regimens, and the study files.
-        let expected = 3 + 3 * figures + if several { 2 } else { 0 } + pop_files + sweep_files;
+        // With `[response]`: response.csv and each marker figure (over time and dose–response).
+        let response_figures = pngs
+            .iter()
+            .filter(|p| {
+                p.file_stem()
+                    .unwrap()
+                    .to_string_lossy()
+                    .contains("_response_")
+            })
+            .count();
+        let response_files = if response_figures > 0 {
+            1 + 3 * response_figures
+        } else {
+            0
+        };
+        let expected = 3
+            + 3 * figures
+            + if several { 2 } else { 0 }
+            + pop_files
+            + sweep_files
+            + response_files;
         assert_eq!(
             std::fs::read_dir(out.path()).unwrap().count(),
             expected,
