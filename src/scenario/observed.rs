@@ -310,8 +310,9 @@ pub fn attach_observed_csv(scenario: &mut Scenario, base_dir: &Path) -> Result<(
             InputError::io(
                 &path,
                 format!(
-                    "{e} (named by `observed_csv = \"{}\"`, relative to the scenario file)",
-                    rel.display()
+                    "cannot read the observations named by `observed_csv = \"{}\"` (relative to the scenario file): {}",
+                    rel.display(),
+                    e.strip_prefix("cannot read the observations file: ").unwrap_or(&e)
                 ),
             )
         })?;
