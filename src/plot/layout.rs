@@ -354,22 +354,18 @@ impl Layout {
             paths.push(p);
             dots.push(d);
         }
-        let observed: Vec<Vec<(f64, f64)>> = fig
-            .observed
-            .iter()
-            .map(|pts| {
-                pts.iter()
-                    .filter_map(|&p| prep.transform(p))
-                    .filter(|p| {
-                        p.0 >= frame.x_lo
-                            && p.0 <= frame.x_hi
-                            && p.1 >= frame.y_lo
-                            && p.1 <= frame.y_hi
-                    })
-                    .map(|p| (frame.px(p.0), frame.py(p.1)))
-                    .collect()
-            })
-            .collect();
+        // Points (observed circles, markers) in pixels: those inside the axes only.
+        let points_px = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
+            pts.iter()
+                .filter_map(|&p| prep.transform(p))
+                .filter(|p| {
+                    p.0 >= frame.x_lo && p.0 <= frame.x_hi && p.1 >= frame.y_lo && p.1 <= frame.y_hi
+                })
+                .map(|p| (frame.px(p.0), frame.py(p.1)))
+                .collect()
+        };
+        let observed: Vec<Vec<(f64, f64)>> =
+            fig.observed.iter().map(|pts| points_px(pts)).collect();
 
         let bands: Vec<BandPx> = fig
             .bands
@@ -385,18 +381,7 @@ impl Layout {
             .markers
             .iter()
             .map(|k| {
-                let pts = k
-                    .points
-                    .iter()
-                    .filter_map(|&p| prep.transform(p))
-                    .filter(|p| {
-                        p.0 >= frame.x_lo
-                            && p.0 <= frame.x_hi
-                            && p.1 >= frame.y_lo
-                            && p.1 <= frame.y_hi
-                    })
-                    .map(|p| (frame.px(p.0), frame.py(p.1)))
-                    .collect();
+                let pts = points_px(&k.points);
                 (k.shape, colour_of(prep, k.series), pts)
             })
             .collect();
