@@ -285,41 +285,50 @@ pub fn evidence_tag(e: Option<Evidence>) -> &'static str {
     e.map_or("set by user", Evidence::tag)
 }
 
-/// `uncertainty.csv`: one row per regimen and metric: the preset run's value, the 5th, 50th
-/// and 95th percentiles over the draws, and `robust` or `uncertain`.
-pub fn uncertainty_csv(u: &crate::study::uncertainty::Uncertainty) -> Result<Vec<u8>, Error> {
-    let csv_err = |e: csv::Error| Error::serialize("uncertainty.csv", e);
+/// A CSV file as bytes: the header, then the rows `rows` writes; an error names the file.
+fn csv_file(
+    name: &str,
+    header: &[&str],
+    rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> Result<(), csv::Error>,
+) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["regimen", "metric", "preset", "p5", "p50", "p95", "flag"])
-        .map_err(csv_err)?;
-    for r in &u.regimens {
-        for m in &r.metrics {
-            w.write_record([
-                r.regimen.clone(),
-                m.metric.key().to_string(),
-                crate::format::opt_sig(Some(m.preset)),
-                crate::format::opt_sig(Some(m.p5)),
-                crate::format::opt_sig(Some(m.p50)),
-                crate::format::opt_sig(Some(m.p95)),
-                if m.robust { "robust" } else { "uncertain" }.to_string(),
-            ])
-            .map_err(csv_err)?;
-        }
-        for m in &r.markers {
-            w.write_record([
-                r.regimen.clone(),
-                format!("{}_{}", m.marker.key(), m.quantity),
-                crate::format::opt_sig(Some(m.preset)),
-                crate::format::opt_sig(Some(m.p5)),
-                crate::format::opt_sig(Some(m.p50)),
-                crate::format::opt_sig(Some(m.p95)),
-                if m.robust { "robust" } else { "uncertain" }.to_string(),
-            ])
-            .map_err(csv_err)?;
-        }
-    }
+    w.write_record(header)
+        .and_then(|()| rows(&mut w))
+        .map_err(|e| Error::serialize(name, e))?;
     w.into_inner()
-        .map_err(|e| Error::serialize("uncertainty.csv", e.to_string()))
+        .map_err(|e| Error::serialize(name, e.to_string()))
+}
+
+/// `uncertainty.csv`: one row per regimen and metric (PK metrics, then the markers' changes):
+/// the preset run's value, the 5th, 50th and 95th percentiles over the draws, and `robust` or
+/// `uncertain`.
+pub fn uncertainty_csv(u: &crate::study::uncertainty::Uncertainty) -> Result<Vec<u8>, Error> {
+    let header = ["regimen", "metric", "preset", "p5", "p50", "p95", "flag"];
+    csv_file("uncertainty.csv", &header, |w| {
+        for r in &u.regimens {
+            let metrics = r.metrics.iter().map(|m| {
+                let k = m.metric.key().to_string();
+                (k, m.preset, m.p5, m.p50, m.p95, m.robust)
+            });
+            let markers = r.markers.iter().map(|m| {
+                let k = format!("{}_{}", m.marker.key(), m.quantity);
+                (k, m.preset, m.p5, m.p50, m.p95, m.robust)
+            });
+            for (key, preset, p5, p50, p95, robust) in metrics.chain(markers) {
+                let sig = |x: f64| crate::format::opt_sig(Some(x));
+                w.write_record([
+                    r.regimen.clone(),
+                    key,
+                    sig(preset),
+                    sig(p5),
+                    sig(p50),
+                    sig(p95),
+                    if robust { "robust" } else { "uncertain" }.to_string(),
+                ])?;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// The table printed after `k2sim run --uncertainty`: per regimen, each metric's preset value
@@ -369,32 +378,30 @@ pub fn uncertainty_table(u: &crate::study::uncertainty::Uncertainty) -> String {
 /// `response.csv`: the carboxylation markers of every regimen at every output time, tidy:
 /// `regimen,time_h,marker,value,unit,pct_change_from_baseline`.
 pub fn response_csv(result: &RunResult) -> Result<Vec<u8>, Error> {
-    let csv_err = |e: csv::Error| Error::serialize("response.csv", e);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let header = [
         "regimen",
         "time_h",
         "marker",
         "value",
         "unit",
         "pct_change_from_baseline",
-    ])
-    .map_err(csv_err)?;
-    for r in &result.regimens {
-        for c in &r.response {
-            for (t, v) in r.trajectory.time_h.iter().zip(&c.values) {
-                w.write_record([
-                    r.regimen.label.as_str(),
-                    &crate::format::opt_sig(Some(*t)),
-                    c.marker.key(),
-                    &crate::format::opt_sig(Some(*v)),
-                    c.unit,
-                    &crate::format::opt_sig(Some(100.0 * (v / c.baseline - 1.0))),
-                ])
-                .map_err(csv_err)?;
+    ];
+    csv_file("response.csv", &header, |w| {
+        let sig = |x: f64| crate::format::opt_sig(Some(x));
+        for r in &result.regimens {
+            for c in &r.response {
+                for (t, v) in r.trajectory.time_h.iter().zip(&c.values) {
+                    w.write_record([
+                        r.regimen.label.as_str(),
+                        &sig(*t),
+                        c.marker.key(),
+                        &sig(*v),
+                        c.unit,
+                        &sig(100.0 * (v / c.baseline - 1.0)),
+                    ])?;
+                }
             }
         }
-    }
-    w.into_inner()
-        .map_err(|e| Error::serialize("response.csv", e.to_string()))
+        Ok(())
+    })
 }
