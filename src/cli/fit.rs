@@ -62,7 +62,7 @@ pub fn fit_command(
     let opts = plot::RenderOptions {
         width_px: 1200,
         height_px: 750,
-        dpi: None,
+        ..plot::RenderOptions::default()
     };
     let [ovp, res] = k2sim::report::fit::gof_figures(&result, &scenario.name);
     // The fitted curves with the observations, from the written scenario itself.

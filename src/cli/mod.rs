@@ -380,7 +380,7 @@ impl SizeArgs {
             o.height_px = h;
         }
         if let Some(d) = self.dpi {
-            o.dpi = Some(d);
+            o.dpi = d;
         }
         o
     }
@@ -416,7 +416,7 @@ impl FigureArgs {
         self.size.render(plot::RenderOptions {
             width_px: s.plot.width_px,
             height_px: s.plot.height_px,
-            dpi: None,
+            ..plot::RenderOptions::default()
         })
     }
 }

@@ -70,7 +70,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
         let opts = plot::RenderOptions {
             width_px: 1200,
             height_px: 750,
-            dpi: None,
+            ..plot::RenderOptions::default()
         };
         for r in &results {
             if let Some(fig) = table::figure(r) {

@@ -36,10 +36,10 @@ pub(super) fn paint<DB: DrawingBackend>(
 }
 
 /// Scale of text and strokes needed for print legibility at `opts.dpi` on a canvas `factor`
-/// times the output size: tick labels at 7 pt (34 px at the reference scale 1).
+/// times the output size. The reference scale 1 sets tick labels at 7 pt at 300 dpi (see
+/// `layout::Metrics`), so the floor is the resolution's ratio to 300 dpi.
 pub(super) fn print_scale(opts: &RenderOptions, factor: u32) -> Option<f64> {
-    opts.dpi
-        .map(|dpi| f64::from(dpi) * f64::from(factor) / 72.0 * 7.0 / 34.0)
+    Some(f64::from(opts.dpi) / f64::from(super::DEFAULT_DPI) * f64::from(factor))
 }
 
 /// Rejects a side of 0 or over [`MAX_SIDE_PX`] before any canvas is allocated.

@@ -8,7 +8,7 @@ use plotters::style::text_anchor::HPos;
 
 use super::layout::{Metrics, ASCENT, DESCENT};
 use super::paint::Painter;
-use super::style::{text_width, INK, SUBTITLE_INK};
+use super::style::{fit_text, INK, SUBTITLE_INK};
 use super::PlotError;
 
 /// Title and subtitle at the top left, shrunk to fit the width; returns the y below them.
@@ -20,19 +20,11 @@ pub(super) fn header<DB: DrawingBackend>(
     subtitle: Option<&str>,
 ) -> Result<f64, PlotError> {
     let avail = (w - 2.0 * m.pad).max(1.0);
-    let fit = |text: &str, size: f64, bold: bool| {
-        let tw = text_width(text, size, bold);
-        if tw > avail {
-            (size * avail / tw).max(size * 0.5)
-        } else {
-            size
-        }
-    };
     let mut y = m.pad;
     if !title.is_empty() {
-        let size = fit(title, m.title, true);
+        let (size, title) = fit_text(title, m.title, m.min_text, true, avail);
         p.text(
-            title,
+            &title,
             m.pad,
             y + ASCENT * size,
             HPos::Left,
@@ -43,10 +35,10 @@ pub(super) fn header<DB: DrawingBackend>(
         y += (ASCENT + DESCENT) * size;
     }
     if let Some(sub) = subtitle.filter(|s| !s.is_empty()) {
-        let size = fit(sub, m.subtitle, false);
+        let (size, sub) = fit_text(sub, m.subtitle, m.min_text, false, avail);
         y += 0.25 * size;
         p.text(
-            sub,
+            &sub,
             m.pad,
             y + ASCENT * size,
             HPos::Left,
@@ -84,7 +76,9 @@ mod tests {
         RenderOptions {
             width_px: 600,
             height_px: 400,
-            dpi: None,
+            // A screen figure: at 300 dpi 600 px would be 51 mm wide, all 7 pt text.
+            dpi: 100,
+            ..RenderOptions::default()
         }
     }
 

@@ -223,7 +223,7 @@ fn draw_figure<DB: DrawingBackend>(
     }
     if l.show_y_label {
         p.vertical_text(
-            &prep.fig.y_label,
+            &l.y_label_text,
             l.y_label_baseline,
             l.y_label_centre,
             l.y_label_size,
@@ -231,9 +231,9 @@ fn draw_figure<DB: DrawingBackend>(
     }
 
     // Title and subtitle, aligned with the left edge of the figure's content.
-    if l.show_title && !prep.fig.title.is_empty() {
+    if l.show_title && !l.title_text.is_empty() {
         p.text(
-            &prep.fig.title,
+            &l.title_text,
             m.pad,
             l.title_baseline,
             HPos::Left,
@@ -242,9 +242,9 @@ fn draw_figure<DB: DrawingBackend>(
             &INK,
         )?;
     }
-    if let Some(sub) = prep.fig.subtitle.as_deref().filter(|s| !s.is_empty()) {
+    if !l.subtitle_text.is_empty() {
         p.text(
-            sub,
+            &l.subtitle_text,
             m.pad,
             l.subtitle_baseline,
             HPos::Left,

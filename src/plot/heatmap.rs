@@ -10,7 +10,7 @@ use super::canvas::Drawing;
 use super::chart::{bottom_stack, header, minus};
 use super::layout::{Metrics, Rect, ASCENT, DESCENT, HALF_CAP};
 use super::paint::{DrawResult, Flavor, Painter};
-use super::style::{text_width, INK, LEGEND_BORDER, TICK_INK};
+use super::style::{fit_text, text_width, INK, LEGEND_BORDER, TICK_INK};
 use super::ticks::{choose_ticks, concentration_steps};
 use super::{PlotError, RenderOptions};
 
@@ -80,14 +80,26 @@ pub struct HeatmapPanel {
 impl Heatmap {
     /// PNG bytes of exactly the requested size; same input, same bytes.
     pub fn render_png(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
-        self.check()?;
-        super::raster::render(self, opts)
+        super::raster::encode_png(&super::Render::rgb(self, opts)?, opts)
     }
 
     /// SVG document; same input, same string.
     pub fn render_svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
         self.check()?;
-        super::svg::render(self, opts)
+        super::svg::render(&*self.framed(opts), opts)
+    }
+
+    /// Itself, or without title and subtitle for a bare figure.
+    fn framed(&self, opts: &RenderOptions) -> std::borrow::Cow<'_, Self> {
+        if opts.bare {
+            std::borrow::Cow::Owned(Self {
+                title: String::new(),
+                subtitle: None,
+                ..self.clone()
+            })
+        } else {
+            std::borrow::Cow::Borrowed(self)
+        }
     }
 
     fn check(&self) -> Result<(), PlotError> {
@@ -112,16 +124,6 @@ impl Drawing for Heatmap {
         flavor: Flavor,
     ) -> DrawResult {
         draw_heatmap(area, self, w, h, Metrics::new(w, h, print_u), flavor)
-    }
-}
-
-/// A vertical axis title shrunk to at most the height it labels.
-fn vertical_size(text: &str, size: f64, room: f64) -> f64 {
-    let tw = text_width(text, size, false);
-    if tw > room {
-        (size * room / tw).max(size * 0.5)
-    } else {
-        size
     }
 }
 
@@ -204,7 +206,8 @@ fn draw_heatmap<DB: DrawingBackend>(
         .iter()
         .map(|l| text_width(l, m.tick, false))
         .fold(0.0, f64::max);
-    let cb_label_size = vertical_size(&hm.colour_label, m.axis, plot_h);
+    let (cb_label_size, cb_label) =
+        fit_text(&hm.colour_label, m.axis, m.min_text, false, plot_h.max(1.0));
     let cb_title_baseline = w - m.pad - DESCENT * cb_label_size;
     let cb_right = cb_title_baseline
         - ASCENT * cb_label_size
@@ -215,7 +218,7 @@ fn draw_heatmap<DB: DrawingBackend>(
     let cb_left = cb_right - 1.1 * m.tick;
 
     // Left: the y axis title and row labels.
-    let y_label_size = vertical_size(&hm.y_label, m.axis, plot_h);
+    let (y_label_size, y_label) = fit_text(&hm.y_label, m.axis, m.min_text, false, plot_h.max(1.0));
     let y_tick_w = hm
         .y_ticks
         .iter()
@@ -241,7 +244,8 @@ fn draw_heatmap<DB: DrawingBackend>(
     let value_size = (m.tick * ((cw - 0.6 * m.tick) / widest_value.max(1.0)).min(1.0))
         .min(0.45 * ch)
         .max(0.0);
-    let show_values = labelled && value_size >= 0.7 * m.tick;
+    // Values smaller than the smallest legible text are left out (the CSV has them).
+    let show_values = labelled && value_size >= m.min_text;
 
     let x_every = label_every(
         cols,
@@ -347,7 +351,7 @@ fn draw_heatmap<DB: DrawingBackend>(
         &INK,
     )?;
     p.vertical_text(
-        &hm.y_label,
+        &y_label,
         m.pad + ASCENT * y_label_size,
         (top + bottom) / 2.0,
         y_label_size,
@@ -393,7 +397,7 @@ fn draw_heatmap<DB: DrawingBackend>(
         )?;
     }
     p.vertical_text(
-        &hm.colour_label,
+        &cb_label,
         cb_title_baseline,
         (top + bottom) / 2.0,
         cb_label_size,
@@ -410,5 +414,16 @@ mod tests {
         assert_eq!(viridis(1.0), [0xfd, 0xe7, 0x25]);
         assert_eq!(viridis(0.5), [0x21, 0x90, 0x8d]);
         assert_eq!(viridis(f64::NAN), viridis(0.0));
+    }
+}
+
+impl super::Render for Heatmap {
+    fn rgb(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+        self.check()?;
+        super::raster::rgb(&*self.framed(opts), opts)
+    }
+
+    fn svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
+        self.render_svg(opts)
     }
 }

@@ -8,7 +8,7 @@ use super::legend::{
     legend_box_size, legend_entries, legend_grid, LegendEntry, LegendGrid, LegendPlace, ROW_H,
 };
 use super::prepare::{colour_of, Prepared};
-use super::style::{text_width, DOSE_KEY};
+use super::style::{fit_text, size_of_pt, text_width, DOSE_KEY};
 use super::ticks::{choose_ticks, concentration_steps, format_tick, log_ticks, time_steps, Tick};
 use super::MarkerShape;
 
@@ -37,6 +37,9 @@ impl Rect {
     }
 }
 
+/// The smallest text size of any figure, in points at its print size (journals ask for 6–8).
+pub(super) const MIN_TEXT_PT: f64 = 7.0;
+
 /// Font sizes (plotters units) and stroke widths (px), all proportional to the figure size.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Metrics {
@@ -45,6 +48,9 @@ pub(super) struct Metrics {
     pub(super) axis: f64,
     pub(super) tick: f64,
     pub(super) legend: f64,
+    /// The smallest text allowed ([`MIN_TEXT_PT`] at the print resolution): text shrunk to
+    /// fit stops here.
+    pub(super) min_text: f64,
     pub(super) pad: f64,
     pub(super) tick_len: f64,
     pub(super) tick_gap: f64,
@@ -58,19 +64,24 @@ pub(super) struct Metrics {
 }
 
 impl Metrics {
-    /// Sizes are set for an 1800 px wide figure and scaled by `u`: the width ratio, limited by
-    /// the height ratio so a very wide, short figure keeps room for its plot.
+    /// Sizes are set for an 1800 px wide figure at 300 dpi and scaled by `u`: the width ratio,
+    /// limited by the height ratio so a very wide, short figure keeps room for its plot.
+    /// Text is set in points at scale 1: title 10 pt, axis titles 8 pt, tick labels, legend
+    /// and subtitle 7 pt.
     ///
-    /// `print_u`, when given, is a floor on the scale that keeps text legible at print size.
+    /// `print_u`, when given, is a floor on the scale that keeps text legible at print size:
+    /// the resolution's ratio to 300 dpi, so no text is ever below 7 pt at the figure's size.
     pub(super) fn new(w: f64, h: f64, print_u: Option<f64>) -> Self {
-        let u = (w / 1800.0).min(h / 900.0).max(print_u.unwrap_or(0.0));
-        let font = |px: f64| (px * u).max(1.0);
+        let floor = print_u.unwrap_or(0.0);
+        let u = (w / 1800.0).min(h / 900.0).max(floor);
+        let font = |pt: f64| (size_of_pt(pt) * u).max(1.0);
         Self {
-            title: font(48.0),
-            subtitle: font(33.0),
-            axis: font(40.0), // 2.2 % of 1800 px
-            tick: font(34.0), // 1.9 %
-            legend: font(33.0),
+            title: font(10.0),
+            subtitle: font(7.0),
+            axis: font(8.0),
+            tick: font(7.0),
+            legend: font(7.0),
+            min_text: (size_of_pt(MIN_TEXT_PT) * floor).max(1.0),
             pad: 30.0 * u,
             tick_len: 12.0 * u,
             tick_gap: 9.0 * u,
@@ -101,6 +112,10 @@ pub(super) struct Layout {
     pub(super) title_size: f64,
     pub(super) subtitle_size: f64,
     pub(super) y_label_size: f64,
+    /// Title, subtitle and concentration axis title as drawn: fitted (see `style::fit_text`).
+    pub(super) title_text: String,
+    pub(super) subtitle_text: String,
+    pub(super) y_label_text: String,
     pub(super) title_baseline: f64,
     pub(super) subtitle_baseline: f64,
     pub(super) plot: Rect,
@@ -112,6 +127,8 @@ pub(super) struct Layout {
     pub(super) show_x_labels: bool,
     pub(super) show_y_label: bool,
     pub(super) y_label_centre: f64,
+    /// Bottom of the title and subtitle block (where the legend above the plot would start).
+    header_bottom: f64,
     /// Threshold line: its y (px).
     pub(super) threshold: Option<f64>,
     /// Limit line: its y (px).
@@ -201,21 +218,17 @@ impl Layout {
         let show_title = panel.is_none_or(|p| p.first);
         let show_x_labels = panel.is_none_or(|p| p.last);
 
-        // Title and subtitle shrink to fit rather than run off the canvas.
+        // Title and subtitle shrink to fit rather than run off the canvas, down to the
+        // smallest legible size; beyond that they are cut with "…".
         let avail = (w - 2.0 * m.pad).max(1.0);
-        let fit = |text: &str, size: f64, bold: bool| {
-            let tw = text_width(text, size, bold);
-            if tw > avail {
-                (size * avail / tw).max(size * 0.5)
-            } else {
-                size
-            }
-        };
-        let title_size = fit(&fig.title, m.title, true);
-        let subtitle_size = fig
-            .subtitle
-            .as_deref()
-            .map_or(m.subtitle, |s| fit(s, m.subtitle, false));
+        let (title_size, title_text) = fit_text(&fig.title, m.title, m.min_text, true, avail);
+        let (subtitle_size, subtitle_text) = fit_text(
+            fig.subtitle.as_deref().unwrap_or(""),
+            m.subtitle,
+            m.min_text,
+            false,
+            avail,
+        );
 
         // --- vertical stack from the top ---
         let mut y = m.pad;
@@ -272,17 +285,15 @@ impl Layout {
             .map(|l| text_width(l, m.tick, false))
             .fold(0.0, f64::max);
 
-        // The y label shrinks only if longer than the plot (or the stack of panels) is tall.
+        // The y label is centred on the plot (or the stack of panels) and may run past its
+        // ends into the margins, from under the title to the bottom edge; it shrinks (to the
+        // smallest legible size, then is cut) only if longer than that.
         let (label_top, label_bottom) = panel.map_or((top, bottom), |p| p.y_label_span);
-        let y_label_size = {
-            let tw = text_width(&fig.y_label, m.axis, false);
-            let room = label_bottom - label_top;
-            if tw > room {
-                (m.axis * room / tw).max(m.axis * 0.5)
-            } else {
-                m.axis
-            }
-        };
+        let (room_lo, room_hi) = panel.map_or((above_top, h - m.pad), |p| p.y_label_room);
+        let centre = (label_top + label_bottom) / 2.0;
+        let room = 2.0 * (centre - room_lo).min(room_hi - centre);
+        let (y_label_size, y_label_text) =
+            fit_text(&fig.y_label, m.axis, m.min_text, false, room.max(1.0));
         let y_label_baseline = m.pad + ASCENT * m.axis;
         let left =
             m.pad + (ASCENT + DESCENT) * m.axis + m.label_gap + y_label_w + m.tick_gap + m.tick_len;
@@ -521,6 +532,9 @@ impl Layout {
             title_size,
             subtitle_size,
             y_label_size,
+            title_text,
+            subtitle_text,
+            y_label_text,
             title_baseline,
             subtitle_baseline,
             plot,
@@ -536,7 +550,8 @@ impl Layout {
             show_title,
             show_x_labels,
             show_y_label: panel.is_none_or(|p| p.first),
-            y_label_centre: (label_top + label_bottom) / 2.0,
+            y_label_centre: centre,
+            header_bottom: above_top,
             threshold,
             limit,
             shade,
@@ -580,6 +595,7 @@ pub(super) fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) 
         last: i + 1 == preps.len(),
         min_left,
         y_label_span: (top, bottom),
+        y_label_room: (first.header_bottom, h - m.pad),
     };
     let pass = |min_left: f64| -> Vec<Layout> {
         preps
@@ -605,4 +621,6 @@ pub(super) struct PanelSpec {
     min_left: f64,
     /// Vertical extent of the whole stack, for the shared concentration label.
     y_label_span: (f64, f64),
+    /// How far that label may reach: from under the title to the bottom margin.
+    y_label_room: (f64, f64),
 }

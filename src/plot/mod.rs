@@ -20,6 +20,7 @@
 mod canvas;
 mod chart;
 mod draw;
+mod formats;
 mod geom;
 mod heatmap;
 mod layout;
@@ -35,6 +36,7 @@ mod tornado;
 #[cfg(test)]
 mod tests;
 
+pub use formats::{render_files, Format, Formats, Render};
 pub use heatmap::{viridis, Heatmap, HeatmapPanel};
 pub use tornado::{Tornado, TornadoBar, TornadoPanel};
 
@@ -215,28 +217,59 @@ pub struct Shade {
     pub label: String,
 }
 
-/// Output size of a rendered figure.
+/// Output size, print resolution, formats and framing of a rendered figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenderOptions {
-    /// Width in pixels (SVG: user units). Default 1800. Fonts and strokes scale with it.
+    /// Width in pixels (SVG: user units). Default 1800.
     pub width_px: u32,
     /// Height in pixels (SVG: user units). Default 1100.
     pub height_px: u32,
-    /// Print resolution (dots per inch), when the figure is meant for print at a known size.
-    /// It is recorded in the PNG (`pHYs`) and gives the SVG a physical size in mm, and text is
-    /// set at least 7 pt (tick labels) to 10 pt (title) at that resolution, so it stays legible
-    /// however small the figure is printed. `None` (default): sizes follow the pixel width.
-    pub dpi: Option<u32>,
+    /// Print resolution (dots per inch), default 300: the figure's physical size is
+    /// `width_px / dpi` inches. It is recorded in the PNG (`pHYs`) and the TIFF, gives the SVG
+    /// and the PDF their size in mm, and sets the text in points at that size: tick labels,
+    /// legend and subtitle at least 7 pt, axis titles 8 pt, the title 10 pt (more on a figure
+    /// wider than 1800 px at 300 dpi, which scales up as a whole).
+    pub dpi: u32,
+    /// Only what goes inside a journal's figure frame: no title and no subtitle (the caption
+    /// file still names the figure).
+    pub bare: bool,
+    /// The files a figure is written as (default PNG and SVG).
+    pub formats: Formats,
 }
 
 impl Default for RenderOptions {
-    /// 1800 × 1100 px: a full-width journal figure at about 250 dpi.
+    /// 1800 × 1100 px at 300 dpi: 152 × 93 mm, a full-width journal figure.
     fn default() -> Self {
         Self {
             width_px: 1800,
             height_px: 1100,
-            dpi: None,
+            dpi: DEFAULT_DPI,
+            bare: false,
+            formats: Formats::default(),
         }
+    }
+}
+
+/// The print resolution of a figure unless one is asked for (dots per inch).
+pub const DEFAULT_DPI: u32 = 300;
+
+impl RenderOptions {
+    /// Physical size in millimetres at [`RenderOptions::dpi`].
+    pub fn size_mm(&self) -> (f64, f64) {
+        let mm = |px: u32| f64::from(px) / f64::from(self.dpi.max(1)) * 25.4;
+        (mm(self.width_px), mm(self.height_px))
+    }
+
+    /// "1800 × 1100 px at 300 dpi (152.4 × 93.1 mm); PNG, SVG": for caption files.
+    pub fn size_note(&self) -> String {
+        let (w, h) = self.size_mm();
+        format!(
+            "{} × {} px at {} dpi ({w:.1} × {h:.1} mm); {}",
+            self.width_px,
+            self.height_px,
+            self.dpi,
+            self.formats.list_upper()
+        )
     }
 }
 
@@ -262,7 +295,8 @@ impl Journal {
         RenderOptions {
             width_px: px(w_mm),
             height_px: px(h_mm),
-            dpi: Some(300),
+            dpi: 300,
+            ..RenderOptions::default()
         }
     }
 }
@@ -339,16 +373,38 @@ pub fn render_svg(fig: &Figure, opts: &RenderOptions) -> Result<String, PlotErro
 }
 
 /// Checks the size, prepares `fig` (or its panels) and hands it to one output. The size comes
-/// first, so a bad size is reported even for an empty figure.
+/// first, so a bad size is reported even for an empty figure. A bare figure loses its title
+/// and subtitle.
 fn with_panels<T>(
     fig: &Figure,
     opts: &RenderOptions,
     output: impl FnOnce(&Panels) -> Result<T, PlotError>,
 ) -> Result<T, PlotError> {
     validate_size(opts)?;
+    let bare;
+    let fig = if opts.bare {
+        bare = Figure {
+            title: String::new(),
+            subtitle: None,
+            ..fig.clone()
+        };
+        &bare
+    } else {
+        fig
+    };
     let subs = panel_figures(fig);
     let preps = prepare(fig, &subs)?;
     output(&Panels(&preps))
+}
+
+impl Render for Figure {
+    fn rgb(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+        with_panels(self, opts, |panels| raster::rgb(panels, opts))
+    }
+
+    fn svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
+        render_svg(self, opts)
+    }
 }
 
 /// Whether a time axis spanning `span_h` hours is labelled in days rather than hours:

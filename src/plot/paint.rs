@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontFamily, FontStyle, FontTransform, RGBAColor, RGBColor};
 
 use super::layout::Rect;
-use super::style::INK;
+use super::style::{INK, SIZE_PER_EM};
 use super::PlotError;
 
 /// Backend quirks that the drawing code must compensate for.
@@ -21,11 +21,22 @@ pub(super) enum Flavor {
 }
 
 impl Flavor {
-    /// Distance from a top anchor down to the baseline, as a fraction of the font size.
+    /// Distance from a top anchor down to the baseline, as a fraction of the layout size.
     fn baseline_drop(self) -> f64 {
         match self {
             Flavor::Bitmap => 0.5,
-            Flavor::Svg => 0.76 / 1.24,
+            // `dy="0.76em"` of a font of `size / SIZE_PER_EM` px per em (see `backend_size`).
+            Flavor::Svg => 0.76 / SIZE_PER_EM,
+        }
+    }
+
+    /// The size to hand the backend for a layout size (`style::SIZE_PER_EM` units), so that
+    /// both outputs set the same em: the bitmap takes it as it is; the SVG backend writes
+    /// `font-size = size / 1.24`, which is 6 % smaller than the bitmap's em unless scaled.
+    fn backend_size(self, size: f64) -> f64 {
+        match self {
+            Flavor::Bitmap => size,
+            Flavor::Svg => size / SIZE_PER_EM * 1.24,
         }
     }
 }
@@ -66,9 +77,13 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         } else {
             FontStyle::Normal
         };
-        let ts = TextStyle::from(FontDesc::new(FontFamily::SansSerif, size, style))
-            .pos(Pos::new(align, VPos::Top))
-            .color(colour);
+        let ts = TextStyle::from(FontDesc::new(
+            FontFamily::SansSerif,
+            self.flavor.backend_size(size),
+            style,
+        ))
+        .pos(Pos::new(align, VPos::Top))
+        .color(colour);
         let y = baseline - self.flavor.baseline_drop() * size;
         self.area
             .draw(&Text::new(s.to_string(), (px(x), px(y)), ts))
@@ -85,7 +100,7 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
     ) -> DrawResult {
         let ts = TextStyle::from(FontDesc::new(
             FontFamily::SansSerif,
-            size,
+            self.flavor.backend_size(size),
             FontStyle::Normal,
         ))
         .pos(Pos::new(HPos::Center, VPos::Top))

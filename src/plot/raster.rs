@@ -11,6 +11,12 @@ use super::{PlotError, RenderOptions};
 /// Draws `drawing` on a white canvas (twice the output size up to 8 megapixels, then averaged
 /// down) and encodes the PNG, with the print resolution recorded.
 pub(super) fn render(drawing: &impl Drawing, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+    encode_png(&rgb(drawing, opts)?, opts)
+}
+
+/// Draws `drawing` on a white canvas (twice the output size up to 8 megapixels, then averaged
+/// down): 8-bit RGB, row by row.
+pub(super) fn rgb(drawing: &impl Drawing, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
     validate_size(opts)?;
     ensure_fonts()?;
     let (w, h) = (opts.width_px, opts.height_px);
@@ -25,12 +31,16 @@ pub(super) fn render(drawing: &impl Drawing, opts: &RenderOptions) -> Result<Vec
         let root = BitMapBackend::with_buffer(&mut canvas, (cw, ch)).into_drawing_area();
         paint(&root, drawing, print_scale(opts, factor), Flavor::Bitmap)?;
     }
-    let rgb = if factor == 1 {
+    Ok(if factor == 1 {
         canvas
     } else {
         downsample(&canvas, cw as usize, ch as usize, factor as usize)
-    };
+    })
+}
 
+/// The PNG of an RGB raster of `opts`' size, with the print resolution recorded (`pHYs`).
+pub(super) fn encode_png(rgb: &[u8], opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+    let (w, h) = (opts.width_px, opts.height_px);
     let mut png = Vec::new();
     {
         use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -38,15 +48,12 @@ pub(super) fn render(drawing: &impl Drawing, opts: &RenderOptions) -> Result<Vec
         // Figures are mostly flat rows: the "Up" filter compresses them as well as adaptive
         // filtering (within 2 %) at a third of the cost.
         PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Up)
-            .write_image(&rgb, w, h, image::ColorType::Rgb8)
+            .write_image(rgb, w, h, image::ColorType::Rgb8)
             .map_err(|e| PlotError::Encode {
                 message: e.to_string(),
             })?;
     }
-    if let Some(dpi) = opts.dpi {
-        png = with_phys(&png, dpi);
-    }
-    Ok(png)
+    Ok(with_phys(&png, opts.dpi))
 }
 
 /// Inserts a `pHYs` chunk (pixels per metre) after the 33-byte signature and IHDR chunk, so

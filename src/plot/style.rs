@@ -22,11 +22,11 @@ pub(super) fn series_dash(index: usize) -> &'static [f64] {
     DASHES[index % DASHES.len()]
 }
 
-const FONT_REGULAR: &[u8] = include_bytes!(concat!(
+pub(super) const FONT_REGULAR: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/assets/fonts/DejaVuSans.ttf"
 ));
-const FONT_BOLD: &[u8] = include_bytes!(concat!(
+pub(super) const FONT_BOLD: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/assets/fonts/DejaVuSans-Bold.ttf"
 ));
@@ -83,6 +83,17 @@ pub(super) const SHADE: RGBAColor = RGBAColor(0x00, 0x00, 0x00, 0.055);
 /// The shade as it looks on white, for the legend key (drawn opaque on the legend's ground).
 pub(super) const SHADE_KEY: RGBAColor = RGBAColor(0xF1, 0xF1, 0xF1, 1.0);
 
+/// plotters' bitmap font size per em: ab_glyph scales a face so that its ascent minus descent
+/// (DejaVu Sans: 1901 + 483 font units of 2048 per em, `hhea`) spans the given size. Layout
+/// sizes are in these units; a size `s` is a font of `s / SIZE_PER_EM` pixels per em.
+pub(super) const SIZE_PER_EM: f64 = 2384.0 / 2048.0;
+
+/// Layout size (see [`SIZE_PER_EM`]) of a font of `pt` points on the reference figure,
+/// 1800 px wide at 300 dpi (scale 1): `pt / 72 × 300` pixels per em.
+pub(super) fn size_of_pt(pt: f64) -> f64 {
+    pt / 72.0 * 300.0 * SIZE_PER_EM
+}
+
 /// Width in pixels of `text` set in DejaVu Sans at plotters size `size`.
 pub(super) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
     let style = if bold {
@@ -96,4 +107,30 @@ pub(super) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
         // Fonts are registered before any layout; a failure here cannot happen, and an
         // estimate keeps layout total rather than threading an error through every measure.
         .unwrap_or(0.6 * size * text.chars().count() as f64)
+}
+
+/// `text` at `size`, shrunk to fit `avail` pixels but never below `min` (the smallest legible
+/// size at print); when it does not fit even at `min`, it is cut at the end with "…" (the
+/// caption file keeps the whole text).
+pub(super) fn fit_text(text: &str, size: f64, min: f64, bold: bool, avail: f64) -> (f64, String) {
+    let tw = text_width(text, size, bold);
+    if tw <= avail {
+        return (size, text.to_string());
+    }
+    let s = (size * avail / tw).max(min.min(size));
+    if text_width(text, s, bold) <= avail {
+        return (s, text.to_string());
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let cut = |n: usize| format!("{}…", chars[..n].iter().collect::<String>().trim_end());
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if text_width(&cut(mid), s, bold) <= avail {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    (s, cut(lo))
 }

@@ -25,14 +25,9 @@ pub(super) fn render(drawing: &impl Drawing, opts: &RenderOptions) -> Result<Str
             Flavor::Svg,
         )?;
     }
-    // A print resolution gives the document its physical size; otherwise pixels.
-    let (sw, sh) = match opts.dpi {
-        Some(dpi) => {
-            let mm = |v: u32| format!("{:.2}mm", f64::from(v) / f64::from(dpi) * 25.4);
-            (mm(w), mm(h))
-        }
-        None => (w.to_string(), h.to_string()),
-    };
+    // The print resolution gives the document its physical size.
+    let mm = |v: u32| format!("{:.2}mm", f64::from(v) / f64::from(opts.dpi.max(1)) * 25.4);
+    let (sw, sh) = (mm(w), mm(h));
     let svg = svg
         .replacen(
             &format!("<svg width=\"{vw}\" height=\"{vh}\""),

@@ -108,7 +108,7 @@ fn small_png_still_renders() {
     let opts = RenderOptions {
         width_px: 900,
         height_px: 550,
-        dpi: None,
+        ..RenderOptions::default()
     };
     let img = decode(&render_png(&mk4_figure(), &opts).unwrap());
     assert_eq!(img.dimensions(), (900, 550));
@@ -134,7 +134,7 @@ fn svg_contains_texts() {
         );
     }
     assert!(svg.contains("font-family=\"sans-serif\""));
-    assert!(svg.starts_with("<svg width=\"1800\" height=\"1100\" viewBox=\"0 0 7200 4400\""));
+    assert!(svg.starts_with("<svg width=\"152.40mm\" height=\"93.13mm\" viewBox=\"0 0 7200 4400\""));
     assert!(svg.contains("stroke-linejoin=\"round\""));
 }
 
@@ -307,7 +307,7 @@ fn bad_sizes_and_mark_lists_are_rejected() {
         let opts = RenderOptions {
             width_px: w,
             height_px: h,
-            dpi: None,
+            ..RenderOptions::default()
         };
         assert!(matches!(
             render_png(&fig, &opts),
@@ -359,7 +359,7 @@ fn tiny_and_odd_figures_do_not_panic() {
         let opts = RenderOptions {
             width_px: w,
             height_px: h,
-            dpi: None,
+            ..RenderOptions::default()
         };
         for fig in [&single, &mk4_figure()] {
             let img = decode(&render_png(fig, &opts).unwrap());
@@ -401,10 +401,7 @@ fn journal_figure_with_threshold_and_panels_reads_back() {
         label: "steady state (≥ 90 %)".into(),
     });
     let opts = Journal::Single.options();
-    assert_eq!(
-        (opts.width_px, opts.height_px, opts.dpi),
-        (1004, 756, Some(300))
-    );
+    assert_eq!((opts.width_px, opts.height_px, opts.dpi), (1004, 756, 300));
     let png = render_png(&fig, &opts).unwrap();
     // pHYs right after IHDR: 11811 px/m = 300 dpi.
     assert_eq!(&png[37..41], b"pHYs");
@@ -439,7 +436,9 @@ fn journal_figure_with_threshold_and_panels_reads_back() {
     let small = RenderOptions {
         width_px: 500,
         height_px: 500,
-        dpi: None,
+        // A screen figure; at 300 dpi it would be 42 mm square.
+        dpi: 100,
+        ..RenderOptions::default()
     };
     let img = decode(&render_png(&fig, &small).unwrap());
     assert_eq!(img.dimensions(), (500, 500));
@@ -563,7 +562,7 @@ fn markers_and_guides_follow_their_series_into_its_panel_and_the_legend() {
     let opts = RenderOptions {
         width_px: 900,
         height_px: 700,
-        dpi: None,
+        ..RenderOptions::default()
     };
     let svg = render_svg(&fig, &opts).unwrap();
     for label in ["slope of second", "peak of first", "used of second"] {

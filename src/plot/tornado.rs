@@ -56,14 +56,26 @@ pub struct TornadoBar {
 impl Tornado {
     /// PNG bytes of exactly the requested size; same input, same bytes.
     pub fn render_png(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
-        self.check()?;
-        super::raster::render(self, opts)
+        super::raster::encode_png(&super::Render::rgb(self, opts)?, opts)
     }
 
     /// SVG document; same input, same string.
     pub fn render_svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
         self.check()?;
-        super::svg::render(self, opts)
+        super::svg::render(&*self.framed(opts), opts)
+    }
+
+    /// Itself, or without title and subtitle for a bare figure.
+    fn framed(&self, opts: &RenderOptions) -> std::borrow::Cow<'_, Self> {
+        if opts.bare {
+            std::borrow::Cow::Owned(Self {
+                title: String::new(),
+                subtitle: None,
+                ..self.clone()
+            })
+        } else {
+            std::borrow::Cow::Borrowed(self)
+        }
     }
 
     fn check(&self) -> Result<(), PlotError> {
@@ -168,7 +180,7 @@ fn draw_tornado<DB: DrawingBackend>(
     };
     let vmin = all().fold(0.0, f64::min);
     let vmax = all().fold(0.0, f64::max);
-    let value_size = 0.9 * m.tick;
+    let value_size = m.tick;
     let value_w = all()
         .map(|v| text_width(&signed_pct(v), value_size, false))
         .fold(text_width("no effect", value_size, false), f64::max)
@@ -320,4 +332,15 @@ fn draw_tornado<DB: DrawingBackend>(
         false,
         &INK,
     )
+}
+
+impl super::Render for Tornado {
+    fn rgb(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+        self.check()?;
+        super::raster::rgb(&*self.framed(opts), opts)
+    }
+
+    fn svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
+        self.render_svg(opts)
+    }
 }
