@@ -34,6 +34,8 @@ mod ticks;
 mod tornado;
 
 #[cfg(test)]
+mod print_tests;
+#[cfg(test)]
 mod tests;
 
 pub use formats::{render_files, Format, Formats, Render};

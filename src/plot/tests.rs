@@ -462,7 +462,7 @@ fn journal_figure_with_threshold_and_panels_reads_back() {
     );
 }
 
-fn two_series() -> Figure {
+pub(super) fn two_series() -> Figure {
     let mk7_doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)).collect();
     let mk4_doses: Vec<f64> = (0..28).map(|d| 8.0 + 24.0 * f64::from(d)).collect();
     let ln2 = std::f64::consts::LN_2;

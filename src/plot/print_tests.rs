@@ -1,0 +1,237 @@
+//! Print size measured in the rendered outputs, not read from constants: glyph heights in the
+//! PNG (anti-aliased ink weighted by its coverage) and in the SVG as usvg lays it out (the
+//! outlines a viewer or the PDF draws), each turned into points at the figure's print size
+//! through the bundled font's own glyph bounds. Plus the files of every format: resolution,
+//! compression, page size, embedded fonts, and the bare framing.
+
+use ab_glyph::{Font, FontRef};
+use svg2pdf::usvg;
+
+use super::canvas::print_scale;
+use super::layout::{layouts, MIN_TEXT_PT};
+use super::prepare::{panel_figures, prepare};
+use super::style::{text_width, FONT_BOLD, FONT_REGULAR};
+use super::tests::two_series;
+use super::*;
+
+/// Ink height of `text` in ems: from the lowest to the highest outline point of its glyphs.
+fn ink_em(text: &str, bold: bool) -> f64 {
+    let font = FontRef::try_from_slice(if bold { FONT_BOLD } else { FONT_REGULAR }).unwrap();
+    let upem = f64::from(font.units_per_em().unwrap());
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for c in text.chars() {
+        if let Some(o) = font.outline(font.glyph_id(c)) {
+            lo = lo.min(f64::from(o.bounds.min.y.min(o.bounds.max.y)));
+            hi = hi.max(f64::from(o.bounds.max.y.max(o.bounds.min.y)));
+        }
+    }
+    (hi - lo) / upem
+}
+
+/// A journal figure with every kind of text: title, subtitle, axis titles, ticks, legend,
+/// threshold.
+fn journal_figure() -> (Figure, RenderOptions) {
+    let mut fig = two_series();
+    fig.title = "MK-7 against MK-4, 28 days".into();
+    fig.subtitle = Some("one-compartment model · exact solver".into());
+    fig.threshold = Some(Threshold {
+        value: 2.0,
+        label: "threshold 2 ng/mL".into(),
+    });
+    (fig, Journal::Single.options())
+}
+
+/// Every text element of an SVG with its glyphs' height in px at 96 dpi, as usvg lays it out
+/// (rotated text measured across its baseline). usvg keeps the outlines in the document's
+/// user units (the viewBox, four per output pixel); `scale` turns them into px at 96 dpi.
+fn svg_text_heights(svg: &str) -> (usvg::Tree, Vec<(String, bool, f64)>) {
+    fn walk(g: &usvg::Group, out: &mut Vec<(String, bool, f64)>) {
+        for n in g.children() {
+            match n {
+                usvg::Node::Group(g) => walk(g, out),
+                usvg::Node::Text(t) => {
+                    let s: String = t.chunks().iter().map(|c| c.text().to_string()).collect();
+                    let bold = t.chunks()[0].spans()[0].font().weight() >= 600;
+                    let flat = t.flattened();
+                    let bb = flat.abs_bounding_box();
+                    let tf = flat.abs_transform();
+                    let rotated = tf.kx.abs() > tf.sx.abs() || tf.ky.abs() > tf.sy.abs();
+                    let h = if rotated { bb.width() } else { bb.height() };
+                    out.push((s, bold, f64::from(h)));
+                }
+                _ => {}
+            }
+        }
+    }
+    let tree = usvg::Tree::from_str(svg, super::formats::usvg_options()).unwrap();
+    let mut out = Vec::new();
+    walk(tree.root(), &mut out);
+    let view_w: f64 = svg
+        .split("viewBox=\"0 0 ")
+        .nth(1)
+        .and_then(|v| v.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    let scale = f64::from(tree.size().width()) / view_w;
+    for t in &mut out {
+        t.2 *= scale;
+    }
+    (tree, out)
+}
+
+#[test]
+fn every_svg_text_is_at_least_7_pt_at_the_journal_size() {
+    let (fig, opts) = journal_figure();
+    let svg = render_svg(&fig, &opts).unwrap();
+    let (tree, texts) = svg_text_heights(&svg);
+    // usvg sizes the 85.01 mm document at 96 px per inch.
+    assert!((f64::from(tree.size().width()) - 85.01 / 25.4 * 96.0).abs() < 0.05);
+    let mut seen = Vec::new();
+    for (text, bold, h) in &texts {
+        let ink = ink_em(text, *bold);
+        if ink < 0.3 {
+            continue; // a dash or a dot: too flat to measure an em from
+        }
+        let pt = h / ink * 72.0 / 96.0;
+        assert!(pt >= MIN_TEXT_PT - 0.02, "{text:?} is {pt:.2} pt");
+        seen.push((text.clone(), pt));
+    }
+    let pt_of = |needle: &str| seen.iter().find(|(t, _)| t == needle).map(|s| s.1);
+    // The title at 10 pt, the axis titles at 8, ticks and legend at 7: measured, ±2 %.
+    for (needle, want) in [
+        ("MK-7 against MK-4, 28 days", 10.0),
+        ("Time (days)", 8.0),
+        ("Serum concentration (ng/mL)", 8.0),
+        ("14", 7.0),
+        ("MK-7", 7.0),
+        ("threshold 2 ng/mL", 7.0),
+    ] {
+        let pt = pt_of(needle).unwrap_or_else(|| panic!("{needle} not drawn: {seen:?}"));
+        assert!(
+            (pt - want).abs() < 0.02 * want,
+            "{needle}: {pt:.2} pt, want {want}"
+        );
+    }
+}
+
+/// Height in px of the anti-aliased ink in a box of `img`: per row the darkest pixel's
+/// coverage of `ink` over white, summed, so partly covered edge rows count by their share.
+fn ink_rows(img: &image::RgbImage, x: (u32, u32), y: (u32, u32), ink: u8) -> f64 {
+    (y.0..y.1)
+        .map(|row| {
+            (x.0..x.1)
+                .map(|col| {
+                    let p = img.get_pixel(col, row);
+                    let lum = f64::from(p[0].min(p[1]).min(p[2]));
+                    ((255.0 - lum) / (255.0 - f64::from(ink))).clamp(0.0, 1.0)
+                })
+                .fold(0.0, f64::max)
+        })
+        .sum()
+}
+
+#[test]
+fn png_tick_labels_measure_7_pt_at_the_journal_size() {
+    let (fig, opts) = journal_figure();
+    let img = image::load_from_memory(&render_png(&fig, &opts).unwrap())
+        .unwrap()
+        .to_rgb8();
+    // The raster is drawn at twice the size and averaged down: lay it out the same way.
+    let subs = panel_figures(&fig);
+    let preps = prepare(&fig, &subs).unwrap();
+    let (w2, h2) = (
+        2.0 * f64::from(opts.width_px),
+        2.0 * f64::from(opts.height_px),
+    );
+    let l = &layouts(&preps, w2, h2, print_scale(&opts, 2))[0];
+    let right = (l.plot.left - l.m.tick_len - l.m.tick_gap) / 2.0;
+    let mut measured = 0;
+    for (y, tick) in &l.y_ticks {
+        let Some(label) = tick.label.as_deref() else {
+            continue;
+        };
+        let wide = text_width(label, l.m.tick, false) / 2.0;
+        let xs = ((right - wide - 3.0) as u32, (right + 1.0) as u32);
+        let ys = (
+            (y / 2.0 - 0.6 * l.m.tick) as u32,
+            (y / 2.0 + 0.4 * l.m.tick) as u32,
+        );
+        let h = ink_rows(&img, xs, ys, 0x33);
+        let pt = h / ink_em(label, false) * 72.0 / f64::from(opts.dpi);
+        // Sub-pixel ink heights: within 0.15 pt of the 7 pt the layout sets.
+        assert!(
+            (pt - MIN_TEXT_PT).abs() < 0.15,
+            "tick {label:?}: {pt:.2} pt"
+        );
+        measured += 1;
+    }
+    assert!(measured >= 3, "only {measured} tick labels measured");
+}
+
+#[test]
+fn every_format_carries_its_print_size() {
+    let (fig, mut opts) = journal_figure();
+    opts.formats = Formats::parse_list("png,svg,pdf,tiff").unwrap();
+    let files = render_files(&fig, &opts).unwrap();
+    let exts: Vec<_> = files.iter().map(|f| f.0).collect();
+    assert_eq!(exts, ["png", "svg", "pdf", "tiff"]);
+    let bytes = |e: &str| &files.iter().find(|f| f.0 == e).unwrap().1;
+    // PNG: pHYs right after IHDR, 11811 px/m = 300 dpi.
+    let png = bytes("png");
+    assert_eq!(&png[37..41], b"pHYs");
+    assert_eq!(u32::from_be_bytes(png[41..45].try_into().unwrap()), 11811);
+    // TIFF: LZW (5), 300 px per inch, the same pixels as the PNG.
+    let mut dec = tiff::decoder::Decoder::new(std::io::Cursor::new(bytes("tiff"))).unwrap();
+    use tiff::tags::Tag;
+    assert_eq!(dec.get_tag_u32(Tag::Compression).unwrap(), 5);
+    assert_eq!(dec.get_tag_u32(Tag::ResolutionUnit).unwrap(), 2);
+    assert_eq!(dec.get_tag_u32_vec(Tag::XResolution).unwrap(), vec![300, 1]);
+    let tiff::decoder::DecodingResult::U8(pixels) = dec.read_image().unwrap() else {
+        panic!("8-bit TIFF expected");
+    };
+    let from_png = image::load_from_memory(png).unwrap().to_rgb8().into_raw();
+    assert!(pixels == from_png, "TIFF and PNG pixels differ");
+    // PDF: one page 85.01 × 64.01 mm (in points), DejaVu Sans embedded as a font file.
+    let pdf = String::from_utf8_lossy(bytes("pdf"));
+    assert!(pdf.starts_with("%PDF-"));
+    let mb = pdf.split("/MediaBox [").nth(1).unwrap();
+    let nums: Vec<f64> = mb
+        .split(']')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let mm = |pt: f64| pt / 72.0 * 25.4;
+    assert!((mm(nums[2] - nums[0]) - 85.01).abs() < 0.05, "{nums:?}");
+    assert!((mm(nums[3] - nums[1]) - 64.01).abs() < 0.05, "{nums:?}");
+    assert!(pdf.contains("DejaVuSans") && pdf.contains("/FontFile2"));
+}
+
+#[test]
+fn a_bare_figure_keeps_only_what_is_inside_the_frame() {
+    let (fig, mut opts) = journal_figure();
+    opts.bare = true;
+    let (_, texts) = svg_text_heights(&render_svg(&fig, &opts).unwrap());
+    let texts: Vec<_> = texts.into_iter().map(|t| t.0).collect();
+    assert!(!texts
+        .iter()
+        .any(|t| t.contains("against") || t.contains("exact solver")));
+    assert!(texts.iter().any(|t| t == "Time (days)") && texts.iter().any(|t| t == "MK-4"));
+    // The plot gains the height the title and subtitle took.
+    let subs = panel_figures(&fig);
+    let with_title = layouts(&prepare(&fig, &subs).unwrap(), 1004.0, 756.0, Some(1.0));
+    let bare_fig = Figure {
+        title: String::new(),
+        subtitle: None,
+        ..fig.clone()
+    };
+    let subs = panel_figures(&bare_fig);
+    let bare = layouts(
+        &prepare(&bare_fig, &subs).unwrap(),
+        1004.0,
+        756.0,
+        Some(1.0),
+    );
+    assert!(bare[0].plot.height() > with_title[0].plot.height() + 40.0);
+}
