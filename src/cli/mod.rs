@@ -347,6 +347,9 @@ struct FigureArgs {
     /// Shade the span where every regimen is at ≥ 90 % of steady state.
     #[arg(long)]
     shade_ss: bool,
+    /// Write no figures (tables, summary and captions of nothing): for number crunching.
+    #[arg(long, conflicts_with = "formats")]
+    no_figures: bool,
     #[command(flatten)]
     size: SizeArgs,
 }
@@ -367,12 +370,29 @@ struct SizeArgs {
     /// --height and --dpi override its parts.
     #[arg(long, value_enum)]
     journal: Option<Journal>,
+    /// Figure formats, comma-separated: png, svg, pdf (fonts embedded), tiff (LZW)
+    /// [default: `[plot] formats`, png,svg].
+    #[arg(long, value_parser = parse_formats, value_name = "LIST")]
+    formats: Option<plot::Formats>,
+    /// Only what goes inside a journal's figure frame: no title or subtitle (the caption file
+    /// keeps them); also `[plot] title = false`.
+    #[arg(long)]
+    bare: bool,
+}
+
+fn parse_formats(text: &str) -> Result<plot::Formats, String> {
+    plot::Formats::parse_list(text)
 }
 
 impl SizeArgs {
-    /// Render options: the journal preset or `base`, then the explicit options.
+    /// Render options: `base`, then the journal preset's size and resolution, then the
+    /// explicit options.
     fn render(&self, base: plot::RenderOptions) -> plot::RenderOptions {
-        let mut o = self.journal.map_or(base, Journal::options);
+        let mut o = base;
+        if let Some(j) = self.journal {
+            let p = j.options();
+            (o.width_px, o.height_px, o.dpi) = (p.width_px, p.height_px, p.dpi);
+        }
         if let Some(w) = self.width {
             o.width_px = w;
         }
@@ -382,6 +402,10 @@ impl SizeArgs {
         if let Some(d) = self.dpi {
             o.dpi = d;
         }
+        if let Some(f) = self.formats {
+            o.formats = f;
+        }
+        o.bare |= self.bare;
         o
     }
 }
@@ -411,13 +435,20 @@ impl FigureArgs {
         }
     }
 
-    /// Render options: the journal preset or the scenario's size, then explicit options.
+    /// Render options: the scenario's `[plot]`, the journal preset, then explicit options;
+    /// `--no-figures` leaves no format.
     fn render(&self, s: &Scenario) -> plot::RenderOptions {
-        self.size.render(plot::RenderOptions {
+        let mut o = self.size.render(plot::RenderOptions {
             width_px: s.plot.width_px,
             height_px: s.plot.height_px,
-            ..plot::RenderOptions::default()
-        })
+            dpi: s.plot.dpi,
+            bare: s.plot.bare,
+            formats: s.plot.formats,
+        });
+        if self.no_figures {
+            o.formats = plot::Formats::EMPTY;
+        }
+        o
     }
 }
 

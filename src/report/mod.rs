@@ -43,26 +43,37 @@ impl FileSet {
         self.0.push((name.into(), bytes));
     }
 
-    /// Adds a figure's files: `<name>.png`, `<name>.svg` and, with a caption, `<name>.txt`.
-    pub fn push_figure(&mut self, name: &str, png: Vec<u8>, svg: String, caption: Option<String>) {
-        self.push(format!("{name}.png"), png);
-        self.push(format!("{name}.svg"), svg.into_bytes());
+    /// Adds a figure's files, `<name>.<ext>` for each rendered format, and with a caption
+    /// `<name>.txt`, which ends with the figure's size, resolution and formats.
+    pub fn push_figure(
+        &mut self,
+        name: &str,
+        files: Vec<(&'static str, Vec<u8>)>,
+        opts: &plot::RenderOptions,
+        caption: Option<String>,
+    ) {
+        for (ext, bytes) in files {
+            self.push(format!("{name}.{ext}"), bytes);
+        }
         if let Some(c) = caption {
-            self.push(format!("{name}.txt"), c.into_bytes());
+            self.push(format!("{name}.txt"), with_size_note(c, opts).into_bytes());
         }
     }
 
-    /// Renders `fig` with `opts` as PNG and SVG and adds them (and the caption, if any).
+    /// Renders `fig` with `opts` in its formats and adds the files (and the caption, if any).
+    /// Nothing is added when `opts` has no format.
     pub fn push_rendered(
         &mut self,
         name: &str,
-        fig: &plot::Figure,
+        fig: &impl plot::Render,
         opts: &plot::RenderOptions,
         caption: Option<String>,
     ) -> Result<(), plot::PlotError> {
-        let png = plot::render_png(fig, opts)?;
-        let svg = plot::render_svg(fig, opts)?;
-        self.push_figure(name, png, svg, caption);
+        if opts.formats.is_empty() {
+            return Ok(());
+        }
+        let files = plot::render_files(fig, opts)?;
+        self.push_figure(name, files, opts, caption);
         Ok(())
     }
 
@@ -101,6 +112,19 @@ pub struct Report {
     pub files: Vec<(String, Vec<u8>)>,
     /// The comparison table, when there are two or more regimens (also in `files`).
     pub comparison: Option<Comparison>,
+}
+
+/// A caption with its figure's print size appended: "Size: 1800 × 1100 px at 300 dpi
+/// (152.4 × 93.1 mm); PNG, SVG." (a bare figure says its title is left to the caption).
+pub fn with_size_note(mut caption: String, opts: &plot::RenderOptions) -> String {
+    if !caption.ends_with('\n') {
+        caption.push('\n');
+    }
+    caption.push_str(&format!("Size: {}.\n", opts.size_note()));
+    if opts.bare {
+        caption.push_str("Bare figure: the title and subtitle are left to this caption.\n");
+    }
+    caption
 }
 
 fn csv_error(name: &str, e: csv::Error) -> Error {

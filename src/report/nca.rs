@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::error::Error;
 use crate::format::{opt_sig, short};
 use crate::nca::{BlqAction, Missing, Nca, NcaOptions, Subject, Value};
-use crate::plot::{render_png, render_svg, RenderOptions};
+use crate::plot::{render_files, RenderOptions};
 use crate::report::nca_figure::{figure_stems, nca_caption, nca_figure};
 use crate::report::FileSet;
 
@@ -306,25 +306,30 @@ pub fn files(
     let mut md = nca_md(source, subjects, results, o, command);
     if let Some(opts) = render {
         let stems = figure_stems(subjects);
-        let rendered: Vec<Option<(Vec<u8>, String)>> = subjects
+        type Files = Vec<(&'static str, Vec<u8>)>;
+        let rendered: Vec<Option<Files>> = subjects
             .par_iter()
             .zip(results)
             .map(|(s, n)| {
                 nca_figure(source, s, n, o)
-                    .map(|f| Ok((render_png(&f, opts)?, render_svg(&f, opts)?)))
+                    .map(|f| render_files(&f, opts))
                     .transpose()
             })
             .collect::<Result<_, crate::plot::PlotError>>()?;
         md.push_str("\n## Figures\n\n");
         for ((s, n), (stem, fig)) in subjects.iter().zip(results).zip(stems.iter().zip(rendered)) {
             match fig {
-                Some((png, svg)) => {
+                Some(files) => {
+                    let names: Vec<String> =
+                        files.iter().map(|f| format!("`{stem}.{}`", f.0)).collect();
                     let _ = writeln!(
                         md,
-                        "- {}: `{stem}.png`, `{stem}.svg` (caption `{stem}.txt`)",
-                        s.id
+                        "- {}: {} (caption `{stem}.txt`)",
+                        s.id,
+                        names.join(", ")
                     );
-                    set.push_figure(stem, png, svg, Some(nca_caption(stem, s, n, o, command)));
+                    let caption = nca_caption(stem, s, n, o, command);
+                    set.push_figure(stem, files, opts, Some(caption));
                 }
                 None => {
                     let _ = writeln!(

@@ -15,7 +15,7 @@ use crate::engine::run::RunResult;
 use crate::error::Error;
 use crate::metric::Metric;
 use crate::plot::{
-    render_png, render_svg, viridis, Figure, Heatmap, HeatmapPanel, RenderOptions, Series,
+    viridis, Figure, Heatmap, HeatmapPanel, RenderOptions, Series,
     SeriesStyle, Tornado, TornadoBar, TornadoPanel,
 };
 use crate::report::figure::{concentration_figure, regimens_text};
@@ -491,21 +491,11 @@ pub fn study_figure_files(
             let opts = taller(render, pops.len(), 0.8);
             let name = format!("{stem}_population");
             let caption = population_caption(scenario, result, spec, pops, &fig, &name, command);
-            files.push_figure(
-                &name,
-                render_png(&fig, &opts)?,
-                render_svg(&fig, &opts)?,
-                Some(caption),
-            );
+            files.push_rendered(&name, &fig, &opts, Some(caption))?;
             if let Some(fig) = lloq_figure(scenario, result, spec, pops) {
                 let name = format!("{stem}_lloq");
                 let caption = lloq_caption(scenario, result, spec, pops, &fig, &name, command);
-                files.push_figure(
-                    &name,
-                    render_png(&fig, render)?,
-                    render_svg(&fig, render)?,
-                    Some(caption),
-                );
+                files.push_rendered(&name, &fig, render, Some(caption))?;
             }
         }
     }
@@ -514,23 +504,13 @@ pub fn study_figure_files(
             if let Some(fig) = sweep_figure(scenario, result, spec, curves) {
                 let name = format!("{stem}_sweep");
                 let caption = sweep_caption(scenario, result, spec, &fig, &name, command);
-                files.push_figure(
-                    &name,
-                    render_png(&fig, render)?,
-                    render_svg(&fig, render)?,
-                    Some(caption),
-                );
+                files.push_rendered(&name, &fig, render, Some(caption))?;
             }
         }
         if let Some(hm) = sweep_heatmap(scenario, spec, rows) {
             let name = format!("{stem}_heatmap");
             let caption = heatmap_caption(scenario, result, spec, &hm, &name, command);
-            files.push_figure(
-                &name,
-                hm.render_png(render)?,
-                hm.render_svg(render)?,
-                Some(caption),
-            );
+            files.push_rendered(&name, &hm, render, Some(caption))?;
         }
     }
     Ok(files.into_vec())
@@ -554,12 +534,7 @@ pub fn tornado_files(
     let opts = taller(render, t.panels.len(), 0.6);
     let caption = tornado_caption(scenario, result, rows, delta_pct, &name, command);
     let mut files = FileSet::new();
-    files.push_figure(
-        &name,
-        t.render_png(&opts)?,
-        t.render_svg(&opts)?,
-        Some(caption),
-    );
+    files.push_rendered(&name, &t, &opts, Some(caption))?;
     Ok(files.into_vec())
 }
 

@@ -422,7 +422,53 @@ impl Validator<'_> {
     pub(super) fn plot(&self, raw: Option<raw::RawPlot>) -> R<PlotOptions> {
         let mut p = PlotOptions::default();
         let Some(raw) = raw else { return Ok(p) };
-        p.title = raw.title;
+        match raw.title {
+            Some(raw::RawTitle::Text(t)) => p.title = Some(t),
+            Some(raw::RawTitle::Shown(shown)) => p.bare = !shown,
+            None => {}
+        }
+        if let Some(d) = raw.dpi {
+            let x = *d.get_ref();
+            if !(50..=2400).contains(&x) {
+                return Err(self.err(
+                    d.span(),
+                    K::OutOfRange {
+                        key: "plot.dpi".into(),
+                        value: x.to_string(),
+                        expected: "a print resolution between 50 and 2400 dpi (journals ask for 300 to 600)".into(),
+                    },
+                ));
+            }
+            p.dpi = x as u32;
+        }
+        if let Some(list) = raw.formats {
+            let mut set = crate::plot::Formats::EMPTY;
+            for name in list.get_ref() {
+                let f = crate::plot::Formats::parse_one(name.get_ref()).map_err(|_| {
+                    self.err(
+                        name.span(),
+                        K::UnknownName {
+                            key: "plot.formats".into(),
+                            name: name.get_ref().clone(),
+                            suggestion: suggest(name.get_ref(), ["png", "svg", "pdf", "tiff"]),
+                            known: ["png", "svg", "pdf", "tiff"].map(String::from).to_vec(),
+                        },
+                    )
+                })?;
+                set = set.with(f);
+            }
+            if set.is_empty() {
+                return Err(self.err(
+                    list.span(),
+                    K::OutOfRange {
+                        key: "plot.formats".into(),
+                        value: "[]".into(),
+                        expected: "at least one of \"png\", \"svg\", \"pdf\", \"tiff\" (for no figures at all, use --no-figures)".into(),
+                    },
+                ));
+            }
+            p.formats = set;
+        }
         p.shade_steady_state = raw.shade_steady_state.unwrap_or(false);
         if let Some(s) = raw.y_scale {
             p.y_scale = match s.get_ref().as_str() {

@@ -83,6 +83,17 @@ pub struct PlotOptions {
     pub height_px: u32,
     /// Shade the span where every regimen is at ≥ 90 % of its steady-state trough; default off.
     pub shade_steady_state: bool,
+    /// Print resolution (dpi); default 300 (text sizes are in points at `width_px / dpi`).
+    pub dpi: u32,
+    /// `title = false`: figures without title and subtitle, for a journal's figure frame.
+    pub bare: bool,
+    /// Figure formats; default PNG and SVG.
+    #[serde(serialize_with = "formats_as_list")]
+    pub formats: crate::plot::Formats,
+}
+
+fn formats_as_list<S: serde::Serializer>(f: &crate::plot::Formats, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(f.iter().map(crate::plot::Format::extension))
 }
 
 impl Default for PlotOptions {
@@ -94,6 +105,9 @@ impl Default for PlotOptions {
             width_px: 1800,
             height_px: 1100,
             shade_steady_state: false,
+            dpi: crate::plot::DEFAULT_DPI,
+            bare: false,
+            formats: crate::plot::Formats::default(),
         }
     }
 }

@@ -98,10 +98,22 @@ impl<'de> Deserialize<'de> for RawIntervals {
     }
 }
 
+/// `[plot] title`: a text, or whether to draw one.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTitle {
+    Text(String),
+    Shown(bool),
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPlot {
-    pub title: Option<String>,
+    /// The title text, or `false` for a bare figure (no title or subtitle; `true`: the
+    /// default title).
+    pub title: Option<RawTitle>,
+    pub dpi: Option<Spanned<i64>>,
+    pub formats: Option<Spanned<Vec<Spanned<String>>>>,
     pub y_scale: Option<Spanned<String>>,
     pub units: Option<Spanned<String>>,
     pub width_px: Option<Spanned<i64>>,
