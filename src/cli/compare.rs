@@ -18,6 +18,7 @@ pub(super) fn compare_command(
     out: Option<PathBuf>,
     solver: Option<SolverKind>,
     quiet: bool,
+    json: bool,
     reference: Option<String>,
     threshold: Option<f64>,
     fig: &FigureArgs,
@@ -104,7 +105,8 @@ pub(super) fn compare_command(
         reference,
         fig,
         dir: &dir,
-        quiet,
+        quiet: quiet || json,
+        json,
         started,
         force_comparison: true,
         command: command_line(),
@@ -112,5 +114,8 @@ pub(super) fn compare_command(
         extra_report: String::new(),
         uncertainty: None,
     };
-    finish(&merged, &result, ctx)
+    if let Some(summary) = finish(&merged, &result, ctx)? {
+        out!("{summary}");
+    }
+    Ok(())
 }

@@ -38,7 +38,12 @@ pub fn fit_command(
         ));
     }
     let solver = solver.unwrap_or(scenario.solver);
-    let result = fit::fit(&scenario, &spec, solver, LmOptions::default()).map_err(|e| match e {
+    let progress = crate::cli::study::Progress::new("fit: iteration", quiet);
+    let fitted = fit::fit_with_progress(&scenario, &spec, solver, LmOptions::default(), &|d, t| {
+        progress.update(d, t)
+    });
+    progress.finish();
+    let result = fitted.map_err(|e| match e {
         fit::FitError::Sim(s) => Error::Sim(s),
         other => input_error(path, other.to_string()),
     })?;

@@ -63,6 +63,7 @@ pub(super) fn merge_command(
         fig: &fig,
         dir: &dir,
         quiet,
+        json: false,
         started,
         force_comparison: false,
         command: merged.command.clone(),
@@ -70,7 +71,7 @@ pub(super) fn merge_command(
         extra_report: report,
         uncertainty: None,
     };
-    finish(scenario, &result, ctx)
+    finish(scenario, &result, ctx).map(|_| ())
 }
 
 /// The shards merged: the scenario they carry, its solver, the command of shard 1 (for the
@@ -266,7 +267,9 @@ pub(super) fn read_and_merge(inputs: &[PathBuf]) -> Result<Merged, Error> {
     let default_name = first.default_name.clone();
     let mut merger = Merger::new(&scenario, count);
     let mut pending = Some(first);
-    for (p, h) in &headers {
+    let progress = crate::cli::study::Progress::new("merge", false);
+    for (done, (p, h)) in headers.iter().enumerate() {
+        progress.update(done as u64, headers.len() as u64);
         let f = match pending.take() {
             Some(f) => f,
             None => parse_whole(p, &read_bytes(p)?)?,
@@ -282,6 +285,7 @@ pub(super) fn read_and_merge(inputs: &[PathBuf]) -> Result<Merged, Error> {
             .fold(f)
             .map_err(|e| shard_failure(p, &h.command, sh, &e))?;
     }
+    progress.finish();
     let study = merger
         .finish()
         .map_err(|e| input_error(first_path, e.to_string()))?;

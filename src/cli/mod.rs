@@ -19,6 +19,15 @@ macro_rules! outln {
     };
 }
 
+/// Under `--verbose`: one line on standard error, with the seconds since `$start`.
+macro_rules! vlog {
+    ($start:expr, $($arg:tt)*) => {
+        if $crate::cli::verbose() {
+            eprintln!("[{:8.3} s] {}", $start.elapsed().as_secs_f64(), format!($($arg)*));
+        }
+    };
+}
+
 mod compare;
 mod fit;
 mod merge;
@@ -57,6 +66,12 @@ const COMPARE_EXAMPLE: &str = "Example:\n  k2sim compare scenarios/mk7_daily.tom
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print nothing but errors (no tables, no file list, no progress bar).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Also print each phase with its time and the thread count, on standard error.
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,17 +79,21 @@ enum Command {
     /// Simulate a scenario file: concentration curves, steady-state metrics and a figure.
     #[command(after_help = RUN_EXAMPLE)]
     Run {
-        /// The scenario file (TOML), e.g. scenarios/mk7_daily.toml.
-        scenario: PathBuf,
-        /// Output directory [default: out/<scenario name>].
+        /// Scenario files (TOML), e.g. scenarios/mk7_daily.toml; `-` reads one from standard
+        /// input. Several are run one after another, each into out/<its name>/.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Output directory [default: out/<scenario name>]; with several scenarios, the
+        /// directory that holds one folder per scenario.
         #[arg(long, value_parser = parse_out_dir)]
         out: Option<PathBuf>,
+        /// Print summary.json to standard output instead of the tables (with several
+        /// scenarios, a JSON array of them); the files are written as usual.
+        #[arg(long)]
+        json: bool,
         /// Solver, overriding the scenario's `solver` key.
         #[arg(long, value_enum)]
         solver: Option<SolverKind>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
         /// Reference regimen (label) of the comparison table [default: the first].
         #[arg(long)]
         reference: Option<String>,
@@ -103,9 +122,6 @@ enum Command {
         /// Output directory [default: out/<scenario name>].
         #[arg(long, value_parser = parse_out_dir)]
         out: Option<PathBuf>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
         /// Verify every shard and list the missing ones, without writing the outputs.
         #[arg(long)]
         check: bool,
@@ -126,9 +142,6 @@ enum Command {
         /// Solver, overriding the scenario's `solver` key.
         #[arg(long, value_enum)]
         solver: Option<SolverKind>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
     },
     /// Compare the regimens of several scenario files: metrics side by side with ratios to a
     /// reference, time above a threshold, and overlaid figures.
@@ -143,12 +156,12 @@ enum Command {
         /// Solver for every scenario [default: the first scenario's `solver`].
         #[arg(long, value_enum)]
         solver: Option<SolverKind>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
         /// Reference regimen (label) of the comparison table [default: the first].
         #[arg(long)]
         reference: Option<String>,
+        /// Print summary.json to standard output instead of the tables.
+        #[arg(long)]
+        json: bool,
         /// Threshold (ng/mL) for time above it, overriding the scenarios' `threshold_ng_ml`.
         #[arg(long, value_name = "NG_ML")]
         threshold: Option<f64>,
@@ -170,9 +183,6 @@ enum Command {
         /// Solver, overriding the scenario's `solver` key.
         #[arg(long, value_enum)]
         solver: Option<SolverKind>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
     },
     /// Run the bundled validation suite: published human studies against the model's
     /// predictions, with a table, validation.md/.csv and figures with the observed points.
@@ -193,9 +203,6 @@ enum Command {
         /// Skip the figures (tables only).
         #[arg(long)]
         no_figures: bool,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
     },
     /// Non-compartmental analysis of measured concentrations with PKNCA's default rules: one
     /// row per subject in nca.csv (PKNCA's names) and nca.md (units, rules, why a value is
@@ -213,9 +220,6 @@ enum Command {
         no_figures: bool,
         #[command(flatten)]
         size: SizeArgs,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
     },
     /// List the compound presets with their values, units and sources.
     #[command(
@@ -229,6 +233,67 @@ enum Command {
     /// List the foods a regimen can dose (`food = "natto"`), with K2 content and sources.
     #[command(after_help = "Example:\n  k2sim foods")]
     Foods,
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    #[command(
+        after_help = "Example:\n  k2sim completions bash > ~/.local/share/bash-completion/completions/k2sim\n  k2sim completions zsh > ~/.zfunc/_k2sim\n  k2sim completions fish > ~/.config/fish/completions/k2sim.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of k2sim or of one of its commands.
+    #[command(after_help = "Example:\n  k2sim man | man -l -\n  k2sim man run > k2sim-run.1")]
+    Man {
+        /// A command (run, compare, fit, ...) [default: k2sim itself].
+        command: Option<String>,
+    },
+}
+
+/// `--verbose`: print phases and their times on standard error.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--quiet`: no progress bars either.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `--quiet` was given.
+pub(crate) fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether `--verbose` was given.
+pub(crate) fn verbose() -> bool {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The man page of k2sim, or of one command (`k2sim-run(1)`), on standard output.
+fn man_page(command: Option<&str>) -> Result<(), Error> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    let page = match command {
+        None => cmd,
+        Some(name) => {
+            let names: Vec<String> = cmd
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let Some(sub) = cmd.find_subcommand(name) else {
+                return Err(option_error(format!(
+                    "`{name}` is not a k2sim command\n  help: the commands are {}",
+                    names.join(", ")
+                )));
+            };
+            // clap names need 'static text; one leaked string per process is harmless.
+            let sub_name: &'static str = Box::leak(format!("k2sim-{name}").into_boxed_str());
+            sub.clone().name(sub_name)
+        }
+    };
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut buf)
+        .map_err(|e| Error::serialize("man page", e))?;
+    out!("{}", String::from_utf8_lossy(&buf));
+    Ok(())
 }
 
 pub fn main() -> ExitCode {
@@ -237,62 +302,70 @@ pub fn main() -> ExitCode {
     // Without a handler the default action (terminate) is also safe: nothing half-written is
     // ever visible. The handler only adds the guarantee that no staging directory remains.
     let _ = ctrlc::set_handler(on_interrupt);
+    let quiet = cli.quiet;
+    VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    if cli.verbose {
+        let n = rayon::current_num_threads();
+        eprintln!(
+            "k2sim {} on {n} thread{}",
+            env!("CARGO_PKG_VERSION"),
+            if n == 1 { "" } else { "s" }
+        );
+    }
     let result = match cli.command {
         Command::Run {
-            scenario,
+            scenarios,
             out,
+            json,
             solver,
-            quiet,
             reference,
             shard,
             force,
             uncertainty,
             fig,
-        } => run::run_command(
-            &scenario,
-            out,
-            solver,
-            quiet,
-            reference,
-            shard,
-            force,
-            uncertainty,
-            &fig,
+        } => run::run_many(
+            &scenarios,
+            &run::RunArgs {
+                out,
+                solver,
+                quiet,
+                json,
+                reference,
+                shard,
+                force,
+                uncertainty,
+                fig: &fig,
+            },
         ),
-        Command::Merge {
-            inputs,
-            out,
-            quiet,
-            check,
-        } => merge::merge_command(&inputs, out, quiet, check),
+        Command::Merge { inputs, out, check } => merge::merge_command(&inputs, out, quiet, check),
         Command::Sensitivity {
             scenario,
             delta_pct,
             out,
             solver,
-            quiet,
         } => sensitivity::sensitivity_command(&scenario, delta_pct, out, solver, quiet),
         Command::Compare {
             scenarios,
             out,
+            json,
             solver,
-            quiet,
             reference,
             threshold,
             fig,
-        } => compare::compare_command(&scenarios, out, solver, quiet, reference, threshold, &fig),
+        } => compare::compare_command(
+            &scenarios, out, solver, quiet, json, reference, threshold, &fig,
+        ),
         Command::Fit {
             scenario,
             out,
             solver,
-            quiet,
         } => crate::cli::fit::fit_command(&scenario, out, solver, quiet),
         Command::Validate {
             dir,
             out,
             solver,
             no_figures,
-            quiet,
         } => crate::cli::validate::validate_command(crate::cli::validate::ValidateArgs {
             dir,
             out,
@@ -305,11 +378,22 @@ pub fn main() -> ExitCode {
             out,
             no_figures,
             size,
-            quiet,
         } => {
             let render = (!no_figures).then(|| size.render(plot::RenderOptions::default()));
             crate::cli::nca::nca_command(&file, out, render, quiet)
         }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "k2sim",
+                &mut buf,
+            );
+            out!("{}", String::from_utf8_lossy(&buf));
+            Ok(())
+        }
+        Command::Man { command } => man_page(command.as_deref()),
         Command::Compounds { json: false } => {
             out!("{}", report::compounds::compounds_text());
             Ok(())

@@ -15,28 +15,121 @@ use k2sim::scenario::{self, Scenario};
 use super::write::write_set;
 use super::{command_line, option_error, FigureArgs};
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn run_command(
-    path: &Path,
-    out: Option<PathBuf>,
-    solver: Option<SolverKind>,
-    quiet: bool,
-    reference: Option<String>,
-    shard: Option<k2sim::study::Shard>,
-    force: bool,
-    uncertainty: bool,
-    fig: &FigureArgs,
-) -> Result<(), Error> {
+/// Options of `k2sim run`, besides the scenario files.
+pub(super) struct RunArgs<'a> {
+    pub(super) out: Option<PathBuf>,
+    pub(super) solver: Option<SolverKind>,
+    pub(super) quiet: bool,
+    pub(super) json: bool,
+    pub(super) reference: Option<String>,
+    pub(super) shard: Option<k2sim::study::Shard>,
+    pub(super) force: bool,
+    pub(super) uncertainty: bool,
+    pub(super) fig: &'a FigureArgs,
+}
+
+/// `k2sim run A.toml [B.toml ...]`: each scenario in turn (`-` is standard input), each into
+/// its own directory; with `--json`, their summaries on standard output.
+pub(super) fn run_many(paths: &[PathBuf], args: &RunArgs) -> Result<(), Error> {
+    let is_stdin = |p: &PathBuf| p.as_os_str() == "-";
+    if paths.iter().filter(|p| is_stdin(p)).count() > 1 {
+        return Err(option_error(
+            "`-` (standard input) is given more than once
+  help: standard input holds one scenario; name the others as files"
+                .into(),
+        ));
+    }
+    if paths.len() > 1 && args.shard.is_some() {
+        return Err(option_error(format!(
+            "--shard computes one part of one scenario, and {} scenarios are given
+  help: run each scenario's shards separately",
+            paths.len()
+        )));
+    }
+    let several = paths.len() > 1;
+    let mut summaries = Vec::new();
+    for p in paths {
+        if let Some(json) = run_command(p, several, args)? {
+            summaries.push(json);
+        }
+    }
+    if args.json {
+        if several {
+            let items: Vec<String> = summaries.iter().map(|j| j.trim_end().to_string()).collect();
+            outln!("[\n{}\n]", items.join(",\n"));
+        } else if let Some(j) = summaries.first() {
+            out!("{j}");
+        }
+    }
+    Ok(())
+}
+
+/// Reads the scenario at `path`, or from standard input for `-`.
+fn load_scenario(path: &Path) -> Result<Scenario, Error> {
+    if path.as_os_str() != "-" {
+        return Ok(scenario::load(path)?);
+    }
+    use std::io::Read as _;
+    let mut text = String::new();
+    let limit = scenario::MAX_SCENARIO_BYTES;
+    std::io::stdin()
+        .take(limit + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            option_error(format!(
+                "reading the scenario from standard input failed: {e}\n  help: pipe a UTF-8 TOML scenario, e.g. `cat scenarios/mk7_daily.toml | k2sim run -`"
+            ))
+        })?;
+    if text.len() as u64 > limit {
+        return Err(option_error(format!(
+            "the scenario on standard input is larger than {} MB\n  help: a scenario is a short TOML file; put data in a `dataset` file",
+            limit / 1_000_000
+        )));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    Ok(scenario::load_stdin_text(&text, &cwd)?)
+}
+
+/// One scenario of `k2sim run`; returns its summary.json text under `--json`. With
+/// `out_is_parent`, `--out` holds one directory per scenario.
+fn run_command(path: &Path, out_is_parent: bool, args: &RunArgs) -> Result<Option<String>, Error> {
+    let RunArgs {
+        out,
+        solver,
+        quiet,
+        reference,
+        shard,
+        force,
+        uncertainty,
+        fig,
+        json,
+    } = args;
+    let (solver, quiet, shard, force, uncertainty, fig) =
+        (*solver, *quiet || *json, *shard, *force, *uncertainty, *fig);
     let started = Instant::now();
-    let mut scenario = scenario::load(path)?;
+    let mut scenario = load_scenario(path)?;
     fig.apply(&mut scenario);
+    vlog!(
+        started,
+        "read {} ({} regimen{})",
+        path.display(),
+        scenario.regimens.len(),
+        if scenario.regimens.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }
     let solver = solver.unwrap_or(scenario.solver);
-    let dir = out.unwrap_or_else(|| {
-        Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
-    });
+    let stem = k2sim::format::sanitize_file_stem(&scenario.name);
+    let dir = match out {
+        Some(o) if out_is_parent => o.join(&stem),
+        Some(o) => o.clone(),
+        None => Path::new("out").join(&stem),
+    };
     if let Some(shard) = shard {
         if scenario.population.is_none() && scenario.sweep.is_none() {
             return Err(option_error(format!(
@@ -69,11 +162,15 @@ pub(super) fn run_command(
                 peak_memory_note()
             );
         }
-        return Ok(());
+        return Ok(None);
     }
     let result = run::run(&scenario, solver)?;
     print_notes(&result);
+    vlog!(started, "simulated with the {solver:?} solver");
     let study = crate::cli::study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?;
+    if scenario.population.is_some() || scenario.sweep.is_some() {
+        vlog!(started, "computed the population / sweep");
+    }
     let extra = crate::cli::study::study_files(
         &scenario,
         &result,
@@ -87,15 +184,17 @@ pub(super) fn run_command(
         let base: Vec<_> = result.regimens.iter().map(|r| r.metrics).collect();
         let u = k2sim::study::uncertainty::run_uncertainty(&scenario, solver, &spec, &base)?;
         report.push_str(&output::uncertainty_table(&u));
+        vlog!(started, "uncertainty: {} draws", spec.n);
         Some(u)
     } else {
         None
     };
     let ctx = Finish {
-        reference,
+        reference: reference.clone(),
         fig,
         dir: &dir,
         quiet,
+        json: *json,
         started,
         force_comparison: false,
         command: command_line(),
@@ -112,6 +211,8 @@ pub(super) struct Finish<'a> {
     pub(super) fig: &'a FigureArgs,
     pub(super) dir: &'a Path,
     pub(super) quiet: bool,
+    /// Return summary.json's text for standard output (`--json`) instead of printing tables.
+    pub(super) json: bool,
     pub(super) started: Instant,
     pub(super) force_comparison: bool,
     /// The command line recorded in caption files.
@@ -124,12 +225,13 @@ pub(super) struct Finish<'a> {
     pub(super) uncertainty: Option<k2sim::study::uncertainty::Uncertainty>,
 }
 
-/// Renders every output, then writes them (atomically) and prints the tables.
+/// Renders every output, then writes them (atomically) and prints the tables; under `--json`
+/// returns summary.json's text instead of printing.
 pub(super) fn finish(
     scenario: &Scenario,
     result: &run::RunResult,
     ctx: Finish,
-) -> Result<(), Error> {
+) -> Result<Option<String>, Error> {
     // The steady-state courses of the figures, with the run's solver and tolerances.
     let profiles = k2sim::engine::steady_profile::steady_profiles(result, scenario.ode)?;
     // Everything is rendered to bytes before the first file is touched.
@@ -147,7 +249,16 @@ pub(super) fn finish(
         ctx.force_comparison,
     )?;
     let all: Vec<(String, Vec<u8>)> = rep.files.into_iter().chain(ctx.extra).collect();
+    vlog!(ctx.started, "rendered {} files", all.len());
     let written = write_set(ctx.dir, &all)?;
+    vlog!(ctx.started, "wrote {}", ctx.dir.display());
+    if ctx.json {
+        let summary = all
+            .iter()
+            .find(|(name, _)| name == "summary.json")
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+        return Ok(summary);
+    }
     if !ctx.quiet {
         out!("{}", output::summary_table(scenario, result));
         if let Some(c) = &rep.comparison {
@@ -165,7 +276,7 @@ pub(super) fn finish(
             peak_memory_note()
         );
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Prints the notes of a run's regimens (e.g. why a steady state is missing) as warnings.

@@ -19,20 +19,23 @@ use k2sim::study::{self, Shard, ShardFile, StudyResult};
 /// Output files as (name, bytes).
 pub type Files = Vec<(String, Vec<u8>)>;
 
-/// A progress bar that appears only when the work has run for more than a second and stderr is
-/// a terminal (indicatif hides itself otherwise).
+/// A labelled progress bar with the time left, that appears only when the work has run for
+/// more than a second and stderr is a terminal (indicatif hides itself in pipes and files),
+/// and never under `--quiet`.
 pub struct Progress {
     started: Instant,
     bar: OnceLock<ProgressBar>,
+    label: &'static str,
     quiet: bool,
 }
 
 impl Progress {
-    pub fn new(quiet: bool) -> Self {
+    pub fn new(label: &'static str, quiet: bool) -> Self {
         Self {
             started: Instant::now(),
             bar: OnceLock::new(),
-            quiet,
+            label,
+            quiet: quiet || crate::cli::quiet(),
         }
     }
 
@@ -43,10 +46,11 @@ impl Progress {
         let bar = self.bar.get_or_init(|| {
             let b = ProgressBar::new(total);
             if let Ok(style) = ProgressStyle::with_template(
-                "{elapsed_precise} [{wide_bar}] {pos}/{len} ({eta} left)",
+                "{prefix} {elapsed_precise} [{wide_bar}] {pos}/{len} ({eta} left)",
             ) {
                 b.set_style(style);
             }
+            b.set_prefix(self.label);
             b
         });
         bar.set_position(done.max(bar.position()));
@@ -168,7 +172,12 @@ pub fn compute(
     shard: Shard,
     quiet: bool,
 ) -> Result<StudyResult, Error> {
-    let progress = Progress::new(quiet);
+    let label = match (&scenario.population, &scenario.sweep) {
+        (Some(_), Some(_)) => "population and sweep",
+        (Some(_), None) => "population",
+        _ => "sweep",
+    };
+    let progress = Progress::new(label, quiet);
     let r = study::compute(scenario, solver, shard, &|d, t| progress.update(d, t));
     progress.finish();
     Ok(r?)
@@ -284,12 +293,15 @@ pub fn sensitivity_files(
     render: &plot::RenderOptions,
     command: &str,
 ) -> Result<(Files, String), Error> {
-    let rows = sweep::sensitivity(
+    let progress = Progress::new("sensitivity", false);
+    let rows = sweep::sensitivity_with_progress(
         scenario,
         solver,
         delta_pct,
         &k2sim::scenario::SweepParam::ALL,
+        &|d, t| progress.update(d, t),
     )?;
+    progress.finish();
     let mut report = format!("one-at-a-time sensitivity, each parameter ±{delta_pct} %\n");
     for r in &rows {
         if r.metric == study_figure::tornado_metric(&rows) {

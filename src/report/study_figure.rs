@@ -15,8 +15,8 @@ use crate::engine::run::RunResult;
 use crate::error::Error;
 use crate::metric::Metric;
 use crate::plot::{
-    viridis, Figure, Heatmap, HeatmapPanel, RenderOptions, Series,
-    SeriesStyle, Tornado, TornadoBar, TornadoPanel,
+    viridis, Figure, Heatmap, HeatmapPanel, RenderOptions, Series, SeriesStyle, Tornado,
+    TornadoBar, TornadoPanel,
 };
 use crate::report::figure::{concentration_figure, regimens_text};
 use crate::report::population_figure::{

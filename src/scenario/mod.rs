@@ -92,7 +92,10 @@ pub struct PlotOptions {
     pub formats: crate::plot::Formats,
 }
 
-fn formats_as_list<S: serde::Serializer>(f: &crate::plot::Formats, s: S) -> Result<S::Ok, S::Error> {
+fn formats_as_list<S: serde::Serializer>(
+    f: &crate::plot::Formats,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_seq(f.iter().map(crate::plot::Format::extension))
 }
 
@@ -291,23 +294,45 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
         .file_stem()
         .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut scenario = from_text(&text, path, &dir, &default_name)?;
+    scenario.source = Some(path.to_path_buf());
+    Ok(scenario)
+}
+
+/// Name under which a scenario read from standard input appears in messages.
+pub const STDIN_LABEL: &str = "<stdin>";
+
+/// Validates scenario text read from standard input (`k2sim run -`): errors name
+/// [`STDIN_LABEL`] as the file, and files it names (a `dataset`, `observed_csv`) are read
+/// relative to `cwd`. The name defaults to "stdin".
+pub fn load_stdin_text(text: &str, cwd: &Path) -> Result<Scenario, InputError> {
+    from_text(text, Path::new(STDIN_LABEL), cwd, "stdin")
+}
+
+/// Validates `text`, the content of `path`, reading the files it names from `dir`.
+fn from_text(
+    text: &str,
+    path: &Path,
+    dir: &Path,
+    default_name: &str,
+) -> Result<Scenario, InputError> {
+    let base = dir.to_path_buf();
     let read = move |name: &str| -> Result<(PathBuf, String), String> {
-        let p = dir.join(name);
+        let p = base.join(name);
         let bytes = read_regular(&p, MAX_DATASET_BYTES, "dataset")
             .map_err(|e| format!("{}: {e}", p.display()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("{} is not UTF-8 text; save it as UTF-8", p.display()))?;
         Ok((p, text))
     };
-    let mut scenario = parse_with_files(&text, &default_name, Some(&read)).map_err(|e| {
+    let mut scenario = parse_with_files(text, default_name, Some(&read)).map_err(|e| {
         if e.location.file.is_some() {
             e
         } else {
             e.in_file(path)
         }
     })?;
-    attach_observed_csv(&mut scenario, path.parent().unwrap_or(Path::new(".")))?;
-    scenario.source = Some(path.to_path_buf());
+    attach_observed_csv(&mut scenario, dir)?;
     Ok(scenario)
 }
 

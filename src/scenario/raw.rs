@@ -99,11 +99,29 @@ impl<'de> Deserialize<'de> for RawIntervals {
 }
 
 /// `[plot] title`: a text, or whether to draw one.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum RawTitle {
     Text(String),
     Shown(bool),
+}
+
+impl<'de> Deserialize<'de> for RawTitle {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = RawTitle;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a title in quotes, or false for figures without title and subtitle")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawTitle, E> {
+                Ok(RawTitle::Text(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawTitle, E> {
+                Ok(RawTitle::Shown(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -165,6 +165,17 @@ pub fn fit(
     solver: SolverKind,
     opts: LmOptions,
 ) -> Result<FitResult, FitError> {
+    fit_with_progress(scenario, spec, solver, opts, &|_, _| {})
+}
+
+/// [`fit`], calling `progress(iteration, max_iterations)` after each Levenberg–Marquardt step.
+pub fn fit_with_progress(
+    scenario: &Scenario,
+    spec: &FitSpec,
+    solver: SolverKind,
+    opts: LmOptions,
+    progress: super::Progress,
+) -> Result<FitResult, FitError> {
     if scenario.observed.is_empty() {
         return Err(FitError::NoObservations);
     }
@@ -226,6 +237,7 @@ pub fn fit(
     let mut iterations = 0;
     let mut converged = false;
     while iterations < opts.max_iterations {
+        progress(u64::from(iterations), u64::from(opts.max_iterations));
         iterations += 1;
         let j = problem.jacobian(&theta)?;
         let jtj = j.transpose() * &j;

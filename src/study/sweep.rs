@@ -160,49 +160,79 @@ pub fn sensitivity(
     delta_pct: f64,
     params: &[SweepParam],
 ) -> Result<Vec<SensitivityRow>, SimError> {
+    sensitivity_with_progress(scenario, solver, delta_pct, params, &|_, _| {})
+}
+
+/// [`sensitivity`], calling `progress(done, total)` after each (regimen, parameter) pair.
+pub fn sensitivity_with_progress(
+    scenario: &Scenario,
+    solver: SolverKind,
+    delta_pct: f64,
+    params: &[SweepParam],
+    progress: super::Progress,
+) -> Result<Vec<SensitivityRow>, SimError> {
     let base = run(scenario, solver)?;
     let jobs: Vec<(usize, SweepParam)> = (0..scenario.regimens.len())
         .flat_map(|i| params.iter().map(move |&p| (i, p)))
         .collect();
+    let total = jobs.len() as u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
     let per_job: Vec<Vec<SensitivityRow>> = jobs
         .par_iter()
         .map(|&(i, p)| {
-            let r = &scenario.regimens[i];
-            let Some(v0) = p.value_in(r) else {
-                return Ok(Vec::new());
-            };
-            if v0 == 0.0 {
-                return Ok(Vec::new());
-            }
-            let moved = |factor: f64| -> Result<Metrics, SimError> {
-                let mut s = scenario.clone();
-                s.regimens = vec![with_param(r, p, v0 * factor)?];
-                Ok(run(&s, solver)?.regimens[0].metrics)
-            };
-            let (lo, hi) = (
-                moved(1.0 - delta_pct / 100.0)?,
-                moved(1.0 + delta_pct / 100.0)?,
+            let rows = sensitivity_job(scenario, solver, delta_pct, &base, i, p);
+            progress(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
             );
-            Ok(Metric::SENSITIVITY
-                .iter()
-                .filter_map(|&metric| {
-                    let b = metric.value(&base.regimens[i].metrics)?;
-                    let (l, h) = (metric.value(&lo)?, metric.value(&hi)?);
-                    Some(SensitivityRow {
-                        regimen: r.label.clone(),
-                        param: p,
-                        metric,
-                        base: b,
-                        low: l,
-                        high: h,
-                        low_change_pct: (l / b - 1.0) * 100.0,
-                        high_change_pct: (h / b - 1.0) * 100.0,
-                    })
-                })
-                .collect())
+            rows
         })
         .collect::<Result<_, SimError>>()?;
     Ok(per_job.into_iter().flatten().collect())
+}
+
+/// The rows of one (regimen `i`, parameter `p`) pair: the metrics with `p` lowered and raised.
+fn sensitivity_job(
+    scenario: &Scenario,
+    solver: SolverKind,
+    delta_pct: f64,
+    base: &crate::engine::run::RunResult,
+    i: usize,
+    p: SweepParam,
+) -> Result<Vec<SensitivityRow>, SimError> {
+    let r = &scenario.regimens[i];
+    let Some(v0) = p.value_in(r) else {
+        return Ok(Vec::new());
+    };
+    if v0 == 0.0 {
+        return Ok(Vec::new());
+    }
+    let moved = |factor: f64| -> Result<Metrics, SimError> {
+        let mut s = scenario.clone();
+        s.regimens = vec![with_param(r, p, v0 * factor)?];
+        Ok(run(&s, solver)?.regimens[0].metrics)
+    };
+    let (lo, hi) = (
+        moved(1.0 - delta_pct / 100.0)?,
+        moved(1.0 + delta_pct / 100.0)?,
+    );
+    Ok(Metric::SENSITIVITY
+        .iter()
+        .filter_map(|&metric| {
+            let b = metric.value(&base.regimens[i].metrics)?;
+            let (l, h) = (metric.value(&lo)?, metric.value(&hi)?);
+            Some(SensitivityRow {
+                regimen: r.label.clone(),
+                param: p,
+                metric,
+                base: b,
+                low: l,
+                high: h,
+                low_change_pct: (l / b - 1.0) * 100.0,
+                high_change_pct: (h / b - 1.0) * 100.0,
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]
