@@ -108,6 +108,22 @@ fn draw_figure<DB: DrawingBackend>(
     for (i, (paths, dots)) in l.paths.iter().zip(&l.dots).enumerate() {
         let colour = colour_of(prep, i);
         let pattern: Vec<f64> = dash_of(prep, i).iter().map(|k| k * m.series_w).collect();
+        if flavor == Flavor::Svg {
+            // One path per curve, dashed by the viewer, in a group named after the series.
+            super::svg::record_curve(
+                area,
+                super::svg::SvgCurve {
+                    label: prep.fig.series[i].label.clone(),
+                    colour,
+                    width: m.series_w,
+                    dashes: pattern,
+                    pieces: paths.clone(),
+                    dots: dots.clone(),
+                    dot_w: 2.4 * m.series_w,
+                },
+            )?;
+            continue;
+        }
         let pieces: Vec<Vec<(f64, f64)>> = paths
             .iter()
             .flat_map(|pt| dash_path(pt, &pattern))

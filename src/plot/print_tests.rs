@@ -235,3 +235,34 @@ fn a_bare_figure_keeps_only_what_is_inside_the_frame() {
     );
     assert!(bare[0].plot.height() > with_title[0].plot.height() + 40.0);
 }
+
+#[test]
+fn each_svg_curve_is_one_path_in_a_group_named_after_its_series() {
+    let (mut fig, opts) = journal_figure();
+    fig.series[1].label = "MK-4 <45 mg> & \"3×\"".into();
+    let svg = render_svg(&fig, &opts).unwrap();
+    let groups: Vec<&str> = svg.split("<g id=\"curve-").skip(1).collect();
+    assert_eq!(groups.len(), 2, "one group per series");
+    assert!(groups[0].starts_with("1\" class=\"curve\" data-label=\"MK-7\""));
+    assert!(groups[1].contains("<title>MK-4 &lt;45 mg&gt; &amp; &quot;3×&quot;</title>"));
+    for (i, g) in groups.iter().enumerate() {
+        let g = &g[..g.find("</g>").unwrap()];
+        assert_eq!(g.matches("<path ").count(), 1, "curve {i}: one path");
+        assert_eq!(g.matches("<polyline").count(), 0);
+        // The first series is solid, the second dashed (5 and 2.6 line widths) by the viewer.
+        assert_eq!(g.contains("stroke-dasharray"), i == 1, "curve {i}");
+    }
+    // The line is 3 px at scale 1 (the 7 pt floor at 300 dpi), 12 user units: 5 and 2.6 widths.
+    assert!(groups[1].contains("stroke-width=\"12\""));
+    assert!(groups[1].contains("stroke-dasharray=\"60 31.2\""));
+    // The PDF draws the same curves (usvg reads the dashes).
+    let pdf = render_files(
+        &fig,
+        &RenderOptions {
+            formats: Formats::parse_list("pdf").unwrap(),
+            ..opts
+        },
+    )
+    .unwrap();
+    assert!(pdf[0].1.starts_with(b"%PDF-"));
+}
