@@ -316,3 +316,25 @@ fn bad_figure_options_are_located_errors() {
         assert!(err.contains(needle), "{all:?}: {err}");
     }
 }
+
+#[test]
+fn a_linear_compare_of_very_different_curves_hints_at_log() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    let args = [
+        "compare",
+        "scenarios/mk7_daily.toml",
+        "scenarios/mk4_daily.toml",
+        "--units",
+        "nmol_l",
+        "--out",
+        o,
+    ];
+    let a = k2sim().args(args).assert().success();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("hint: the peaks differ"), "{err}");
+    assert!(err.contains("use --log"), "{err}");
+    let a = k2sim().args(args).arg("--log").assert().success();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(!err.contains("hint:"), "{err}");
+}

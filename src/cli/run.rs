@@ -252,6 +252,11 @@ pub(super) fn finish(
     vlog!(ctx.started, "rendered {} files", all.len());
     let written = write_set(ctx.dir, &all)?;
     vlog!(ctx.started, "wrote {}", ctx.dir.display());
+    if !ctx.quiet && !ctx.fig.no_figures {
+        if let Some(h) = report::figure::scale_hint(scenario, result) {
+            eprintln!("hint: {h}");
+        }
+    }
     if ctx.json {
         let summary = all
             .iter()

@@ -303,7 +303,13 @@ impl Layout {
         let unit = if prep.days { 24.0 } else { 1.0 };
         let (x_lo, x_hi) = (prep.x_lo_h / unit, prep.x_hi_h / unit);
         let hi_label_w = text_width(&format_tick(x_hi, 0), m.tick, false);
-        let right = (w - m.pad - 0.5 * hi_label_w).max(left + 1.0);
+        // Panels whose legends would cover data keep them in a column right of the plots.
+        let legend_column = panel.and_then(|p| p.legend_right);
+        let right = match legend_column {
+            Some(bw) => w - m.pad - bw - legend_gap(&m),
+            None => w - m.pad - 0.5 * hi_label_w,
+        }
+        .max(left + 1.0);
         let plot_w = right - left;
         let steps = time_steps(prep.days);
         let x_ticks_raw = if prep.xlog {
@@ -476,6 +482,15 @@ impl Layout {
         let mut legend_over_data = false;
         let legend_place = if above && panel.is_none() {
             Some(LegendPlace::Above { top: above_top })
+        } else if legend_column.is_some() {
+            let (bw, bh) = legend_box_size(&legend, m.legend);
+            let x = right + legend_gap(&m);
+            Some(LegendPlace::Inside(Rect {
+                left: x,
+                top,
+                right: x + bw,
+                bottom: top + bh,
+            }))
         } else {
             let (bw, bh) = legend_box_size(&legend, m.legend);
             let inset = 18.0 * (m.legend / 33.0);
@@ -596,6 +611,7 @@ pub(super) fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) 
         min_left,
         y_label_span: (top, bottom),
         y_label_room: (first.header_bottom, h - m.pad),
+        legend_right: None,
     };
     let pass = |min_left: f64| -> Vec<Layout> {
         preps
@@ -605,7 +621,32 @@ pub(super) fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) 
             .collect()
     };
     let left = pass(0.0).iter().map(|l| l.plot.left).fold(0.0, f64::max);
-    pass(left)
+    let ls = pass(left);
+    if !ls.iter().any(|l| l.legend_over_data) {
+        return ls;
+    }
+    // Some panel's legend would hide data even with its axis raised: every legend goes into a
+    // column right of the plots, as wide as the widest, and the plots narrow to make room.
+    let bw = ls
+        .iter()
+        .map(|l| legend_box_size(&l.legend, m.legend).0)
+        .fold(0.0, f64::max);
+    preps
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let spec = PanelSpec {
+                legend_right: Some(bw),
+                ..spec(i, left)
+            };
+            Layout::build(p, w, h, m, Some(spec), false)
+        })
+        .collect()
+}
+
+/// Gap between a plot and a legend column beside it.
+fn legend_gap(m: &Metrics) -> f64 {
+    1.2 * m.tick
 }
 
 /// Where a panel sits on the canvas and which parts it draws.
@@ -623,4 +664,6 @@ pub(super) struct PanelSpec {
     y_label_span: (f64, f64),
     /// How far that label may reach: from under the title to the bottom margin.
     y_label_room: (f64, f64),
+    /// Width of a legend column right of the plots, when the legends go there.
+    legend_right: Option<f64>,
 }

@@ -266,3 +266,61 @@ fn each_svg_curve_is_one_path_in_a_group_named_after_its_series() {
     .unwrap();
     assert!(pdf[0].1.starts_with(b"%PDF-"));
 }
+
+#[test]
+fn panel_legends_that_would_cover_data_go_into_a_column_beside_the_plots() {
+    // Curves that zigzag over the whole plot leave no free corner, even with a raised axis.
+    let zigzag = |amp: f64| -> Vec<(f64, f64)> {
+        (0..=400)
+            .map(|i| (f64::from(i), if i % 2 == 0 { 0.0 } else { amp }))
+            .collect()
+    };
+    let fig = Figure {
+        title: "zigzag".into(),
+        y_label: "Serum (ng/mL)".into(),
+        series: vec![
+            Series {
+                label: "first regimen".into(),
+                points: zigzag(3.0),
+            },
+            Series {
+                label: "second regimen".into(),
+                points: zigzag(1.0),
+            },
+            Series {
+                label: "third regimen".into(),
+                points: zigzag(2.0),
+            },
+        ],
+        dose_marks_h: vec![vec![0.0, 100.0]; 3],
+        threshold: Some(Threshold {
+            value: 0.5,
+            label: "threshold 0.5 ng/mL".into(),
+        }),
+        panels: true,
+        ..Figure::default()
+    };
+    let subs = panel_figures(&fig);
+    let preps = prepare(&fig, &subs).unwrap();
+    // Three short panels: raising an axis far enough for a four-line legend would cost more
+    // than half of each panel's height.
+    let ls = layouts(&preps, 1800.0, 900.0, Some(1.0));
+    for l in &ls {
+        let Some(super::legend::LegendPlace::Inside(r)) = &l.legend_place else {
+            panic!("a panel legend is a box");
+        };
+        assert!(
+            r.left > l.plot.right,
+            "legend {r:?} is over plot {:?}",
+            l.plot
+        );
+        assert!(r.right <= 1800.0);
+        assert_eq!(
+            l.plot.right, ls[0].plot.right,
+            "the panels keep one time axis"
+        );
+    }
+    // Renders in both outputs.
+    render_png(&fig, &RenderOptions::default()).unwrap();
+    render_svg(&fig, &RenderOptions::default()).unwrap();
+}

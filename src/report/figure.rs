@@ -183,6 +183,43 @@ impl FigureSpec {
 }
 
 /// Concentration in the figure's unit.
+/// Ratio of the highest to the lowest regimen peak above which one linear axis flattens the
+/// smaller curves onto the dose marks (5 % of the height or less).
+pub const SCALE_HINT_RATIO: f64 = 20.0;
+
+/// A hint when the overlay is on a linear axis and the regimens' peaks (in the figure's unit)
+/// differ by more than [`SCALE_HINT_RATIO`]: use a log axis or the panels figure.
+pub fn scale_hint(scenario: &Scenario, result: &RunResult) -> Option<String> {
+    if scenario.plot.y_scale == AxisScale::Log || result.regimens.len() < 2 {
+        return None;
+    }
+    let peaks: Vec<(&str, f64)> = result
+        .regimens
+        .iter()
+        .map(|r| {
+            let mm = r.params.molar_mass_g_mol;
+            let peak = r
+                .trajectory
+                .conc_ng_ml
+                .iter()
+                .map(|&c| in_unit(scenario.plot.units, c, mm))
+                .fold(0.0, f64::max);
+            (r.regimen.label.as_str(), peak)
+        })
+        .collect();
+    let hi = peaks.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let lo = peaks.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
+    if !(lo.1 > 0.0) || hi.1 / lo.1 <= SCALE_HINT_RATIO {
+        return None;
+    }
+    Some(format!(
+        "the peaks differ {:.0}-fold (\"{}\" against \"{}\"): on one linear axis the smaller curve lies flat on the dose marks; use --log (or [plot] y_scale = \"log\"), or read the _panels figure, where each regimen has its own axis",
+        hi.1 / lo.1,
+        hi.0,
+        lo.0
+    ))
+}
+
 fn in_unit(unit: ConcUnit, c_ng_ml: f64, molar_mass: f64) -> f64 {
     match unit {
         ConcUnit::NgMl => c_ng_ml,
