@@ -310,7 +310,7 @@ fn bad_inputs_that_are_not_scenario_files() {
     exact_error(
         &["run", "scenarios/mk7_daily.toml", "--out", "a", "--out", "b"],
         2,
-        "error: the argument '--out <OUT>' cannot be used multiple times\n\nUsage: k2sim run [OPTIONS] <SCENARIO>\n\nFor more information, try '--help'.\n",
+        "error: the argument '--out <OUT>' cannot be used multiple times\n\nUsage: k2sim run [OPTIONS] <SCENARIOS>...\n\nFor more information, try '--help'.\n",
     );
     exact_error(
         &["run"],

@@ -474,6 +474,9 @@ fn each_subject_figure_shows_the_lambda_z_line_its_points_cmax_and_clast() {
             "900",
             "--height",
             "600",
+            // A screen-sized figure: at the default 300 dpi, 900 px is 76 mm of 7 pt text.
+            "--dpi",
+            "150",
             "--out",
         ])
         .arg(out.path())
