@@ -315,7 +315,7 @@ fn bad_inputs_that_are_not_scenario_files() {
     exact_error(
         &["run"],
         2,
-        "error: the following required arguments were not provided:\n  <SCENARIO>\n\nUsage: k2sim run <SCENARIO>\n\nFor more information, try '--help'.\n",
+        "error: the following required arguments were not provided:\n  <SCENARIOS>...\n\nUsage: k2sim run <SCENARIOS>...\n\nFor more information, try '--help'.\n",
     );
 }
 
