@@ -404,6 +404,17 @@ fn draw_heatmap<DB: DrawingBackend>(
     )
 }
 
+impl super::Render for Heatmap {
+    fn rgb(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
+        self.check()?;
+        super::raster::rgb(&*self.framed(opts), opts)
+    }
+
+    fn svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
+        self.render_svg(opts)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,16 +425,5 @@ mod tests {
         assert_eq!(viridis(1.0), [0xfd, 0xe7, 0x25]);
         assert_eq!(viridis(0.5), [0x21, 0x90, 0x8d]);
         assert_eq!(viridis(f64::NAN), viridis(0.0));
-    }
-}
-
-impl super::Render for Heatmap {
-    fn rgb(&self, opts: &RenderOptions) -> Result<Vec<u8>, PlotError> {
-        self.check()?;
-        super::raster::rgb(&*self.framed(opts), opts)
-    }
-
-    fn svg(&self, opts: &RenderOptions) -> Result<String, PlotError> {
-        self.render_svg(opts)
     }
 }

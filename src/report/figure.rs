@@ -209,7 +209,7 @@ pub fn scale_hint(scenario: &Scenario, result: &RunResult) -> Option<String> {
         .collect();
     let hi = peaks.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
     let lo = peaks.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
-    if !(lo.1 > 0.0) || hi.1 / lo.1 <= SCALE_HINT_RATIO {
+    if lo.1.is_nan() || lo.1 <= 0.0 || hi.1 / lo.1 <= SCALE_HINT_RATIO {
         return None;
     }
     Some(format!(
