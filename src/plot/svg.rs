@@ -64,7 +64,9 @@ pub(super) struct SvgCurve {
 }
 
 thread_local! {
-    /// The curves of the SVG being drawn on this thread, in drawing order.
+    /// The curves of the SVG being drawn on this thread, in drawing order. Drawing a figure
+    /// never yields to rayon (nothing in `plot/` is parallel), so figures rendered in parallel
+    /// on other threads cannot interleave with it.
     static CURVES: std::cell::RefCell<Vec<SvgCurve>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 

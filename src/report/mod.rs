@@ -196,16 +196,25 @@ pub fn build(
         scenario,
         &opts.dose_response,
     ));
-    for fig in specs {
-        let name = if fig.suffix.is_empty() {
-            stem.clone()
-        } else {
-            format!("{stem}_{}", fig.suffix)
-        };
-        let caption = figure::caption_text(scenario, result, &fig, &name, &opts.command);
-        let mut set = FileSet::new();
-        set.push_rendered(&name, &fig.figure, &fig.render(&opts.render), Some(caption))?;
-        files.extend(set.into_vec());
+    // The figures are independent: rendered in parallel, written in their order (same bytes
+    // for any thread count).
+    use rayon::prelude::*;
+    let rendered: Vec<Result<FileSet, plot::PlotError>> = specs
+        .par_iter()
+        .map(|fig| {
+            let name = if fig.suffix.is_empty() {
+                stem.clone()
+            } else {
+                format!("{stem}_{}", fig.suffix)
+            };
+            let caption = figure::caption_text(scenario, result, fig, &name, &opts.command);
+            let mut set = FileSet::new();
+            set.push_rendered(&name, &fig.figure, &fig.render(&opts.render), Some(caption))?;
+            Ok(set)
+        })
+        .collect();
+    for set in rendered {
+        files.extend(set?.into_vec());
     }
     Ok(Report { files, comparison })
 }
