@@ -338,3 +338,40 @@ fn a_linear_compare_of_very_different_curves_hints_at_log() {
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(!err.contains("hint:"), "{err}");
 }
+
+#[test]
+fn every_drawing_command_takes_the_figure_options() {
+    let out = tempfile::tempdir().unwrap();
+    k2sim()
+        .args([
+            "sensitivity",
+            "scenarios/mk7_daily.toml",
+            "-q",
+            "--formats",
+            "pdf",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    assert!(out
+        .path()
+        .join("MK-7_180_ug_once_daily_tornado.pdf")
+        .is_file());
+    let fit = tempfile::tempdir().unwrap();
+    k2sim()
+        .args([
+            "fit",
+            "tests/fixtures/observed/mk7_single.toml",
+            "-q",
+            "--bare",
+        ])
+        .args(["--formats", "svg", "--dpi", "600", "--out"])
+        .arg(fit.path())
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(fit.path().join("fit_residuals.svg")).unwrap();
+    // 1200 px at 600 dpi = 50.8 mm.
+    assert!(svg.starts_with("<svg width=\"50.80mm\""), "{}", &svg[..40]);
+    assert!(!fit.path().join("fit_residuals.png").exists());
+}

@@ -22,6 +22,7 @@ pub fn fit_command(
     out: Option<PathBuf>,
     solver: Option<SolverKind>,
     quiet: bool,
+    opts: plot::RenderOptions,
 ) -> Result<(), Error> {
     let started = Instant::now();
     let scenario = scenario::load(path)?;
@@ -64,11 +65,6 @@ pub fn fit_command(
         ),
         (format!("{stem}_fitted.toml"), fitted.clone().into_bytes()),
     ];
-    let opts = plot::RenderOptions {
-        width_px: 1200,
-        height_px: 750,
-        ..plot::RenderOptions::default()
-    };
     let [ovp, res] = k2sim::report::fit::gof_figures(&result, &scenario.name);
     // The fitted curves with the observations, from the written scenario itself.
     let mut refit = scenario::parse_str(&fitted, &scenario.name)?;

@@ -142,6 +142,8 @@ enum Command {
         /// Solver, overriding the scenario's `solver` key.
         #[arg(long, value_enum)]
         solver: Option<SolverKind>,
+        #[command(flatten)]
+        size: SizeArgs,
     },
     /// Compare the regimens of several scenario files: metrics side by side with ratios to a
     /// reference, time above a threshold, and overlaid figures.
@@ -183,6 +185,8 @@ enum Command {
         /// Solver, overriding the scenario's `solver` key.
         #[arg(long, value_enum)]
         solver: Option<SolverKind>,
+        #[command(flatten)]
+        size: SizeArgs,
     },
     /// Run the bundled validation suite: published human studies against the model's
     /// predictions, with a table, validation.md/.csv and figures with the observed points.
@@ -203,6 +207,8 @@ enum Command {
         /// Skip the figures (tables only).
         #[arg(long)]
         no_figures: bool,
+        #[command(flatten)]
+        size: SizeArgs,
     },
     /// Non-compartmental analysis of measured concentrations with PKNCA's default rules: one
     /// row per subject in nca.csv (PKNCA's names) and nca.md (units, rules, why a value is
@@ -344,7 +350,8 @@ pub fn main() -> ExitCode {
             delta_pct,
             out,
             solver,
-        } => sensitivity::sensitivity_command(&scenario, delta_pct, out, solver, quiet),
+            size,
+        } => sensitivity::sensitivity_command(&scenario, delta_pct, out, solver, quiet, &size),
         Command::Compare {
             scenarios,
             out,
@@ -360,17 +367,21 @@ pub fn main() -> ExitCode {
             scenario,
             out,
             solver,
-        } => crate::cli::fit::fit_command(&scenario, out, solver, quiet),
+            size,
+        } => {
+            crate::cli::fit::fit_command(&scenario, out, solver, quiet, size.render(small_figure()))
+        }
         Command::Validate {
             dir,
             out,
             solver,
             no_figures,
+            size,
         } => crate::cli::validate::validate_command(crate::cli::validate::ValidateArgs {
             dir,
             out,
             solver,
-            no_figures,
+            render: (!no_figures).then(|| size.render(small_figure())),
             quiet,
         }),
         Command::Nca {
@@ -464,11 +475,31 @@ struct SizeArgs {
     bare: bool,
 }
 
+/// The default size of the fit and validation figures: 1200 × 750 px (102 × 64 mm at 300 dpi).
+fn small_figure() -> plot::RenderOptions {
+    plot::RenderOptions {
+        width_px: 1200,
+        height_px: 750,
+        ..plot::RenderOptions::default()
+    }
+}
+
 fn parse_formats(text: &str) -> Result<plot::Formats, String> {
     plot::Formats::parse_list(text)
 }
 
 impl SizeArgs {
+    /// Render options from a scenario's `[plot]`, then these options.
+    fn render_for(&self, s: &Scenario) -> plot::RenderOptions {
+        self.render(plot::RenderOptions {
+            width_px: s.plot.width_px,
+            height_px: s.plot.height_px,
+            dpi: s.plot.dpi,
+            bare: s.plot.bare,
+            formats: s.plot.formats,
+        })
+    }
+
     /// Render options: `base`, then the journal preset's size and resolution, then the
     /// explicit options.
     fn render(&self, base: plot::RenderOptions) -> plot::RenderOptions {
@@ -522,13 +553,7 @@ impl FigureArgs {
     /// Render options: the scenario's `[plot]`, the journal preset, then explicit options;
     /// `--no-figures` leaves no format.
     fn render(&self, s: &Scenario) -> plot::RenderOptions {
-        let mut o = self.size.render(plot::RenderOptions {
-            width_px: s.plot.width_px,
-            height_px: s.plot.height_px,
-            dpi: s.plot.dpi,
-            bare: s.plot.bare,
-            formats: s.plot.formats,
-        });
+        let mut o = self.size.render_for(s);
         if self.no_figures {
             o.formats = plot::Formats::EMPTY;
         }

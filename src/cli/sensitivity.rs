@@ -7,7 +7,7 @@ use k2sim::model::SolverKind;
 use k2sim::scenario::{self};
 
 use super::write::write_set;
-use super::{command_line, option_error, FigureArgs};
+use super::{command_line, option_error};
 
 pub(super) fn sensitivity_command(
     path: &Path,
@@ -15,6 +15,7 @@ pub(super) fn sensitivity_command(
     out: Option<PathBuf>,
     solver: Option<SolverKind>,
     quiet: bool,
+    size: &super::SizeArgs,
 ) -> Result<(), Error> {
     if !(delta_pct.is_finite() && delta_pct > 0.0 && delta_pct < 100.0) {
         return Err(option_error(format!(
@@ -23,7 +24,7 @@ pub(super) fn sensitivity_command(
     }
     let scenario = scenario::load(path)?;
     let solver = solver.unwrap_or(scenario.solver);
-    let render = FigureArgs::default().render(&scenario);
+    let render = size.render_for(&scenario);
     let (files, report) = crate::cli::study::sensitivity_files(
         &scenario,
         solver,

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use k2sim::error::{Error, InputError};
-use k2sim::plot;
 use k2sim::report::validation as table;
 use k2sim::scenario::case;
 use k2sim::study::literature::{self, CaseResult};
@@ -17,7 +16,8 @@ pub struct ValidateArgs {
     pub dir: Option<PathBuf>,
     pub out: PathBuf,
     pub solver: SolverKind,
-    pub no_figures: bool,
+    /// Figure options; `None` (`--no-figures`): tables only.
+    pub render: Option<k2sim::plot::RenderOptions>,
     pub quiet: bool,
 }
 
@@ -66,16 +66,11 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
             table::csv(&outcomes).map_err(|e| Error::serialize("validation.csv", e))?,
         ),
     ];
-    if !args.no_figures {
-        let opts = plot::RenderOptions {
-            width_px: 1200,
-            height_px: 750,
-            ..plot::RenderOptions::default()
-        };
+    if let Some(opts) = &args.render {
         for r in &results {
             if let Some(fig) = table::figure(r) {
                 let mut set = k2sim::report::FileSet::new();
-                set.push_rendered(&r.case.id, &fig, &opts, None)?;
+                set.push_rendered(&r.case.id, &fig, opts, None)?;
                 files.extend(set.into_vec());
             }
         }
