@@ -12,20 +12,20 @@
 //! it is tested: docs/report.md.
 
 mod markdown;
+mod params;
+mod presets;
 mod svg;
 
 use std::fmt::Write as _;
 
-use crate::engine::run::{RegimenResult, RunResult};
-use crate::format::{fmt_amount, fmt_value, opt4};
+use crate::engine::run::RunResult;
+use crate::format::opt4;
 use crate::metric::Metric;
 use crate::report::figure;
-use crate::report::tables::evidence_tag;
-use crate::scenario::case::Role;
-use crate::scenario::Provenance;
-use crate::study::literature::CaseResult;
 
 pub use markdown::{escape, markdown_to_html};
+pub use params::{parameter_rows, ParamRow};
+pub use presets::{CompoundChecks, PresetStatus, Tally};
 pub use svg::{inline_svg, Refused};
 
 /// The page's stylesheet, inlined into `<head>`.
@@ -79,208 +79,6 @@ impl<'a> Page<'a> {
             presets: None,
         }
     }
-}
-
-/// Passed and total checks of one kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Tally {
-    pub passed: usize,
-    pub total: usize,
-}
-
-/// The validation checks of one compound, by kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompoundChecks {
-    /// Compound id (`mk7`).
-    pub id: String,
-    /// Compound name (`MK-7 (menaquinone-7)`).
-    pub name: String,
-    /// Checks against the data a preset value was derived from (pass by construction).
-    pub calibration: Tally,
-    /// Checks against data the presets were not derived from.
-    pub independent: Tally,
-}
-
-/// The outcome of a validation suite, by compound: what report.html says about the presets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresetStatus {
-    /// One entry per compound, in the order the cases first name them.
-    pub compounds: Vec<CompoundChecks>,
-    /// Number of cases evaluated.
-    pub cases: usize,
-}
-
-impl PresetStatus {
-    /// Counts the outcomes of `results` per compound of the regimen each check is about.
-    pub fn of(results: &[CaseResult]) -> Self {
-        let mut compounds: Vec<CompoundChecks> = Vec::new();
-        for r in results {
-            for o in &r.outcomes {
-                let Some(reg) = r
-                    .run
-                    .regimens
-                    .iter()
-                    .find(|g| g.regimen.label == o.check.regimen)
-                else {
-                    continue;
-                };
-                let c = reg.regimen.compound.id;
-                let i = match compounds.iter().position(|x| x.id == c) {
-                    Some(i) => i,
-                    None => {
-                        compounds.push(CompoundChecks {
-                            id: c.to_string(),
-                            name: reg.regimen.compound.name.to_string(),
-                            calibration: Tally::default(),
-                            independent: Tally::default(),
-                        });
-                        compounds.len() - 1
-                    }
-                };
-                let t = match o.check.role {
-                    Role::Calibration => &mut compounds[i].calibration,
-                    Role::Independent => &mut compounds[i].independent,
-                };
-                t.total += 1;
-                t.passed += usize::from(o.pass);
-            }
-        }
-        Self {
-            compounds,
-            cases: results.len(),
-        }
-    }
-}
-
-/// One row of a regimen's parameter table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParamRow {
-    /// Key as in scenario files and `summary.json` (`half_life_h`), or a short name.
-    pub key: &'static str,
-    /// What it is, for readers.
-    pub label: &'static str,
-    /// Value with its unit.
-    pub value: String,
-    /// Evidence tag: measured, secondary, derived, assumed, or "set in scenario".
-    pub tag: &'static str,
-    /// Citation or derivation.
-    pub source: String,
-}
-
-fn tag_of(p: &Provenance) -> &'static str {
-    if p.origin == "scenario" {
-        "set in scenario"
-    } else {
-        evidence_tag(p.evidence)
-    }
-}
-
-/// Every parameter of `r` with its value, tag and source: the rows the captions list (see
-/// [`figure::regimens_text`]), plus the food a dose comes from.
-pub fn parameter_rows(r: &RegimenResult) -> Vec<ParamRow> {
-    let (p, src) = (&r.params, &r.regimen.sources);
-    let row = |key, label, value: String, prov: &Provenance| ParamRow {
-        key,
-        label,
-        value,
-        tag: tag_of(prov),
-        source: prov.source.clone(),
-    };
-    let mut rows = Vec::new();
-    if let Some(f) = &r.regimen.food {
-        rows.push(ParamRow {
-            key: "food",
-            label: "K2 per dose from food",
-            value: format!(
-                "{} g {} = {}",
-                fmt_value(f.amount_g),
-                f.food.name,
-                fmt_amount(f.k2_ug)
-            ),
-            tag: evidence_tag(Some(f.food.k2_ug_per_100g.evidence)),
-            source: f.food.k2_ug_per_100g.source.clone(),
-        });
-        rows.push(ParamRow {
-            key: "food compound",
-            label: "compound in the food",
-            value: f.food.compound_id.to_string(),
-            tag: evidence_tag(Some(f.food.compound.evidence)),
-            source: f.food.compound.source.clone(),
-        });
-    }
-    if let Some(ka) = p.ka_per_h {
-        rows.push(row(
-            "ka_per_h",
-            "absorption rate constant",
-            format!("{ka:.4} /h"),
-            &src.ka_per_h,
-        ));
-    }
-    rows.push(row(
-        "half_life_h",
-        "elimination half-life",
-        format!("{} h", fmt_value(p.half_life_h)),
-        &src.half_life_h,
-    ));
-    rows.push(row(
-        "v_l",
-        "apparent volume V/F",
-        format!("{:.1} L", p.v_l),
-        &src.v_l,
-    ));
-    rows.push(row("f", "bioavailability F", fmt_value(p.f), &src.f));
-    rows.push(row(
-        "tlag_h",
-        "absorption lag",
-        format!("{} h", fmt_value(p.tlag_h)),
-        &src.tlag_h,
-    ));
-    rows.push(row(
-        "baseline_ng_ml",
-        "baseline level",
-        format!("{} ng/mL", fmt_value(p.baseline_ng_ml)),
-        &src.baseline_ng_ml,
-    ));
-    for (key, label, value, prov) in [
-        (
-            "q_l_per_h",
-            "inter-compartmental clearance Q/F",
-            p.q_l_per_h.map(|x| format!("{} L/h", fmt_value(x))),
-            &src.q_l_per_h,
-        ),
-        (
-            "vp_l",
-            "peripheral volume Vp/F",
-            p.vp_l.map(|x| format!("{} L", fmt_value(x))),
-            &src.vp_l,
-        ),
-        (
-            "vmax_ug_per_h",
-            "largest absorption rate Vmax",
-            p.vmax_ug_per_h.map(|x| format!("{} µg/h", fmt_value(x))),
-            &src.vmax_ug_per_h,
-        ),
-        (
-            "km_ug",
-            "gut amount at half Vmax, Km",
-            p.km_ug.map(|x| format!("{} µg", fmt_value(x))),
-            &src.km_ug,
-        ),
-    ] {
-        if let (Some(v), Some(prov)) = (value, prov) {
-            rows.push(row(key, label, v, prov));
-        }
-    }
-    if let (Some(a), Some(b)) = (p.alpha_half_life_h, p.terminal_half_life_h) {
-        rows.push(ParamRow {
-            key: "two compartments",
-            label: "t½ alpha and terminal t½",
-            value: format!("{} h, {} h", fmt_value(a), fmt_value(b)),
-            tag: "derived",
-            source: "derived from ke, V, Q and Vp".into(),
-        });
-    }
-    rows
 }
 
 /// A section of the page: anchor, heading and body.
@@ -349,14 +147,14 @@ pub fn page(p: &Page) -> String {
         sections.push(Section {
             id: "parameters".into(),
             title: "Parameters and their sources".into(),
-            body: parameters(run, p.params_note),
+            body: params::parameters(run, p.params_note),
         });
     }
     if let Some(status) = p.presets {
         sections.push(Section {
             id: "validation".into(),
             title: "How well the presets are validated".into(),
-            body: presets(status, p.run),
+            body: presets::presets(status, p.run),
         });
     }
     sections.push(Section {
@@ -586,107 +384,6 @@ fn caption_blocks(text: &str) -> String {
             }
         }
     }
-    s
-}
-
-/// Per regimen: the schedule, every parameter with value, evidence tag and source, the
-/// preset's known limits.
-fn parameters(run: &RunResult, note: Option<&str>) -> String {
-    let mut s = String::new();
-    if let Some(n) = note {
-        let _ = writeln!(s, "<p>{}</p>", escape(n));
-    }
-    s.push_str("<p class=\"note\">Evidence tags: <span class=\"tag tag-measured\">measured</span> read in a primary source; <span class=\"tag tag-secondary\">secondary</span> quoted by reviews; <span class=\"tag tag-derived\">derived</span> computed by k2sim from measured numbers; <span class=\"tag tag-assumed\">assumed</span> a modelling assumption; <span class=\"tag tag-set\">set in scenario</span> given in the scenario file.</p>\n");
-    for r in &run.regimens {
-        let reg = &r.regimen;
-        let _ = write!(
-            s,
-            "<div class=\"param-block\">\n<h3>{}</h3>\n<p>{}; {}; {} doses, {} in all.</p>\n",
-            escape(&reg.label),
-            escape(reg.compound.name),
-            escape(&reg.schedule.describe()),
-            reg.schedule.dose_count(),
-            escape(&fmt_amount(reg.schedule.total_ug()))
-        );
-        s.push_str("<div class=\"table\"><table class=\"params\">\n<thead><tr><th scope=\"col\">parameter</th><th scope=\"col\" class=\"num\">value</th><th scope=\"col\">evidence</th><th scope=\"col\">source</th></tr></thead>\n<tbody>\n");
-        for row in parameter_rows(r) {
-            let class = match row.tag {
-                "measured" | "secondary" | "derived" | "assumed" => row.tag,
-                _ => "set",
-            };
-            let _ = writeln!(
-                s,
-                "<tr><td>{}<br><code>{}</code></td><td class=\"num\">{}</td><td><span class=\"tag tag-{class}\">{}</span></td><td class=\"source\">{}</td></tr>",
-                escape(row.label),
-                escape(row.key),
-                escape(&row.value),
-                escape(row.tag),
-                escape(&row.source)
-            );
-        }
-        s.push_str("</tbody></table></div>\n");
-        let _ = writeln!(
-            s,
-            "<p class=\"limits\"><strong>Known limits of the {} preset:</strong> {}</p>\n</div>",
-            escape(reg.compound.id),
-            escape(reg.compound.notes)
-        );
-    }
-    s.push_str("<p class=\"note\">Molar masses for nmol/L: MK-4 444.66, MK-7 649.02, K1 450.71 g/mol.</p>\n");
-    s
-}
-
-/// The validation status of the presets: every compound of `status`, or those `run` uses.
-fn presets(status: &PresetStatus, run: Option<&RunResult>) -> String {
-    let used: Vec<&str> = run.map_or_else(
-        || status.compounds.iter().map(|c| c.id.as_str()).collect(),
-        |r| {
-            let mut ids: Vec<&str> = Vec::new();
-            for g in &r.regimens {
-                if !ids.contains(&g.regimen.compound.id) {
-                    ids.push(g.regimen.compound.id);
-                }
-            }
-            ids
-        },
-    );
-    let mut s = format!(
-        "<p>k2sim checks its compound presets against published human studies: {} validation cases, evaluated for this report with the exact solver. <em>Calibration</em> checks compare with the data a preset value was derived from, so they pass by construction; <em>independent</em> checks compare with studies the presets were not derived from, and are the real test.</p>\n",
-        status.cases
-    );
-    s.push_str("<div class=\"table\"><table>\n<thead><tr><th scope=\"col\">compound</th><th scope=\"col\" class=\"num\">calibration checks</th><th scope=\"col\" class=\"num\">independent checks</th></tr></thead>\n<tbody>\n");
-    let cell = |t: Tally| {
-        if t.total == 0 {
-            "none".to_string()
-        } else {
-            let class = if t.passed == t.total { "pass" } else { "fail" };
-            format!(
-                "<span class=\"{class}\">{} of {} pass</span>",
-                t.passed, t.total
-            )
-        }
-    };
-    for id in used {
-        match status.compounds.iter().find(|c| c.id == id) {
-            Some(c) => {
-                let _ = writeln!(
-                    s,
-                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    escape(&c.name),
-                    cell(c.calibration),
-                    cell(c.independent)
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    s,
-                    "<tr><td>{}</td><td class=\"num\">none</td><td class=\"num\">none</td></tr>",
-                    escape(id)
-                );
-            }
-        }
-    }
-    s.push_str("</tbody></table></div>\n<p class=\"note\">Marker checks (dp-ucMGP, ucOC) are counted with the compound given. The checks test the presets: a parameter set in the scenario file is not covered by them. Every check with its source and tolerance: <code>k2sim validate</code> (validation.md) and docs/validation.md; failures show where a one-compartment model is known to be wrong.</p>\n");
     s
 }
 
