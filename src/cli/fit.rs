@@ -81,7 +81,10 @@ pub fn fit_command(
     // report.html: the estimates, the figures and the starting parameters on one page.
     let start = run::run(&scenario, solver)?;
     let presets = crate::cli::run::preset_status()?;
-    let (title, command) = (format!("{} — fit", scenario.name), crate::cli::command_line());
+    let (title, command) = (
+        format!("{} — fit", scenario.name),
+        crate::cli::command_line(),
+    );
     let html = k2sim::report::html::page(&k2sim::report::html::Page {
         description: scenario.description.as_deref(),
         run: Some(&start),

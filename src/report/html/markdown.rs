@@ -178,7 +178,9 @@ fn is_item(t: &str) -> bool {
 fn heading(t: &str) -> Option<(usize, &str)> {
     let level = t.chars().take_while(|&c| c == '#').count();
     if (1..=6).contains(&level) {
-        t[level..].strip_prefix(' ').map(|rest| (level, rest.trim()))
+        t[level..]
+            .strip_prefix(' ')
+            .map(|rest| (level, rest.trim()))
     } else {
         None
     }

@@ -176,12 +176,7 @@ pub fn page(p: &Page) -> String {
     s.push_str(&header(p));
     s.push_str("<nav class=\"toc\" aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n");
     for sec in &sections {
-        let _ = write!(
-            s,
-            "<li><a href=\"#{}\">{}</a>",
-            sec.id,
-            escape(&sec.title)
-        );
+        let _ = write!(s, "<li><a href=\"#{}\">{}</a>", sec.id, escape(&sec.title));
         if sec.id == "figures" {
             s.push_str("\n<ol>\n");
             for (i, f) in figures.iter().enumerate() {
@@ -260,12 +255,7 @@ fn metrics_table(run: &RunResult) -> String {
     s.push_str("</tr></thead>\n<tbody>\n");
     for m in Metric::ALL {
         let (name, unit) = m.label();
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td>",
-            escape(name),
-            escape(unit)
-        );
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", escape(name), escape(unit));
         for r in &run.regimens {
             let _ = write!(s, "<td class=\"num\">{}</td>", opt4(m.value(&r.metrics)));
         }
@@ -289,10 +279,24 @@ fn figures(files: &[(String, Vec<u8>)]) -> Vec<FigureEntry> {
             .find(|(f, _)| *f == format!("{stem}.txt"))
             .map(|(_, b)| String::from_utf8_lossy(b).into_owned());
         let first = caption.as_deref().and_then(|c| c.lines().next());
-        let title = first
+        let mut title = first
             .and_then(|l| l.strip_prefix("Figure "))
             .and_then(|l| l.split_once(": "))
             .map_or_else(|| stem.replace('_', " "), |(_, t)| t.to_string());
+        // Two figures of one title (the overlay and its panels) are told apart by the part of
+        // the file name after the first figure's.
+        if out.iter().any(|f: &FigureEntry| f.title == title) {
+            let first_stem = files
+                .iter()
+                .find_map(|(f, _)| f.strip_suffix(".svg"))
+                .unwrap_or(stem);
+            let suffix = stem
+                .strip_prefix(first_stem)
+                .map(|s| s.trim_start_matches('_'))
+                .filter(|s| !s.is_empty())
+                .unwrap_or(stem);
+            title = format!("{title} — {}", suffix.replace('_', " "));
+        }
         let id = format!("fig-{n}");
         let mut html = format!(
             "<figure id=\"{id}\">\n<h3>Figure {n}. {}</h3>\n",
@@ -447,7 +451,9 @@ mod tests {
         assert!(html.contains("as under <a href=\"#fig-1\">Figure 1</a>"));
         assert!(html.contains("<p>Made with: k2sim run a.toml</p>"));
         // The refused figure is named, not inlined.
-        assert!(html.contains("<code>bad.svg</code> is not shown here because it holds a &lt;script&gt; element"));
+        assert!(html.contains(
+            "<code>bad.svg</code> is not shown here because it holds a &lt;script&gt; element"
+        ));
         assert!(!html.contains("<script"));
         assert!(html.contains("<th scope=\"col\" class=\"num\">A &lt;i&gt;x&lt;/i&gt;</th>"));
     }
@@ -461,7 +467,9 @@ mod tests {
         };
         let html = page(&p);
         assert_eq!(html, page(&p));
-        for bad in ["http://", "https://", "src=", "<link", "@import", "<script", "url("] {
+        for bad in [
+            "http://", "https://", "src=", "<link", "@import", "<script", "url(",
+        ] {
             assert!(!html.contains(bad), "{bad}");
         }
         for href in html.split("href=\"").skip(1) {

@@ -186,4 +186,3 @@ pub(super) fn parameters(run: &RunResult, note: Option<&str>) -> String {
     s.push_str("<p class=\"note\">Molar masses for nmol/L: MK-4 444.66, MK-7 649.02, K1 450.71 g/mol.</p>\n");
     s
 }
-

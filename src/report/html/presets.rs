@@ -144,4 +144,3 @@ pub(super) fn presets(status: &PresetStatus, run: Option<&RunResult>) -> String 
     s.push_str("</tbody></table></div>\n<p class=\"note\">Marker checks (dp-ucMGP, ucOC) are counted with the compound given. The checks test the presets: a parameter set in the scenario file is not covered by them. Every check with its source and tolerance: <code>k2sim validate</code> (validation.md) and docs/validation.md; failures show where a one-compartment model is known to be wrong.</p>\n");
     s
 }
-

@@ -46,7 +46,9 @@ const REFUSED_ELEMENTS: &[&str] = &[
 /// The tags of an XML text: the text between each `<` and the next `>`. Text content cannot
 /// hold a raw `<` (it is escaped as `&lt;`), so this finds every element.
 fn tags(text: &str) -> impl Iterator<Item = &str> {
-    text.split('<').skip(1).map(|t| t.split('>').next().unwrap_or(t))
+    text.split('<')
+        .skip(1)
+        .map(|t| t.split('>').next().unwrap_or(t))
 }
 
 /// Attribute names and values of one tag (`name="value"` or `name='value'`).
@@ -206,7 +208,10 @@ mod tests {
                 "<svg><rect fill=\"url(http://x/p)\"/></svg>",
                 Refused::External("url(http://x/p)\"/></svg>".into()),
             ),
-            ("<svg><style>@import 'a.css';</style></svg>", Refused::External("@import".into())),
+            (
+                "<svg><style>@import 'a.css';</style></svg>",
+                Refused::External("@import".into()),
+            ),
             ("not svg", Refused::NotSvg),
         ] {
             assert_eq!(inline_svg(svg.as_bytes(), "f-", "x"), Err(want), "{svg}");
