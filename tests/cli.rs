@@ -192,8 +192,8 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             );
             assert!(caption.contains("viridis"), "{caption}");
         }
-        // timeseries.csv, dataset.csv, summary.json, the figures (PNG, SVG, caption), the
-        // comparison (md, csv) with several regimens, and the study files.
+        // timeseries.csv, dataset.csv, summary.json, report.html, the figures (PNG, SVG,
+        // caption), the comparison (md, csv) with several regimens, and the study files.
         // With `[response]`: response.csv and each marker figure (over time and dose–response).
         let response_figures = pngs
             .iter()
@@ -209,7 +209,7 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
         } else {
             0
         };
-        let expected = 3
+        let expected = 4
             + 3 * figures
             + if several { 2 } else { 0 }
             + pop_files
@@ -535,7 +535,8 @@ fn sensitivity_writes_its_table_and_tornado_figure() {
     let caption = std::fs::read_to_string(out.path().join(format!("{stem}.txt"))).unwrap();
     assert!(caption.contains("(1 − 20 %)") && caption.contains("known limits"));
     assert!(out.path().join("sensitivity.csv").exists());
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 4);
+    // sensitivity.csv, the tornado (PNG, SVG, caption) and report.html.
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 5);
 }
 
 #[test]

@@ -79,6 +79,21 @@ pub fn fit_command(
         set.push_rendered(name, fig, &opts, None)?;
         files.extend(set.into_vec());
     }
+    // report.html: the estimates, the figures and the starting parameters on one page.
+    let start = run::run(&scenario, solver)?;
+    let presets = crate::cli::run::preset_status()?;
+    let (title, command) = (
+        format!("{} — fit", scenario.name),
+        crate::cli::command_line(),
+    );
+    let html = k2sim::report::html::page(&k2sim::report::html::Page {
+        description: scenario.description.as_deref(),
+        run: Some(&start),
+        params_note: Some("The values the fit started from, with their sources; the estimates are under Results, and the fitted scenario file holds them."),
+        presets: Some(&presets),
+        ..k2sim::report::html::Page::new(&title, &command, &files)
+    });
+    files.push(("report.html".into(), html.into_bytes()));
     let written = crate::cli::write::write_set(&dir, &files)?;
     if !quiet {
         outln!(

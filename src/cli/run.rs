@@ -242,13 +242,23 @@ pub(super) fn finish(
         &report::ReportOptions {
             render: ctx.fig.render(scenario),
             reference: ctx.reference,
-            command: ctx.command,
+            command: ctx.command.clone(),
             uncertainty: ctx.uncertainty,
             dose_response: k2sim::study::dose_response::dose_response(scenario, result.solver)?,
         },
         ctx.force_comparison,
     )?;
-    let all: Vec<(String, Vec<u8>)> = rep.files.into_iter().chain(ctx.extra).collect();
+    let mut all: Vec<(String, Vec<u8>)> = rep.files.into_iter().chain(ctx.extra).collect();
+    // report.html: the set above on one page, with the presets' validation status.
+    let presets = preset_status()?;
+    let html = report::html::page(&report::html::Page {
+        description: scenario.description.as_deref(),
+        run: Some(result),
+        printed: Some(("Study summary", &ctx.extra_report)),
+        presets: Some(&presets),
+        ..report::html::Page::new(&scenario.name, &ctx.command, &all)
+    });
+    all.push(("report.html".into(), html.into_bytes()));
     vlog!(ctx.started, "rendered {} files", all.len());
     let written = write_set(ctx.dir, &all)?;
     vlog!(ctx.started, "wrote {}", ctx.dir.display());
@@ -306,4 +316,14 @@ pub(super) fn peak_memory_note() -> String {
         .map_or(String::new(), |kb| {
             format!(", peak memory {} MB", kb / 1024)
         })
+}
+
+/// The bundled validation suite evaluated with the exact solver and counted per compound, for
+/// report.html: computed on every run (about 0.1 s in a debug build), never a stored count.
+pub(super) fn preset_status() -> Result<report::html::PresetStatus, Error> {
+    let results = k2sim::scenario::case::bundled_cases()?
+        .iter()
+        .map(|c| k2sim::study::literature::evaluate(c, SolverKind::Exact))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(report::html::PresetStatus::of(&results))
 }

@@ -25,13 +25,26 @@ pub(super) fn sensitivity_command(
     let scenario = scenario::load(path)?;
     let solver = solver.unwrap_or(scenario.solver);
     let render = size.render_for(&scenario);
-    let (files, report) = crate::cli::study::sensitivity_files(
+    let (mut files, report) = crate::cli::study::sensitivity_files(
         &scenario,
         solver,
         delta_pct,
         &render,
         &command_line(),
     )?;
+    // report.html: the table, the tornado and the parameters of the unchanged run on one page.
+    let base = k2sim::engine::run::run(&scenario, solver)?;
+    let presets = super::run::preset_status()?;
+    let (title, command) = (format!("{} — sensitivity", scenario.name), command_line());
+    let html = k2sim::report::html::page(&k2sim::report::html::Page {
+        description: scenario.description.as_deref(),
+        run: Some(&base),
+        params_note: Some("The parameters of the unchanged run; each was moved by the percentage above, one at a time."),
+        printed: Some(("Sensitivity", &report)),
+        presets: Some(&presets),
+        ..k2sim::report::html::Page::new(&title, &command, &files)
+    });
+    files.push(("report.html".into(), html.into_bytes()));
     let dir = out.unwrap_or_else(|| {
         Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
     });

@@ -75,6 +75,15 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
             }
         }
     }
+    // report.html: the checks, their figures and the status by compound on one page.
+    let presets = k2sim::report::html::PresetStatus::of(&results);
+    let command = crate::cli::command_line();
+    let html = k2sim::report::html::page(&k2sim::report::html::Page {
+        description: Some("The model with its presets against published human studies: each check compares a predicted value with a measured one, within a stated tolerance."),
+        presets: Some(&presets),
+        ..k2sim::report::html::Page::new("Validation against published data", &command, &files)
+    });
+    files.push(("report.html".into(), html.into_bytes()));
     let written = crate::cli::write::write_set(&args.out, &files)?;
     let passed = outcomes.iter().filter(|o| o.pass).count();
     let regressions: Vec<_> = outcomes.iter().filter(|o| o.is_regression()).collect();

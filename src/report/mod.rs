@@ -6,6 +6,7 @@ pub mod compounds;
 pub mod dataset;
 pub mod figure;
 pub mod fit;
+pub mod html;
 pub mod nca;
 pub mod nca_figure;
 pub mod population_figure;
