@@ -243,7 +243,12 @@ fn formats_bare_and_no_figures_choose_what_is_written() {
     // The tables and the report (without figures) stay.
     assert_eq!(
         names_in(none.path()),
-        ["dataset.csv", "report.html", "summary.json", "timeseries.csv"]
+        [
+            "dataset.csv",
+            "report.html",
+            "summary.json",
+            "timeseries.csv"
+        ]
     );
 
     // Default PNGs say they are 300 dpi.

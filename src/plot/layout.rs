@@ -5,7 +5,8 @@ use plotters::style::RGBColor;
 
 use super::geom::{band_px, hits_curves, series_paths, BandPx, Frame};
 use super::legend::{
-    legend_box_size, legend_entries, legend_grid, LegendEntry, LegendGrid, LegendPlace, ROW_H,
+    legend_box_size, legend_entries, legend_grid, LegendEntry, LegendGrid, LegendKey, LegendPlace,
+    ROW_H,
 };
 use super::prepare::{colour_of, Prepared};
 use super::style::{fit_text, size_of_pt, text_width, DOSE_KEY};
@@ -482,6 +483,8 @@ impl Layout {
         let mut legend_over_data = false;
         let legend_place = if above && panel.is_none() {
             Some(LegendPlace::Above { top: above_top })
+        } else if panel.is_some_and(|p| p.legend_above) {
+            None
         } else if legend_column.is_some() {
             let (bw, bh) = legend_box_size(&legend, m.legend);
             let x = right + legend_gap(&m);
@@ -612,6 +615,7 @@ pub(super) fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) 
         y_label_span: (top, bottom),
         y_label_room: (first.header_bottom, h - m.pad),
         legend_right: None,
+        legend_above: false,
     };
     let pass = |min_left: f64| -> Vec<Layout> {
         preps
@@ -626,23 +630,67 @@ pub(super) fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) 
         return ls;
     }
     // Some panel's legend would hide data even with its axis raised: every legend goes into a
-    // column right of the plots, as wide as the widest, and the plots narrow to make room.
+    // column right of the plots, as wide as the widest, and the plots narrow to make room ...
     let bw = ls
         .iter()
         .map(|l| legend_box_size(&l.legend, m.legend).0)
         .fold(0.0, f64::max);
-    preps
+    if bw <= LEGEND_COLUMN_SHARE * w {
+        return preps
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let spec = PanelSpec {
+                    legend_right: Some(bw),
+                    ..spec(i, left)
+                };
+                Layout::build(p, w, h, m, Some(spec), false)
+            })
+            .collect();
+    }
+    // ... unless that would take more than a third of a narrow figure: then one legend for the
+    // whole stack goes above it (every entry once), and the panels move down.
+    let mut union: Vec<LegendEntry> = Vec::new();
+    for l in ls {
+        for e in l.legend {
+            if !union.iter().any(|u| u.label == e.label) {
+                union.push(e);
+            }
+        }
+    }
+    // The regimens' lines first, in panel order, then the keys they share.
+    let (mut union, shared): (Vec<_>, Vec<_>) = union
+        .into_iter()
+        .partition(|e| matches!(e.key, LegendKey::Line(..)));
+    union.extend(shared);
+    let grid = legend_grid(&union, m.legend, (w - 2.0 * m.pad).max(1.0));
+    let top2 = top + grid.rows as f64 * ROW_H * m.legend + 0.4 * m.tick;
+    let ph2 = ((bottom - top2 - (n - 1.0) * gap) / n).max(1.0);
+    let mut out: Vec<Layout> = preps
         .iter()
         .enumerate()
         .map(|(i, p)| {
+            let t = top2 + i as f64 * (ph2 + gap);
             let spec = PanelSpec {
-                legend_right: Some(bw),
+                top: t,
+                bottom: t + ph2,
+                y_label_span: (top2, bottom),
+                legend_above: true,
                 ..spec(i, left)
             };
             Layout::build(p, w, h, m, Some(spec), false)
         })
-        .collect()
+        .collect();
+    out[0].legend = union;
+    out[0].legend_grid = grid;
+    out[0].legend_place = Some(LegendPlace::Above {
+        top: first.header_bottom,
+    });
+    out
 }
+
+/// Largest share of the figure's width a column of panel legends may take.
+const LEGEND_COLUMN_SHARE: f64 = 1.0 / 3.0;
 
 /// Gap between a plot and a legend column beside it.
 fn legend_gap(m: &Metrics) -> f64 {
@@ -666,4 +714,6 @@ pub(super) struct PanelSpec {
     y_label_room: (f64, f64),
     /// Width of a legend column right of the plots, when the legends go there.
     legend_right: Option<f64>,
+    /// One legend for the stack sits above it (drawn by the first panel): none in the panel.
+    legend_above: bool,
 }

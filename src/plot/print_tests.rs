@@ -320,6 +320,25 @@ fn panel_legends_that_would_cover_data_go_into_a_column_beside_the_plots() {
             "the panels keep one time axis"
         );
     }
+    // In a narrow figure a column would take over a third of the width: one legend for the
+    // stack goes above it, every entry once, the regimens first.
+    let narrow = layouts(&preps, 1004.0, 756.0, Some(1.0));
+    let Some(super::legend::LegendPlace::Above { top }) = narrow[0].legend_place else {
+        panic!("the first panel carries the shared legend above the stack");
+    };
+    assert!(narrow[1..].iter().all(|l| l.legend_place.is_none()));
+    let labels: Vec<&str> = narrow[0].legend.iter().map(|e| e.label.as_str()).collect();
+    assert_eq!(
+        &labels[..3],
+        ["first regimen", "second regimen", "third regimen"]
+    );
+    assert_eq!(labels.iter().filter(|l| **l == "Dose").count(), 1);
+    let rows = narrow[0].legend_grid.rows as f64;
+    let legend_bottom = top + rows * super::legend::ROW_H * narrow[0].m.legend;
+    assert!(
+        narrow.iter().all(|l| l.plot.top >= legend_bottom),
+        "a plot under the legend"
+    );
     // Renders in both outputs.
     render_png(&fig, &RenderOptions::default()).unwrap();
     render_svg(&fig, &RenderOptions::default()).unwrap();
