@@ -8,7 +8,7 @@ use plotters::style::text_anchor::HPos;
 
 use super::layout::{Metrics, ASCENT, DESCENT};
 use super::paint::Painter;
-use super::style::{fit_text, INK, SUBTITLE_INK};
+use super::style::{fit_text, wrap_text, INK, SUBTITLE_INK};
 use super::PlotError;
 
 /// Title and subtitle at the top left, shrunk to fit the width; returns the y below them.
@@ -35,18 +35,20 @@ pub(super) fn header<DB: DrawingBackend>(
         y += (ASCENT + DESCENT) * size;
     }
     if let Some(sub) = subtitle.filter(|s| !s.is_empty()) {
-        let (size, sub) = fit_text(sub, m.subtitle, m.min_text, false, avail);
+        let (size, lines) = wrap_text(sub, m.subtitle, m.min_text, false, avail, 2);
         y += 0.25 * size;
-        p.text(
-            &sub,
-            m.pad,
-            y + ASCENT * size,
-            HPos::Left,
-            size,
-            false,
-            &SUBTITLE_INK,
-        )?;
-        y += (ASCENT + DESCENT) * size;
+        for line in &lines {
+            p.text(
+                line,
+                m.pad,
+                y + ASCENT * size,
+                HPos::Left,
+                size,
+                false,
+                &SUBTITLE_INK,
+            )?;
+            y += (ASCENT + DESCENT) * size;
+        }
     }
     Ok(y + 0.6 * m.tick)
 }

@@ -258,11 +258,17 @@ fn draw_figure<DB: DrawingBackend>(
             &INK,
         )?;
     }
-    if !l.subtitle_text.is_empty() {
+    let line_h = (super::layout::ASCENT + super::layout::DESCENT) * l.subtitle_size;
+    for (k, line) in l
+        .subtitle_lines
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+    {
         p.text(
-            &l.subtitle_text,
+            line,
             m.pad,
-            l.subtitle_baseline,
+            l.subtitle_baseline + k as f64 * line_h,
             HPos::Left,
             l.subtitle_size,
             false,

@@ -9,7 +9,7 @@ use super::legend::{
     ROW_H,
 };
 use super::prepare::{colour_of, Prepared};
-use super::style::{fit_text, size_of_pt, text_width, DOSE_KEY};
+use super::style::{fit_text, size_of_pt, text_width, wrap_text, DOSE_KEY};
 use super::ticks::{choose_ticks, concentration_steps, format_tick, log_ticks, time_steps, Tick};
 use super::MarkerShape;
 
@@ -115,7 +115,8 @@ pub(super) struct Layout {
     pub(super) y_label_size: f64,
     /// Title, subtitle and concentration axis title as drawn: fitted (see `style::fit_text`).
     pub(super) title_text: String,
-    pub(super) subtitle_text: String,
+    /// The subtitle in one or two lines.
+    pub(super) subtitle_lines: Vec<String>,
     pub(super) y_label_text: String,
     pub(super) title_baseline: f64,
     pub(super) subtitle_baseline: f64,
@@ -223,12 +224,13 @@ impl Layout {
         // smallest legible size; beyond that they are cut with "…".
         let avail = (w - 2.0 * m.pad).max(1.0);
         let (title_size, title_text) = fit_text(&fig.title, m.title, m.min_text, true, avail);
-        let (subtitle_size, subtitle_text) = fit_text(
+        let (subtitle_size, subtitle_lines) = wrap_text(
             fig.subtitle.as_deref().unwrap_or(""),
             m.subtitle,
             m.min_text,
             false,
             avail,
+            2,
         );
 
         // --- vertical stack from the top ---
@@ -242,7 +244,7 @@ impl Layout {
         if fig.subtitle.as_deref().is_some_and(|s| !s.is_empty()) {
             y += 0.25 * subtitle_size;
             subtitle_baseline = y + ASCENT * subtitle_size;
-            y += (ASCENT + DESCENT) * subtitle_size;
+            y += (ASCENT + DESCENT) * subtitle_size * subtitle_lines.len() as f64;
         }
         y += 0.6 * m.tick;
 
@@ -551,7 +553,7 @@ impl Layout {
             subtitle_size,
             y_label_size,
             title_text,
-            subtitle_text,
+            subtitle_lines,
             y_label_text,
             title_baseline,
             subtitle_baseline,

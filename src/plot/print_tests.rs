@@ -343,3 +343,26 @@ fn panel_legends_that_would_cover_data_go_into_a_column_beside_the_plots() {
     render_png(&fig, &RenderOptions::default()).unwrap();
     render_svg(&fig, &RenderOptions::default()).unwrap();
 }
+
+#[test]
+fn a_long_subtitle_wraps_onto_a_second_line_before_it_is_cut() {
+    use super::style::{size_of_pt, text_width, wrap_text};
+    let s = size_of_pt(7.0);
+    let text = "scenarios/observed_profile_nca.csv after 15000 µg · PKNCA default rules · no λz: 2 positive sample(s) after Tmax";
+    let avail = 0.7 * text_width(text, s, false);
+    let (size, lines) = wrap_text(text, s, s, false, avail, 2);
+    assert_eq!(size, s);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.join(" "), text.replace(" · ", " · "));
+    assert!(lines.iter().all(|l| text_width(l, s, false) <= avail));
+    assert!(!lines[0].ends_with('·') && !lines[1].starts_with('·'));
+    // Too long even for two lines: the second is cut with "…".
+    let (_, cut) = wrap_text(text, s, s, false, 0.3 * text_width(text, s, false), 2);
+    assert_eq!(cut.len(), 2);
+    assert!(cut[1].ends_with('…'));
+    // Short text stays one line at its size.
+    assert_eq!(
+        wrap_text("short", s, s, false, avail, 2),
+        (s, vec!["short".to_string()])
+    );
+}

@@ -134,3 +134,63 @@ pub(super) fn fit_text(text: &str, size: f64, min: f64, bold: bool, avail: f64) 
     }
     (s, cut(lo))
 }
+
+/// `text` in at most `max_lines` lines of at most `avail` pixels: on one line if it fits
+/// (shrunk down to `min` if need be), else broken between words at `size` (preferring the
+/// " · " separators of subtitles), else at `min`; a last line that still does not fit is cut
+/// with "…" by [`fit_text`].
+pub(super) fn wrap_text(
+    text: &str,
+    size: f64,
+    min: f64,
+    bold: bool,
+    avail: f64,
+    max_lines: usize,
+) -> (f64, Vec<String>) {
+    let (s, one) = fit_text(text, size, min, bold, avail);
+    if one == text || max_lines <= 1 {
+        return (s, vec![one]);
+    }
+    let greedy = |sz: f64| -> Vec<String> {
+        let mut lines: Vec<String> = Vec::new();
+        let mut cur = String::new();
+        for word in text.split(' ') {
+            let cand = if cur.is_empty() {
+                word.to_string()
+            } else {
+                format!("{cur} {word}")
+            };
+            if text_width(&cand, sz, bold) <= avail || cur.is_empty() {
+                cur = cand;
+            } else {
+                lines.push(std::mem::take(&mut cur));
+                cur = word.to_string();
+            }
+        }
+        if !cur.is_empty() {
+            lines.push(cur);
+        }
+        // A separator at a line break is dropped.
+        for l in &mut lines {
+            if let Some(rest) = l.strip_prefix("· ") {
+                *l = rest.to_string();
+            }
+            if let Some(rest) = l.strip_suffix(" ·") {
+                *l = rest.to_string();
+            }
+        }
+        lines
+    };
+    for sz in [size, min.min(size)] {
+        let lines = greedy(sz);
+        if lines.len() <= max_lines && lines.iter().all(|l| text_width(l, sz, bold) <= avail) {
+            return (sz, lines);
+        }
+    }
+    let sz = min.min(size);
+    let mut lines = greedy(sz);
+    let rest = lines.split_off(max_lines.saturating_sub(1).min(lines.len()));
+    let (_, last) = fit_text(&rest.join(" "), sz, sz, bold, avail);
+    lines.push(last);
+    (sz, lines)
+}
