@@ -1,0 +1,661 @@
+//! Every reported metric of a run and of a comparison pinned by a case computed by hand.
+//!
+//! Each expected value below comes from a closed form written out in the comment next to it and
+//! evaluated here with plain `f64` arithmetic, never through k2sim's own kernels, so a slip in
+//! the code that two solvers share (a period shift, a wrong average, a dropped baseline term)
+//! breaks these tests. The closed solution is exact to rounding, so the tolerances are relative
+//! 1e-9 unless a comment says otherwise; every plausible slip moves a value by more than 1e-3.
+//!
+//! Notation: D dose (µg), F bioavailability, V volume (L), ka, ke (1/h), τ interval (h),
+//! r_e = e^(−ke·τ), r_a = e^(−ka·τ), A = F·D·ka/(V·(ka − ke)) (ng/mL), b the baseline (ng/mL).
+//! One dose: C(t) = A·(e^(−ke·t) − e^(−ka·t)). Superposition of n doses τ apart, t after the
+//! last: C(t) = A·(e^(−ke·t)·S_e(n) − e^(−ka·t)·S_a(n)), S_x(n) = (1 − r_x^n)/(1 − r_x); at
+//! steady state S_x = 1/(1 − r_x).
+
+use k2sim::engine::compare::{compare, CompareOptions};
+use k2sim::engine::run::{run, RunResult};
+use k2sim::model::SolverKind;
+use k2sim::scenario::parse_str;
+use k2sim::units::ConcUnit;
+
+const D: f64 = 100.0;
+const F: f64 = 0.5;
+const V: f64 = 10.0;
+const KA: f64 = 1.2;
+const KE: f64 = 0.03;
+const TAU: f64 = 24.0;
+const B: f64 = 0.2;
+const N: u32 = 10;
+const END: f64 = 240.0;
+
+/// Two regimens of 10 doses 24 h apart, a run of 240 h: an oral one with a baseline, and IV
+/// boluses without one (the near-bolus limit made exact).
+const SCENARIO: &str = r#"
+name = "hand"
+duration_h = 240
+step_h = 1
+threshold_ng_ml = 12
+[[regimen]]
+label = "oral"
+compound = "mk7"
+dose_ug = 100
+interval_h = 24
+doses = 10
+start_h = 0
+[regimen.params]
+ka_per_h = 1.2
+ke_per_h = 0.03
+v_l = 10
+f = 0.5
+tlag_h = 0
+baseline_ng_ml = 0.2
+[[regimen]]
+label = "iv"
+compound = "mk7"
+route = "iv"
+dose_ug = 100
+interval_h = 24
+doses = 10
+start_h = 0
+[regimen.params]
+ke_per_h = 0.03
+v_l = 10
+baseline_ng_ml = 0
+"#;
+
+fn result(solver: SolverKind) -> RunResult {
+    let s = parse_str(SCENARIO, "hand").unwrap();
+    run(&s, solver).unwrap()
+}
+
+#[track_caller]
+fn close(got: f64, want: f64, rel: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= rel * want.abs(),
+        "{what}: got {got}, want {want} (relative error {:e})",
+        (got - want).abs() / want.abs()
+    );
+}
+
+fn re() -> f64 {
+    (-KE * TAU).exp()
+}
+fn ra() -> f64 {
+    (-KA * TAU).exp()
+}
+fn amp() -> f64 {
+    F * D * KA / (V * (KA - KE))
+}
+/// S_x(n) = 1 + r + … + r^(n−1).
+fn geo(r: f64, n: u32) -> f64 {
+    (1.0 - r.powi(n as i32)) / (1.0 - r)
+}
+
+/// Oral: every metric of summary.json from its closed form.
+fn check_oral(r: &RunResult, rel: f64) {
+    let m = &r.regimens[0].metrics;
+    let (re, ra, a) = (re(), ra(), amp());
+    // Steady state: C_ss(t) = A·(e^(−ke·t)/(1 − r_e) − e^(−ka·t)/(1 − r_a)) + b. Its peak is where
+    // ke·e^(−ke·t)/(1 − r_e) = ka·e^(−ka·t)/(1 − r_a): t* = ln(ka·(1 − r_e)/(ke·(1 − r_a)))/(ka − ke)
+    // = ln(1.2·0.51325/0.03)/1.17 = ln 20.530/1.17 = 2.5828 h.
+    let tmax_ss = (KA * (1.0 - re) / (KE * (1.0 - ra))).ln() / (KA - KE);
+    close(tmax_ss, 2.5828, 1e-4, "tmax_ss by hand");
+    let css = |t: f64| a * ((-KE * t).exp() / (1.0 - re) - (-KA * t).exp() / (1.0 - ra)) + B;
+    close(m.tmax_ss_h.unwrap(), tmax_ss, 1e-6, "tmax_ss_h");
+    close(m.cmax_ss_ng_ml.unwrap(), css(tmax_ss), rel, "cmax_ss_ng_ml");
+    // Trough: the pre-dose level C_ss(τ) = C_ss(0) = A·(r_e/(1 − r_e) − r_a/(1 − r_a)) + b.
+    let cmin = a * (re / (1.0 - re) - ra / (1.0 - ra)) + B;
+    close(css(TAU), cmin, 1e-12, "trough by hand");
+    close(m.cmin_ss_ng_ml.unwrap(), cmin, rel, "cmin_ss_ng_ml");
+    // AUCτ,ss = F·D/(ke·V) + b·τ = 50/0.3 + 4.8 = 171.4667; Cavg,ss = AUCτ,ss/τ = 7.1444.
+    let auc_tau = F * D / (KE * V) + B * TAU;
+    close(auc_tau, 171.466_666_7, 1e-9, "auc_tau by hand");
+    close(
+        m.auc_tau_ss_ng_h_ml.unwrap(),
+        auc_tau,
+        rel,
+        "auc_tau_ss_ng_h_ml",
+    );
+    close(
+        m.cavg_ss_ng_ml.unwrap(),
+        auc_tau / TAU,
+        rel,
+        "cavg_ss_ng_ml",
+    );
+    // Fluctuation (Cmax,ss − Cmin,ss)/Cavg,ss·100, with the baseline in Cavg (it cancels in the
+    // numerator only): dividing by Cavg without baseline would be 2.8 % higher.
+    let fl = (css(tmax_ss) - cmin) / (auc_tau / TAU) * 100.0;
+    close(m.fluctuation_pct.unwrap(), fl, rel, "fluctuation_pct");
+    // Accumulation: AUCτ,ss/AUC(0–τ) of the first dose, baseline excluded; the first period's
+    // AUC is A·((1 − r_e)/ke − (1 − r_a)/ka).
+    let first = a * ((1.0 - re) / KE - (1.0 - ra) / KA);
+    close(
+        m.accumulation_ratio.unwrap(),
+        (F * D / (KE * V)) / first,
+        rel,
+        "accumulation_ratio",
+    );
+    // Pre-dose trough after n periods: C_n = A·(r_e·S_e(n) − r_a·S_a(n)), as a fraction of the
+    // steady-state trough ≈ 1 − r_e^n: n = 3 → 0.885, n = 4 → 0.944 (r_e = 0.48675). The first
+    // period at ≥ 90 % is the 4th: t_90ss = 4·24 = 96 h (a one-period shift gives 72 or 120).
+    let trough_n = |n: u32| a * (re * geo(re, n) - ra * geo(ra, n));
+    let frac = |n: u32| trough_n(n) / (cmin - B);
+    assert!(frac(3) < 0.89 && frac(4) > 0.94, "{} {}", frac(3), frac(4));
+    assert_eq!(m.t_90ss_h, Some(96.0), "t_90ss_h");
+    assert_eq!(m.tau_h, Some(TAU));
+    // Reached: the 4th trough (t = 96 h) lies inside the 240 h run.
+    assert_eq!(m.steady_state_reached, Some(true));
+    // The last pre-dose trough in the run is the one before the 10th dose (t = 216 h), after 9
+    // periods: 100·C_9/C_ss = 100·(1 − r_e^9) to 1e-12 here = 99.85 %.
+    close(
+        m.last_trough_pct_of_ss.unwrap(),
+        100.0 * frac(N - 1),
+        rel,
+        "last_trough_pct_of_ss",
+    );
+    // Cmax of the run: after the 10th dose (t = 216 h), C(t) = A·(e^(−ke·t)·S_e(10) −
+    // e^(−ka·t)·S_a(10)) + b, peak at t* = ln(ka·S_a(10)/(ke·S_e(10)))/(ka − ke).
+    let (se, sa) = (geo(re, N), geo(ra, N));
+    let t_star = (KA * sa / (KE * se)).ln() / (KA - KE);
+    let c_last = |t: f64| a * ((-KE * t).exp() * se - (-KA * t).exp() * sa) + B;
+    close(m.tmax_h, 216.0 + t_star, 1e-7, "tmax_h");
+    close(m.cmax_ng_ml, c_last(t_star), rel, "cmax_ng_ml");
+    // AUC over the run: the sum over doses k = 0..9 of A·((1 − e^(−ke·T_k))/ke −
+    // (1 − e^(−ka·T_k))/ka), T_k = 240 − 24·k, plus b·240 (dropping b would lose 48 ng·h/mL).
+    let auc: f64 = (0..N)
+        .map(|k| {
+            let t = END - TAU * f64::from(k);
+            a * ((1.0 - (-KE * t).exp()) / KE - (1.0 - (-KA * t).exp()) / KA)
+        })
+        .sum::<f64>()
+        + B * END;
+    close(m.auc_0_t_ng_h_ml, auc, rel, "auc_0_t_ng_h_ml");
+}
+
+/// IV boluses, no baseline: C0 = D/V = 10 ng/mL; at steady state Cmax,ss = C0/(1 − r_e),
+/// Cmin,ss = C0·r_e/(1 − r_e), Cavg,ss = D/(V·ke·τ), so fluctuation = 100·ke·τ = 72 % and the
+/// accumulation ratio is exactly 1/(1 − r_e).
+fn check_iv(r: &RunResult, rel: f64) {
+    let m = &r.regimens[1].metrics;
+    let (re, c0) = (re(), D / V);
+    close(m.cmax_ss_ng_ml.unwrap(), c0 / (1.0 - re), rel, "iv cmax_ss");
+    close(c0 / (1.0 - re), 19.483_7, 1e-5, "iv cmax_ss by hand");
+    close(
+        m.cmin_ss_ng_ml.unwrap(),
+        c0 * re / (1.0 - re),
+        rel,
+        "iv cmin_ss",
+    );
+    close(
+        m.cavg_ss_ng_ml.unwrap(),
+        D / (V * KE * TAU),
+        rel,
+        "iv cavg_ss",
+    );
+    close(
+        m.auc_tau_ss_ng_h_ml.unwrap(),
+        D / (V * KE),
+        rel,
+        "iv auc_tau",
+    );
+    close(
+        m.fluctuation_pct.unwrap(),
+        100.0 * KE * TAU,
+        rel,
+        "iv fluctuation",
+    );
+    close(
+        m.accumulation_ratio.unwrap(),
+        1.0 / (1.0 - re),
+        rel,
+        "iv accumulation",
+    );
+    assert_eq!(m.tmax_ss_h, Some(0.0));
+    // Troughs: C_n/C_ss = 1 − r_e^n exactly: 0.885 at n = 3, 0.944 at n = 4.
+    assert_eq!(m.t_90ss_h, Some(96.0));
+    close(
+        m.last_trough_pct_of_ss.unwrap(),
+        100.0 * (1.0 - re.powi(9)),
+        rel,
+        "iv last trough",
+    );
+    // Cmax of the run is right after the 10th dose: C0·S_e(10) at 216 h.
+    close(m.cmax_ng_ml, c0 * geo(re, N), rel, "iv cmax");
+    close(m.tmax_h, 216.0, 1e-12, "iv tmax");
+    let auc: f64 = (0..N)
+        .map(|k| c0 * (1.0 - (-KE * (END - TAU * f64::from(k))).exp()) / KE)
+        .sum();
+    close(m.auc_0_t_ng_h_ml, auc, rel, "iv auc_0_t");
+}
+
+#[test]
+fn run_metrics_match_their_closed_forms_under_the_exact_solver() {
+    let r = result(SolverKind::Exact);
+    check_oral(&r, 1e-9);
+    check_iv(&r, 1e-9);
+}
+
+#[test]
+fn run_metrics_match_their_closed_forms_under_dopri5() {
+    // Dopri5 at the default tolerances (1e-10 relative) agrees with the closed forms to 1e-6.
+    let r = result(SolverKind::Ode);
+    check_oral(&r, 1e-6);
+    check_iv(&r, 1e-6);
+}
+
+#[test]
+fn steady_state_not_reached_when_the_run_stops_before_the_90_pct_trough() {
+    // Three doses: t_90ss is still 96 h (the fourth trough), which the run never sees; the last
+    // trough in the run is after two periods, 100·(1 − r_e²) = 76.31 % for the IV boluses.
+    let text = SCENARIO
+        .replace("doses = 10", "doses = 3")
+        .replace("duration_h = 240", "duration_h = 72");
+    let s = parse_str(&text, "hand").unwrap();
+    let r = run(&s, SolverKind::Exact).unwrap();
+    let m = &r.regimens[1].metrics;
+    assert_eq!(m.t_90ss_h, Some(96.0));
+    assert_eq!(m.steady_state_reached, Some(false));
+    close(
+        m.last_trough_pct_of_ss.unwrap(),
+        100.0 * (1.0 - re().powi(2)),
+        1e-9,
+        "last trough",
+    );
+    close(100.0 * (1.0 - re().powi(2)), 76.307, 1e-4, "by hand");
+}
+
+#[test]
+fn comparison_rows_match_their_closed_forms() {
+    let s = parse_str(SCENARIO, "hand").unwrap();
+    let r = run(&s, SolverKind::Exact).unwrap();
+    let opts = CompareOptions {
+        threshold_ng_ml: s.threshold_ng_ml,
+        ode: s.ode,
+        ..Default::default()
+    };
+    let c = compare(&r, &opts).unwrap();
+    let row = |k: &str| {
+        c.rows
+            .iter()
+            .find(|x| x.key == k)
+            .unwrap_or_else(|| panic!("no row {k}"))
+    };
+    let (re, c0) = (re(), D / V);
+    // Mean dose: 100 µg per 24 h.
+    assert_eq!(
+        row("dose_per_day_ug").values,
+        vec![Some(100.0), Some(100.0)]
+    );
+    assert_eq!(row("tau_h").values, vec![Some(24.0), Some(24.0)]);
+    // Cavg,ss: oral F·D/(ke·V·τ) + b = 7.1444, IV D/(ke·V·τ) = 13.8889; the ratio to the
+    // reference (the first regimen) is 13.8889/7.1444 = 1.9440.
+    let (cav_oral, cav_iv) = (F * D / (KE * V * TAU) + B, D / (KE * V * TAU));
+    let cavg = row("cavg_ss_ng_ml");
+    close(cavg.values[0].unwrap(), cav_oral, 1e-9, "cavg oral");
+    close(cavg.values[1].unwrap(), cav_iv, 1e-9, "cavg iv");
+    close(
+        cavg.ratios[1].unwrap(),
+        cav_iv / cav_oral,
+        1e-9,
+        "cavg ratio",
+    );
+    assert_eq!(cavg.ratios[0], Some(1.0));
+    close(
+        row("auc_tau_ss_ng_ml_h").values[1].unwrap(),
+        D / (V * KE),
+        1e-9,
+        "auc_tau row",
+    );
+    close(
+        row("cmax_ss_ng_ml").values[1].unwrap(),
+        c0 / (1.0 - re),
+        1e-9,
+        "cmax_ss row",
+    );
+    close(
+        row("cmin_ss_ng_ml").values[1].unwrap(),
+        c0 * re / (1.0 - re),
+        1e-9,
+        "cmin_ss row",
+    );
+    close(
+        row("fluctuation_pct").values[1].unwrap(),
+        72.0,
+        1e-9,
+        "fluctuation row",
+    );
+    close(
+        row("accumulation_ratio").values[1].unwrap(),
+        1.0 / (1.0 - re),
+        1e-9,
+        "accumulation row",
+    );
+    // t_90ss = 96 h > 3 days: shown in days, 4 d.
+    assert_eq!(row("t_90ss_d").values, vec![Some(4.0), Some(4.0)]);
+    close(
+        row("cmax_ng_ml").values[1].unwrap(),
+        c0 * geo(re, N),
+        1e-9,
+        "cmax row",
+    );
+    // Time above 12 ng/mL, IV: after the k-th dose (k = 1..10) the peak is P_k = C0·S_e(k) and
+    // the level falls as P_k·e^(−ke·t), above 12 for ln(P_k/12)/ke h when P_k > 12 (every
+    // trough P_k·r_e < 9.49 is below 12). P_1 = 10 never is. At steady state:
+    // ln(19.4837/12)/0.03 = 16.156 h per τ, 67.32 % of τ.
+    let thr = 12.0;
+    let run_h: f64 = (1..=N)
+        .map(|k| c0 * geo(re, k))
+        .filter(|&p| p > thr)
+        .map(|p| (p / thr).ln() / KE)
+        .sum();
+    close(
+        row("time_above_run_d").values[1].unwrap() * 24.0,
+        run_h,
+        1e-7,
+        "time above, run",
+    );
+    close(
+        row("time_above_run_pct").values[1].unwrap(),
+        100.0 * run_h / END,
+        1e-7,
+        "share of the run above",
+    );
+    let ss_h = (c0 / (1.0 - re) / thr).ln() / KE;
+    close(ss_h, 16.156, 1e-4, "time above at ss by hand");
+    close(
+        row("time_above_ss_h_per_tau").values[1].unwrap(),
+        ss_h,
+        1e-7,
+        "time above per tau",
+    );
+    close(
+        row("time_above_ss_pct_of_tau").values[1].unwrap(),
+        100.0 * ss_h / TAU,
+        1e-7,
+        "share of tau above",
+    );
+    // nmol/L: × 1000/649.02 (MK-7, docs/references.md); ratios unchanged.
+    let n = compare(
+        &r,
+        &CompareOptions {
+            units: ConcUnit::NmolL,
+            ..opts
+        },
+    )
+    .unwrap();
+    let rn = n.rows.iter().find(|x| x.key == "cavg_ss_nmol_l").unwrap();
+    close(
+        rn.values[1].unwrap(),
+        cav_iv * 1000.0 / 649.02,
+        1e-9,
+        "cavg nmol/L",
+    );
+    close(
+        rn.ratios[1].unwrap(),
+        cav_iv / cav_oral,
+        1e-9,
+        "ratio nmol/L",
+    );
+}
+
+/// One oral dose, no baseline, 240 h on a 0.05 h grid (so the trapezoids of the rise are within
+/// 1e-4 of the exact area).
+const SINGLE: &str = r#"
+name = "single"
+duration_h = 240
+step_h = 0.05
+[[regimen]]
+label = "one dose"
+compound = "mk7"
+dose_ug = 100
+[regimen.params]
+ka_per_h = 1.2
+ke_per_h = 0.03
+v_l = 10
+f = 0.5
+tlag_h = 0
+baseline_ng_ml = 0
+"#;
+
+#[test]
+fn nca_of_a_single_dose_matches_the_model() {
+    let s = parse_str(SINGLE, "single").unwrap();
+    let r = run(&s, SolverKind::Exact).unwrap();
+    let n = k2sim::engine::nca::regimen_nca(&r.regimens[0], &[[0.0, 24.0]]);
+    // Far after the peak the level is e^(−ke·t) alone, so λz = ke = 0.03/h and t½ = ln 2/0.03 =
+    // 23.105 h. PKNCA's rule takes the most points within 1e-4 of the best adjusted R², and
+    // those reach back to about 10 h after the dose, where the absorption term is still 1e-5
+    // of the level: λz comes out 7e-5 low, so the tolerance is 1e-3 (log10 instead of ln, or
+    // a half-life of ln 2·λz, would be off by factors).
+    close(n.lambda_z_per_h.unwrap(), KE, 1e-3, "lambda_z");
+    close(
+        n.half_life_h.unwrap(),
+        std::f64::consts::LN_2 / KE,
+        1e-3,
+        "half-life",
+    );
+    close(
+        std::f64::consts::LN_2 / KE,
+        23.104_906,
+        1e-7,
+        "half-life by hand",
+    );
+    // AUC0–∞ of the model: F·D/(ke·V) = 50/0.3 = 166.667 (exact); AUCinf,obs from the grid.
+    close(
+        n.aucinf_model_ng_h_ml.unwrap(),
+        500.0 / 3.0,
+        1e-12,
+        "aucinf_model",
+    );
+    // The extrapolated tail Clast/λz is 0.1 % of it, so λz's 7e-5 moves AUCinf,obs by 1e-7.
+    close(
+        n.aucinf_obs_ng_h_ml.unwrap(),
+        500.0 / 3.0,
+        1e-4,
+        "aucinf_obs",
+    );
+    // CL/F = D/AUCinf = ke·V/F = 0.6 L/h; Vz/F = CL/F/λz = V/F = 20 L.
+    close(n.cl_f_l_per_h.unwrap(), KE * V / F, 1e-4, "cl_f");
+    close(n.vz_f_l.unwrap(), V / F, 1e-3, "vz_f");
+    // MRT0–∞ of first-order absorption into one compartment: 1/ka + 1/ke = 0.8333 + 33.333 =
+    // 34.1667 h (mean absorption time plus mean residence time).
+    close(n.mrt_obs_h.unwrap(), 1.0 / KA + 1.0 / KE, 1e-4, "mrt_obs");
+    // Tlast, Clast: the end of the run, C(240) = A·(e^(−7.2) − e^(−288)) = 0.03821 ng/mL.
+    close(n.tlast_h.unwrap(), 240.0, 0.0, "tlast");
+    let a = amp();
+    close(
+        n.clast_obs_ng_ml.unwrap(),
+        a * (-KE * 240.0).exp(),
+        1e-9,
+        "clast",
+    );
+    // AUC over [0, 24]: A·((1 − e^(−0.72))/ke − (1 − e^(−28.8))/ka) = 8.3423·... = 142.61.
+    let want = a * ((1.0 - (-KE * 24.0).exp()) / KE - (1.0 - (-KA * 24.0f64).exp()) / KA);
+    close(
+        n.auc_intervals[0].auc_ng_h_ml.unwrap(),
+        want,
+        1e-4,
+        "auc 0-24",
+    );
+    // One dose: no dosing interval.
+    assert!(n.dosing_interval.is_none());
+}
+
+#[test]
+fn nca_dosing_interval_of_the_last_period_matches_superposition() {
+    // The oral regimen (baseline 0.2): the interval between the last two doses, 192–216 h. Its
+    // pre-dose level at 216 h (Ctrough, after 9 doses) is A·(r_e·S_e(9) − r_a·S_a(9)) + b; its
+    // lowest level (Cmin) is the pre-dose level at its start, 192 h, after 8 doses (the levels
+    // still rise from period to period); swing = 100·(Cmax − Cmin)/Cmin.
+    let r = result(SolverKind::Exact);
+    let n = k2sim::engine::nca::regimen_nca(&r.regimens[0], &[]);
+    let d = n.dosing_interval.unwrap();
+    assert_eq!((d.start_h, d.end_h), (192.0, 216.0));
+    let (re, ra, a) = (re(), ra(), amp());
+    let trough = |n: u32| a * (re * geo(re, n) - ra * geo(ra, n)) + B;
+    close(d.ctrough_ng_ml, trough(9), 1e-9, "ctrough");
+    close(d.cmin_ng_ml, trough(8), 1e-9, "cmin");
+    // Cmax on the 1 h grid: after the 9th dose (192 h), at the grid hour nearest the peak
+    // t* = ln(ka·S_a(9)/(ke·S_e(9)))/(ka − ke) ≈ 2.5 h: the larger of 2 h and 3 h.
+    let c = |t: f64| a * ((-KE * t).exp() * geo(re, 9) - (-KA * t).exp() * geo(ra, 9)) + B;
+    let cmax = c(2.0).max(c(3.0));
+    close(d.cmax_ng_ml, cmax, 1e-9, "cmax of the interval");
+    close(
+        d.swing_pct.unwrap(),
+        100.0 * (cmax - trough(8)) / trough(8),
+        1e-9,
+        "swing",
+    );
+}
+
+#[test]
+fn response_to_a_constant_level_follows_the_turnover_closed_form() {
+    use k2sim::engine::response::marker_courses;
+    use k2sim::engine::sim::Trajectory;
+    use k2sim::model::State;
+    use k2sim::response::{preset, Marker, Population};
+    // A constant MK-7 level c from t = 0 (no PK baseline) for 2000 h on a 1 h grid. The drive
+    // is then constant, so R(t) = R_ss + (R0 − R_ss)·e^(−kout·t), with
+    // R_ss/R0 = (1 − I(Cendo + x))/(1 − I(Cendo)), I(c) = Imax·c/(IC50 + c), x = c·1000/649.02
+    // nmol/L: the change at steady state is 100·(R_ss/R0 − 1), at the end that times
+    // (1 − e^(−kout·2000)), and half of it is reached at ln 2/kout.
+    let p = preset(Marker::DpUcmgp, Population::Healthy).unwrap();
+    let c = 3.0;
+    let time_h: Vec<f64> = (0..=2000).map(f64::from).collect();
+    let traj = Trajectory {
+        conc_ng_ml: vec![c; time_h.len()],
+        time_h,
+        cmax_ng_ml: c,
+        tmax_h: 0.0,
+        auc_0_t_ng_h_ml: c * 2000.0,
+        absorbed_input_ug: 0.0,
+        end_state: State::ZERO,
+        eliminated_ug: 0.0,
+    };
+    let profile = [(0.0, c), (12.0, c), (24.0, c)];
+    for solver in [SolverKind::Exact, SolverKind::Ode] {
+        let m = marker_courses(
+            std::slice::from_ref(&p),
+            "mk7",
+            649.02,
+            &traj,
+            0.0,
+            Some(&profile),
+            solver,
+        )
+        .unwrap();
+        let m = &m[0];
+        let nmol = |ng: f64| ng * 1000.0 / 649.02;
+        let (imax, ic50) = (p.imax.value, nmol(p.ic50_mk7_ng_ml.value));
+        let inh = |x: f64| imax * x / (ic50 + x);
+        let endo = nmol(p.cendo_ng_ml.value);
+        let ratio = (1.0 - inh(endo + nmol(c))) / (1.0 - inh(endo));
+        let kout = p.kout_per_day.value / 24.0;
+        let ss = 100.0 * (ratio - 1.0);
+        assert!(ss < -5.0, "a visible fall: {ss}");
+        close(m.pct_change_ss.unwrap(), ss, 1e-9, "pct_change_ss");
+        close(
+            m.pct_change_at_end,
+            ss * (1.0 - (-kout * 2000.0).exp()),
+            1e-8,
+            "pct_change_at_end",
+        );
+        close(m.baseline, p.baseline.value, 0.0, "baseline");
+        // Linear interpolation between hourly values of a curve with time constant 1/kout
+        // (tens of hours) is late by < kout·h²/8 relative: well below 1e-3 h.
+        let t50 = std::f64::consts::LN_2 / kout;
+        let got = m.t_50pct_effect_h.unwrap();
+        assert!((got - t50).abs() < 1e-3, "t_50pct_effect_h {got} vs {t50}");
+    }
+}
+
+#[test]
+fn sweep_rows_and_sweep_csv_carry_each_combination_s_closed_form() {
+    use k2sim::metric::Metric;
+    use k2sim::scenario::SweepParam;
+    use k2sim::study::sweep::{run_sweep, sensitivity};
+    // Two axes (dose 50/200 µg, V 5/20 L) over the oral regimen: Cavg,ss = F·D/(ke·V·τ) + b
+    // and AUCτ,ss = F·D/(ke·V) + b·τ for each combination, e.g. D = 200, V = 5: 100/3.6 + 0.2
+    // = 27.978 ng/mL.
+    let text = SCENARIO
+        .split("[[regimen]]\nlabel = \"iv\"")
+        .next()
+        .unwrap()
+        .to_string()
+        + "[sweep]\ndose_ug = [50, 200]\nv_l = [5, 20]\n";
+    let s = parse_str(&text, "hand").unwrap();
+    let spec = s.sweep.clone().unwrap();
+    let rows = run_sweep(
+        &s,
+        &spec,
+        SolverKind::Exact,
+        0..spec.combinations(),
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 4);
+    let csv = String::from_utf8(k2sim::report::study::sweep_csv(&spec, &rows).unwrap()).unwrap();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |k: &str| head.iter().position(|h| *h == k).unwrap();
+    for (row, line) in rows.iter().zip(lines) {
+        let value = |p: SweepParam| {
+            let k = spec.axes.iter().position(|a| a.param == p).unwrap();
+            row.values[k]
+        };
+        let (d, v) = (
+            value(SweepParam::DoseUg),
+            value(SweepParam::Model(k2sim::model::ModelParam::VL)),
+        );
+        let cavg = F * d / (KE * v * TAU) + B;
+        close(row.metrics.cavg_ss_ng_ml.unwrap(), cavg, 1e-9, "sweep cavg");
+        let cells: Vec<&str> = line.split(',').collect();
+        let cell = |k: &str| cells[col(k)].parse::<f64>().unwrap();
+        close(cell("cavg_ss_ng_ml"), cavg, 1e-8, "sweep.csv cavg");
+        close(
+            cell("auc_tau_ss_ng_h_ml"),
+            cavg * TAU,
+            1e-8,
+            "sweep.csv auc_tau",
+        );
+        close(cell("dose_ug"), d, 0.0, "sweep.csv dose");
+        close(cell("v_l"), v, 0.0, "sweep.csv v_l");
+        assert_eq!(cell("t_90ss_h"), 96.0, "t_90ss does not depend on D or V");
+    }
+    // Sensitivity ±10 %: the dose part of Cavg,ss is ∝ D/V, the baseline fixed, so
+    // Cavg(1.1·D)/Cavg − 1 = 0.1·c/(c + b) with c = F·D/(ke·V·τ) = 6.9444: +9.7278 %; V × 0.9
+    // gives (1/0.9 − 1)·c/(c + b) = +10.809 %.
+    let rows = sensitivity(
+        &s,
+        SolverKind::Exact,
+        10.0,
+        &[
+            SweepParam::DoseUg,
+            SweepParam::Model(k2sim::model::ModelParam::VL),
+        ],
+    )
+    .unwrap();
+    let c = F * D / (KE * V * TAU);
+    let find = |p: SweepParam| {
+        rows.iter()
+            .find(|r| r.param == p && r.metric == Metric::CavgSsNgMl)
+            .unwrap()
+    };
+    let dose = find(SweepParam::DoseUg);
+    close(dose.high_change_pct, 10.0 * c / (c + B), 1e-9, "dose +10 %");
+    close(dose.low_change_pct, -10.0 * c / (c + B), 1e-9, "dose −10 %");
+    let vol = find(SweepParam::Model(k2sim::model::ModelParam::VL));
+    close(
+        vol.low_change_pct,
+        100.0 * (1.0 / 0.9 - 1.0) * c / (c + B),
+        1e-9,
+        "V −10 %",
+    );
+    close(
+        vol.high_change_pct,
+        100.0 * (1.0 / 1.1 - 1.0) * c / (c + B),
+        1e-9,
+        "V +10 %",
+    );
+    close(vol.base, c + B, 1e-9, "base");
+}
