@@ -118,13 +118,22 @@ fn every_unit_factor_matches_the_reference_table() {
             seen.push(unit.to_string());
         }
     }
-    // Every unit the parser accepts is in the table.
-    for u in units::mass_unit_names().chain(units::time_unit_names()) {
+    // Every unit the parser accepts is in the table, and every unit of the table is offered in
+    // "did you mean" suggestions.
+    let names: Vec<&str> = units::mass_unit_names()
+        .chain(units::time_unit_names())
+        .collect();
+    for u in &names {
         assert!(
             seen.iter().any(|s| s == u),
             "unit {u} is not in references.md"
         );
     }
+    for u in &seen {
+        assert!(names.contains(&u.as_str()), "unit {u} is not suggested");
+    }
+    assert!(units::mass_unit_names().all(|u| units::mass_unit_ug(u).is_some()));
+    assert!(units::time_unit_names().all(|u| units::time_unit_h(u).is_some()));
     // And the parser applies them: "1.5 d" is 36 h, "250 ng" 0.25 µg.
     assert_eq!(units::parse_duration_h("1.5 d").unwrap(), 36.0);
     assert_eq!(units::parse_duration_h("2 y").unwrap(), 17_532.0);
@@ -179,4 +188,34 @@ fn food_contents_match_the_reference_paragraph() {
     // The compound each food is modelled as, where the reference names it.
     assert_eq!(foods::find("natto").unwrap().compound_id, "mk7");
     assert_eq!(foods::find("egg_yolk").unwrap().compound_id, "mk4");
+}
+
+#[test]
+fn every_metric_names_its_unit_in_its_key() {
+    use k2sim::metric::Metric;
+    // STYLE 5: units are visible in names. The unit on figures follows from the key's suffix.
+    for m in Metric::ALL {
+        let key = m.key();
+        assert_eq!(Metric::from_key(key), Some(m), "{key} round trip");
+        let (name, unit) = m.label();
+        let want = if key.ends_with("_ng_h_ml") {
+            "ng·h/mL"
+        } else if key.ends_with("_ng_ml") {
+            "ng/mL"
+        } else if key.ends_with("_h") {
+            "h"
+        } else if key.ends_with("_pct") {
+            "%"
+        } else {
+            ""
+        };
+        assert_eq!(unit, want, "{key}");
+        assert!(
+            !name.is_empty() && !name.contains("xyzzy"),
+            "{key}: {name:?}"
+        );
+    }
+    assert_eq!(Metric::from_key("cavg_ss"), None);
+    assert_eq!(Metric::CavgSsNgMl.label().0, "Cavg,ss");
+    assert_eq!(Metric::AccumulationRatio.label().0, "accumulation ratio");
 }

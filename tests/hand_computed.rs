@@ -330,6 +330,8 @@ fn comparison_rows_match_their_closed_forms() {
         1e-9,
         "accumulation row",
     );
+    // Rows whose ratio means nothing have none.
+    assert_eq!(row("tau_h").ratios, vec![None, None]);
     // t_90ss = 96 h > 3 days: shown in days, 4 d.
     assert_eq!(row("t_90ss_d").values, vec![Some(4.0), Some(4.0)]);
     close(
@@ -354,6 +356,9 @@ fn comparison_rows_match_their_closed_forms() {
         1e-7,
         "time above, run",
     );
+    // The reference (oral, below 12 ng/mL throughout) spends 0 h above: no ratio to it.
+    assert_eq!(row("time_above_run_d").values[0], Some(0.0));
+    assert_eq!(row("time_above_run_d").ratios, vec![None, None]);
     close(
         row("time_above_run_pct").values[1].unwrap(),
         100.0 * run_h / END,
@@ -396,6 +401,12 @@ fn comparison_rows_match_their_closed_forms() {
         1e-9,
         "ratio nmol/L",
     );
+    // Units as the table prints them.
+    assert_eq!(cavg.unit, "ng/mL");
+    assert_eq!(rn.unit, "nmol/L");
+    assert_eq!(row("auc_tau_ss_ng_ml_h").unit, "ng/mL·h");
+    assert_eq!(row("fluctuation_pct").unit, "%");
+    assert_eq!(row("t_90ss_d").unit, "d");
 }
 
 /// One oral dose, no baseline, 240 h on a 0.05 h grid (so the trapezoids of the rise are within
@@ -658,4 +669,384 @@ fn sweep_rows_and_sweep_csv_carry_each_combination_s_closed_form() {
         "V +10 %",
     );
     close(vol.base, c + B, 1e-9, "base");
+}
+
+#[test]
+fn comparison_of_unequal_intervals_and_explicit_doses() {
+    // IV boluses, no baseline: 100 µg every 24 h, 200 µg every 48 h, and 100 µg at 0, 24 and
+    // 48 h as an explicit list, over 240 h. Mean doses: 100, 100 and 300 µg/240 h·24 = 30 µg/day.
+    // Cavg,ss = D/(ke·V·τ) is 13.889 ng/mL for both periodic ones (ratio 1); AUCτ,ss ratios
+    // exist only over equal intervals, so the 48 h regimen has none; the explicit list has no
+    // steady state at all.
+    let text = r#"
+name = "intervals"
+duration_h = 240
+step_h = 1
+threshold_ng_ml = 12
+[[regimen]]
+label = "q24"
+compound = "mk7"
+route = "iv"
+dose_ug = 100
+interval_h = 24
+doses = 10
+[regimen.params]
+ke_per_h = 0.03
+v_l = 10
+baseline_ng_ml = 0
+[[regimen]]
+label = "q48"
+compound = "mk7"
+route = "iv"
+dose_ug = 200
+interval_h = 48
+doses = 5
+[regimen.params]
+ke_per_h = 0.03
+v_l = 10
+baseline_ng_ml = 0
+[[regimen]]
+label = "three"
+compound = "mk7"
+route = "iv"
+[[regimen.dose]]
+at_h = 0
+dose_ug = 100
+[[regimen.dose]]
+at_h = 24
+dose_ug = 100
+[[regimen.dose]]
+at_h = 48
+dose_ug = 100
+[regimen.params]
+ke_per_h = 0.03
+v_l = 10
+baseline_ng_ml = 0
+"#;
+    let s = parse_str(text, "intervals").unwrap();
+    let r = run(&s, SolverKind::Exact).unwrap();
+    let c = compare(
+        &r,
+        &CompareOptions {
+            threshold_ng_ml: s.threshold_ng_ml,
+            ode: s.ode,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let row = |k: &str| c.rows.iter().find(|x| x.key == k).unwrap();
+    let dose = row("dose_per_day_ug");
+    assert_eq!(dose.values[..2], [Some(100.0), Some(100.0)]);
+    close(dose.values[2].unwrap(), 30.0, 1e-12, "explicit mean dose");
+    close(dose.ratios[2].unwrap(), 0.3, 1e-12, "explicit dose ratio");
+    let cavg = row("cavg_ss_ng_ml");
+    close(
+        cavg.values[1].unwrap(),
+        200.0 / (KE * V * 48.0),
+        1e-9,
+        "q48 cavg",
+    );
+    close(cavg.ratios[1].unwrap(), 1.0, 1e-9, "cavg ratio");
+    assert_eq!(cavg.values[2], None);
+    assert_eq!(cavg.ratios[2], None);
+    let auc = row("auc_tau_ss_ng_ml_h");
+    assert_eq!(auc.ratios[0], Some(1.0));
+    assert_eq!(auc.ratios[1], None, "AUCτ over 48 h against 24 h");
+    close(
+        auc.values[1].unwrap(),
+        200.0 / (V * KE),
+        1e-9,
+        "q48 auc_tau",
+    );
+    // Time above 12 ng/mL at steady state: ln(Cmax,ss/12)/ke per τ; its share of τ compares
+    // across intervals, the hours per τ do not. q48: Cmax,ss = 20/(1 − e^(−1.44)) = 26.46.
+    let per = row("time_above_ss_h_per_tau");
+    let h48 = (20.0 / (1.0 - (-KE * 48.0f64).exp()) / 12.0).ln() / KE;
+    close(per.values[1].unwrap(), h48, 1e-7, "q48 hours above per tau");
+    assert_eq!(per.ratios[1], None);
+    let h24 = (10.0 / (1.0 - re()) / 12.0).ln() / KE;
+    let pct = row("time_above_ss_pct_of_tau");
+    close(
+        pct.ratios[1].unwrap(),
+        (h48 / 48.0) / (h24 / 24.0),
+        1e-7,
+        "share ratio",
+    );
+    // A named reference: ratios to the 48 h regimen, mean doses 100/100 = 1 and 30/100 = 0.3.
+    let by = compare(
+        &r,
+        &CompareOptions {
+            reference: Some("q48".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(by.reference, 1);
+    let dose = by.rows.iter().find(|x| x.key == "dose_per_day_ug").unwrap();
+    assert_eq!(dose.ratios[1], Some(1.0));
+    close(dose.ratios[2].unwrap(), 0.3, 1e-12, "ratio to q48");
+    let auc = by
+        .rows
+        .iter()
+        .find(|x| x.key == "auc_tau_ss_ng_ml_h")
+        .unwrap();
+    assert_eq!(auc.ratios[0], None, "AUCτ over 24 h against 48 h");
+    assert_eq!(auc.ratios[1], Some(1.0));
+}
+
+#[test]
+fn comparison_rows_of_the_markers_are_the_regimens_courses() {
+    use k2sim::response::Marker;
+    // The change of dp-ucMGP at the end and at steady state, and the time to half of it, as
+    // the comparison reports them: the regimen's own course (its values are checked against
+    // the turnover closed form above), the time in days when it exceeds 3 days.
+    let text =
+        format!("{SCENARIO}[response]\nmarkers = [\"dp_ucmgp\"]\npopulation = \"healthy\"\n");
+    let text = text
+        .replace("duration_h = 240", "duration_h = 2400")
+        .replace("doses = 10", "doses = 100");
+    let s = parse_str(&text, "hand").unwrap();
+    let r = run(&s, SolverKind::Exact).unwrap();
+    let c = compare(&r, &CompareOptions::default()).unwrap();
+    let k = Marker::DpUcmgp.key();
+    let row = |key: String| c.rows.iter().find(|x| x.key == key).unwrap();
+    for (i, reg) in r.regimens.iter().enumerate() {
+        let course = &reg.response[0];
+        assert_eq!(course.marker, Marker::DpUcmgp);
+        assert_eq!(
+            row(format!("{k}_pct_change_at_end")).values[i],
+            Some(course.pct_change_at_end)
+        );
+        assert_eq!(
+            row(format!("{k}_pct_change_ss")).values[i],
+            course.pct_change_ss
+        );
+        let t50 = course.t_50pct_effect_h.unwrap();
+        assert!(t50 > 72.0, "{t50}");
+        close(
+            row(format!("{k}_t_50pct_effect_d")).values[i].unwrap(),
+            t50 / 24.0,
+            1e-12,
+            "t50 in days",
+        );
+    }
+    // The change is a fall, larger for the larger Cavg (IV here).
+    let ss = row(format!("{k}_pct_change_ss"));
+    assert!(ss.values[1].unwrap() < ss.values[0].unwrap() && ss.values[0].unwrap() < 0.0);
+    close(
+        ss.ratios[1].unwrap(),
+        ss.values[1].unwrap() / ss.values[0].unwrap(),
+        1e-12,
+        "ratio",
+    );
+}
+
+/// IV boluses of 100 µg into 10 L, ke 0.03/h, every 24 h from `start_h`: the troughs are
+/// C0·r_e·S_e(n), their fraction of steady state exactly 1 − r_e^n.
+fn iv_scenario(doses: u32, duration_h: f64, start_h: f64) -> String {
+    format!(
+        r#"
+name = "iv"
+duration_h = {duration_h}
+step_h = 1
+[[regimen]]
+label = "iv"
+compound = "mk7"
+route = "iv"
+dose_ug = 100
+interval_h = 24
+doses = {doses}
+start_h = {start_h}
+[regimen.params]
+ke_per_h = 0.03
+v_l = 10
+baseline_ng_ml = 0
+"#
+    )
+}
+
+#[test]
+fn the_last_trough_counts_only_periods_that_start_inside_the_run() {
+    // 20 doses, a 240 h run: the doses at 0, 24, …, 240 h fall inside it (11 periods start),
+    // so the last pre-dose trough seen is the one at 240 h, after 10 periods: 100·(1 − r_e^10)
+    // = 99.924 %. With all 20 periods it would be 100·(1 − r_e^19).
+    let s = parse_str(&iv_scenario(20, 240.0, 0.0), "iv").unwrap();
+    let r = run(&s, SolverKind::Exact).unwrap();
+    let reg = &r.regimens[0];
+    close(
+        reg.metrics.last_trough_pct_of_ss.unwrap(),
+        100.0 * (1.0 - re().powi(10)),
+        1e-12,
+        "last trough",
+    );
+    assert_eq!(reg.metrics.steady_state_reached, Some(true));
+    // Dose marks: only the doses inside the run.
+    let marks: Vec<f64> = (0..=10).map(|k| 24.0 * f64::from(k)).collect();
+    assert_eq!(reg.dose_times_h, marks);
+    // IV doses into a volume the scenario gives: no note about the preset's V/F.
+    assert!(reg.notes.is_empty(), "{:?}", reg.notes);
+    // A run shorter than one interval: one period, no pre-dose trough inside it.
+    let s = parse_str(&iv_scenario(20, 12.0, 0.0), "iv").unwrap();
+    let m = run(&s, SolverKind::Exact).unwrap().regimens[0].metrics;
+    assert_eq!(m.last_trough_pct_of_ss, None);
+    assert_eq!(m.steady_state_reached, Some(false));
+    assert_eq!(m.t_90ss_h, Some(96.0));
+}
+
+#[test]
+fn steady_state_is_reached_only_when_its_trough_falls_inside_the_run() {
+    // First dose at 8 h: the 90 % trough is the 4th, at 8 + 96 = 104 h. A run of 104 h holds
+    // it; one of 103.5 h does not, although 10 doses are scheduled.
+    for (duration, reached) in [(104.0, true), (103.5, false), (250.0, true)] {
+        let s = parse_str(&iv_scenario(10, duration, 8.0), "iv").unwrap();
+        let m = run(&s, SolverKind::Exact).unwrap().regimens[0].metrics;
+        assert_eq!(m.t_90ss_h, Some(96.0), "{duration}");
+        assert_eq!(m.steady_state_reached, Some(reached), "{duration} h");
+    }
+    // An oral lag delays the trough too: first dose at 8 h, lag 0.5 h, so the 4th trough is at
+    // 104.5 h; a run of 104.25 h holds three periods and misses it.
+    let oral = |duration: f64| {
+        SCENARIO
+            .split("[[regimen]]\nlabel = \"iv\"")
+            .next()
+            .unwrap()
+            .replace("duration_h = 240", &format!("duration_h = {duration}"))
+            .replace("start_h = 0", "start_h = 8")
+            .replace("tlag_h = 0", "tlag_h = 0.5")
+    };
+    for (duration, reached) in [(104.25, false), (104.5, true), (250.0, true)] {
+        let s = parse_str(&oral(duration), "hand").unwrap();
+        let m = run(&s, SolverKind::Exact).unwrap().regimens[0].metrics;
+        assert_eq!(m.t_90ss_h, Some(96.0), "{duration}");
+        assert_eq!(m.steady_state_reached, Some(reached), "oral, {duration} h");
+    }
+}
+
+#[test]
+fn iv_doses_into_the_preset_volume_say_so() {
+    let text = "name = \"n\"\nduration_h = 48\nstep_h = 1\n[[regimen]]\nlabel = \"a\"\ncompound = \"mk7\"\nroute = \"iv\"\ndose_ug = 100\n[[regimen]]\nlabel = \"b\"\ncompound = \"mk7\"\ndose_ug = 100\n";
+    let s = parse_str(text, "n").unwrap();
+    let r = run(&s, SolverKind::Exact).unwrap();
+    assert_eq!(r.regimens[0].notes.len(), 1, "{:?}", r.regimens[0].notes);
+    assert!(r.regimens[0].notes[0].starts_with("IV doses go into the preset's volume"));
+    assert!(
+        r.regimens[1].notes.is_empty(),
+        "oral: {:?}",
+        r.regimens[1].notes
+    );
+}
+
+#[test]
+fn residuals_are_observed_minus_the_closed_form() {
+    // Observations at 30, 2 and 5 h (file order kept; 2.525 h is off the 0.05 h grid) against
+    // C(t) = A·(e^(−ke·t) − e^(−ka·t)): e.g. C(2) = 5.1282·(0.94176 − 0.09072) = 4.3644 ng/mL.
+    let text = format!(
+        "{SINGLE}[[observed]]\ntime_h = 30\nconc_ng_ml = 2.0\n[[observed]]\ntime_h = 2\nconc_ng_ml = 4.0\n[[observed]]\ntime_h = 5\nconc_ng_ml = 5.0\n[[observed]]\ntime_h = 2.525\nconc_ng_ml = 4.5\n"
+    );
+    let s = parse_str(&text, "single").unwrap();
+    let r = run(&s, SolverKind::Exact).unwrap();
+    let res = &r.regimens[0].residuals;
+    let a = amp();
+    let c = |t: f64| a * ((-KE * t).exp() - (-KA * t).exp());
+    close(c(2.0), 4.3644, 1e-4, "C(2) by hand");
+    let want = [(30.0, 2.0), (2.0, 4.0), (5.0, 5.0), (2.525, 4.5)];
+    assert_eq!(res.len(), want.len());
+    for (got, (t, obs)) in res.iter().zip(want) {
+        assert_eq!(got.time_h, t);
+        close(
+            got.predicted_ng_ml,
+            c(t),
+            1e-9,
+            &format!("predicted at {t} h"),
+        );
+        close(
+            got.residual_ng_ml,
+            obs - c(t),
+            1e-9,
+            &format!("residual at {t} h"),
+        );
+    }
+}
+
+#[test]
+fn two_compartment_half_lives_are_the_roots_of_the_rate_matrix() {
+    // k10 = 0.1/h, k12 = Q/V = 2/10 = 0.2/h, k21 = Q/Vp = 2/20 = 0.1/h: α, β = ½·(Σ ± √(Σ² −
+    // 4·k10·k21)) with Σ = 0.4: √0.12 = 0.34641, α = 0.37321/h, β = 0.026795/h; t½α = ln 2/α =
+    // 1.8573 h, t½β = 25.869 h.
+    let text = "name = \"two\"\nduration_h = 48\nstep_h = 1\n[[regimen]]\nlabel = \"two\"\ncompound = \"mk7\"\ndose_ug = 100\n[regimen.params]\nmodel = \"two_compartment\"\nke_per_h = 0.1\nv_l = 10\nq_l_per_h = 2\nvp_l = 20\n";
+    let s = parse_str(text, "two").unwrap();
+    let p = run(&s, SolverKind::Exact).unwrap().regimens[0].params;
+    let disc = (0.4f64 * 0.4 - 4.0 * 0.1 * 0.1).sqrt();
+    let (alpha, beta) = ((0.4 + disc) / 2.0, (0.4 - disc) / 2.0);
+    close(alpha, 0.373_205, 1e-5, "alpha by hand");
+    let ln2 = std::f64::consts::LN_2;
+    close(
+        p.alpha_half_life_h.unwrap(),
+        ln2 / alpha,
+        1e-9,
+        "alpha half-life",
+    );
+    close(
+        p.terminal_half_life_h.unwrap(),
+        ln2 / beta,
+        1e-9,
+        "terminal half-life",
+    );
+    close(ln2 / beta, 25.869, 1e-4, "terminal half-life by hand");
+    close(p.half_life_h, ln2 / 0.1, 1e-12, "half_life_h is ln 2/ke");
+    assert_eq!((p.q_l_per_h, p.vp_l), (Some(2.0), Some(20.0)));
+}
+
+#[test]
+fn saturable_absorption_far_below_km_is_first_order() {
+    // Michaelis–Menten absorption, Vmax/(Km + A_g)·A_g, with Km = 10⁶ µg ≫ the 50 µg in the
+    // gut: the rate is ka·A_g·(1 − A_g/Km + …) with ka = Vmax/Km = 1.2/h, within 5e-5 of first
+    // order. Every metric is then the first-order closed form to 1e-3, through the nonlinear
+    // path: Dopri5, Newton's method for the fixed point and the period walk for t_90ss.
+    let text = SCENARIO
+        .split("[[regimen]]\nlabel = \"iv\"")
+        .next()
+        .unwrap()
+        .replace(
+            "ka_per_h = 1.2\n",
+            "absorption = \"michaelis_menten\"\nvmax_ug_per_h = 1200000\nkm_ug = 1000000\n",
+        );
+    let s = parse_str(&text, "hand").unwrap();
+    assert!(!s.regimens[0].model.is_linear());
+    let r = run(&s, SolverKind::Ode).unwrap();
+    let m = &r.regimens[0].metrics;
+    let (re, ra, a) = (re(), ra(), amp());
+    let tmax_ss = (KA * (1.0 - re) / (KE * (1.0 - ra))).ln() / (KA - KE);
+    let css = |t: f64| a * ((-KE * t).exp() / (1.0 - re) - (-KA * t).exp() / (1.0 - ra)) + B;
+    let cmin = a * (re / (1.0 - re) - ra / (1.0 - ra)) + B;
+    let auc_tau = F * D / (KE * V) + B * TAU;
+    let rel = 1e-3;
+    close(m.cmax_ss_ng_ml.unwrap(), css(tmax_ss), rel, "MM cmax_ss");
+    close(m.tmax_ss_h.unwrap(), tmax_ss, rel, "MM tmax_ss");
+    close(m.cmin_ss_ng_ml.unwrap(), cmin, rel, "MM cmin_ss");
+    close(m.auc_tau_ss_ng_h_ml.unwrap(), auc_tau, rel, "MM auc_tau");
+    close(m.cavg_ss_ng_ml.unwrap(), auc_tau / TAU, rel, "MM cavg");
+    let fl = (css(tmax_ss) - cmin) / (auc_tau / TAU) * 100.0;
+    close(m.fluctuation_pct.unwrap(), fl, rel, "MM fluctuation");
+    let first = a * ((1.0 - re) / KE - (1.0 - ra) / KA);
+    close(
+        m.accumulation_ratio.unwrap(),
+        (F * D / (KE * V)) / first,
+        rel,
+        "MM accumulation",
+    );
+    assert_eq!(m.t_90ss_h, Some(96.0), "MM t_90ss");
+    assert_eq!(m.steady_state_reached, Some(true));
+    let trough_n = |n: u32| a * (re * geo(re, n) - ra * geo(ra, n));
+    close(
+        m.last_trough_pct_of_ss.unwrap(),
+        100.0 * trough_n(N - 1) / (cmin - B),
+        rel,
+        "MM last trough",
+    );
+    let (se, sa) = (geo(re, N), geo(ra, N));
+    let t_star = (KA * sa / (KE * se)).ln() / (KA - KE);
+    let c_last = |t: f64| a * ((-KE * t).exp() * se - (-KA * t).exp() * sa) + B;
+    close(m.cmax_ng_ml, c_last(t_star), rel, "MM cmax");
+    close(m.tmax_h, 216.0 + t_star, 1e-4, "MM tmax");
 }

@@ -343,3 +343,33 @@ fn percentile_bands_and_metric_distributions_are_within_sampling_error() {
         );
     }
 }
+
+#[test]
+fn dose_time_jitter_has_the_asked_sd() {
+    // One dose at 10 h, jitter SD 1.5 h, clamped at ±3 SD. Tmax is located exactly, so each
+    // subject's shift is Tmax − 10 − ln(ka/ke)/(ka − ke). A standard normal clamped at ±3 has
+    // variance (2Φ(3) − 1) − 6φ(3) + 9·2(1 − Φ(3)) = 0.997300 − 0.026591 + 0.024298 = 0.995007.
+    let text = ONE_DOSE.replace("dose_ug = 100", "dose_ug = 100\nstart_h = 10");
+    let s = parse_str(&text, "pop").unwrap();
+    let n = 2000;
+    let mut sp = spec(n, 51, vec![(ModelParam::VL, 30.0)]);
+    sp.jitter_h = 1.5;
+    let pop = simulate(&s, &sp);
+    let tmax = (1.2f64 / 0.03).ln() / 1.17;
+    let shift: Vec<f64> = pop
+        .subjects
+        .iter()
+        .map(|x| x.tmax_h - 10.0 - tmax)
+        .collect();
+    let v: f64 = 1.5 * 1.5 * 0.995_007;
+    let nf = n as f64;
+    within(mean(&shift), 0.0, 4.0 * v.sqrt() / nf.sqrt(), "jitter mean");
+    within(
+        var(&shift),
+        v,
+        4.0 * v * (2.0 / (nf - 1.0)).sqrt(),
+        "jitter variance",
+    );
+    let widest = shift.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(widest <= 4.5 + 1e-6, "clamped at 3 SD: {widest}");
+}
