@@ -897,11 +897,27 @@ fn the_last_trough_counts_only_periods_that_start_inside_the_run() {
 fn steady_state_is_reached_only_when_its_trough_falls_inside_the_run() {
     // First dose at 8 h: the 90 % trough is the 4th, at 8 + 96 = 104 h. A run of 104 h holds
     // it; one of 103.5 h does not, although 10 doses are scheduled.
-    for (duration, reached) in [(104.0, true), (103.5, false), (250.0, true)] {
+    // The periods that start inside the run, ⌊(duration − 8)/24⌋ + 1 (at most 10), set the last
+    // trough seen: after 4, 3 and 9 periods.
+    for (duration, reached, last) in [(104.0, true, 4), (103.5, false, 3), (250.0, true, 9)] {
         let s = parse_str(&iv_scenario(10, duration, 8.0), "iv").unwrap();
         let m = run(&s, SolverKind::Exact).unwrap().regimens[0].metrics;
         assert_eq!(m.t_90ss_h, Some(96.0), "{duration}");
         assert_eq!(m.steady_state_reached, Some(reached), "{duration} h");
+        close(
+            m.last_trough_pct_of_ss.unwrap(),
+            100.0 * (1.0 - re().powi(last)),
+            1e-12,
+            &format!("last trough, {duration} h"),
+        );
+    }
+    // Four doses: the 90 % trough would be the pre-dose level before a 5th dose, which is never
+    // taken, however long the run; with five doses it is the level before the 5th.
+    for (doses, reached) in [(4, false), (3, false), (5, true)] {
+        let s = parse_str(&iv_scenario(doses, 240.0, 0.0), "iv").unwrap();
+        let m = run(&s, SolverKind::Exact).unwrap().regimens[0].metrics;
+        assert_eq!(m.t_90ss_h, Some(96.0));
+        assert_eq!(m.steady_state_reached, Some(reached), "{doses} doses");
     }
     // An oral lag delays the trough too: first dose at 8 h, lag 0.5 h, so the 4th trough is at
     // 104.5 h; a run of 104.25 h holds three periods and misses it.
@@ -914,11 +930,23 @@ fn steady_state_is_reached_only_when_its_trough_falls_inside_the_run() {
             .replace("start_h = 0", "start_h = 8")
             .replace("tlag_h = 0", "tlag_h = 0.5")
     };
-    for (duration, reached) in [(104.25, false), (104.5, true), (250.0, true)] {
+    // Pre-dose level after n periods, the absorption of dose k starting 0.5 h after it:
+    // A·Σₖ₌₁ⁿ (e^(−ke·(24k − 0.5)) − e^(−ka·(24k − 0.5))); periods in the run
+    // ⌊(duration − 8.5)/24⌋ + 1: 4, 5 and 10, so the last trough is after 3, 4 and 9.
+    let (re, ra) = (re(), ra());
+    let trough = |n: u32| (0.5 * KE).exp() * re * geo(re, n) - (0.5 * KA).exp() * ra * geo(ra, n);
+    let trough_ss = (0.5 * KE).exp() * re / (1.0 - re) - (0.5 * KA).exp() * ra / (1.0 - ra);
+    for (duration, reached, last) in [(104.25, false, 3), (104.5, true, 4), (250.0, true, 9)] {
         let s = parse_str(&oral(duration), "hand").unwrap();
         let m = run(&s, SolverKind::Exact).unwrap().regimens[0].metrics;
         assert_eq!(m.t_90ss_h, Some(96.0), "{duration}");
         assert_eq!(m.steady_state_reached, Some(reached), "oral, {duration} h");
+        close(
+            m.last_trough_pct_of_ss.unwrap(),
+            100.0 * trough(last) / trough_ss,
+            1e-9,
+            &format!("oral last trough, {duration} h"),
+        );
     }
 }
 
@@ -1049,4 +1077,58 @@ fn saturable_absorption_far_below_km_is_first_order() {
     let c_last = |t: f64| a * ((-KE * t).exp() * se - (-KA * t).exp() * sa) + B;
     close(m.cmax_ng_ml, c_last(t_star), rel, "MM cmax");
     close(m.tmax_h, 216.0 + t_star, 1e-4, "MM tmax");
+}
+
+#[test]
+fn a_lag_longer_than_the_interval_shifts_the_approach_by_one_period() {
+    // Lag 30 h, τ 24 h: each dose starts absorbing 6 h into the next period, so the first
+    // period sees nothing and the steady state is the lag-free one shifted by 30 h. Its peak is
+    // 6 + 2.5828 h after a period's first dose; its lowest level is the lag-free trough; Cavg
+    // and the fluctuation are unchanged. The pre-dose level at period start n·τ holds the doses
+    // absorbed for 18, 42, … h: C_n = A·(e^(−18·ke)·S_e(n − 1) − e^(−18·ka)·S_a(n − 1)), a
+    // fraction ≈ 1 − r_e^(n−1) of steady state: 90 % first at n = 5, t_90ss = 120 h (96 h
+    // without the lag, the one-period shift a missed wrap would give).
+    let text = SCENARIO
+        .split("[[regimen]]\nlabel = \"iv\"")
+        .next()
+        .unwrap()
+        .replace("tlag_h = 0", "tlag_h = 30");
+    let s = parse_str(&text, "hand").unwrap();
+    for solver in [SolverKind::Exact, SolverKind::Ode] {
+        let rel = if solver == SolverKind::Exact {
+            1e-9
+        } else {
+            1e-6
+        };
+        let m = run(&s, solver).unwrap().regimens[0].metrics;
+        let (re, ra, a) = (re(), ra(), amp());
+        let t_star = (KA * (1.0 - re) / (KE * (1.0 - ra))).ln() / (KA - KE);
+        let css = |t: f64| a * ((-KE * t).exp() / (1.0 - re) - (-KA * t).exp() / (1.0 - ra)) + B;
+        close(m.tmax_ss_h.unwrap(), 6.0 + t_star, 1e-6, "lagged tmax_ss");
+        close(m.cmax_ss_ng_ml.unwrap(), css(t_star), rel, "lagged cmax_ss");
+        close(m.cmin_ss_ng_ml.unwrap(), css(TAU), rel, "lagged cmin_ss");
+        let cavg = F * D / (KE * V * TAU) + B;
+        close(m.cavg_ss_ng_ml.unwrap(), cavg, rel, "lagged cavg");
+        close(
+            m.fluctuation_pct.unwrap(),
+            (css(t_star) - css(TAU)) / cavg * 100.0,
+            rel,
+            "lagged fluctuation",
+        );
+        assert_eq!(m.t_90ss_h, Some(120.0), "{solver:?}");
+        // The run holds the periods starting by 240 − 30 = 210 h: 9 of them, so the last
+        // trough is after 8 periods, 7 doses absorbed.
+        let c_n = |n: u32| {
+            a * ((-KE * 18.0).exp() * geo(re, n - 1) - (-KA * 18.0f64).exp() * geo(ra, n - 1))
+        };
+        let c_ss = a * ((-KE * 18.0).exp() / (1.0 - re) - (-KA * 18.0f64).exp() / (1.0 - ra));
+        assert!(c_n(4) / c_ss < 0.89 && c_n(5) / c_ss > 0.94);
+        close(
+            m.last_trough_pct_of_ss.unwrap(),
+            100.0 * c_n(8) / c_ss,
+            rel,
+            "lagged last trough",
+        );
+        assert_eq!(m.steady_state_reached, Some(true));
+    }
 }

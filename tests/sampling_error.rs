@@ -373,3 +373,22 @@ fn dose_time_jitter_has_the_asked_sd() {
     let widest = shift.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     assert!(widest <= 4.5 + 1e-6, "clamped at 3 SD: {widest}");
 }
+
+#[test]
+fn metric_distributions_are_exact_nearest_rank_percentiles() {
+    // 20 values 1, 2, …, 20 in scrambled order: the nearest-rank percentile p is the
+    // ⌈p/100·20⌉-th smallest, so p5 = 1st = 1, p25 = 5th = 5, p50 = 10th = 10, p75 = 15th = 15,
+    // p95 = 19th = 19; the mean is 10.5. Non-finite values are left out.
+    let mut v: Vec<f64> = (1..=20).map(|i| f64::from((i * 7) % 20 + 1)).collect();
+    v.push(f64::NAN);
+    v.push(f64::INFINITY);
+    let d = distribution(&v);
+    assert_eq!(
+        [d.p5, d.p25, d.p50, d.p75, d.p95, d.mean],
+        [1.0, 5.0, 10.0, 15.0, 19.0, 10.5]
+    );
+    // One value is every percentile; none is NaN.
+    let one = distribution(&[3.0]);
+    assert_eq!([one.p5, one.p95, one.mean], [3.0, 3.0, 3.0]);
+    assert!(distribution(&[]).p50.is_nan());
+}
