@@ -1132,3 +1132,117 @@ fn a_lag_longer_than_the_interval_shifts_the_approach_by_one_period() {
         assert_eq!(m.steady_state_reached, Some(true));
     }
 }
+
+#[test]
+fn saturable_absorption_with_slow_elimination_finds_the_fixed_point() {
+    // As above (Km ≫ the gut amount, so first order with ka = 1.2/h), but ke = 0.0005/h: one
+    // period removes only 1 − e^(−0.012) = 1.2 % of the body's amount, so repeating the period
+    // map would need thousands of periods; Newton's method with the map's Jacobian needs a few
+    // steps, and a wrong Jacobian cannot reach the fixed point in its 60. Cavg,ss =
+    // F·D/(ke·V·τ) + b = 50/0.12 + 0.2 = 416.87 ng/mL; the trough and peak by the closed form.
+    let ke = 0.0005;
+    let text = SCENARIO
+        .split("[[regimen]]\nlabel = \"iv\"")
+        .next()
+        .unwrap()
+        .replace(
+            "ka_per_h = 1.2\n",
+            "absorption = \"michaelis_menten\"\nvmax_ug_per_h = 1200000\nkm_ug = 1000000\n",
+        )
+        .replace("ke_per_h = 0.03", "ke_per_h = 0.0005");
+    let s = parse_str(&text, "hand").unwrap();
+    let r = run(&s, SolverKind::Ode).unwrap();
+    let reg = &r.regimens[0];
+    assert!(reg.notes.is_empty(), "{:?}", reg.notes);
+    let m = &reg.metrics;
+    let (re, ra) = ((-ke * TAU).exp(), ra());
+    let a = F * D * KA / (V * (KA - ke));
+    let cavg = F * D / (ke * V * TAU) + B;
+    close(cavg, 416.866_667, 1e-7, "cavg by hand");
+    close(m.cavg_ss_ng_ml.unwrap(), cavg, 1e-3, "slow MM cavg");
+    let cmin = a * (re / (1.0 - re) - ra / (1.0 - ra)) + B;
+    close(m.cmin_ss_ng_ml.unwrap(), cmin, 1e-3, "slow MM cmin");
+    let t = (KA * (1.0 - re) / (ke * (1.0 - ra))).ln() / (KA - ke);
+    let cmax = a * ((-ke * t).exp() / (1.0 - re) - (-KA * t).exp() / (1.0 - ra)) + B;
+    close(m.cmax_ss_ng_ml.unwrap(), cmax, 1e-3, "slow MM cmax");
+}
+
+#[test]
+fn a_lag_that_carries_one_dose_of_the_pattern_into_the_next_period() {
+    // Doses at 0 and 12 h of each day, lag 18 h: absorption starts at 18 h (same period) and
+    // 30 h (6 h into the next), so the first period ends holding the second dose in the gut, and
+    // at steady state absorption starts every 12 h, at offsets 6 and 18 h. The pre-dose level at
+    // day n holds 2n − 1 absorbed doses, 6, 18, 30, … h old: C_n = A·(e^(−6·ke)·S′_e(2n − 1) −
+    // e^(−6·ka)·S′_a(2n − 1)), S′ with r′ = e^(−12·k); at steady state S′ = 1/(1 − r′). As a
+    // fraction ≈ 1 − e^(−0.36·(2n − 1)): 0.835 at day 3, 0.920 at day 4, so t_90ss = 96 h. The
+    // run holds 10 days: the last trough is after 9.
+    let text = SCENARIO
+        .split("[[regimen]]\nlabel = \"iv\"")
+        .next()
+        .unwrap()
+        .replace(
+            "interval_h = 24\ndoses = 10\nstart_h = 0\n",
+            "times_h = [0, 12]\ndays = 10\n",
+        )
+        .replace("tlag_h = 0", "tlag_h = 18");
+    let s = parse_str(&text, "hand").unwrap();
+    let a = amp();
+    let (r_e, r_a) = ((-KE * 12.0).exp(), (-KA * 12.0f64).exp());
+    let (w_e, w_a) = ((-KE * 6.0).exp(), (-KA * 6.0f64).exp());
+    let c_n = |n: u32| a * (w_e * geo(r_e, 2 * n - 1) - w_a * geo(r_a, 2 * n - 1));
+    let c_ss = a * (w_e / (1.0 - r_e) - w_a / (1.0 - r_a));
+    assert!(c_n(3) / c_ss < 0.85 && c_n(4) / c_ss > 0.91);
+    for solver in [SolverKind::Exact, SolverKind::Ode] {
+        let rel = if solver == SolverKind::Exact {
+            1e-9
+        } else {
+            1e-6
+        };
+        let m = run(&s, solver).unwrap().regimens[0].metrics;
+        assert_eq!(m.tau_h, Some(24.0));
+        assert_eq!(m.t_90ss_h, Some(96.0), "{solver:?}");
+        close(
+            m.last_trough_pct_of_ss.unwrap(),
+            100.0 * c_n(9) / c_ss,
+            rel,
+            "wrapped last trough",
+        );
+        // Cavg,ss: two doses per 24 h.
+        close(
+            m.cavg_ss_ng_ml.unwrap(),
+            2.0 * F * D / (KE * V * TAU) + B,
+            rel,
+            "wrapped cavg",
+        );
+    }
+}
+
+#[test]
+fn saturable_absorption_last_trough_of_a_short_run() {
+    // Three doses of the near-first-order saturable model: the last trough in the run is after
+    // 2 periods, 100·C_2/C_ss with C_n = A·(r_e·S_e(n) − r_a·S_a(n)) = 76.3 % (the 3rd would
+    // give 88.5 %).
+    let text = SCENARIO
+        .split("[[regimen]]\nlabel = \"iv\"")
+        .next()
+        .unwrap()
+        .replace(
+            "ka_per_h = 1.2\n",
+            "absorption = \"michaelis_menten\"\nvmax_ug_per_h = 1200000\nkm_ug = 1000000\n",
+        )
+        .replace("doses = 10", "doses = 3")
+        .replace("duration_h = 240", "duration_h = 72");
+    let s = parse_str(&text, "hand").unwrap();
+    let m = run(&s, SolverKind::Ode).unwrap().regimens[0].metrics;
+    let (re, ra, a) = (re(), ra(), amp());
+    let trough_n = |n: u32| a * (re * geo(re, n) - ra * geo(ra, n));
+    let trough_ss = a * (re / (1.0 - re) - ra / (1.0 - ra));
+    close(
+        m.last_trough_pct_of_ss.unwrap(),
+        100.0 * trough_n(2) / trough_ss,
+        1e-3,
+        "MM last trough of 3 doses",
+    );
+    assert_eq!(m.t_90ss_h, Some(96.0));
+    assert_eq!(m.steady_state_reached, Some(false));
+}
