@@ -509,7 +509,10 @@ fn each_subject_figure_shows_the_lambda_z_line_its_points_cmax_and_clast() {
         .filter(|l| !l.starts_with('<'))
         .collect::<Vec<_>>()
         .join(" ");
-    assert!(words.contains("no λz: 2 positive sample(s) after Tmax"), "{words}");
+    assert!(
+        words.contains("no λz: 2 positive sample(s) after Tmax"),
+        "{words}"
+    );
     let caption = read("nca_S01.txt");
     assert!(
         caption.contains("λz = 0.09808 1/h, t½ = 7.067 h"),
