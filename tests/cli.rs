@@ -517,7 +517,7 @@ fn sensitivity_writes_its_table_and_tornado_figure() {
     let img = image::open(out.path().join(format!("{stem}.png")))
         .unwrap()
         .to_rgb8();
-    assert_eq!(img.dimensions(), (1800, 1100));
+    assert_eq!(img.dimensions(), (1004, 756));
     // Bars in Okabe–Ito blue (parameter lowered) and vermillion (raised).
     assert!(img.pixels().any(|p| p.0 == [0x00, 0x72, 0xB2]));
     assert!(img.pixels().any(|p| p.0 == [0xD5, 0x5E, 0x00]));

@@ -147,8 +147,8 @@ fn draw_tornado<DB: DrawingBackend>(
     let left = m.pad + label_w + m.tick_gap + m.tick_len;
     let right = w - m.pad;
     let size = m.legend;
-    let key = |x: f64, c: RGBColor, label: &str| -> Result<f64, PlotError> {
-        let cy = top + 0.5 * ROW_H * size;
+    let key = |x: f64, row: f64, c: RGBColor, label: &str| -> Result<f64, PlotError> {
+        let cy = top + (row + 0.5) * ROW_H * size;
         p.fill_rect(
             &Rect {
                 left: x,
@@ -162,9 +162,24 @@ fn draw_tornado<DB: DrawingBackend>(
         p.text(label, tx, cy + 0.27 * size, HPos::Left, size, false, &INK)?;
         Ok(tx + text_width(label, size, false) + ITEM_GAP * size)
     };
-    let x = key(left, LOW, &tor.low_label)?;
-    key(x, HIGH, &tor.high_label)?;
-    top += ROW_H * size + 0.6 * m.tick;
+    // Both keys on one line from the plot's left edge if they fit there, else from the margin,
+    // else one under the other.
+    let entry_w = |label: &str| (KEY_LEN + KEY_GAP) * size + text_width(label, size, false);
+    let one_line = entry_w(&tor.low_label) + ITEM_GAP * size + entry_w(&tor.high_label);
+    let (x0, rows) = if left + one_line <= right {
+        (left, 1.0)
+    } else if m.pad + one_line <= right {
+        (m.pad, 1.0)
+    } else {
+        (m.pad, 2.0)
+    };
+    let x = key(x0, 0.0, LOW, &tor.low_label)?;
+    if rows == 1.0 {
+        key(x, 0.0, HIGH, &tor.high_label)?;
+    } else {
+        key(x0, 1.0, HIGH, &tor.high_label)?;
+    }
+    top += rows * ROW_H * size + 0.6 * m.tick;
 
     let (bottom, x_tick_baseline, x_label_baseline) = bottom_stack(&m, h);
     let bottom = bottom.max(top + 1.0);
