@@ -126,10 +126,12 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             })
             .count();
         assert_eq!(pngs.len() - study_figures, figures, "{}", s.display());
+        // The scenario's `[plot]` size (1800 × 1100 unless it says otherwise).
+        let plot = k2sim::scenario::load(&s).unwrap().plot;
         for png in &pngs {
             let img = image::open(png).unwrap().to_rgb8();
-            assert_eq!(img.dimensions().0, 1800);
-            assert!(img.dimensions().1 >= 1100);
+            assert_eq!(img.dimensions().0, plot.width_px, "{}", png.display());
+            assert!(img.dimensions().1 >= plot.height_px);
             let inked = img
                 .pixels()
                 .filter(|p| p.0.iter().any(|&c| c < 200))
