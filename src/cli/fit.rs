@@ -32,7 +32,7 @@ pub fn fit_command(
             "has no [fit] table\n  help: add `[fit]` with `params = [\"ka_per_h\", \"half_life_h\", \"v_l\"]` (and optionally `weighting = \"additive\"`)".into(),
         )
     })?;
-    if scenario.observed.is_empty() {
+    if spec.response.is_empty() && scenario.observed.is_empty() {
         return Err(input_error(
             path,
             "has no observations to fit\n  help: add [[observed]] rows (time_h, conc_ng_ml) or `observed_csv = \"file.csv\"`".into(),
@@ -69,12 +69,40 @@ pub fn fit_command(
     // The fitted curves with the observations, from the written scenario itself.
     let mut refit = scenario::parse_str(&fitted, &scenario.name)?;
     refit.name = format!("{} (fitted)", scenario.name);
-    let curves = figure::concentration_figure(&refit, &run::run(&refit, solver)?);
-    for (name, fig) in [
-        ("fit_curves", &curves),
-        ("fit_observed_vs_predicted", &ovp),
-        ("fit_residuals", &res),
-    ] {
+    let refit_run = run::run(&refit, solver)?;
+    let mut figures: Vec<(String, k2sim::plot::Figure)> = Vec::new();
+    if spec.response.is_empty() {
+        figures.push((
+            "fit_curves".into(),
+            figure::concentration_figure(&refit, &refit_run),
+        ));
+    } else {
+        // Per fitted marker: the fitted course of each regimen with its observations.
+        for f in k2sim::report::response_figure::response_figures(&refit, &refit_run) {
+            let marker = f.suffix.trim_start_matches("response_").to_string();
+            if !spec.response.iter().any(|p| p.marker.key() == marker) {
+                continue;
+            }
+            let mut fig = f.figure;
+            fig.observed = fig
+                .series
+                .iter()
+                .map(|s| {
+                    result
+                        .response_points
+                        .iter()
+                        .filter(|p| p.marker == marker && p.regimen == s.label)
+                        .map(|p| (p.time_h, p.observed_pct))
+                        .collect()
+                })
+                .collect();
+            fig.subtitle = Some("lines: the fitted model · circles: the observations".into());
+            figures.push((format!("fit_curves_{marker}"), fig));
+        }
+    }
+    figures.push(("fit_observed_vs_predicted".into(), ovp));
+    figures.push(("fit_residuals".into(), res));
+    for (name, fig) in &figures {
         let mut set = k2sim::report::FileSet::new();
         set.push_rendered(name, fig, &opts, None)?;
         files.extend(set.into_vec());
@@ -99,9 +127,10 @@ pub fn fit_command(
         outln!(
             "{} — fit of {} to {} observations, {} solver",
             scenario.name,
-            spec.params
+            result
+                .estimates
                 .iter()
-                .map(|p| p.key())
+                .map(|e| e.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             result.n_observations,

@@ -59,23 +59,7 @@ pub fn marker_courses(
         .filter_map(|p| p.equivalents_per_ng_ml(id, mm).map(|w| (p, w)))
         .map(|(p, w)| {
             let t = p.turnover();
-            let extra: Vec<f64> = traj
-                .conc_ng_ml
-                .iter()
-                .map(|c| w * (c - pk_baseline_ng_ml).max(0.0))
-                .collect();
-            let values = match solver {
-                SolverKind::Exact => solve_exact(&t, &traj.time_h, &extra),
-                SolverKind::Ode => {
-                    solve_ode(&t, &traj.time_h, &extra).map_err(|reason| SimError::OdeFailed {
-                        t_h: 0.0,
-                        reason,
-                        hint:
-                            "use solver = \"exact\" (the exact solution of the same turnover model)"
-                                .into(),
-                    })?
-                }
-            };
+            let values = levels(&t, w, traj, pk_baseline_ng_ml, solver)?;
             let pct = |v: f64| 100.0 * (v / t.baseline - 1.0);
             let value_at_end = values.last().copied().unwrap_or(t.baseline);
             let pct_change_ss = ss_profile.and_then(|prof| {
@@ -127,4 +111,31 @@ pub fn marker_courses(
             })
         })
         .collect()
+}
+
+/// The marker's level at each output time of `traj` under turnover `t`, the supplement part of
+/// the concentration weighted by `w` (MK-7-equivalent nmol/L per ng/mL).
+pub fn levels(
+    t: &crate::response::Turnover,
+    w: f64,
+    traj: &Trajectory,
+    pk_baseline_ng_ml: f64,
+    solver: SolverKind,
+) -> Result<Vec<f64>, SimError> {
+    let extra: Vec<f64> = traj
+        .conc_ng_ml
+        .iter()
+        .map(|c| w * (c - pk_baseline_ng_ml).max(0.0))
+        .collect();
+    Ok(match solver {
+        SolverKind::Exact => solve_exact(t, &traj.time_h, &extra),
+        SolverKind::Ode => {
+            solve_ode(t, &traj.time_h, &extra).map_err(|reason| SimError::OdeFailed {
+                t_h: 0.0,
+                reason,
+                hint: "use solver = \"exact\" (the exact solution of the same turnover model)"
+                    .into(),
+            })?
+        }
+    })
 }

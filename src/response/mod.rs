@@ -26,8 +26,10 @@ use std::f64::consts::LN_2;
 
 use crate::compound::{self, Cited, Evidence};
 
+pub mod params;
 pub mod turnover;
 
+pub use params::{MarkerParam, ParamKey};
 pub use turnover::Turnover;
 
 /// A shipped marker.

@@ -306,8 +306,12 @@ impl Validator<'_> {
             Some(p) => Some(PathBuf::from(p.get_ref().trim())),
             None => None,
         };
+        let observed_response = match &raw.observed_response {
+            Some(rows) => self.observed_response(rows, &regimens, duration_h, response.as_ref())?,
+            None => Vec::new(),
+        };
         let fit = match &raw.fit {
-            Some(f) => Some(self.fit(f, &regimens)?),
+            Some(f) => Some(self.fit(f, &regimens, response.as_ref())?),
             None => None,
         };
         let auc_intervals_h = match &raw.auc_intervals_h {
@@ -318,6 +322,7 @@ impl Validator<'_> {
             auc_intervals_h,
             fit,
             observed,
+            observed_response,
             observed_csv,
             threshold_ng_ml,
             caption: raw.caption.map(|c| c.into_inner().trim().to_string()),

@@ -15,6 +15,7 @@ mod formulation;
 mod meal;
 mod nca_data;
 mod observed;
+mod observed_response;
 mod params;
 mod raw;
 mod regimen;
@@ -46,6 +47,7 @@ use food_week::FoodWeekKeys;
 pub use food_week::{FoodDose, DEFAULT_CLOCK_H};
 pub use nca_data::{load_nca_data, parse_nca_data};
 pub use observed::{attach_observed_csv, parse_observed_csv, Observation};
+pub use observed_response::ObservedResponse;
 use raw::RawScenario;
 
 /// Most output rows (regimens × grid points) a run may produce: about 0.5 GB of CSV.
@@ -247,6 +249,9 @@ pub struct Scenario {
     pub response: Option<ResponseSpec>,
     /// Measured concentrations, from `[[observed]]` rows and the `observed_csv` file.
     pub observed: Vec<Observation>,
+    /// Measured marker changes, from `[[observed_response]]` rows (what `k2sim fit` fits
+    /// response parameters to).
+    pub observed_response: Vec<ObservedResponse>,
     /// `observed_csv` as written (relative to the scenario file); its rows are added to
     /// `observed` by [`load`].
     pub observed_csv: Option<PathBuf>,

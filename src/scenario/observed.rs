@@ -63,7 +63,7 @@ fn check_row(
 }
 
 /// The regimen a row belongs to: the one named, or the only one.
-fn regimen_for(
+pub(super) fn regimen_for(
     name: Option<&str>,
     regimens: &[Regimen],
 ) -> Result<String, (Option<String>, Vec<String>)> {

@@ -33,6 +33,9 @@ pub struct RawScenario {
     /// Measured concentrations (scenario/observed.rs).
     pub observed: Option<Vec<Spanned<super::observed::RawObserved>>>,
     pub observed_csv: Option<Spanned<String>>,
+    /// Measured marker changes, for `k2sim fit` of response parameters
+    /// (scenario/observed_response.rs).
+    pub observed_response: Option<Vec<Spanned<super::observed_response::RawObservedResponse>>>,
     /// What `k2sim fit` estimates (scenario/fit_keys.rs).
     pub fit: Option<Spanned<super::fit_keys::RawFit>>,
     /// A NONMEM-style event dataset, relative to the scenario file (scenario/dataset.rs).
@@ -365,4 +368,37 @@ pub struct RawUncertainty {
 pub struct RawResponse {
     pub markers: Option<Spanned<Vec<Spanned<String>>>>,
     pub population: Option<Spanned<String>>,
+    /// Parameters set in the scenario, replacing the preset's (`[response.dp_ucmgp]`).
+    pub dp_ucmgp: Option<Spanned<RawMarkerParams>>,
+    pub ucoc: Option<Spanned<RawMarkerParams>>,
+}
+
+/// `[response.<marker>]` as written: any of the preset's parameters (crate::response::ParamKey).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMarkerParams {
+    pub baseline: Option<Spanned<f64>>,
+    pub kout_per_day: Option<Spanned<f64>>,
+    pub cendo_ng_ml: Option<Spanned<f64>>,
+    pub imax: Option<Spanned<f64>>,
+    pub ic50_mk7_ng_ml: Option<Spanned<f64>>,
+    pub mk4_relative_potency: Option<Spanned<f64>>,
+}
+
+impl RawMarkerParams {
+    /// The parameters given, with their spans.
+    pub fn given(&self) -> Vec<(crate::response::ParamKey, &Spanned<f64>)> {
+        use crate::response::ParamKey as P;
+        [
+            (P::Baseline, &self.baseline),
+            (P::KoutPerDay, &self.kout_per_day),
+            (P::CendoNgMl, &self.cendo_ng_ml),
+            (P::Imax, &self.imax),
+            (P::Ic50Mk7NgMl, &self.ic50_mk7_ng_ml),
+            (P::Mk4RelativePotency, &self.mk4_relative_potency),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect()
+    }
 }

@@ -6,7 +6,7 @@ use toml::Spanned;
 use super::raw::RawResponse;
 use super::{Regimen, ResponseSpec, Validator, R};
 use crate::error::InputErrorKind as K;
-use crate::response::{preset, Marker, Population};
+use crate::response::{preset, Marker, MarkerParam, ParamKey, Population};
 
 impl Validator<'_> {
     pub(super) fn response(
@@ -122,9 +122,63 @@ impl Validator<'_> {
             }
             presets.push(pre);
         }
-        Ok(ResponseSpec {
+        let mut overrides = Vec::new();
+        for (marker, table) in [(Marker::DpUcmgp, &r.dp_ucmgp), (Marker::Ucoc, &r.ucoc)] {
+            let Some(table) = table else { continue };
+            let key = |p: ParamKey| format!("response.{}.{}", marker.key(), p.key());
+            if !chosen.contains(&marker) {
+                return Err(self.err(
+                    table.span(),
+                    K::OutOfRange {
+                        key: format!("response.{}", marker.key()),
+                        value: "a table for a marker not in `markers`".into(),
+                        expected: format!(
+                            "parameters of a modelled marker: add \"{}\" to `response.markers` or remove [response.{}]",
+                            marker.key(),
+                            marker.key()
+                        ),
+                    },
+                ));
+            }
+            for (p, v) in table.get_ref().given() {
+                if !p.admits(*v.get_ref()) {
+                    let (lo, hi) = p.range();
+                    return Err(self.err(
+                        v.span(),
+                        K::OutOfRange {
+                            key: key(p),
+                            value: crate::format::fmt_value(*v.get_ref()),
+                            expected: format!(
+                                "{} to {}: {} (the preset has {})",
+                                crate::format::fmt_value(lo),
+                                crate::format::fmt_value(hi),
+                                p.what(),
+                                presets
+                                    .iter()
+                                    .find(|q| q.marker == marker)
+                                    .and_then(|q| q.get(p))
+                                    .map_or("none".into(), |x| format!("{x:.4}"))
+                            ),
+                        },
+                    ));
+                }
+                overrides.push((MarkerParam { marker, param: p }, *v.get_ref()));
+            }
+        }
+        let spec = ResponseSpec {
             population,
             presets,
-        })
+            overrides,
+        };
+        let presets = spec
+            .presets
+            .iter()
+            .cloned()
+            .map(|mut p| {
+                spec.apply_overrides(&mut p);
+                p
+            })
+            .collect();
+        Ok(ResponseSpec { presets, ..spec })
     }
 }

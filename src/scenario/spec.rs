@@ -179,8 +179,11 @@ pub enum Weighting {
 /// What to fit, from the scenario's `[fit]` table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FitSpec {
-    /// Parameters to estimate, distinct, in the order given.
+    /// PK parameters to estimate, distinct, in the order given (fitted to `[[observed]]`).
     pub params: Vec<ModelParam>,
+    /// Response parameters to estimate (fitted to `[[observed_response]]` with the PK fixed);
+    /// a fit takes either PK or response parameters, never both.
+    pub response: Vec<crate::response::MarkerParam>,
     /// Default proportional.
     pub weighting: Weighting,
 }
@@ -209,6 +212,28 @@ impl Default for UncertaintySpec {
 pub struct ResponseSpec {
     /// The population preset.
     pub population: crate::response::Population,
-    /// One preset per marker, in the order asked.
+    /// One preset per marker, in the order asked, with `overrides` applied.
     pub presets: Vec<crate::response::MarkerPreset>,
+    /// Parameters the scenario sets in `[response.<marker>]`, in file order.
+    pub overrides: Vec<(crate::response::MarkerParam, f64)>,
+}
+
+impl ResponseSpec {
+    /// Sets the scenario's own values on `preset` (after a preset was solved again).
+    pub fn apply_overrides(&self, preset: &mut crate::response::MarkerPreset) {
+        for (mp, v) in &self.overrides {
+            if mp.marker == preset.marker {
+                preset.set(
+                    mp.param,
+                    *v,
+                    crate::compound::Evidence::Assumed,
+                    format!(
+                        "set in the scenario: [response.{}] {} = {v}",
+                        mp.marker.key(),
+                        mp.param.key()
+                    ),
+                );
+            }
+        }
+    }
 }

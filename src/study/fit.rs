@@ -22,7 +22,8 @@ use crate::scenario::{FitSpec, Weighting};
 /// One estimate.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Estimate {
-    pub name: &'static str,
+    /// The parameter's key (`v_l`, `dp_ucmgp.imax`).
+    pub name: String,
     /// Starting value: the scenario's (first regimen's) value.
     pub initial: f64,
     pub estimate: f64,
@@ -47,8 +48,27 @@ pub struct FitResult {
     /// True when the relative change of the objective or the step fell below 1e-12.
     pub converged: bool,
     pub weighting: Weighting,
+    /// Where the standard errors come from.
+    pub se_basis: SeBasis,
     /// Per observation, in scenario order: (regimen, time_h, observed, predicted).
     pub points: Vec<FitPoint>,
+    /// Per marker observation of a response fit, in scenario order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_points: Vec<super::fit_response::ResponsePoint>,
+}
+
+/// The variance the standard errors rest on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeBasis {
+    /// s² = SSR/(n − k) from the residuals: Cov = s²·(JᵀWJ)⁻¹.
+    Residual,
+    /// The observations' reported standard errors, taken as known: Cov = (JᵀWJ)⁻¹ with
+    /// W = 1/se² (so a fit with as many observations as parameters still has errors).
+    ReportedSe,
+    /// As many observations as parameters and no reported errors: the fit is exact, and no
+    /// standard error can be estimated (they are written as null).
+    NotEstimable,
 }
 
 /// One observation at the optimum.
@@ -71,6 +91,14 @@ pub enum FitError {
     ZeroObservation { time_h: f64 },
     #[error("`{name}` starts at {value}: a log-scale fit needs a positive starting value; set it in [regimen.params]")]
     NonPositiveStart { name: &'static str, value: f64 },
+    #[error("the scenario has no marker observations: add [[observed_response]] rows (regimen, marker, time_h, pct_change)")]
+    NoResponseObservations,
+    #[error("`{name}` starts at {value}; the fit needs {expected}: set it in [response.<marker>]")]
+    StartOutside {
+        name: String,
+        value: f64,
+        expected: &'static str,
+    },
     #[error("the information matrix is singular at the optimum: the data cannot tell the parameters apart ({names}); fit fewer")]
     Singular { names: String },
     #[error(transparent)]
@@ -139,22 +167,6 @@ impl Problem<'_> {
                 .map(|((o, p), w)| w * (o - p)),
         ))
     }
-
-    /// Jacobian of the weighted residuals in θ = ln p, by central differences.
-    fn jacobian(&self, theta: &DVector<f64>) -> Result<DMatrix<f64>, SimError> {
-        let n = self.weights_sqrt.len();
-        let mut j = DMatrix::zeros(n, theta.len());
-        for c in 0..theta.len() {
-            let h = 1e-6 * theta[c].abs().max(1.0);
-            let mut up = theta.clone();
-            up[c] += h;
-            let mut down = theta.clone();
-            down[c] -= h;
-            let d = (self.residuals(&up)? - self.residuals(&down)?) / (2.0 * h);
-            j.set_column(c, &d);
-        }
-        Ok(j)
-    }
 }
 
 /// Fits `spec.params` to the scenario's observations, starting from the scenario's values
@@ -176,6 +188,9 @@ pub fn fit_with_progress(
     opts: LmOptions,
     progress: super::Progress,
 ) -> Result<FitResult, FitError> {
+    if !spec.response.is_empty() {
+        return super::fit_response::fit_response(scenario, spec, solver, opts, progress);
+    }
     if scenario.observed.is_empty() {
         return Err(FitError::NoObservations);
     }
@@ -230,7 +245,94 @@ pub fn fit_with_progress(
         weights_sqrt,
     };
 
-    let mut r = problem.residuals(&theta)?;
+    let lm = levenberg_marquardt(&|t| problem.residuals(t), theta, opts, progress)?;
+    let j = jacobian(&|t| problem.residuals(t), &lm.theta)?;
+    let names = spec.params.iter().map(|p| p.key().to_string()).collect();
+    let (cov, correlation) = covariance(&j, lm.objective, n, false, names)?;
+    let theta = lm.theta.clone();
+    let estimates = spec
+        .params
+        .iter()
+        .enumerate()
+        .map(|(c, p)| {
+            let value = theta[c].exp();
+            let se_log = cov[(c, c)].max(0.0).sqrt();
+            Estimate {
+                name: p.key().to_string(),
+                initial: p.get(&start_model).unwrap_or(f64::NAN),
+                estimate: value,
+                se: value * se_log,
+                rse_pct: 100.0 * se_log,
+            }
+        })
+        .collect();
+    let pred = problem.predictions(&theta)?;
+    let mut points = Vec::with_capacity(n);
+    let mut it = pred.into_iter();
+    for (i, _, times, obs) in &problem.groups {
+        for (t, o) in times.iter().zip(obs) {
+            points.push(FitPoint {
+                regimen: scenario.regimens[*i].label.clone(),
+                time_h: *t,
+                observed_ng_ml: *o,
+                predicted_ng_ml: it.next().unwrap_or(f64::NAN),
+            });
+        }
+    }
+    Ok(FitResult {
+        estimates,
+        correlation,
+        objective: lm.objective,
+        initial_objective: lm.initial_objective,
+        n_observations: n,
+        iterations: lm.iterations,
+        converged: lm.converged,
+        weighting: spec.weighting,
+        se_basis: SeBasis::Residual,
+        points,
+        response_points: Vec::new(),
+    })
+}
+
+/// The minimum Levenberg–Marquardt found.
+pub(super) struct Lm {
+    pub theta: DVector<f64>,
+    pub objective: f64,
+    pub initial_objective: f64,
+    pub iterations: u32,
+    pub converged: bool,
+}
+
+type Residuals<'a> = dyn Fn(&DVector<f64>) -> Result<DVector<f64>, SimError> + 'a;
+
+/// Jacobian of the weighted residuals in θ, by central differences.
+pub(super) fn jacobian(
+    residuals: &Residuals<'_>,
+    theta: &DVector<f64>,
+) -> Result<DMatrix<f64>, SimError> {
+    let base = residuals(theta)?;
+    let mut j = DMatrix::zeros(base.len(), theta.len());
+    for c in 0..theta.len() {
+        let h = 1e-6 * theta[c].abs().max(1.0);
+        let mut up = theta.clone();
+        up[c] += h;
+        let mut down = theta.clone();
+        down[c] -= h;
+        let d = (residuals(&up)? - residuals(&down)?) / (2.0 * h);
+        j.set_column(c, &d);
+    }
+    Ok(j)
+}
+
+/// Minimises ‖r(θ)‖² from `theta` by Levenberg–Marquardt (Marquardt's diagonal scaling).
+pub(super) fn levenberg_marquardt(
+    residuals: &Residuals<'_>,
+    mut theta: DVector<f64>,
+    opts: LmOptions,
+    progress: super::Progress,
+) -> Result<Lm, SimError> {
+    let k = theta.len();
+    let mut r = residuals(&theta)?;
     let initial_objective = r.norm_squared();
     let mut obj = initial_objective;
     let mut lambda = 1e-3;
@@ -239,7 +341,7 @@ pub fn fit_with_progress(
     while iterations < opts.max_iterations {
         progress(u64::from(iterations), u64::from(opts.max_iterations));
         iterations += 1;
-        let j = problem.jacobian(&theta)?;
+        let j = jacobian(residuals, &theta)?;
         let jtj = j.transpose() * &j;
         let g = j.transpose() * &r;
         let mut improved = false;
@@ -256,7 +358,7 @@ pub fn fit_with_progress(
             };
             let trial = &theta + &delta;
             // A step into a region the model refuses (e.g. absurd rates) is just a bad step.
-            let Ok(r_trial) = problem.residuals(&trial) else {
+            let Ok(r_trial) = residuals(&trial) else {
                 lambda *= 10.0;
                 continue;
             };
@@ -284,40 +386,36 @@ pub fn fit_with_progress(
             break;
         }
     }
+    Ok(Lm {
+        theta,
+        objective: obj,
+        initial_objective,
+        iterations,
+        converged,
+    })
+}
 
-    // Standard errors and correlation from the Jacobian at the optimum.
-    let j = problem.jacobian(&theta)?;
-    let jtj = j.transpose() * &j;
-    let names = || {
-        spec.params
-            .iter()
-            .map(|p| p.key())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let inv = jtj
-        .clone()
+/// Covariance of θ at the optimum and the correlation matrix: (JᵀJ)⁻¹ scaled by
+/// s² = SSR/(n − k), or unscaled when the weights are the observations' known variances.
+pub(super) fn covariance(
+    j: &DMatrix<f64>,
+    objective: f64,
+    n: usize,
+    known_variance: bool,
+    names: Vec<String>,
+) -> Result<(DMatrix<f64>, Vec<Vec<f64>>), FitError> {
+    let k = j.ncols();
+    let inv = (j.transpose() * j)
         .try_inverse()
         .filter(|m| m.iter().all(|x| x.is_finite()))
-        .ok_or_else(|| FitError::Singular { names: names() })?;
-    let s2 = obj / (n - k) as f64;
-    let cov = inv * s2;
-    let estimates = spec
-        .params
-        .iter()
-        .enumerate()
-        .map(|(c, p)| {
-            let value = theta[c].exp();
-            let se_log = cov[(c, c)].max(0.0).sqrt();
-            Estimate {
-                name: p.key(),
-                initial: p.get(&start_model).unwrap_or(f64::NAN),
-                estimate: value,
-                se: value * se_log,
-                rse_pct: 100.0 * se_log,
-            }
-        })
-        .collect();
+        .ok_or_else(|| FitError::Singular {
+            names: names.join(", "),
+        })?;
+    let cov = if known_variance {
+        inv
+    } else {
+        inv * (objective / (n - k) as f64)
+    };
     let correlation = (0..k)
         .map(|a| {
             (0..k)
@@ -334,28 +432,5 @@ pub fn fit_with_progress(
                 .collect()
         })
         .collect();
-    let pred = problem.predictions(&theta)?;
-    let mut points = Vec::with_capacity(n);
-    let mut it = pred.into_iter();
-    for (i, _, times, obs) in &problem.groups {
-        for (t, o) in times.iter().zip(obs) {
-            points.push(FitPoint {
-                regimen: scenario.regimens[*i].label.clone(),
-                time_h: *t,
-                observed_ng_ml: *o,
-                predicted_ng_ml: it.next().unwrap_or(f64::NAN),
-            });
-        }
-    }
-    Ok(FitResult {
-        estimates,
-        correlation,
-        objective: obj,
-        initial_objective,
-        n_observations: n,
-        iterations,
-        converged,
-        weighting: spec.weighting,
-        points,
-    })
+    Ok((cov, correlation))
 }

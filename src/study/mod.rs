@@ -5,6 +5,7 @@
 pub mod assay;
 pub mod dose_response;
 pub mod fit;
+pub mod fit_response;
 pub mod literature;
 pub mod population;
 pub mod shard;

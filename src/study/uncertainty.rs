@@ -219,13 +219,17 @@ fn scenario_with(
             Some(1.0 / (std::f64::consts::LN_2 / t_half * v * 24.0))
         };
         if let (Some(c7), Some(c4)) = (cavg("mk7"), cavg("mk4")) {
-            for p in &mut spec.presets {
-                if let Some(again) =
+            let mut presets = std::mem::take(&mut spec.presets);
+            for p in &mut presets {
+                if let Some(mut again) =
                     crate::response::preset_through(p.marker, spec.population, c7, c4)
                 {
+                    // What the scenario sets is not solved from the arms: it stays.
+                    spec.apply_overrides(&mut again);
                     *p = again;
                 }
             }
+            spec.presets = presets;
         }
     }
     for r in &mut out.regimens {
