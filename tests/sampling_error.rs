@@ -305,7 +305,7 @@ fn percentile_bands_and_metric_distributions_are_within_sampling_error() {
         // way (Tmax is unchanged, V does not move the peak's time), and their mean is
         // C·E[e^(−η)] = C·e^(ω²/2) with SD C·√(e^(2ω²) − e^(ω²)).
         let json: serde_json::Value = serde_json::from_slice(
-            &population_summary_json("pop", &sp, std::slice::from_ref(&pop), &[None]).unwrap(),
+            &population_summary_json("pop", &sp, 0.0, std::slice::from_ref(&pop), &[None]).unwrap(),
         )
         .unwrap();
         let r = &json["regimens"][0];

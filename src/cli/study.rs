@@ -107,6 +107,7 @@ pub fn study_files(
             study_output::population_summary_json(
                 &scenario.name,
                 spec,
+                scenario.duration_h,
                 pops,
                 &scenario
                     .regimens
@@ -119,6 +120,10 @@ pub fn study_files(
                             scenario.step_h,
                             result.solver,
                         )
+                        .or(scenario
+                            .response
+                            .as_ref()
+                            .map(|_| "the response markers need each subject's whole course"))
                     })
                     .collect::<Vec<_>>(),
             )?,
@@ -147,7 +152,11 @@ pub fn study_files(
 pub fn study_report(scenario: &Scenario, r: &StudyResult) -> String {
     let mut s = String::new();
     if let (Some(spec), Some(pops)) = (&scenario.population, &r.populations) {
-        s.push_str(&study_output::population_table(spec, pops));
+        s.push_str(&study_output::population_table(
+            spec,
+            scenario.duration_h,
+            pops,
+        ));
     }
     if let (Some(spec), Some(rows)) = (&scenario.sweep, &r.sweep_rows) {
         s.push_str(&format!(

@@ -122,20 +122,35 @@ pub fn levels(
     pk_baseline_ng_ml: f64,
     solver: SolverKind,
 ) -> Result<Vec<f64>, SimError> {
-    let extra: Vec<f64> = traj
-        .conc_ng_ml
+    levels_on(
+        t,
+        w,
+        &traj.time_h,
+        &traj.conc_ng_ml,
+        pk_baseline_ng_ml,
+        solver,
+    )
+}
+
+/// [`levels`] on a course given as times (h, ascending) and concentrations (ng/mL).
+pub fn levels_on(
+    t: &crate::response::Turnover,
+    w: f64,
+    time_h: &[f64],
+    conc_ng_ml: &[f64],
+    pk_baseline_ng_ml: f64,
+    solver: SolverKind,
+) -> Result<Vec<f64>, SimError> {
+    let extra: Vec<f64> = conc_ng_ml
         .iter()
         .map(|c| w * (c - pk_baseline_ng_ml).max(0.0))
         .collect();
     Ok(match solver {
-        SolverKind::Exact => solve_exact(t, &traj.time_h, &extra),
-        SolverKind::Ode => {
-            solve_ode(t, &traj.time_h, &extra).map_err(|reason| SimError::OdeFailed {
-                t_h: 0.0,
-                reason,
-                hint: "use solver = \"exact\" (the exact solution of the same turnover model)"
-                    .into(),
-            })?
-        }
+        SolverKind::Exact => solve_exact(t, time_h, &extra),
+        SolverKind::Ode => solve_ode(t, time_h, &extra).map_err(|reason| SimError::OdeFailed {
+            t_h: 0.0,
+            reason,
+            hint: "use solver = \"exact\" (the exact solution of the same turnover model)".into(),
+        })?,
     })
 }

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use crate::error::Error;
 
 use crate::metric::Metric;
+use crate::response::Marker;
 use crate::study::assay::{lloq_summary, LloqSummary};
 use crate::study::population::{
     distribution, BandHistogram, Distribution, RegimenPopulation, BIN_BITS, PERCENTILES,
@@ -92,6 +93,17 @@ pub fn subjects_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
     let two = pops
         .iter()
         .any(|p| p.subjects.iter().any(|s| s.q_l_per_h.is_some()));
+    let markers: Vec<Marker> = Marker::ALL
+        .into_iter()
+        .filter(|m| {
+            pops.iter()
+                .any(|p| p.subjects.iter().any(|s| s.pct_change_at_end(*m).is_some()))
+        })
+        .collect();
+    let marker_columns: Vec<String> = markers
+        .iter()
+        .map(|m| format!("{}_pct_change_at_end", m.key()))
+        .collect();
     csv_bytes(
         |w| {
             let mut head = vec!["regimen", "subject", "ka_per_h", "half_life_h", "v_l", "f"];
@@ -106,6 +118,7 @@ pub fn subjects_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
                 "c_end_ng_ml",
                 "auc_last_tau_ng_h_ml",
             ]);
+            head.extend(marker_columns.iter().map(String::as_str));
             w.write_record(&head)?;
             for p in pops {
                 for s in &p.subjects {
@@ -128,6 +141,7 @@ pub fn subjects_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
                         fmt_sig(s.c_end_ng_ml),
                         fmt_sig(s.auc_last_tau_ng_h_ml),
                     ]);
+                    row.extend(markers.iter().map(|m| opt_sig(s.pct_change_at_end(*m))));
                     w.write_record(&row)?;
                 }
             }
@@ -162,6 +176,57 @@ struct RegimenPopSummary<'a> {
     /// results, more time per subject); absent when the batch kernel served them.
     #[serde(skip_serializing_if = "Option::is_none")]
     per_subject_walk: Option<&'a str>,
+    /// With `[response]`: per marker, the change at the end of the run across subjects.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    response: std::collections::BTreeMap<&'static str, MarkerPopSummary>,
+}
+
+/// A marker across the subjects of a regimen.
+#[derive(serde::Serialize)]
+struct MarkerPopSummary {
+    /// When the change is read: the end of the run (h).
+    at_h: f64,
+    /// Change from baseline at `at_h` (%; negative is a fall), its percentiles and mean.
+    pct_change_at_end: Distribution,
+    /// Share of the subjects (%) whose marker fell by at least 10, 20, … 90 % at `at_h`.
+    share_reduced_by_at_least_pct: std::collections::BTreeMap<String, f64>,
+}
+
+/// The falls (%) whose shares of subjects are reported.
+pub const RESPONDER_FALLS_PCT: [u32; 9] = [10, 20, 30, 40, 50, 60, 70, 80, 90];
+
+fn marker_summaries(
+    p: &RegimenPopulation,
+    at_h: f64,
+) -> std::collections::BTreeMap<&'static str, MarkerPopSummary> {
+    Marker::ALL
+        .into_iter()
+        .filter_map(|m| {
+            let v: Vec<f64> = p
+                .subjects
+                .iter()
+                .filter_map(|s| s.pct_change_at_end(m))
+                .collect();
+            if v.is_empty() {
+                return None;
+            }
+            let share = RESPONDER_FALLS_PCT
+                .iter()
+                .map(|&f| {
+                    let n = v.iter().filter(|&&x| x <= -f64::from(f)).count();
+                    (f.to_string(), 100.0 * n as f64 / v.len() as f64)
+                })
+                .collect();
+            Some((
+                m.key(),
+                MarkerPopSummary {
+                    at_h,
+                    pct_change_at_end: distribution(&v),
+                    share_reduced_by_at_least_pct: share,
+                },
+            ))
+        })
+        .collect()
 }
 
 #[derive(serde::Serialize)]
@@ -186,6 +251,7 @@ pub const LLOQ_DEFINITION: &str = "frac_below_lloq (population_bands.csv): share
 
 fn pop_regimen_summary<'a>(
     spec: &PopulationSpec,
+    duration_h: f64,
     p: &'a RegimenPopulation,
     per_subject_walk: Option<&'a str>,
 ) -> RegimenPopSummary<'a> {
@@ -210,6 +276,7 @@ fn pop_regimen_summary<'a>(
         target_trough_ng_ml: spec.target_trough_ng_ml,
         share_trough_at_or_above_target_pct: share,
         lloq: lloq_summary(spec, p),
+        response: marker_summaries(p, duration_h),
     }
 }
 
@@ -221,6 +288,7 @@ fn pop_regimen_summary<'a>(
 pub fn population_summary_json(
     scenario_name: &str,
     spec: &PopulationSpec,
+    duration_h: f64,
     pops: &[RegimenPopulation],
     walk: &[Option<&str>],
 ) -> Result<Vec<u8>, Error> {
@@ -237,7 +305,7 @@ pub fn population_summary_json(
         regimens: pops
             .iter()
             .enumerate()
-            .map(|(i, p)| pop_regimen_summary(spec, p, walk.get(i).copied().flatten()))
+            .map(|(i, p)| pop_regimen_summary(spec, duration_h, p, walk.get(i).copied().flatten()))
             .collect(),
     };
     let mut v = serde_json::to_vec_pretty(&s)
@@ -247,7 +315,11 @@ pub fn population_summary_json(
 }
 
 /// The population table printed after a run.
-pub fn population_table(spec: &PopulationSpec, pops: &[RegimenPopulation]) -> String {
+pub fn population_table(
+    spec: &PopulationSpec,
+    duration_h: f64,
+    pops: &[RegimenPopulation],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -255,7 +327,7 @@ pub fn population_table(spec: &PopulationSpec, pops: &[RegimenPopulation]) -> St
         spec.n, spec.seed
     );
     for p in pops {
-        let s = pop_regimen_summary(spec, p, None);
+        let s = pop_regimen_summary(spec, duration_h, p, None);
         let _ = writeln!(out, "  {}", p.label);
         let _ = writeln!(
             out,
@@ -280,6 +352,28 @@ pub fn population_table(spec: &PopulationSpec, pops: &[RegimenPopulation]) -> St
         }
         if let Some(l) = &s.lloq {
             let _ = writeln!(out, "    {}", lloq_sentence(l));
+        }
+        for (key, m) in &s.response {
+            let d = m.pct_change_at_end;
+            let label = Marker::from_key(key).map_or(*key, Marker::label);
+            let _ = writeln!(
+                out,
+                "    {:<26} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>10.1}",
+                format!("{label} change at end (%)"),
+                d.p5,
+                d.p25,
+                d.p50,
+                d.p75,
+                d.p95
+            );
+            let at = |f: u32| m.share_reduced_by_at_least_pct.get(&f.to_string()).copied();
+            if let (Some(a), Some(b), Some(c)) = (at(20), at(30), at(50)) {
+                let _ = writeln!(
+                    out,
+                    "    {label} reduced by ≥ 20 / 30 / 50 % at {} days: {a:.1} / {b:.1} / {c:.1} % of subjects",
+                    fmt_value(m.at_h / 24.0)
+                );
+            }
         }
     }
     out
@@ -325,12 +419,29 @@ pub fn sweep_csv(spec: &SweepSpec, rows: &[SweepRow]) -> Result<Vec<u8>, Error> 
             head.extend(spec.axes.iter().map(|a| a.param.key().to_string()));
             head.push("regimen".into());
             head.extend(Metric::keys().map(str::to_string));
+            // With `[response]`: two columns per marker that any row has.
+            let markers: Vec<Marker> = Marker::ALL
+                .into_iter()
+                .filter(|m| {
+                    rows.iter()
+                        .any(|r| r.response.iter().any(|o| o.marker == *m))
+                })
+                .collect();
+            for m in &markers {
+                head.push(format!("{}_pct_change_at_end", m.key()));
+                head.push(format!("{}_pct_change_ss", m.key()));
+            }
             w.write_record(&head)?;
             for r in rows {
                 let mut rec = vec![r.combination.to_string()];
                 rec.extend(r.values.iter().map(|v| fmt_sig(*v)));
                 rec.push(r.regimen.clone());
                 rec.extend(Metric::ALL.iter().map(|m| opt_sig(m.value(&r.metrics))));
+                for m in &markers {
+                    let o = r.response.iter().find(|o| o.marker == *m);
+                    rec.push(opt_sig(o.map(|o| o.pct_change_at_end)));
+                    rec.push(opt_sig(o.and_then(|o| o.pct_change_ss)));
+                }
                 w.write_record(&rec)?;
             }
             Ok(())

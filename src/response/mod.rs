@@ -33,7 +33,9 @@ pub use params::{MarkerParam, ParamKey};
 pub use turnover::Turnover;
 
 /// A shipped marker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Marker {
     /// dp-ucMGP (pmol/L).

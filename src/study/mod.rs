@@ -16,7 +16,7 @@ pub mod walk;
 use crate::error::SimError;
 use crate::model::SolverKind;
 use crate::scenario::Scenario;
-use crate::study::population::{simulate_population, RegimenPopulation};
+use crate::study::population::{simulate_population_with, RegimenPopulation};
 use crate::study::sweep::{run_sweep, SweepRow};
 pub use shard::{Merger, ShardError, ShardFile, ShardHeader, SHARD_FORMAT};
 
@@ -78,9 +78,10 @@ pub fn compute(
         let mut pops = Vec::new();
         for r in &s.regimens {
             let b = base;
-            pops.push(simulate_population(
+            pops.push(simulate_population_with(
                 spec,
                 r,
+                s.response.as_ref().map_or(&[][..], |x| &x.presets[..]),
                 s.duration_h,
                 s.step_h,
                 solver,

@@ -38,6 +38,7 @@ pub use crate::study::walk::{batch_fallback_reason, per_subject_reason, uses_bat
 use crate::study::walk::{batch_serves, on_grid};
 
 use super::assay::BandCounts;
+use crate::response::{Marker, MarkerPreset};
 
 /// Subjects advanced together by the batch kernel.
 pub const CHUNK: usize = 256;
@@ -72,6 +73,22 @@ pub struct SubjectMetrics {
     pub auc_last_tau_ng_h_ml: f64,
     /// Doses actually taken.
     pub doses_taken: u32,
+    /// With `[response]`: the change of dp-ucMGP from baseline at the end of the run (%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp_ucmgp_pct_change_at_end: Option<f64>,
+    /// With `[response]`: the change of the ucOC:cOC ratio at the end of the run (%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ucoc_pct_change_at_end: Option<f64>,
+}
+
+impl SubjectMetrics {
+    /// The subject's change of `marker` at the end of the run (%), when modelled.
+    pub fn pct_change_at_end(&self, marker: Marker) -> Option<f64> {
+        match marker {
+            Marker::DpUcmgp => self.dp_ucmgp_pct_change_at_end,
+            Marker::Ucoc => self.ucoc_pct_change_at_end,
+        }
+    }
 }
 
 /// Histogram of concentrations at each band time.
@@ -200,6 +217,8 @@ struct Setup<'a> {
     /// Window at the end of the run for trough and AUC: the regimen's period, else 24 h.
     tau_h: f64,
     typical_max_ng_ml: f64,
+    /// With `[response]`: the marker presets each subject's course drives.
+    response: &'a [MarkerPreset],
 }
 
 /// SD of the log of each varying parameter.
@@ -290,9 +309,38 @@ fn draw_subject(s: &Setup, index: u64) -> Result<(PkModel, Vec<DoseEvent>, Vec<b
 /// Simulates subjects `range` of the population of `regimen`. `progress(done)` is called after
 /// each chunk with the number of subjects finished so far in this call.
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 pub fn simulate_population(
     spec: &PopulationSpec,
     regimen: &Regimen,
+    duration_h: f64,
+    step_h: f64,
+    solver: SolverKind,
+    ode: OdeOptions,
+    range: std::ops::Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RegimenPopulation, SimError> {
+    simulate_population_with(
+        spec,
+        regimen,
+        &[],
+        duration_h,
+        step_h,
+        solver,
+        ode,
+        range,
+        progress,
+    )
+}
+
+/// [`simulate_population`] with the `[response]` marker presets: each subject's course then
+/// drives the markers, and their change at the end of the run joins the subject's metrics (the
+/// subjects take the per-subject walk, which keeps the whole course).
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_population_with(
+    spec: &PopulationSpec,
+    regimen: &Regimen,
+    response: &[MarkerPreset],
     duration_h: f64,
     step_h: f64,
     solver: SolverKind,
@@ -348,6 +396,7 @@ pub fn simulate_population(
         band_times_h,
         tau_h,
         typical_max_ng_ml: typical.cmax_ng_ml,
+        response,
     };
     let chunks: Vec<std::ops::Range<u64>> = (range.start..range.end)
         .step_by(CHUNK)
@@ -414,6 +463,7 @@ fn run_chunk(
         drawn.push((i, draw_subject(s, i)?));
     }
     let batch = s.solver == SolverKind::Exact
+        && s.response.is_empty()
         && batch_serves(s.regimen)
         && s.spec.jitter_h == 0.0
         && on_grid(&s.events, s.regimen.model.tlag_h, s.step_h, s.duration_h);
@@ -442,6 +492,8 @@ fn metrics_of(index: u64, m: &PkModel, taken: &[bool]) -> SubjectMetrics {
         c_end_ng_ml: 0.0,
         auc_last_tau_ng_h_ml: 0.0,
         doses_taken: taken.iter().filter(|&&t| t).count() as u32,
+        dp_ucmgp_pct_change_at_end: None,
+        ucoc_pct_change_at_end: None,
     }
 }
 
@@ -645,6 +697,20 @@ fn one_subject(
         .copied()
         .collect();
     debug_assert!(times.windows(2).all(|w| w[0] < w[1]));
+    let c = &s.regimen.compound;
+    for p in s.response {
+        let Some(w) = p.equivalents_per_ng_ml(c.id, c.molar_mass_g_mol) else {
+            continue;
+        };
+        let t = p.turnover();
+        let levels =
+            crate::engine::response::levels_on(&t, w, &times, &concs, m.baseline_ng_ml, s.solver)?;
+        let end = levels.last().map(|v| 100.0 * (v / t.baseline - 1.0));
+        match p.marker {
+            Marker::DpUcmgp => o.dp_ucmgp_pct_change_at_end = end,
+            Marker::Ucoc => o.ucoc_pct_change_at_end = end,
+        }
+    }
     for (row, &bt) in s.band_times_h.iter().enumerate() {
         let idx = times.partition_point(|&t| t < bt - 1e-9);
         let c = concs.get(idx).copied().unwrap_or(f64::NAN);

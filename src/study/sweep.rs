@@ -57,6 +57,19 @@ pub struct SweepRow {
     pub regimen: String,
     /// Metrics of that regimen under these values.
     pub metrics: Metrics,
+    /// With `[response]`: each marker's change under these values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response: Vec<MarkerOutcome>,
+}
+
+/// A marker's change in one sweep combination.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MarkerOutcome {
+    pub marker: crate::response::Marker,
+    /// Change from baseline at the end of the run (%).
+    pub pct_change_at_end: f64,
+    /// Change at the response's steady state (%), when the regimen has one.
+    pub pct_change_ss: Option<f64>,
 }
 
 /// Most combinations whose curves a 1-D sweep figure shows.
@@ -130,6 +143,15 @@ pub fn run_sweep(
                     values: values.clone(),
                     regimen: rr.regimen.label.clone(),
                     metrics: rr.metrics,
+                    response: rr
+                        .response
+                        .iter()
+                        .map(|c| MarkerOutcome {
+                            marker: c.marker,
+                            pct_change_at_end: c.pct_change_at_end,
+                            pct_change_ss: c.pct_change_ss,
+                        })
+                        .collect(),
                 })
                 .collect())
         })
