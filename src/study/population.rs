@@ -309,7 +309,6 @@ fn draw_subject(s: &Setup, index: u64) -> Result<(PkModel, Vec<DoseEvent>, Vec<b
 /// Simulates subjects `range` of the population of `regimen`. `progress(done)` is called after
 /// each chunk with the number of subjects finished so far in this call.
 #[allow(clippy::too_many_arguments)]
-#[allow(clippy::too_many_arguments)]
 pub fn simulate_population(
     spec: &PopulationSpec,
     regimen: &Regimen,
