@@ -154,3 +154,24 @@ pub fn levels_on(
         })?,
     })
 }
+
+/// The change (%) of each marker at the end of a course `(time_h, conc_ng_ml, pk_baseline)` of
+/// compound `c`, in [`Marker::ALL`] order; `None` for a marker not modelled.
+pub fn changes_at_end(
+    presets: &[MarkerPreset],
+    c: &crate::compound::Compound,
+    (time_h, conc_ng_ml, pk_baseline_ng_ml): (&[f64], &[f64], f64),
+    solver: SolverKind,
+) -> Result<[Option<f64>; 2], SimError> {
+    let mut out = [None; 2];
+    for p in presets {
+        let Some(w) = p.equivalents_per_ng_ml(c.id, c.molar_mass_g_mol) else {
+            continue;
+        };
+        let t = p.turnover();
+        let levels = levels_on(&t, w, time_h, conc_ng_ml, pk_baseline_ng_ml, solver)?;
+        let i = Marker::ALL.iter().position(|m| *m == p.marker).unwrap_or(0);
+        out[i] = levels.last().map(|v| 100.0 * (v / t.baseline - 1.0));
+    }
+    Ok(out)
+}

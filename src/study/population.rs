@@ -697,19 +697,9 @@ fn one_subject(
         .collect();
     debug_assert!(times.windows(2).all(|w| w[0] < w[1]));
     let c = &s.regimen.compound;
-    for p in s.response {
-        let Some(w) = p.equivalents_per_ng_ml(c.id, c.molar_mass_g_mol) else {
-            continue;
-        };
-        let t = p.turnover();
-        let levels =
-            crate::engine::response::levels_on(&t, w, &times, &concs, m.baseline_ng_ml, s.solver)?;
-        let end = levels.last().map(|v| 100.0 * (v / t.baseline - 1.0));
-        match p.marker {
-            Marker::DpUcmgp => o.dp_ucmgp_pct_change_at_end = end,
-            Marker::Ucoc => o.ucoc_pct_change_at_end = end,
-        }
-    }
+    let course = (&times[..], &concs[..], m.baseline_ng_ml);
+    [o.dp_ucmgp_pct_change_at_end, o.ucoc_pct_change_at_end] =
+        crate::engine::response::changes_at_end(s.response, c, course, s.solver)?;
     for (row, &bt) in s.band_times_h.iter().enumerate() {
         let idx = times.partition_point(|&t| t < bt - 1e-9);
         let c = concs.get(idx).copied().unwrap_or(f64::NAN);
