@@ -79,3 +79,48 @@ fn an_oversized_scenario_is_refused_by_its_stated_limit() {
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(err.contains("more than 10 MB"), "{err}");
 }
+
+/// `dir/name` with `text`, preceded by a UTF-8 byte-order mark when `bom`.
+fn write_with_bom(dir: &std::path::Path, name: &str, text: &str, bom: bool) {
+    let mut bytes = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
+    bytes.extend_from_slice(text.as_bytes());
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// Stdout of `k2sim args…` run in `dir` (success required).
+fn stdout_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let a = k2sim().current_dir(dir).args(args).assert().success();
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_any_input_file_is_ignored() {
+    // Spreadsheet programs save "UTF-8 CSV" with a BOM; it must not stick to the first header
+    // cell (`\u{feff}time_h` was an unknown column) or hide a leading comment line.
+    let read = |p: &str| std::fs::read_to_string(p).unwrap();
+    let observed = read("tests/fixtures/observed/mk7_single.csv");
+    let observed_toml = read("tests/fixtures/observed/mk7_single.toml");
+    let dataset = format!("# a comment first\n{}", read("scenarios/mk7_dataset.csv"));
+    let dataset_toml = read("scenarios/mk7_dataset.toml")
+        .replace("dataset = \"mk7_dataset.csv\"", "dataset = \"d.csv\"");
+    assert!(dataset_toml.contains("\"d.csv\""));
+    let nca = format!("# a comment first\n{}", read("scenarios/observed_profile_nca.csv"));
+    let mut outputs = Vec::new();
+    for bom in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write_with_bom(d, "mk7_single.csv", &observed, bom);
+        write_with_bom(d, "obs.toml", &observed_toml, bom);
+        write_with_bom(d, "d.csv", &dataset, bom);
+        write_with_bom(d, "ds.toml", &dataset_toml, bom);
+        write_with_bom(d, "nca.csv", &nca, bom);
+        outputs.push([
+            stdout_in(d, &["run", "obs.toml", "--json", "--out", "o1"]),
+            stdout_in(d, &["run", "ds.toml", "--json", "--out", "o2"]),
+            stdout_in(d, &["nca", "nca.csv", "--no-figures", "--out", "o3"]),
+        ]);
+    }
+    for (plain, bom) in outputs[0].iter().zip(&outputs[1]) {
+        assert_eq!(plain, bom);
+    }
+}

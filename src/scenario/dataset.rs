@@ -85,6 +85,7 @@ struct DoseRecord {
 /// Parses dataset text; `amount_factor_ug` converts `AMT` and `RATE` to µg. Errors are located
 /// in the dataset's text (set the file with [`InputError::in_file`]).
 pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, InputError> {
+    let text = super::without_bom(text);
     let err = |span: Range<usize>, kind: K| InputError::at(text, Some(span), kind);
     let mut lines = text
         .split_inclusive('\n')
@@ -105,8 +106,6 @@ pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, Input
             },
         ));
     };
-    let header = header.strip_prefix('\u{feff}').unwrap_or(header);
-    let h0 = h0 + (text.len() - text.trim_start_matches('\u{feff}').len()).min(3);
     let cells = |start: usize, line: &str| -> Vec<(Range<usize>, String)> {
         let mut at = start;
         line.split(',')

@@ -209,6 +209,13 @@ pub fn read_regular(path: &Path, limit_bytes: u64, what: &str) -> Result<Vec<u8>
     Ok(bytes)
 }
 
+/// `text` without a leading UTF-8 byte-order mark, which spreadsheet programs write at the
+/// start of a "UTF-8 CSV" and which would otherwise stick to the first header cell. Every CSV
+/// parser calls it first, so lines and columns count from the first visible character.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// A validated scenario, ready to simulate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {

@@ -154,6 +154,7 @@ pub fn parse_observed_csv(
     regimens: &[Regimen],
     duration_h: f64,
 ) -> Result<Vec<Observation>, InputError> {
+    let text = super::without_bom(text);
     let err = |span: Range<usize>, kind: K| InputError::at(text, Some(span), kind);
     let mut lines = text
         .split_inclusive('\n')
