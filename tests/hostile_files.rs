@@ -124,3 +124,87 @@ fn a_byte_order_mark_at_the_start_of_any_input_file_is_ignored() {
         assert_eq!(plain, bom);
     }
 }
+
+/// True when `text` holds a character that would drive a terminal: a control character other
+/// than newline and tab, or a bidirectional override.
+fn drives_a_terminal(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c.is_control() && c != '\n' && c != '\t') || ('\u{202a}'..='\u{202e}').contains(&c)
+    })
+}
+
+#[test]
+fn control_characters_in_labels_and_names_are_escaped_on_the_terminal_and_in_captions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // TOML escapes put ESC, BEL, a C1 CSI and a right-to-left override into the name, the
+    // caption and the labels.
+    std::fs::write(
+        d.join("s.toml"),
+        r#"name = "evil\u001b]0;pwned\u0007 name"
+duration_h = 48
+caption = "cap\u001b[2J"
+
+[[regimen]]
+label = "A\u001b[31mred\u009b"
+compound = "mk7"
+dose_ug = 180
+
+[[regimen]]
+label = "B\u202eevil"
+compound = "mk4"
+dose_ug = 180
+"#,
+    )
+    .unwrap();
+    let a = k2sim()
+        .current_dir(d)
+        .args(["run", "s.toml", "--out", "o"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(!drives_a_terminal(&stdout), "{stdout:?}");
+    assert!(stdout.contains(r"A\u{1b}[31mred\u{9b}") && stdout.contains(r"B\u{202e}evil"));
+    let mut checked = 0;
+    for e in std::fs::read_dir(d.join("o")).unwrap() {
+        let p = e.unwrap().path();
+        let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+        if ["txt", "svg", "html"].contains(&ext) {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let controls = text
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'));
+            assert!(!controls, "{}", p.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "captions, SVGs and the report were not written");
+    let caption = std::fs::read_to_string(d.join("o/evil_0_pwned_name.txt")).unwrap();
+    assert!(caption.contains(r"cap\u{1b}[2J"), "{caption}");
+
+    // Errors quote the user's text (a raw ESC inside a TOML string is a syntax error that
+    // shows the line) and must escape it too, with the caret still under the character.
+    std::fs::write(
+        d.join("raw.toml"),
+        "duration_h = 48\n[[regimen]]\nlabel = \"A\u{1b}[31mred\"\ncompound = \"mk\\u001b\"\ndose_ug = 180\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("name.toml"),
+        "duration_h = 48\n[[regimen]]\ncompound = \"mk\\u001b[31m\"\ndose_ug = 180\n",
+    )
+    .unwrap();
+    for (file, says) in [
+        ("raw.toml", "  3| label = \"A\\u{1b}[31mred\"\n   |           ^"),
+        ("name.toml", "unknown name \"mk\\u{1b}[31m\""),
+    ] {
+        let a = k2sim()
+            .current_dir(d)
+            .args(["run", file, "--out", "o2"])
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(!drives_a_terminal(&err), "{err:?}");
+        assert!(err.contains(says), "{err}");
+    }
+}

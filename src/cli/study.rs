@@ -245,7 +245,7 @@ pub fn write_shard(
             .sweep
             .as_ref()
             .map_or(0, |s| s.combinations() as u64);
-        eprintln!(
+        errln!(
             "warning: shard {}/{} is empty: {subjects} subjects and {combinations} sweep combinations do not reach {} shards; its file is written all the same, so that `merge` sees every shard\n  help: use at most {} shards",
             shard.index,
             shard.count,

@@ -451,12 +451,14 @@ fn snippet(text: &str, span: Option<Range<usize>>) -> String {
         return String::new();
     };
     let content = text.lines().nth(line - 1).unwrap_or("");
-    // Columns count characters; tabs are kept so the caret lines up under them.
-    let pad: String = content
+    // Columns count characters; tabs are kept so the caret lines up under them, and control
+    // characters are shown escaped, as the terminal will show them.
+    let before: String = content.chars().take(col - 1).collect();
+    let pad: String = crate::format::terminal_safe(&before)
         .chars()
-        .take(col - 1)
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
+    let content = crate::format::terminal_safe(content);
     format!("\n   |\n{line:>3}| {content}\n   | {pad}^")
 }
 
