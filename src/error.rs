@@ -15,7 +15,7 @@ pub enum SimError {
         expected: &'static str,
     },
     /// The ODE integrator could not meet its tolerance.
-    #[error("the ODE solver failed at t = {t_h} h: {reason}\n  help: {hint}")]
+    #[error("the ODE solver failed at t = {} h: {reason}\n  help: {hint}", crate::format::fmt_value(*t_h))]
     OdeFailed {
         t_h: f64,
         reason: String,

@@ -5,7 +5,7 @@ use super::raw::RawScenario;
 use super::*;
 use crate::error::{suggest, InputErrorKind as K};
 use crate::format::fmt_value;
-use crate::model::ode::OdeOptions;
+use crate::model::ode::{OdeOptions, MAX_STEPS_PER_SPAN_LIMIT};
 use crate::model::SolverKind;
 use crate::units::{self, ConcUnit};
 use std::ops::Range;
@@ -521,10 +521,6 @@ pub struct RawOde {
     max_steps_per_span: Option<Spanned<i64>>,
 }
 
-/// Most Dopri5 steps per span a scenario may allow: ten times the default, so a run that
-/// cannot finish fails within minutes instead of appearing to hang.
-const MAX_STEPS_LIMIT: i64 = 100_000_000;
-
 impl Validator<'_> {
     /// `[ode]`: tolerances inside the range where Dopri5 is meaningful in double precision, and a
     /// step budget of at least one step (0 would fail every run at its first span).
@@ -550,7 +546,7 @@ impl Validator<'_> {
             let n = *m.get_ref();
             v.max_steps_per_span = u32::try_from(n)
                 .ok()
-                .filter(|&n| n >= 1 && i64::from(n) <= MAX_STEPS_LIMIT)
+                .filter(|&n| (1..=MAX_STEPS_PER_SPAN_LIMIT).contains(&n))
                 .ok_or_else(|| {
                     self.err(
                         m.span(),
@@ -558,7 +554,7 @@ impl Validator<'_> {
                             key: "ode.max_steps_per_span".into(),
                             value: n.to_string(),
                             expected: format!(
-                                "a whole number of steps from 1 to {MAX_STEPS_LIMIT} (default {}); remove the key to use the default",
+                                "a whole number of steps from 1 to {MAX_STEPS_PER_SPAN_LIMIT} (default {}); remove the key to use the default",
                                 OdeOptions::default().max_steps_per_span
                             ),
                         },
