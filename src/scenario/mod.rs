@@ -6,6 +6,7 @@
 //! it into the error.
 
 pub mod case;
+mod correlation;
 pub mod dataset;
 mod delivery;
 mod document;
