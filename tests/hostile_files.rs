@@ -87,10 +87,14 @@ fn write_with_bom(dir: &std::path::Path, name: &str, text: &str, bom: bool) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
-/// Stdout of `k2sim args…` run in `dir` (success required).
+/// Stdout of `k2sim args…` run in `dir` (success required), without the timing line.
 fn stdout_in(dir: &std::path::Path, args: &[&str]) -> String {
     let a = k2sim().current_dir(dir).args(args).assert().success();
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+    String::from_utf8_lossy(&a.get_output().stdout)
+        .lines()
+        .filter(|l| !l.starts_with("done in "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]

@@ -560,7 +560,10 @@ impl super::Validator<'_> {
         };
         let (path, text) = files(name.get_ref().trim())
             .map_err(|message| self.err(name.span(), K::Io { message }))?;
-        let data = parse_dataset(&text, factor).map_err(|e| e.in_file(path.clone()))?;
+        let data = parse_dataset(&text, factor).map_err(|e| {
+            let at = crate::error::Location::of_line(self.text, name.span().start);
+            e.in_file(path.clone()).named_by("dataset", at)
+        })?;
         let mut warnings = Vec::new();
         if !data.ignored_columns.is_empty() {
             warnings.push(format!(

@@ -333,14 +333,17 @@ fn from_text(
             .map_err(|_| format!("{} is not UTF-8 text; save it as UTF-8", p.display()))?;
         Ok((p, text))
     };
-    let mut scenario = parse_with_files(text, default_name, Some(&read)).map_err(|e| {
+    let mut scenario = parse_with_files(text, default_name, Some(&read)).map_err(|mut e| {
+        if let Some((_, at)) = e.named_by.as_deref_mut() {
+            at.file.get_or_insert_with(|| path.to_path_buf());
+        }
         if e.location.file.is_some() {
             e
         } else {
             e.in_file(path)
         }
     })?;
-    attach_observed_csv(&mut scenario, dir)?;
+    attach_observed_csv(&mut scenario, dir, Some((text, path)))?;
     Ok(scenario)
 }
 
