@@ -15,7 +15,7 @@ pub enum SimError {
         expected: &'static str,
     },
     /// The ODE integrator could not meet its tolerance.
-    #[error("the ODE solver failed at t = {t_h} h: {reason}\n  help: {hint}")]
+    #[error("the ODE solver failed at t = {} h: {reason}\n  help: {hint}", crate::format::fmt_value(*t_h))]
     OdeFailed {
         t_h: f64,
         reason: String,
@@ -56,6 +56,17 @@ impl Location {
             line: Some(line),
             column: Some(column),
         }
+    }
+}
+
+impl Location {
+    /// The start of the line holding byte `offset` (its first non-blank character): where the
+    /// key of a `key = value` line is written, given the value's offset.
+    pub fn of_line(text: &str, offset: usize) -> Self {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let rest = &text[start..];
+        Self::of_offset(text, start + rest.len() - rest.trim_start_matches([' ', '\t']).len())
     }
 }
 
@@ -164,6 +175,9 @@ pub struct InputError {
     pub location: Location,
     /// What the problem is.
     pub kind: Box<InputErrorKind>,
+    /// For a file named by another one (a scenario's `observed_csv` or `dataset`): the key
+    /// that names it and where, shown as a second location.
+    pub named_by: Option<Box<(String, Location)>>,
 }
 
 impl InputError {
@@ -173,6 +187,7 @@ impl InputError {
         Self {
             location,
             kind: Box::new(kind),
+            named_by: None,
         }
     }
 
@@ -183,6 +198,7 @@ impl InputError {
             kind: Box::new(InputErrorKind::Io {
                 message: message.into(),
             }),
+            named_by: None,
         }
         .in_file(path)
     }
@@ -194,12 +210,19 @@ impl InputError {
             kind: Box::new(InputErrorKind::Io {
                 message: message.into(),
             }),
+            named_by: None,
         }
     }
 
     /// Attaches the file path.
     pub fn in_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.location.file = Some(path.into());
+        self
+    }
+
+    /// Records that the file of this error is named by `key` at `at` (in another file).
+    pub fn named_by(mut self, key: &str, at: Location) -> Self {
+        self.named_by = Some(Box::new((key.to_string(), at)));
         self
     }
 }
@@ -256,7 +279,11 @@ impl fmt::Display for InputError {
                 write!(f, "column `{column}`: {problem}\n  help: {hint}")
             }
             Io { message } | Invalid { message } => write!(f, "{message}"),
+        }?;
+        if let Some((key, at)) = self.named_by.as_deref() {
+            write!(f, "\n  note: the file is named by `{key}` at {at}")?;
         }
+        Ok(())
     }
 }
 

@@ -145,6 +145,31 @@ pub fn sanitize_file_stem(name: &str) -> String {
     }
 }
 
+/// `text` made safe to print on a terminal or into a plain-text caption: control characters
+/// (C0 except newline and tab, DEL, C1) and the bidirectional overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069) are written as Rust escapes (`\u{1b}`, `\r`), so a label or
+/// name from an input file cannot move the cursor, recolour or retitle the terminal, or
+/// reorder what follows it. Anything else is returned unchanged (and escaping twice changes
+/// nothing more).
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut s = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            s.extend(c.escape_debug());
+        } else {
+            s.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(s)
+}
+
 /// A value with at most `digits` decimals and no trailing zeros: 230.7692, 0.5, 72.
 pub fn fmt_decimals(x: f64, digits: usize) -> String {
     if !x.is_finite() {
@@ -185,6 +210,20 @@ pub fn opt4(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_safe_escapes_controls_and_keeps_text() {
+        assert_eq!(
+            terminal_safe("A\u{1b}[31mred\u{7}\u{0}\r\u{7f}\u{9b}2J"),
+            "A\\u{1b}[31mred\\u{7}\\0\\r\\u{7f}\\u{9b}2J"
+        );
+        assert_eq!(terminal_safe("abc\u{202e}cba\u{2066}"), "abc\\u{202e}cba\\u{2066}");
+        let plain = "MK-7 180 µg\tdaily\n  ✓ ±5 %";
+        assert!(matches!(terminal_safe(plain), std::borrow::Cow::Borrowed(p) if p == plain));
+        let once = terminal_safe("\u{1b}]0;title\u{7}").into_owned();
+        assert_eq!(terminal_safe(&once), once);
+        assert!(!once.chars().any(char::is_control));
+    }
 
     #[test]
     fn decimals_are_trimmed() {

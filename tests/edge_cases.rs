@@ -137,3 +137,34 @@ fn ode_that_cannot_cover_the_span_reports_what_to_change() {
     // The exact solver has no such limit.
     check_exact(&run(&s, SolverKind::Exact).unwrap(), "hopeless for ODE");
 }
+
+/// The budget a `help:` line suggests (`… to about N …`).
+fn suggested_budget(msg: &str) -> u64 {
+    let rest = msg.split("to about ").nth(1).unwrap_or_else(|| panic!("{msg}"));
+    rest.split(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn saturable_absorption_out_of_steps_suggests_what_helps_not_the_exact_solver() {
+    // Vmax/Km = 1000 /h over a day: about 8000 steps against a budget of 1000. The exact
+    // solver cannot help (it integrates saturable absorption with Dopri5 too); the budget can.
+    let text = |steps: u64| {
+        format!(
+            "duration_h = 48\nsolver = \"ode\"\n[ode]\nmax_steps_per_span = {steps}\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 2\n[regimen.params]\nabsorption = \"michaelis_menten\"\nvmax_ug_per_h = 1000\nkm_ug = 1\n"
+        )
+    };
+    let s = scenario::parse_str(&text(1000), "mm").unwrap();
+    for solver in [SolverKind::Ode, SolverKind::Exact] {
+        let msg = match run(&s, solver) {
+            Err(e @ SimError::OdeFailed { .. }) => e.to_string(),
+            other => panic!("expected OdeFailed, got {:?}", other.map(|_| ())),
+        };
+        let help = msg.split("help: ").nth(1).unwrap();
+        assert!(!help.contains("use solver = \"exact\""), "{msg}");
+        assert!(help.contains("does not help"), "{msg}");
+        let n = suggested_budget(help);
+        // The suggestion is true: with it the run goes through.
+        let s2 = scenario::parse_str(&text(n), "mm").unwrap();
+        run(&s2, solver).unwrap_or_else(|e| panic!("with the suggested {n} steps: {e}"));
+    }
+}

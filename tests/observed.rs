@@ -171,3 +171,49 @@ fn meal_fat_scales_mk4_only_and_is_located() {
         "{e}"
     );
 }
+
+#[test]
+fn an_error_in_a_named_csv_also_names_the_scenario_line_that_names_it() {
+    // The CSV's own line and column first, then where the scenario names the file.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // `observed_csv` on line 5, above the regimen.
+    std::fs::write(
+        d.join("s.toml"),
+        BASE.replacen("[[regimen]]", "observed_csv = \"obs.csv\"\n\n[[regimen]]", 1),
+    )
+    .unwrap();
+    std::fs::write(d.join("obs.csv"), "time_h,conc_ng_ml\n1,2\n3,x\n").unwrap();
+    let err = |args: &[&str]| {
+        let a = Command::cargo_bin("k2sim")
+            .unwrap()
+            .current_dir(d)
+            .args(args)
+            .assert()
+            .code(2);
+        String::from_utf8(a.get_output().stderr.clone()).unwrap()
+    };
+    assert_eq!(
+        err(&["run", "s.toml", "--out", "o"]),
+        "error: obs.csv:3:3: key `conc_ng_ml`: cannot read \"x\"\n  help: expected a number\n  note: the file is named by `observed_csv` at s.toml:5:1\n"
+    );
+    std::fs::remove_file(d.join("obs.csv")).unwrap();
+    let missing = err(&["run", "s.toml", "--out", "o"]);
+    assert!(
+        missing.ends_with("\n  note: the file is named by `observed_csv` at s.toml:5:1\n"),
+        "{missing}"
+    );
+    // A NONMEM-style dataset likewise.
+    std::fs::write(
+        d.join("d.toml"),
+        "duration_h = 48\ndataset = \"d.csv\"\ndataset_compound = \"mk7\"\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("d.csv"), "ID,TIME,AMT,EVID\n1,0,180,1\n1,x,180,1\n").unwrap();
+    let e = err(&["run", "d.toml", "--out", "o"]);
+    assert!(
+        e.starts_with("error: d.csv:3:3: ")
+            && e.ends_with("\n  note: the file is named by `dataset` at d.toml:2:1\n"),
+        "{e}"
+    );
+}

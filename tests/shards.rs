@@ -420,3 +420,24 @@ fn slurm_cpus_per_task_sets_the_threads_unless_rayon_num_threads_does() {
     assert!(run("3", None).contains(" on 3 threads"));
     assert!(run("3", Some("1")).contains(" on 1 thread,"));
 }
+
+#[test]
+fn a_shard_argument_out_of_range_says_why() {
+    let dir = setup();
+    for (arg, says) in [
+        (
+            "1/1000000000000",
+            "N = 1000000000000 is too large: shard numbers go up to 4294967295",
+        ),
+        ("99999999999/3", "K = 99999999999 is too large"),
+        ("/3", "K is missing"),
+        ("1.5/3", "K = `1.5` is not a whole number"),
+    ] {
+        let a = k2sim(dir.path())
+            .args(["run", "s.toml", "--shard", arg])
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(err.contains(says), "--shard {arg}: {err}");
+    }
+}

@@ -29,7 +29,7 @@ pub(super) fn compare_command(
         let mut s = scenario::load(p)?;
         fig.apply(&mut s);
         for w in &s.warnings {
-            eprintln!("warning: {w}");
+            errln!("warning: {w}");
         }
         scenarios.push(s);
     }

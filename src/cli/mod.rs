@@ -19,11 +19,19 @@ macro_rules! outln {
     };
 }
 
+/// `eprintln!` for text that may hold a user's labels, names or paths: control characters are
+/// escaped ([`k2sim::format::terminal_safe`]), so they cannot drive the terminal.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        eprintln!("{}", k2sim::format::terminal_safe(&format!($($arg)*)))
+    };
+}
+
 /// Under `--verbose`: one line on standard error, with the seconds since `$start`.
 macro_rules! vlog {
     ($start:expr, $($arg:tt)*) => {
         if $crate::cli::verbose() {
-            eprintln!("[{:8.3} s] {}", $start.elapsed().as_secs_f64(), format!($($arg)*));
+            errln!("[{:8.3} s] {}", $start.elapsed().as_secs_f64(), format!($($arg)*));
         }
     };
 }
@@ -424,7 +432,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(e.exit_code() as u8)
         }
     }
@@ -629,10 +637,12 @@ pub(crate) fn option_error(message: String) -> Error {
     Error::Usage { message }
 }
 
-/// Writes `text` to standard output; a broken pipe ends the process with exit 0 (the reader
-/// stopped reading), any other failure is reported on standard error.
+/// Writes `text` to standard output, control characters escaped (tables hold labels and
+/// names from input files); a broken pipe ends the process with exit 0 (the reader stopped
+/// reading), any other failure is reported on standard error.
 pub(crate) fn write_stdout(text: &str) {
     use std::io::Write as _;
+    let text = k2sim::format::terminal_safe(text);
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {

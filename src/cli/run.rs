@@ -121,7 +121,7 @@ fn run_command(path: &Path, out_is_parent: bool, args: &RunArgs) -> Result<Optio
         }
     );
     for w in &scenario.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let solver = solver.unwrap_or(scenario.solver);
     let stem = k2sim::format::sanitize_file_stem(&scenario.name);
@@ -264,7 +264,7 @@ pub(super) fn finish(
     vlog!(ctx.started, "wrote {}", ctx.dir.display());
     if !ctx.quiet && !ctx.fig.no_figures {
         if let Some(h) = report::figure::scale_hint(scenario, result) {
-            eprintln!("hint: {h}");
+            errln!("hint: {h}");
         }
     }
     if ctx.json {
@@ -298,7 +298,7 @@ pub(super) fn finish(
 pub(super) fn print_notes(result: &run::RunResult) {
     for r in &result.regimens {
         for n in &r.notes {
-            eprintln!("warning: regimen \"{}\": {n}", r.regimen.label);
+            errln!("warning: regimen \"{}\": {n}", r.regimen.label);
         }
     }
 }

@@ -68,18 +68,24 @@ pub fn parse_shard(text: &str) -> Result<Shard, String> {
     let (k, n) = text
         .split_once('/')
         .ok_or_else(|| format!("`{text}` is not K/N, e.g. 3/16"))?;
-    let (k, n): (u32, u32) = (
-        k.trim()
-            .parse()
-            .map_err(|_| format!("`{k}` is not a whole number"))?,
-        n.trim()
-            .parse()
-            .map_err(|_| format!("`{n}` is not a whole number"))?,
-    );
+    let (k, n) = (shard_number(k, "K")?, shard_number(n, "N")?);
     if n == 0 || k == 0 || k > n {
         return Err(format!("shard {k}/{n}: K must be from 1 to N"));
     }
     Ok(Shard { index: k, count: n })
+}
+
+/// One side of `K/N`, saying which part is wrong and why.
+fn shard_number(text: &str, name: &str) -> Result<u32, String> {
+    use std::num::IntErrorKind;
+    let t = text.trim();
+    t.parse().map_err(|e: std::num::ParseIntError| match e.kind() {
+        IntErrorKind::Empty => format!("{name} is missing; write K/N, e.g. 3/16"),
+        IntErrorKind::PosOverflow => {
+            format!("{name} = {t} is too large: shard numbers go up to {}", u32::MAX)
+        }
+        _ => format!("{name} = `{t}` is not a whole number; write K/N, e.g. 3/16"),
+    })
 }
 
 /// The study's output files (bytes), for a whole run or a merge: tables, then figures drawn
@@ -248,7 +254,7 @@ pub fn write_shard(
             .sweep
             .as_ref()
             .map_or(0, |s| s.combinations() as u64);
-        eprintln!(
+        errln!(
             "warning: shard {}/{} is empty: {subjects} subjects and {combinations} sweep combinations do not reach {} shards; its file is written all the same, so that `merge` sees every shard\n  help: use at most {} shards",
             shard.index,
             shard.count,

@@ -69,6 +69,10 @@ type Vec3 = SVector<f64, 4>;
 /// Step budget of one span between events.
 const MAX_STEPS_PER_SPAN: u32 = 10_000_000;
 
+/// Largest step budget a scenario may set: ten times the default, so a run that cannot finish
+/// fails within minutes instead of appearing to hang.
+pub const MAX_STEPS_PER_SPAN_LIMIT: u32 = 100_000_000;
+
 struct Rhs {
     model: PkModel,
     /// The zero-order inputs running over the span (only the rate fields are read).
@@ -99,6 +103,51 @@ pub struct OdePropagator {
 }
 
 impl OdePropagator {
+    /// What to change when a span of `span_h` needs more steps than the budget. Only a linear
+    /// model has a closed form: with saturable absorption `solver = "exact"` runs this same
+    /// Dopri5 integration, so it is never suggested there.
+    fn step_budget_hint(&self, span_h: f64) -> String {
+        // The step is capped at 3/k (see `integrate`), so the span needs about k·span/3 steps;
+        // ask for 20 % more, two significant digits, and at least twice the present budget.
+        let needed = (span_h * self.model.fastest_rate_per_h() / 3.0).ceil();
+        let x = (needed * 1.2).max(2.0 * f64::from(self.max_steps)).max(1.0);
+        let unit = 10f64.powf(x.log10().floor() - 1.0).max(1.0);
+        let want = (x / unit).ceil() * unit;
+        let limit = f64::from(MAX_STEPS_PER_SPAN_LIMIT);
+        let raise = format!(
+            "raise `max_steps_per_span` under [ode] from {} to about {want:.0} (at most {MAX_STEPS_PER_SPAN_LIMIT})",
+            self.max_steps
+        );
+        let out_of_reach = format!(
+            "the span needs about {} steps, more than `max_steps_per_span` may allow ({MAX_STEPS_PER_SPAN_LIMIT})",
+            crate::format::fmt_limit(needed)
+        );
+        match (self.model.is_linear(), want <= limit) {
+            (true, true) => {
+                format!("use solver = \"exact\" (the closed form of the same model), or {raise}")
+            }
+            (true, false) => format!(
+                "use solver = \"exact\" (the closed form of the same model): {out_of_reach}"
+            ),
+            (false, true) => format!(
+                "{raise}; solver = \"exact\" does not help (saturable absorption has no closed form and is integrated with Dopri5 too)"
+            ),
+            (false, false) => format!(
+                "{out_of_reach}, and saturable absorption has no closed form (solver = \"exact\" integrates it with Dopri5 too): only a slower fastest rate (Vmax/Km is {:.4e} /h) or shorter spans between doses bring it within reach",
+                self.model.absorption_rate_constant_per_h()
+            ),
+        }
+    }
+
+    /// What to change when Dopri5 fails other than by its step budget.
+    fn tolerance_hint(&self) -> String {
+        if self.model.is_linear() {
+            "loosen `rtol` under [ode], or use solver = \"exact\" (the closed form of the same model)".into()
+        } else {
+            "loosen `rtol` or `atol_rel_dose` under [ode] (saturable absorption has no closed form, so solver = \"exact\" does not help)".into()
+        }
+    }
+
     /// A propagator for `model`; `dose_scale_ug` (the largest bioavailable dose) sets the
     /// absolute tolerance.
     pub fn new(model: PkModel, options: OdeOptions, dose_scale_ug: f64) -> Self {
@@ -282,12 +331,12 @@ impl OdePropagator {
                     "more than {max_steps} steps between events at {t0} h and {t1} h: the fastest rate ({k:.4e} /h) limits Dopri5 to steps of about {:.1e} h (it is unstable beyond), so a tighter or looser rtol does not help",
                     3.3 / k
                 ),
-                hint: "use solver = \"exact\" (the closed form of the same model), or shorten the run".into(),
+                hint: self.step_budget_hint(t1 - t0),
             },
             other => SimError::OdeFailed {
                 t_h: t0,
                 reason: other.to_string(),
-                hint: "loosen `rtol` under [ode], or use solver = \"exact\" (the closed form of the same model)".into(),
+                hint: self.tolerance_hint(),
             },
         })?;
         self.evaluations += u64::from(stats.num_eval);
@@ -298,7 +347,7 @@ impl OdePropagator {
                 return Err(SimError::OdeFailed {
                     t_h: t0_h,
                     reason: "no step was taken".into(),
-                    hint: "use solver = \"exact\"".into(),
+                    hint: self.tolerance_hint(),
                 })
             }
         };
@@ -306,7 +355,7 @@ impl OdePropagator {
             return Err(SimError::OdeFailed {
                 t_h: t_last,
                 reason: format!("integration stopped before the span end at {t1_h} h"),
-                hint: "loosen `rtol` under [ode], or use solver = \"exact\"".into(),
+                hint: self.tolerance_hint(),
             });
         }
         Ok(Solved {

@@ -42,7 +42,26 @@ pub(super) fn render(drawing: &impl Drawing, opts: &RenderOptions) -> Result<Str
             "<polyline fill=\"none\"",
             "<polyline fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\"",
         );
-    Ok(svg)
+    Ok(without_xml_controls(svg))
+}
+
+/// `svg` with the control characters XML 1.0 forbids (all but tab, newline and carriage
+/// return; a label holding ESC made the file unreadable) written as Rust escapes (`\u{1b}`),
+/// as the terminal output shows them. Only text from labels and names can hold them.
+fn without_xml_controls(svg: String) -> String {
+    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if !svg.contains(bad) {
+        return svg;
+    }
+    let mut out = String::with_capacity(svg.len() + 16);
+    for c in svg.chars() {
+        if bad(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// SVG user units per output pixel: a quarter-pixel grid for plotters' integer coordinates.

@@ -57,7 +57,10 @@ impl FileSet {
             self.push(format!("{name}.{ext}"), bytes);
         }
         if let Some(c) = caption {
-            self.push(format!("{name}.txt"), with_size_note(c, opts).into_bytes());
+            // Captions quote labels and names; escaped, so `cat`ting one is safe.
+            let c = with_size_note(c, opts);
+            let c = crate::format::terminal_safe(&c).into_owned();
+            self.push(format!("{name}.txt"), c.into_bytes());
         }
     }
 

@@ -237,10 +237,11 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
             format!("{:.4}", (ss / n as f64).sqrt())
         });
     }
-    let labels: Vec<&str> = result
+    // Escaped as the terminal will show them, so the columns line up.
+    let labels: Vec<String> = result
         .regimens
         .iter()
-        .map(|r| r.regimen.label.as_str())
+        .map(|r| crate::format::terminal_safe(&r.regimen.label).into_owned())
         .collect();
     let name_w = rows
         .iter()
@@ -260,7 +261,7 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     let _ = writeln!(
         out,
         "{} — {} solver, {} h",
-        scenario.name,
+        crate::format::terminal_safe(&scenario.name),
         result.solver.name(),
         fmt_value(scenario.duration_h)
     );

@@ -247,7 +247,11 @@ pub fn load_case(path: &Path) -> Result<Case, InputError> {
         .file_stem()
         .map_or("case".into(), |s| s.to_string_lossy().into_owned());
     let mut case = parse_case(&text, &id).map_err(|e| e.in_file(path))?;
-    super::attach_observed_csv(&mut case.scenario, path.parent().unwrap_or(Path::new(".")))?;
+    super::attach_observed_csv(
+        &mut case.scenario,
+        path.parent().unwrap_or(Path::new(".")),
+        Some((&text, path)),
+    )?;
     case.scenario.source = Some(path.to_path_buf());
     Ok(case)
 }

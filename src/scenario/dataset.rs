@@ -85,6 +85,7 @@ struct DoseRecord {
 /// Parses dataset text; `amount_factor_ug` converts `AMT` and `RATE` to µg. Errors are located
 /// in the dataset's text (set the file with [`InputError::in_file`]).
 pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, InputError> {
+    let text = super::without_bom(text);
     let err = |span: Range<usize>, kind: K| InputError::at(text, Some(span), kind);
     let mut lines = text
         .split_inclusive('\n')
@@ -105,8 +106,6 @@ pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, Input
             },
         ));
     };
-    let header = header.strip_prefix('\u{feff}').unwrap_or(header);
-    let h0 = h0 + (text.len() - text.trim_start_matches('\u{feff}').len()).min(3);
     let cells = |start: usize, line: &str| -> Vec<(Range<usize>, String)> {
         let mut at = start;
         line.split(',')
@@ -561,7 +560,10 @@ impl super::Validator<'_> {
         };
         let (path, text) = files(name.get_ref().trim())
             .map_err(|message| self.err(name.span(), K::Io { message }))?;
-        let data = parse_dataset(&text, factor).map_err(|e| e.in_file(path.clone()))?;
+        let data = parse_dataset(&text, factor).map_err(|e| {
+            let at = crate::error::Location::of_line(self.text, name.span().start);
+            e.in_file(path.clone()).named_by("dataset", at)
+        })?;
         let mut warnings = Vec::new();
         if !data.ignored_columns.is_empty() {
             warnings.push(format!(

@@ -5,7 +5,7 @@ use super::raw::RawScenario;
 use super::*;
 use crate::error::{suggest, InputErrorKind as K};
 use crate::format::fmt_value;
-use crate::model::ode::OdeOptions;
+use crate::model::ode::{OdeOptions, MAX_STEPS_PER_SPAN_LIMIT};
 use crate::model::SolverKind;
 use crate::units::{self, ConcUnit};
 use std::ops::Range;
@@ -107,25 +107,7 @@ impl Validator<'_> {
         };
         let ode = match &raw.ode {
             None => OdeOptions::default(),
-            Some(o) => {
-                let v = *o.get_ref();
-                for (key, x, lo, hi) in [
-                    ("ode.rtol", v.rtol, 1e-14, 1e-2),
-                    ("ode.atol_rel_dose", v.atol_rel_dose, 1e-18, 1e-2),
-                ] {
-                    if !(x.is_finite() && (lo..=hi).contains(&x)) {
-                        return Err(self.err(
-                            o.span(),
-                            K::OutOfRange {
-                                key: key.into(),
-                                value: fmt_value(x),
-                                expected: format!("a tolerance between {lo:e} and {hi:e}"),
-                            },
-                        ));
-                    }
-                }
-                v
-            }
+            Some(o) => self.ode(o.get_ref())?,
         };
         let plot = self.plot(raw.plot)?;
         let regs = match (raw.regimen, &dataset) {
@@ -529,6 +511,62 @@ impl Validator<'_> {
             }
         }
         Ok(p)
+    }
+}
+
+/// `[ode]` as written, each value with its span so a bad one is pointed at (the table itself is
+/// [`OdeOptions`]).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOde {
+    rtol: Option<Spanned<f64>>,
+    atol_rel_dose: Option<Spanned<f64>>,
+    reuse_spans: Option<bool>,
+    /// Read as i64 so that 0 and negative numbers reach the range check, not serde.
+    max_steps_per_span: Option<Spanned<i64>>,
+}
+
+impl Validator<'_> {
+    /// `[ode]`: tolerances inside the range where Dopri5 is meaningful in double precision, and a
+    /// step budget of at least one step (0 would fail every run at its first span).
+    fn ode(&self, raw: &RawOde) -> R<OdeOptions> {
+        let mut v = OdeOptions::default();
+        for (key, x, lo, hi, out) in [
+            ("ode.rtol", &raw.rtol, 1e-14, 1e-2, &mut v.rtol),
+            ("ode.atol_rel_dose", &raw.atol_rel_dose, 1e-18, 1e-2, &mut v.atol_rel_dose),
+        ] {
+            if let Some(x) = x {
+                *out = self.range(
+                    key,
+                    x,
+                    |x| (lo..=hi).contains(&x),
+                    &format!("a tolerance between {lo:e} and {hi:e}"),
+                )?;
+            }
+        }
+        if let Some(r) = raw.reuse_spans {
+            v.reuse_spans = r;
+        }
+        if let Some(m) = &raw.max_steps_per_span {
+            let n = *m.get_ref();
+            v.max_steps_per_span = u32::try_from(n)
+                .ok()
+                .filter(|&n| (1..=MAX_STEPS_PER_SPAN_LIMIT).contains(&n))
+                .ok_or_else(|| {
+                    self.err(
+                        m.span(),
+                        K::OutOfRange {
+                            key: "ode.max_steps_per_span".into(),
+                            value: n.to_string(),
+                            expected: format!(
+                                "a whole number of steps from 1 to {MAX_STEPS_PER_SPAN_LIMIT} (default {}); remove the key to use the default",
+                                OdeOptions::default().max_steps_per_span
+                            ),
+                        },
+                    )
+                })?;
+        }
+        Ok(v)
     }
 }
 

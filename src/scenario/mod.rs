@@ -6,6 +6,7 @@
 //! it into the error.
 
 pub mod case;
+mod correlation;
 pub mod dataset;
 mod delivery;
 mod document;
@@ -211,6 +212,13 @@ pub fn read_regular(path: &Path, limit_bytes: u64, what: &str) -> Result<Vec<u8>
     Ok(bytes)
 }
 
+/// `text` without a leading UTF-8 byte-order mark, which spreadsheet programs write at the
+/// start of a "UTF-8 CSV" and which would otherwise stick to the first header cell. Every CSV
+/// parser calls it first, so lines and columns count from the first visible character.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// A validated scenario, ready to simulate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -330,14 +338,17 @@ fn from_text(
             .map_err(|_| format!("{} is not UTF-8 text; save it as UTF-8", p.display()))?;
         Ok((p, text))
     };
-    let mut scenario = parse_with_files(text, default_name, Some(&read)).map_err(|e| {
+    let mut scenario = parse_with_files(text, default_name, Some(&read)).map_err(|mut e| {
+        if let Some((_, at)) = e.named_by.as_deref_mut() {
+            at.file.get_or_insert_with(|| path.to_path_buf());
+        }
         if e.location.file.is_some() {
             e
         } else {
             e.in_file(path)
         }
     })?;
-    attach_observed_csv(&mut scenario, dir)?;
+    attach_observed_csv(&mut scenario, dir, Some((text, path)))?;
     Ok(scenario)
 }
 
@@ -449,12 +460,14 @@ fn snippet(text: &str, span: Option<Range<usize>>) -> String {
         return String::new();
     };
     let content = text.lines().nth(line - 1).unwrap_or("");
-    // Columns count characters; tabs are kept so the caret lines up under them.
-    let pad: String = content
+    // Columns count characters; tabs are kept so the caret lines up under them, and control
+    // characters are shown escaped, as the terminal will show them.
+    let before: String = content.chars().take(col - 1).collect();
+    let pad: String = crate::format::terminal_safe(&before)
         .chars()
-        .take(col - 1)
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
+    let content = crate::format::terminal_safe(content);
     format!("\n   |\n{line:>3}| {content}\n   | {pad}^")
 }
 

@@ -65,6 +65,7 @@ enum Record {
 /// Parses the CSV text of `k2sim nca` (either form, see the module) into subjects in the order
 /// of their first row. Errors are located in the text (line and column).
 pub fn parse_nca_data(text: &str) -> Result<Vec<Subject>, InputError> {
+    let text = super::without_bom(text);
     let rows = rows(text);
     let Some((header, data)) = rows.split_first() else {
         return Err(InputError::at(
@@ -142,21 +143,15 @@ pub fn load_nca_data(path: &Path) -> Result<Vec<Subject>, InputError> {
     parse_nca_data(&text).map_err(|e| e.in_file(path))
 }
 
-/// The non-blank, non-comment lines with their cells (a UTF-8 byte-order mark is skipped).
+/// The non-blank, non-comment lines with their cells (the caller has removed a byte-order mark).
 fn rows(text: &str) -> Vec<Row> {
     let mut out = Vec::new();
     let mut offset = 0usize;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
+    for raw in text.split_inclusive('\n') {
         let start = offset;
         offset += raw.len();
-        let mut line = raw.trim_end_matches(['\n', '\r']);
-        let mut at = start;
-        if i == 0 {
-            if let Some(rest) = line.strip_prefix('\u{feff}') {
-                at += '\u{feff}'.len_utf8();
-                line = rest;
-            }
-        }
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let at = start;
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }

@@ -154,6 +154,7 @@ pub fn parse_observed_csv(
     regimens: &[Regimen],
     duration_h: f64,
 ) -> Result<Vec<Observation>, InputError> {
+    let text = super::without_bom(text);
     let err = |span: Range<usize>, kind: K| InputError::at(text, Some(span), kind);
     let mut lines = text
         .split_inclusive('\n')
@@ -295,10 +296,19 @@ pub fn parse_observed_csv(
 }
 
 /// Reads the scenario's `observed_csv` (relative to `base_dir`, the scenario file's folder) and
-/// appends its rows to the observations. Errors carry the CSV path.
-pub fn attach_observed_csv(scenario: &mut Scenario, base_dir: &Path) -> Result<(), InputError> {
+/// appends its rows to the observations. Errors carry the CSV path and, given the scenario's
+/// text and file in `named_in`, where `observed_csv` is written as a second location.
+pub fn attach_observed_csv(
+    scenario: &mut Scenario,
+    base_dir: &Path,
+    named_in: Option<(&str, &Path)>,
+) -> Result<(), InputError> {
     let Some(rel) = scenario.observed_csv.clone() else {
         return Ok(());
+    };
+    let named = |e: InputError| match named_in.and_then(|(t, f)| observed_csv_key(t, f)) {
+        Some(at) => e.named_by("observed_csv", at),
+        None => e,
     };
     let path: PathBuf = base_dir.join(&rel);
     let text = super::read_regular(&path, super::MAX_DATASET_BYTES, "observations file")
@@ -307,17 +317,30 @@ pub fn attach_observed_csv(scenario: &mut Scenario, base_dir: &Path) -> Result<(
                 .map_err(|_| "the observations file is not UTF-8 text; save it as UTF-8".into())
         })
         .map_err(|e| {
-            InputError::io(
+            named(InputError::io(
                 &path,
                 format!(
                     "cannot read the observations named by `observed_csv = \"{}\"` (relative to the scenario file): {}",
                     rel.display(),
                     e.strip_prefix("cannot read the observations file: ").unwrap_or(&e)
                 ),
-            )
+            ))
         })?;
     let rows = parse_observed_csv(&text, &scenario.regimens, scenario.duration_h)
-        .map_err(|e| e.in_file(&path))?;
+        .map_err(|e| named(e.in_file(&path)))?;
     scenario.observed.extend(rows);
     Ok(())
+}
+
+/// Where the `observed_csv` key is written in the scenario `text` of `file` (its line, at the
+/// key). The text has been validated already, so reading it again for one key cannot fail.
+fn observed_csv_key(text: &str, file: &Path) -> Option<crate::error::Location> {
+    #[derive(serde::Deserialize)]
+    struct Key {
+        observed_csv: Option<toml::Spanned<toml::Value>>,
+    }
+    let span = toml::from_str::<Key>(text).ok()?.observed_csv?.span();
+    let mut at = crate::error::Location::of_line(text, span.start);
+    at.file = Some(file.to_path_buf());
+    Some(at)
 }

@@ -5,8 +5,6 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::model::ode::OdeOptions;
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
@@ -17,7 +15,7 @@ pub struct RawScenario {
     pub step_h: Option<Spanned<f64>>,
     pub step: Option<Spanned<String>>,
     pub solver: Option<Spanned<String>>,
-    pub ode: Option<Spanned<OdeOptions>>,
+    pub ode: Option<Spanned<super::document::RawOde>>,
     pub plot: Option<RawPlot>,
     pub threshold_ng_ml: Option<Spanned<f64>>,
     pub caption: Option<Spanned<String>>,

@@ -157,6 +157,8 @@ impl Validator<'_> {
             }
         }
         let mut correlations = Vec::new();
+        let mut matrix = super::correlation::Correlations::independent(cv_pct.len());
+        let mut last = None;
         if let Some(list) = &p.correlations {
             for c in list.get_ref() {
                 let (a, b, rho) = c.get_ref();
@@ -188,8 +190,37 @@ impl Validator<'_> {
                         return Err(self.err(c.span(), K::Missing { key: format!("population.cv_pct.{}", q.key()), hint: format!("a correlation needs variability on both parameters: add `{} = 30` to cv_pct", q.key()) }));
                     }
                 }
+                let index = |q: ModelParam| cv_pct.iter().position(|(x, _)| *x == q).unwrap_or(0);
+                let (i, j) = (index(pa), index(pb));
+                let written = |a: &str, b: &str, rho: f64| format!("[\"{a}\", \"{b}\", {}]", fmt_value(rho));
+                if let Some(&(_, _, first)) = correlations.iter().find(|(x, y, _)| (*x, *y) == (pa, pb) || (*x, *y) == (pb, pa)) {
+                    return Err(self.err(c.span(), K::OutOfRange { key: "population.correlations".into(), value: written(a, b, *rho), expected: format!("each pair once; this pair is already correlated {} above: keep one of them", fmt_value(first)) }));
+                }
+                matrix.set(i, j, *rho);
+                last = Some((c.span(), i, j, written(a, b, *rho)));
                 correlations.push((pa, pb, *rho));
             }
+        }
+        // Each pair can be valid on its own and the set still not be a correlation matrix
+        // (0.9, 0.9 and −0.5 among three parameters); the last one is shown with its range.
+        if let Some((span, i, j, value)) = last.filter(|_| !matrix.is_valid()) {
+            let others: Vec<String> = correlations[..correlations.len() - 1]
+                .iter()
+                .map(|(x, y, r)| format!("[\"{}\", \"{}\", {}]", x.key(), y.key(), fmt_value(*r)))
+                .collect();
+            let expected = match matrix.allowed_range(i, j) {
+                Some((lo, hi)) => format!(
+                    "a correlation from {} to {} for this pair, given the others ({}): together they must form a valid correlation matrix (positive definite); or change the others",
+                    fmt_value(lo),
+                    fmt_value(hi),
+                    others.join(", ")
+                ),
+                None => format!(
+                    "correlations that form a valid correlation matrix (positive definite); no value of this pair does with the others ({}): lower some of them",
+                    others.join(", ")
+                ),
+            };
+            return Err(self.err(span, K::OutOfRange { key: "population.correlations".into(), value, expected }));
         }
         let miss_prob = match &p.miss_prob {
             Some(v) => self.range(

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 /// content and inside a quoted attribute value.
 pub fn escape(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
-    for c in text.chars() {
+    // Control characters are not text in HTML; shown escaped, as on the terminal.
+    for c in crate::format::terminal_safe(text).chars() {
         match c {
             '&' => s.push_str("&amp;"),
             '<' => s.push_str("&lt;"),
