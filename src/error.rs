@@ -66,7 +66,10 @@ impl Location {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
         let rest = &text[start..];
-        Self::of_offset(text, start + rest.len() - rest.trim_start_matches([' ', '\t']).len())
+        Self::of_offset(
+            text,
+            start + rest.len() - rest.trim_start_matches([' ', '\t']).len(),
+        )
     }
 }
 
