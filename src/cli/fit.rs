@@ -84,7 +84,12 @@ pub fn fit_command(
                 continue;
             }
             let mut fig = f.figure;
-            fig.observed = fig
+            // The observations go on the marker's panel (under the serum level).
+            let panel = fig
+                .stack
+                .first_mut()
+                .expect("a response figure stacks its marker");
+            panel.observed = panel
                 .series
                 .iter()
                 .map(|s| {

@@ -19,8 +19,9 @@ use super::style::{
 use super::MarkerShape;
 
 /// A concentration–time figure ready to draw: one prepared figure for an overlay, or one per
-/// panel of a small-multiples figure. It is laid out for whatever canvas the output gives.
-pub(super) struct Panels<'a>(pub(super) &'a [Prepared<'a>]);
+/// panel of a small-multiples figure or of a stack (`true`: each panel has its own vertical
+/// label). It is laid out for whatever canvas the output gives.
+pub(super) struct Panels<'a>(pub(super) &'a [Prepared<'a>], pub(super) bool);
 
 impl Drawing for Panels<'_> {
     fn draw<DB: DrawingBackend>(
@@ -31,7 +32,7 @@ impl Drawing for Panels<'_> {
         print_u: Option<f64>,
         flavor: Flavor,
     ) -> DrawResult {
-        for (prep, layout) in self.0.iter().zip(&layouts(self.0, w, h, print_u)) {
+        for (prep, layout) in self.0.iter().zip(&layouts(self.0, w, h, print_u, self.1)) {
             draw_figure(area, prep, layout, flavor)?;
         }
         Ok(())

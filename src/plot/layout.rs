@@ -569,7 +569,7 @@ impl Layout {
             ),
             show_title,
             show_x_labels,
-            show_y_label: panel.is_none_or(|p| p.first),
+            show_y_label: panel.is_none_or(|p| p.first || p.own_y_label),
             y_label_centre: centre,
             header_bottom: above_top,
             threshold,
@@ -596,8 +596,15 @@ impl Layout {
 
 /// Lays out an overlay, or the panels of a small-multiples figure: equal plot heights, a
 /// shared left edge, the title on top, time labels under the last panel only, and one
-/// concentration label for the whole stack.
-pub(super) fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) -> Vec<Layout> {
+/// concentration label for the whole stack, or one per panel when `own_y_labels` (a stack of
+/// figures with different vertical quantities).
+pub(super) fn layouts(
+    preps: &[Prepared],
+    w: f64,
+    h: f64,
+    print_u: Option<f64>,
+    own_y_labels: bool,
+) -> Vec<Layout> {
     let m = Metrics::new(w, h, print_u);
     if preps.len() == 1 {
         return vec![Layout::new(&preps[0], w, h, m, None)];
@@ -614,10 +621,25 @@ pub(super) fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) 
         first: i == 0,
         last: i + 1 == preps.len(),
         min_left,
-        y_label_span: (top, bottom),
-        y_label_room: (first.header_bottom, h - m.pad),
+        y_label_span: if own_y_labels {
+            (
+                top + i as f64 * (ph + gap),
+                top + i as f64 * (ph + gap) + ph,
+            )
+        } else {
+            (top, bottom)
+        },
+        y_label_room: if own_y_labels {
+            (
+                top + i as f64 * (ph + gap),
+                top + i as f64 * (ph + gap) + ph,
+            )
+        } else {
+            (first.header_bottom, h - m.pad)
+        },
         legend_right: None,
         legend_above: false,
+        own_y_label: own_y_labels,
     };
     let pass = |min_left: f64| -> Vec<Layout> {
         preps
@@ -676,7 +698,16 @@ pub(super) fn layouts(preps: &[Prepared], w: f64, h: f64, print_u: Option<f64>) 
             let spec = PanelSpec {
                 top: t,
                 bottom: t + ph2,
-                y_label_span: (top2, bottom),
+                y_label_span: if own_y_labels {
+                    (t, t + ph2)
+                } else {
+                    (top2, bottom)
+                },
+                y_label_room: if own_y_labels {
+                    (t, t + ph2)
+                } else {
+                    (first.header_bottom, h - m.pad)
+                },
                 legend_above: true,
                 ..spec(i, left)
             };
@@ -718,4 +749,6 @@ pub(super) struct PanelSpec {
     legend_right: Option<f64>,
     /// One legend for the stack sits above it (drawn by the first panel): none in the panel.
     legend_above: bool,
+    /// Each panel draws its own vertical label, centred on itself (a stack of figures).
+    own_y_label: bool,
 }

@@ -44,7 +44,7 @@ pub use tornado::{Tornado, TornadoBar, TornadoPanel};
 
 use canvas::validate_size;
 use draw::Panels;
-use prepare::{panel_figures, prepare};
+use prepare::{panel_figures, prepare, prepare_stack};
 
 /// One line on a figure: a labelled concentration–time curve.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -136,6 +136,11 @@ pub struct Figure {
     /// Thin dashed dark lines tied to a series (a fitted terminal slope), drawn over the
     /// curves and named in the legend. The axes include them.
     pub guides: Vec<Guide>,
+    /// Figures stacked under this one on the same time axis, each with its own vertical axis,
+    /// label, curves and legend (e.g. the serum level above, a marker's change below); the
+    /// plot areas share their left edge and only the last draws the time labels. Their titles
+    /// are not drawn. Default: none.
+    pub stack: Vec<Figure>,
 }
 
 /// The shape of a set of [`Markers`].
@@ -394,9 +399,23 @@ fn with_panels<T>(
     } else {
         fig
     };
+    if !fig.stack.is_empty() {
+        let mut subs = vec![Figure {
+            stack: Vec::new(),
+            ..fig.clone()
+        }];
+        subs.extend(fig.stack.iter().map(|f| Figure {
+            title: String::new(),
+            subtitle: None,
+            stack: Vec::new(),
+            ..f.clone()
+        }));
+        let preps = prepare_stack(&subs)?;
+        return output(&Panels(&preps, true));
+    }
     let subs = panel_figures(fig);
     let preps = prepare(fig, &subs)?;
-    output(&Panels(&preps))
+    output(&Panels(&preps, false))
 }
 
 impl Render for Figure {

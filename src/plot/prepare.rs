@@ -42,6 +42,7 @@ pub(super) fn panel_figures(fig: &Figure) -> Vec<Figure> {
                 String::new()
             },
             subtitle: if i == 0 { fig.subtitle.clone() } else { None },
+            stack: Vec::new(),
             y_label: fig.y_label.clone(),
             series: vec![s.clone()],
             y_scale: fig.y_scale,
@@ -116,6 +117,32 @@ pub(super) fn prepare<'a>(
             Ok(p)
         })
         .collect()
+}
+
+/// Prepares the figures of a stack: one time range for all (their union), each keeping its own
+/// colours (the same regimen has the same colour in every figure).
+pub(super) fn prepare_stack(figs: &[Figure]) -> Result<Vec<Prepared<'_>>, PlotError> {
+    let mut preps = figs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut p = Prepared::new(f)?;
+            p.panel = (i, figs.len());
+            Ok(p)
+        })
+        .collect::<Result<Vec<_>, PlotError>>()?;
+    let lo = preps.iter().map(|p| p.x_lo_h).fold(f64::INFINITY, f64::min);
+    let hi = preps
+        .iter()
+        .map(|p| p.x_hi_h)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let days = preps.iter().any(|p| p.days);
+    for p in &mut preps {
+        p.x_lo_h = lo;
+        p.x_hi_h = hi;
+        p.days = days;
+    }
+    Ok(preps)
 }
 
 impl<'a> Prepared<'a> {

@@ -143,7 +143,7 @@ fn png_tick_labels_measure_7_pt_at_the_journal_size() {
         2.0 * f64::from(opts.width_px),
         2.0 * f64::from(opts.height_px),
     );
-    let l = &layouts(&preps, w2, h2, print_scale(&opts, 2))[0];
+    let l = &layouts(&preps, w2, h2, print_scale(&opts, 2), false)[0];
     let right = (l.plot.left - l.m.tick_len - l.m.tick_gap) / 2.0;
     let mut measured = 0;
     for (y, tick) in &l.y_ticks {
@@ -220,7 +220,13 @@ fn a_bare_figure_keeps_only_what_is_inside_the_frame() {
     assert!(texts.iter().any(|t| t == "Time (days)") && texts.iter().any(|t| t == "MK-4"));
     // The plot gains the height the title and subtitle took.
     let subs = panel_figures(&fig);
-    let with_title = layouts(&prepare(&fig, &subs).unwrap(), 1004.0, 756.0, Some(1.0));
+    let with_title = layouts(
+        &prepare(&fig, &subs).unwrap(),
+        1004.0,
+        756.0,
+        Some(1.0),
+        false,
+    );
     let bare_fig = Figure {
         title: String::new(),
         subtitle: None,
@@ -232,6 +238,7 @@ fn a_bare_figure_keeps_only_what_is_inside_the_frame() {
         1004.0,
         756.0,
         Some(1.0),
+        false,
     );
     assert!(bare[0].plot.height() > with_title[0].plot.height() + 40.0);
 }
@@ -304,7 +311,7 @@ fn panel_legends_that_would_cover_data_go_into_a_column_beside_the_plots() {
     let preps = prepare(&fig, &subs).unwrap();
     // Three short panels: raising an axis far enough for a four-line legend would cost more
     // than half of each panel's height.
-    let ls = layouts(&preps, 1800.0, 900.0, Some(1.0));
+    let ls = layouts(&preps, 1800.0, 900.0, Some(1.0), false);
     for l in &ls {
         let Some(super::legend::LegendPlace::Inside(r)) = &l.legend_place else {
             panic!("a panel legend is a box");
@@ -322,7 +329,7 @@ fn panel_legends_that_would_cover_data_go_into_a_column_beside_the_plots() {
     }
     // In a narrow figure a column would take over a third of the width: one legend for the
     // stack goes above it, every entry once, the regimens first.
-    let narrow = layouts(&preps, 1004.0, 756.0, Some(1.0));
+    let narrow = layouts(&preps, 1004.0, 756.0, Some(1.0), false);
     let Some(super::legend::LegendPlace::Above { top }) = narrow[0].legend_place else {
         panic!("the first panel carries the shared legend above the stack");
     };

@@ -451,7 +451,7 @@ fn journal_figure_with_threshold_and_panels_reads_back() {
     assert_eq!(count("Dose"), 2);
     let subs = panel_figures(&fig);
     let preps = prepare(&fig, &subs).unwrap();
-    let ls = layouts(&preps, 2000.0, 2000.0, None);
+    let ls = layouts(&preps, 2000.0, 2000.0, None, false);
     assert_eq!(ls.len(), 2);
     assert_eq!(ls[0].plot.left, ls[1].plot.left, "panels line up");
     assert!((ls[0].plot.height() - ls[1].plot.height()).abs() < 1e-9);
@@ -588,7 +588,7 @@ fn a_log_dose_axis_spans_whole_decades_and_places_values_by_their_logarithm() {
     // 100 µg/day sits a third of the way along three decades.
     assert_eq!(prep.transform((100.0, 1.0)), Some((2.0, 1.0)));
     assert_eq!(prep.transform((0.0, 1.0)), None);
-    let layout = &layouts(std::slice::from_ref(&prep), 1200.0, 800.0, None)[0];
+    let layout = &layouts(std::slice::from_ref(&prep), 1200.0, 800.0, None, false)[0];
     let major: Vec<f64> = layout
         .x_ticks
         .iter()
@@ -606,4 +606,67 @@ fn a_log_dose_axis_spans_whole_decades_and_places_values_by_their_logarithm() {
     assert!(gaps.iter().all(|g| (g - gaps[0]).abs() < 1e-9), "{gaps:?}");
     let svg = render_svg(&fig, &RenderOptions::default()).unwrap();
     assert!(svg.contains("Daily dose (µg/day)"));
+}
+
+#[test]
+fn a_stack_draws_each_figure_with_its_own_label_on_one_time_axis() {
+    // The serum level above, a marker's fall below: two vertical quantities, one time axis.
+    let top = mk7_figure();
+    let marker = Figure {
+        title: "not drawn".into(),
+        y_label: "dp-ucMGP, change (%)".into(),
+        series: vec![Series {
+            label: "MK-7 180 µg once daily".into(),
+            points: (0..=672)
+                .map(|h| (f64::from(h), -30.0 * (1.0 - (-f64::from(h) / 200.0).exp())))
+                .collect(),
+        }],
+        ..Figure::default()
+    };
+    let fig = Figure {
+        stack: vec![marker.clone()],
+        ..top.clone()
+    };
+    let opts = RenderOptions::default();
+    let texts = svg_texts(&render_svg(&fig, &opts).unwrap());
+    for want in [
+        "Serum MK-7 (ng/mL)",
+        "dp-ucMGP, change (%)",
+        "MK-7 accumulation",
+    ] {
+        assert_eq!(
+            texts.iter().filter(|t| t.as_str() == want).count(),
+            1,
+            "{want}: {texts:?}"
+        );
+    }
+    assert!(!texts.iter().any(|t| t == "not drawn"));
+    // The time label once (under the last plot), the negative ticks of the marker's axis.
+    assert_eq!(texts.iter().filter(|t| t.starts_with("Time")).count(), 1);
+    assert!(texts.iter().any(|t| t == "−30" || t == "-30"), "{texts:?}");
+    // Two plots, one above the other, sharing their left edge and the time range.
+    let subs = vec![
+        Figure {
+            stack: Vec::new(),
+            ..top
+        },
+        marker,
+    ];
+    let preps = prepare::prepare_stack(&subs).unwrap();
+    let ls = layouts(&preps, 1800.0, 1100.0, None, true);
+    assert_eq!(ls.len(), 2);
+    assert_eq!(ls[0].plot.left, ls[1].plot.left);
+    assert!(ls[0].plot.bottom < ls[1].plot.top);
+    assert_eq!(preps[0].x_hi_h, preps[1].x_hi_h);
+    assert!(ls[0].show_y_label && ls[1].show_y_label);
+    // The PNG has ink in both halves.
+    let img = decode(&render_png(&fig, &opts).unwrap());
+    let (w, h) = img.dimensions();
+    let half = |y0: u32, y1: u32| {
+        (y0..y1)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 != [255, 255, 255])
+            .count()
+    };
+    assert!(half(0, h / 2) > 1000 && half(h / 2, h) > 1000);
 }

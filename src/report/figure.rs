@@ -99,6 +99,7 @@ pub fn concentration_figure(scenario: &Scenario, result: &RunResult) -> Figure {
             None
         },
         panels: false,
+        stack: Vec::new(),
         x_label: None,
         observed: if result.regimens.iter().any(|r| !r.residuals.is_empty()) {
             result
@@ -169,10 +170,10 @@ impl FigureSpec {
     /// Render options for this figure from the run's: panels get taller with their number.
     pub fn render(&self, base: &RenderOptions) -> RenderOptions {
         let n = self.figure.series.len() as f64;
-        let scale = if self.kind == FigureKind::Panels {
-            (0.55 * n).max(1.0)
-        } else {
-            1.0
+        let scale = match self.kind {
+            FigureKind::Panels => (0.55 * n).max(1.0),
+            // A stack: each figure gets most of a figure's height.
+            _ => (0.55 * (1 + self.figure.stack.len()) as f64).max(1.0),
         };
         RenderOptions {
             height_px: ((f64::from(base.height_px) * scale).round() as u32)
@@ -368,6 +369,7 @@ pub fn steady_state_figure(
             threshold: base.threshold,
             shade: None,
             panels: false,
+            stack: Vec::new(),
             x_label: Some(if multi {
                 "Time since the first dose of the period".into()
             } else {
@@ -519,7 +521,7 @@ pub fn caption_text(
         FigureKind::Overlay => "Simulated serum concentration over the run, one line per regimen (colour and line style).",
         FigureKind::Panels => "Simulated serum concentration over the run, one panel per regimen, each with its own concentration axis and a shared time axis.",
         FigureKind::DoseResponse => "Modelled change of a carboxylation marker at steady state against the daily dose, one line per compound, on a logarithmic dose axis (docs/response.md). The marker, not a clinical outcome.",
-        FigureKind::Response => "Modelled change of a carboxylation marker from its baseline over the run, one line per regimen: a turnover model driven by the simulated serum concentration (docs/response.md). The marker, not a clinical outcome: no trial has shown that moving it prevents fractures, calcification or events.",
+        FigureKind::Response => "Top: the simulated serum concentration that drives the marker. Bottom: the modelled change of a carboxylation marker from its baseline over the run, one line per regimen (the same colour in both panels): a turnover model driven by the simulated serum concentration (docs/response.md). The marker, not a clinical outcome: no trial has shown that moving it prevents fractures, calcification or events.",
         FigureKind::SteadyState => "One dosing interval at steady state, regimens overlaid; x axis: time since the period's first dose. Computed from the model's periodic steady state (fixed point of the one-period map), not cut from the run; regimens with shorter intervals are continued periodically over the longest interval.",
     };
     let _ = writeln!(s, "\n{what}");

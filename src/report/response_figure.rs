@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::engine::run::RunResult;
 use crate::format::short;
-use crate::plot::{Figure, Series, Threshold};
+use crate::plot::{Figure, Series, Threshold, YScale};
 use crate::report::figure::{FigureKind, FigureSpec};
 use crate::response::Marker;
 use crate::scenario::Scenario;
@@ -74,10 +74,7 @@ pub fn response_figures(scenario: &Scenario, result: &RunResult) -> Vec<FigureSp
                     p.source
                 );
             }
-            Some(FigureSpec {
-                kind: FigureKind::Response,
-                suffix: suffix(m),
-                figure: Figure {
+            let marker_figure = Figure {
                     title: format!("{} — {}", scenario.name, m.label()),
                     subtitle: Some(format!(
                         "turnover model driven by serum concentration · {} population · baseline {} {} · k2sim {}",
@@ -86,7 +83,7 @@ pub fn response_figures(scenario: &Scenario, result: &RunResult) -> Vec<FigureSp
                         m.unit(),
                         env!("CARGO_PKG_VERSION")
                     )),
-                    y_label: format!("{}, change from baseline (%)", m.label()),
+                    y_label: format!("{}, change (%)", m.label()),
                     series,
                     threshold: Some(Threshold {
                         value: 0.0,
@@ -94,7 +91,25 @@ pub fn response_figures(scenario: &Scenario, result: &RunResult) -> Vec<FigureSp
                     }),
                     dose_marks_h: Vec::new(),
                     ..Figure::default()
-                },
+                };
+            // The serum level that drives the marker, in a panel above it on the same time axis.
+            // Peaks that differ more than a linear axis can show (MK-4 mg against MK-7 µg) put
+            // it on a log axis; dose marks would only hide the curves at this scale.
+            let pk = crate::report::figure::concentration_figure(scenario, result);
+            let wide = crate::report::figure::scale_hint(scenario, result).is_some();
+            let figure = Figure {
+                title: marker_figure.title.clone(),
+                subtitle: marker_figure.subtitle.clone(),
+                stack: vec![marker_figure],
+                shade: None,
+                dose_marks_h: Vec::new(),
+                y_scale: if wide { YScale::Log } else { pk.y_scale },
+                ..pk
+            };
+            Some(FigureSpec {
+                kind: FigureKind::Response,
+                suffix: suffix(m),
+                figure,
                 omitted: Vec::new(),
                 note: Some(note),
             })

@@ -148,6 +148,7 @@ pub fn sweep_figure(
         threshold: base.threshold,
         shade: None,
         panels: false,
+        stack: Vec::new(),
         x_label: None,
         series_styles: styles,
         bands: Vec::new(),
