@@ -217,7 +217,10 @@ mod tests {
             terminal_safe("A\u{1b}[31mred\u{7}\u{0}\r\u{7f}\u{9b}2J"),
             "A\\u{1b}[31mred\\u{7}\\0\\r\\u{7f}\\u{9b}2J"
         );
-        assert_eq!(terminal_safe("abc\u{202e}cba\u{2066}"), "abc\\u{202e}cba\\u{2066}");
+        assert_eq!(
+            terminal_safe("abc\u{202e}cba\u{2066}"),
+            "abc\\u{202e}cba\\u{2066}"
+        );
         let plain = "MK-7 180 µg\tdaily\n  ✓ ±5 %";
         assert!(matches!(terminal_safe(plain), std::borrow::Cow::Borrowed(p) if p == plain));
         let once = terminal_safe("\u{1b}]0;title\u{7}").into_owned();

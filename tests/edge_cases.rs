@@ -140,7 +140,10 @@ fn ode_that_cannot_cover_the_span_reports_what_to_change() {
 
 /// The budget a `help:` line suggests (`… to about N …`).
 fn suggested_budget(msg: &str) -> u64 {
-    let rest = msg.split("to about ").nth(1).unwrap_or_else(|| panic!("{msg}"));
+    let rest = msg
+        .split("to about ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{msg}"));
     rest.split(' ').next().unwrap().parse().unwrap()
 }
 

@@ -82,7 +82,11 @@ fn an_oversized_scenario_is_refused_by_its_stated_limit() {
 
 /// `dir/name` with `text`, preceded by a UTF-8 byte-order mark when `bom`.
 fn write_with_bom(dir: &std::path::Path, name: &str, text: &str, bom: bool) {
-    let mut bytes = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
+    let mut bytes = if bom {
+        b"\xef\xbb\xbf".to_vec()
+    } else {
+        Vec::new()
+    };
     bytes.extend_from_slice(text.as_bytes());
     std::fs::write(dir.join(name), bytes).unwrap();
 }
@@ -108,7 +112,10 @@ fn a_byte_order_mark_at_the_start_of_any_input_file_is_ignored() {
     let dataset_toml = read("scenarios/mk7_dataset.toml")
         .replace("dataset = \"mk7_dataset.csv\"", "dataset = \"d.csv\"");
     assert!(dataset_toml.contains("\"d.csv\""));
-    let nca = format!("# a comment first\n{}", read("scenarios/observed_profile_nca.csv"));
+    let nca = format!(
+        "# a comment first\n{}",
+        read("scenarios/observed_profile_nca.csv")
+    );
     let mut outputs = Vec::new();
     for bom in [false, true] {
         let dir = tempfile::tempdir().unwrap();
@@ -182,7 +189,10 @@ dose_ug = 180
             checked += 1;
         }
     }
-    assert!(checked >= 4, "captions, SVGs and the report were not written");
+    assert!(
+        checked >= 4,
+        "captions, SVGs and the report were not written"
+    );
     let caption = std::fs::read_to_string(d.join("o/evil_0_pwned_name.txt")).unwrap();
     assert!(caption.contains(r"cap\u{1b}[2J"), "{caption}");
 
@@ -199,7 +209,10 @@ dose_ug = 180
     )
     .unwrap();
     for (file, says) in [
-        ("raw.toml", "  3| label = \"A\\u{1b}[31mred\"\n   |           ^"),
+        (
+            "raw.toml",
+            "  3| label = \"A\\u{1b}[31mred\"\n   |           ^",
+        ),
         ("name.toml", "unknown name \"mk\\u{1b}[31m\""),
     ] {
         let a = k2sim()

@@ -180,7 +180,11 @@ fn an_error_in_a_named_csv_also_names_the_scenario_line_that_names_it() {
     // `observed_csv` on line 5, above the regimen.
     std::fs::write(
         d.join("s.toml"),
-        BASE.replacen("[[regimen]]", "observed_csv = \"obs.csv\"\n\n[[regimen]]", 1),
+        BASE.replacen(
+            "[[regimen]]",
+            "observed_csv = \"obs.csv\"\n\n[[regimen]]",
+            1,
+        ),
     )
     .unwrap();
     std::fs::write(d.join("obs.csv"), "time_h,conc_ng_ml\n1,2\n3,x\n").unwrap();

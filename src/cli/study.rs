@@ -79,13 +79,17 @@ pub fn parse_shard(text: &str) -> Result<Shard, String> {
 fn shard_number(text: &str, name: &str) -> Result<u32, String> {
     use std::num::IntErrorKind;
     let t = text.trim();
-    t.parse().map_err(|e: std::num::ParseIntError| match e.kind() {
-        IntErrorKind::Empty => format!("{name} is missing; write K/N, e.g. 3/16"),
-        IntErrorKind::PosOverflow => {
-            format!("{name} = {t} is too large: shard numbers go up to {}", u32::MAX)
-        }
-        _ => format!("{name} = `{t}` is not a whole number; write K/N, e.g. 3/16"),
-    })
+    t.parse()
+        .map_err(|e: std::num::ParseIntError| match e.kind() {
+            IntErrorKind::Empty => format!("{name} is missing; write K/N, e.g. 3/16"),
+            IntErrorKind::PosOverflow => {
+                format!(
+                    "{name} = {t} is too large: shard numbers go up to {}",
+                    u32::MAX
+                )
+            }
+            _ => format!("{name} = `{t}` is not a whole number; write K/N, e.g. 3/16"),
+        })
 }
 
 /// The study's output files (bytes), for a whole run or a merge: tables, then figures drawn

@@ -37,7 +37,7 @@ impl Correlations {
                 let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
                 if i == j {
                     let pivot = self.0[i][i] - s;
-                    if !(pivot > MIN_PIVOT) {
+                    if pivot.is_nan() || pivot <= MIN_PIVOT {
                         return false;
                     }
                     l[i][i] = pivot.sqrt();
@@ -75,7 +75,10 @@ impl Correlations {
             ok
         };
         let (lo, hi) = (edge(-1.0), edge(1.0));
-        let (lo, hi) = ((lo * 1000.0).ceil() / 1000.0, (hi * 1000.0).floor() / 1000.0);
+        let (lo, hi) = (
+            (lo * 1000.0).ceil() / 1000.0,
+            (hi * 1000.0).floor() / 1000.0,
+        );
         // A sliver narrower than the rounding is shown as the point found.
         Some(if lo <= hi { (lo, hi) } else { (inside, inside) })
     }

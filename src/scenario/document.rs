@@ -528,7 +528,13 @@ impl Validator<'_> {
         let mut v = OdeOptions::default();
         for (key, x, lo, hi, out) in [
             ("ode.rtol", &raw.rtol, 1e-14, 1e-2, &mut v.rtol),
-            ("ode.atol_rel_dose", &raw.atol_rel_dose, 1e-18, 1e-2, &mut v.atol_rel_dose),
+            (
+                "ode.atol_rel_dose",
+                &raw.atol_rel_dose,
+                1e-18,
+                1e-2,
+                &mut v.atol_rel_dose,
+            ),
         ] {
             if let Some(x) = x {
                 *out = self.range(

@@ -192,8 +192,12 @@ impl Validator<'_> {
                 }
                 let index = |q: ModelParam| cv_pct.iter().position(|(x, _)| *x == q).unwrap_or(0);
                 let (i, j) = (index(pa), index(pb));
-                let written = |a: &str, b: &str, rho: f64| format!("[\"{a}\", \"{b}\", {}]", fmt_value(rho));
-                if let Some(&(_, _, first)) = correlations.iter().find(|(x, y, _)| (*x, *y) == (pa, pb) || (*x, *y) == (pb, pa)) {
+                let written =
+                    |a: &str, b: &str, rho: f64| format!("[\"{a}\", \"{b}\", {}]", fmt_value(rho));
+                if let Some(&(_, _, first)) = correlations
+                    .iter()
+                    .find(|(x, y, _)| (*x, *y) == (pa, pb) || (*x, *y) == (pb, pa))
+                {
                     return Err(self.err(c.span(), K::OutOfRange { key: "population.correlations".into(), value: written(a, b, *rho), expected: format!("each pair once; this pair is already correlated {} above: keep one of them", fmt_value(first)) }));
                 }
                 matrix.set(i, j, *rho);
@@ -220,7 +224,14 @@ impl Validator<'_> {
                     others.join(", ")
                 ),
             };
-            return Err(self.err(span, K::OutOfRange { key: "population.correlations".into(), value, expected }));
+            return Err(self.err(
+                span,
+                K::OutOfRange {
+                    key: "population.correlations".into(),
+                    value,
+                    expected,
+                },
+            ));
         }
         let miss_prob = match &p.miss_prob {
             Some(v) => self.range(
