@@ -1,7 +1,7 @@
 //! Two compartments whose exchange is far faster than the net change of the central amount
 //! (k21 = 1e6 and 1e9 /h beside fast elimination). From the state, dA_c/dt = ka·A_g −
 //! (k10 + k12)·A_c + k21·A_p is a difference of numbers up to 1e11 times larger than itself, and
-//! one minus a mode weight within 1e-6 of one had no correct digits: the exact solver reported
+//! one minus a mode weight within 1e-6 of one lost six digits: the exact solver reported
 //! Cmax = 0, or a Cmax,ss below Cavg,ss. Checked here against Dopri5 and against the closed form
 //! these models tend to (one compartment in quasi-equilibrium).
 

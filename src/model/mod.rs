@@ -70,7 +70,7 @@ pub enum Absorption {
 /// Rates of the two exponential modes of the central–peripheral pair (1/h), α > β > 0, with
 /// the weights of e^{−α·t} and e^{−β·t} in the central response to a central unit and in the
 /// peripheral response to a peripheral unit (each in [0, 1], summing to one; each computed
-/// on its own, since one minus a weight within rounding of 1 has no correct digits).
+/// on its own, since one minus a weight close to 1 loses as many digits as it has nines).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Modes {
     /// Fast (distribution) rate α (1/h).
@@ -279,8 +279,8 @@ impl PkModel {
         // Weights (α − x)/gap and (x − β)/gap for x = k21 and x = k10 + k12, both between β
         // and α. For either x, (α − x)·(x − β) = k12·k21: the larger difference (at least half
         // the gap) is taken directly, the smaller from the product. Subtracting would cancel
-        // when x is within rounding of α or β (k21 = 1e9 /h beside k10 + k12 = 1e3 /h gave a
-        // (1 − w) with no correct digits and the sign of dA_c/dt from noise).
+        // when x is close to α or β (k21 = 1e9 /h beside k12 = 1e15 /h lost six digits of 1 − w,
+        // enough to turn the sign of dA_c/dt into noise).
         let weights = |x: f64| -> (f64, f64) {
             if gap.is_nan() || gap <= 0.0 {
                 return (0.5, 0.5);
