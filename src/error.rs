@@ -27,6 +27,16 @@ pub enum SimError {
     /// A steady state does not exist or could not be computed.
     #[error("steady state could not be computed: {reason}")]
     SteadyState { reason: String },
+    /// A result broke an inequality every correct solution keeps (Cmin,ss ≤ Cavg,ss ≤ Cmax,ss,
+    /// Cmax at least every grid value): the numbers are wrong, so none are reported.
+    #[error("regimen \"{regimen}\": {low_name} = {} ng/mL came out above {high_name} = {} ng/mL, which no correct solution does: the concentrations lost their precision at these rates and are not reported\n  help: this is a bug in k2sim; please report it with the scenario file", crate::format::fmt_value(*low), crate::format::fmt_value(*high))]
+    Inconsistent {
+        regimen: String,
+        low_name: &'static str,
+        low: f64,
+        high_name: &'static str,
+        high: f64,
+    },
     /// The exact solver was asked to solve a model without a closed form.
     #[error("the exact solver has no closed form for saturable (Michaelis–Menten) absorption (at t = {t_h} h)\n  help: use solver = \"ode\" in the scenario, or --solver ode")]
     NoClosedForm { t_h: f64 },

@@ -208,18 +208,22 @@ dose_ug = 180
         "duration_h = 48\n[[regimen]]\ncompound = \"mk\\u001b[31m\"\ndose_ug = 180\n",
     )
     .unwrap();
-    for (file, says) in [
+    // clap quotes a refused option value as given, too.
+    for (args, says) in [
         (
-            "raw.toml",
+            ["run", "raw.toml", "--out", "o2"],
             "  3| label = \"A\\u{1b}[31mred\"\n   |           ^",
         ),
-        ("name.toml", "unknown name \"mk\\u{1b}[31m\""),
+        (
+            ["run", "name.toml", "--out", "o2"],
+            "unknown name \"mk\\u{1b}[31m\"",
+        ),
+        (
+            ["run", "name.toml", "--solver", "rk\u{7}4"],
+            "invalid value 'rk\\u{7}4' for '--solver <SOLVER>'",
+        ),
     ] {
-        let a = k2sim()
-            .current_dir(d)
-            .args(["run", file, "--out", "o2"])
-            .assert()
-            .code(2);
+        let a = k2sim().current_dir(d).args(args).assert().code(2);
         let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
         assert!(!drives_a_terminal(&err), "{err:?}");
         assert!(err.contains(says), "{err}");

@@ -311,7 +311,7 @@ fn man_page(command: Option<&str>) -> Result<(), Error> {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     threads_from_slurm();
     // Without a handler the default action (terminate) is also safe: nothing half-written is
     // ever visible. The handler only adds the guarantee that no staging directory remains.
@@ -436,6 +436,32 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+/// The command line, parsed by clap. clap quotes a refused value in its message as given, so
+/// an argument with control characters is parsed without colours and the message printed with
+/// them escaped ([`k2sim::format::terminal_safe`]); any other command line is clap's as usual.
+fn parse_command_line() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let risky = std::env::args_os()
+        .any(|a| k2sim::format::terminal_safe(&a.to_string_lossy()) != a.to_string_lossy());
+    if !risky {
+        return Cli::parse();
+    }
+    let matches = Cli::command()
+        .styles(clap::builder::Styles::plain())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    matches.unwrap_or_else(|e| {
+        let text = e.render().ansi().to_string();
+        let text = k2sim::format::terminal_safe(&text);
+        if e.use_stderr() {
+            eprint!("{text}");
+        } else {
+            write_stdout(&text);
+        }
+        std::process::exit(e.exit_code())
+    })
 }
 
 /// Figure and unit options shared by `run` and `compare`.

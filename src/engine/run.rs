@@ -245,6 +245,12 @@ fn simulate_with(
             .and_then(|s| s.last_trough_fraction_of_ss)
             .map(|f| f * 100.0),
     };
+    check_invariants(
+        &r.label,
+        &trajectory,
+        &metrics,
+        invariant_tolerance(prop, scenario),
+    )?;
     let obs: Vec<_> = scenario
         .observed
         .iter()
@@ -322,6 +328,46 @@ fn simulate_with(
     })
 }
 
+/// Relative slack of [`check_invariants`]: rounding for the closed form; for Dopri5, whose peak
+/// is located on its own steps and grid values on its interpolant, its tolerance as well.
+fn invariant_tolerance(prop: &AnyPropagator, scenario: &Scenario) -> f64 {
+    match prop {
+        AnyPropagator::Exact(_) => 1e-9,
+        AnyPropagator::Ode(_) => 1e-9_f64.max(100.0 * scenario.ode.rtol),
+    }
+}
+
+/// Inequalities every correct solution keeps: Cmin,ss ≤ Cavg,ss ≤ Cmax,ss and Cmax at least
+/// every grid value, within a relative `tol`. A violation means the numbers lost their
+/// precision (as the two-compartment peak did at k21 = 1e9 /h): an error, never a table.
+fn check_invariants(label: &str, tr: &Trajectory, m: &Metrics, tol: f64) -> Result<(), SimError> {
+    let err = |low_name, low, high_name, high| SimError::Inconsistent {
+        regimen: label.to_string(),
+        low_name,
+        low,
+        high_name,
+        high,
+    };
+    let at_most = |low: f64, high: f64| low <= high + tol * high.abs();
+    let top = tr
+        .conc_ng_ml
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !at_most(top, m.cmax_ng_ml) {
+        return Err(err("a grid concentration", top, "Cmax", m.cmax_ng_ml));
+    }
+    if let (Some(lo), Some(avg), Some(hi)) = (m.cmin_ss_ng_ml, m.cavg_ss_ng_ml, m.cmax_ss_ng_ml) {
+        if !at_most(lo, avg) {
+            return Err(err("Cmin,ss", lo, "Cavg,ss", avg));
+        }
+        if !at_most(avg, hi) {
+            return Err(err("Cavg,ss", avg, "Cmax,ss", hi));
+        }
+    }
+    Ok(())
+}
+
 /// The periodic schedule cut to the periods whose start (first dose + lag) lies inside the run,
 /// so that "last trough" means the last one a blood sample in the run could see.
 fn limit_to_run(p: &Periodic, duration_h: f64, tlag_h: f64) -> Periodic {
@@ -334,5 +380,78 @@ fn limit_to_run(p: &Periodic, duration_h: f64, tlag_h: f64) -> Periodic {
     Periodic {
         periods: within.max(1),
         ..p.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(cmax: f64, ss: Option<(f64, f64, f64)>) -> Metrics {
+        let mut v =
+            serde_json::json!({ "cmax_ng_ml": cmax, "tmax_h": 1.0, "auc_0_t_ng_h_ml": 1.0 });
+        if let Some((lo, avg, hi)) = ss {
+            v["cmin_ss_ng_ml"] = lo.into();
+            v["cavg_ss_ng_ml"] = avg.into();
+            v["cmax_ss_ng_ml"] = hi.into();
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn grid(conc: Vec<f64>) -> Trajectory {
+        Trajectory {
+            time_h: (0..conc.len()).map(|i| i as f64).collect(),
+            conc_ng_ml: conc,
+            cmax_ng_ml: 0.0,
+            tmax_h: 0.0,
+            auc_0_t_ng_h_ml: 0.0,
+            absorbed_input_ug: 0.0,
+            end_state: crate::model::State::default(),
+            eliminated_ug: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_result_out_of_order_is_an_error_not_a_number() {
+        let tr = grid(vec![0.0, 3.0, 2.0]);
+        assert!(check_invariants("A", &tr, &metrics(3.0, Some((1.0, 2.0, 3.0))), 1e-9).is_ok());
+        // Rounding is not a violation.
+        assert!(check_invariants("A", &tr, &metrics(3.0 * (1.0 - 1e-12), None), 1e-9).is_ok());
+        // The stiff two-compartment failures: Cmax = 0 below the grid, Cmax,ss below Cavg,ss.
+        let e = check_invariants("A", &tr, &metrics(0.0, None), 1e-9).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a grid concentration = 3 ng/mL came out above Cmax = 0 ng/mL"),
+            "{e}"
+        );
+        let e = check_invariants(
+            "A",
+            &tr,
+            &metrics(3.0, Some((7417.8, 7500.0, 7417.8))),
+            1e-9,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SimError::Inconsistent {
+                    low_name: "Cavg,ss",
+                    high_name: "Cmax,ss",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = check_invariants("A", &tr, &metrics(3.0, Some((2.5, 2.0, 3.0))), 1e-9).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SimError::Inconsistent {
+                    low_name: "Cmin,ss",
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 }

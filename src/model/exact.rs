@@ -94,17 +94,18 @@ impl RateColumns {
             };
         };
         let (k12, _) = model.k12_k21_per_h();
-        let (a, b, w) = (
+        let (a, b, w, wb) = (
             modes.alpha_per_h,
             modes.beta_per_h,
             modes.central_alpha_weight,
+            modes.central_beta_weight,
         );
         let two = |extra: &[f64]| {
             let mut ra = vec![a];
             ra.extend_from_slice(extra);
             let mut rb = vec![b];
             rb.extend_from_slice(extra);
-            w * k(&ra) + (1.0 - w) * k(&rb)
+            w * k(&ra) + wb * k(&rb)
         };
         Self {
             gut_from_gut_rate_h: k(&[ka, 0.0]),
@@ -158,23 +159,23 @@ impl StepMap {
         };
         let (k12, k21) = model.k12_k21_per_h();
         let (a, b) = (modes.alpha_per_h, modes.beta_per_h);
-        let (w, wp) = (modes.central_alpha_weight, modes.peripheral_alpha_weight);
+        let (w, wb) = (modes.central_alpha_weight, modes.central_beta_weight);
+        let (wp, wpb) = (modes.peripheral_alpha_weight, modes.peripheral_beta_weight);
         let (ea, eb) = ((-a * dt_h).exp(), (-b * dt_h).exp());
         let k_ab = bateman_kernel(a, b, dt_h);
         Self {
             dt_h,
             gut_gut: (-ka * dt_h).exp(),
-            central_central: w * ea + (1.0 - w) * eb,
-            gut_central: ka
-                * (w * bateman_kernel(a, ka, dt_h) + (1.0 - w) * bateman_kernel(b, ka, dt_h)),
+            central_central: w * ea + wb * eb,
+            gut_central: ka * (w * bateman_kernel(a, ka, dt_h) + wb * bateman_kernel(b, ka, dt_h)),
             auc_from_central_h: dt_h
-                * (w * one_minus_exp_over_x(a * dt_h) + (1.0 - w) * one_minus_exp_over_x(b * dt_h)),
+                * (w * one_minus_exp_over_x(a * dt_h) + wb * one_minus_exp_over_x(b * dt_h)),
             auc_from_gut_h: ka
                 * (w * bateman_kernel_integral(a, ka, dt_h)
-                    + (1.0 - w) * bateman_kernel_integral(b, ka, dt_h)),
+                    + wb * bateman_kernel_integral(b, ka, dt_h)),
             peripheral_central: k21 * k_ab,
             central_peripheral: k12 * k_ab,
-            peripheral_peripheral: wp * ea + (1.0 - wp) * eb,
+            peripheral_peripheral: wp * ea + wpb * eb,
             gut_peripheral: ka * k12 * triple_kernel(ka, a, b, dt_h),
             auc_from_peripheral_h: k21 * bateman_kernel_integral(a, b, dt_h),
             rates: RateColumns::default(),
@@ -249,6 +250,38 @@ pub fn triple_kernel(a: f64, b: f64, c: f64, t: f64) -> f64 {
     }
 }
 
+/// dA_c/dt at `dt_h` after `s` and U = d²A_c/dt² + ka·dA_c/dt (the slope's part without the
+/// gut's mode), for two compartments without running inputs; `None` otherwise. Taken from the
+/// closed form, not from the state: ka·A_g − (k10 + k12)·A_c + k21·A_p cancels when k12·A_c
+/// and k21·A_p are far larger than their difference (k21 = 1e9 /h beside a net slope of 1e-4
+/// µg/h), and its sign is then noise. Here each term is of the size of the result or smaller:
+/// the kernels' derivatives K′(a,b) = e^{−hi·t} − lo·K(a,b), and in U the factors (λ − ka) of
+/// the modes multiply out the 1/(λ − ka) of the gut's response.
+pub fn central_slopes_after(model: &PkModel, s: State, dt_h: f64) -> Option<(f64, f64)> {
+    let modes = model.modes()?;
+    if s.has_rates() {
+        return None;
+    }
+    let (ka, t) = (model.ka_per_h, dt_h);
+    let (_, k21) = model.k12_k21_per_h();
+    let (a, b) = (modes.alpha_per_h, modes.beta_per_h);
+    let (w, wb) = (modes.central_alpha_weight, modes.central_beta_weight);
+    let (g, c, p) = (s.gut_ug, s.central_ug, s.peripheral_ug);
+    let (ea, eb) = ((-a * t).exp(), (-b * t).exp());
+    let dk = |x: f64, y: f64| {
+        let (hi, lo) = if x >= y { (x, y) } else { (y, x) };
+        (-hi * t).exp() - lo * bateman_kernel(x, y, t)
+    };
+    let slope = c * (-a * w * ea - b * wb * eb)
+        + p * k21 * dk(a, b)
+        + g * ka * (w * dk(a, ka) + wb * dk(b, ka));
+    // A_c = Σ A_λ·e^{−λt}; U = Σ_{λ = α, β} λ·(λ − ka)·A_λ·e^{−λt}.
+    let pk = p * k21 / (a - b);
+    let u = a * ea * ((a - ka) * (c * w - pk) - g * ka * w)
+        + b * eb * ((b - ka) * (c * wb + pk) - g * ka * wb);
+    Some((slope, u))
+}
+
 /// The state `dt_h` after `s` (no AUC: cheaper than a full [`StepMap`] for one compartment).
 #[inline]
 pub fn state_after(model: &PkModel, s: State, dt_h: f64) -> State {
@@ -301,14 +334,28 @@ impl Modal {
     fn new(model: &PkModel) -> Option<Self> {
         let modes = model.modes()?;
         let (k12, k21) = model.k12_k21_per_h();
-        let (ka, k10) = (model.ka_per_h, model.ke_per_h);
+        let ka = model.ka_per_h;
         let (a, b) = (modes.alpha_per_h, modes.beta_per_h);
         let gap = (ka - a).abs().min((ka - b).abs()).min(a - b);
         if gap <= 1e-3 * ka.max(a) {
             return None;
         }
-        // Eigenvector of −ka (gut 1), and of −α, −β (no gut component).
+        // A mode with a weight near 0 (k21 far above k10 + k12, or below) makes V nearly
+        // singular: its inverse would carry errors far above the rounding of the step map.
+        let (wp, wpb) = (modes.peripheral_alpha_weight, modes.peripheral_beta_weight);
+        if modes
+            .central_alpha_weight
+            .min(modes.central_beta_weight)
+            .min(wp)
+            .min(wpb)
+            < 1e-3
+        {
+            return None;
+        }
+        // Eigenvector of −ka (gut 1), and of −α, −β (no gut component); the peripheral entries
+        // k10 + k12 − α and k10 + k12 − β as the weights times α − β (no cancellation).
         let d = (ka - a) * (ka - b);
+        let g = a - b;
         let v = nalgebra::Matrix3::new(
             1.0,
             0.0,
@@ -317,8 +364,8 @@ impl Modal {
             k21,
             k21,
             ka * k12 / d,
-            k10 + k12 - a,
-            k10 + k12 - b,
+            -wp * g,
+            wpb * g,
         );
         let v_inv = v.try_inverse()?;
         Some(Self {

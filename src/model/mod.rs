@@ -68,18 +68,25 @@ pub enum Absorption {
 }
 
 /// Rates of the two exponential modes of the central–peripheral pair (1/h), α > β > 0, with
-/// the weights of e^{−α·t} in the central response to a central unit and in the peripheral
-/// response to a peripheral unit (both in [0, 1]; the e^{−β·t} weight is one minus it).
+/// the weights of e^{−α·t} and e^{−β·t} in the central response to a central unit and in the
+/// peripheral response to a peripheral unit (each in [0, 1], summing to one; each computed
+/// on its own, since one minus a weight close to 1 loses as many digits as it has nines).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Modes {
     /// Fast (distribution) rate α (1/h).
     pub alpha_per_h: f64,
     /// Slow (terminal) rate β (1/h).
     pub beta_per_h: f64,
-    /// Weight of e^{−α·t} in A_c(t) after a unit amount in the central compartment.
+    /// Weight of e^{−α·t} in A_c(t) after a unit amount in the central compartment:
+    /// (α − k21)/(α − β).
     pub central_alpha_weight: f64,
-    /// Weight of e^{−α·t} in A_p(t) after a unit amount in the peripheral compartment.
+    /// Weight of e^{−β·t} in A_c(t) after a unit central amount: (k21 − β)/(α − β).
+    pub central_beta_weight: f64,
+    /// Weight of e^{−α·t} in A_p(t) after a unit amount in the peripheral compartment:
+    /// (α − k10 − k12)/(α − β).
     pub peripheral_alpha_weight: f64,
+    /// Weight of e^{−β·t} in A_p(t) after a unit peripheral amount: (k10 + k12 − β)/(α − β).
+    pub peripheral_beta_weight: f64,
 }
 
 /// Validated parameters of the model: one compartment with first-order absorption, optionally
@@ -267,19 +274,34 @@ impl PkModel {
         let alpha = 0.5 * (sum + disc);
         // β from the product of the roots (k10·k21), not from (sum − disc)/2, which cancels.
         let beta = k10 * k21 / alpha;
-        let gap = alpha - beta;
-        let weight = |x: f64| {
-            if gap > 0.0 {
-                ((alpha - x) / gap).clamp(0.0, 1.0)
-            } else {
-                0.5
+        // α − β is the discriminant itself (no difference of two large numbers).
+        let gap = disc;
+        // Weights (α − x)/gap and (x − β)/gap for x = k21 and x = k10 + k12, both between β
+        // and α. For either x, (α − x)·(x − β) = k12·k21: the larger difference (at least half
+        // the gap) is taken directly, the smaller from the product. Subtracting would cancel
+        // when x is close to α or β (k21 = 1e9 /h beside k12 = 1e15 /h lost six digits of 1 − w,
+        // enough to turn the sign of dA_c/dt into noise).
+        let weights = |x: f64| -> (f64, f64) {
+            if gap.is_nan() || gap <= 0.0 {
+                return (0.5, 0.5);
             }
+            let (up, down) = (alpha - x, x - beta);
+            let (up, down) = if up >= down {
+                (up, k12 * k21 / up)
+            } else {
+                (k12 * k21 / down, down)
+            };
+            ((up / gap).clamp(0.0, 1.0), (down / gap).clamp(0.0, 1.0))
         };
+        let (central_alpha_weight, central_beta_weight) = weights(k21);
+        let (peripheral_alpha_weight, peripheral_beta_weight) = weights(k10 + k12);
         Some(Modes {
             alpha_per_h: alpha,
             beta_per_h: beta,
-            central_alpha_weight: weight(k21),
-            peripheral_alpha_weight: weight(k10 + k12),
+            central_alpha_weight,
+            central_beta_weight,
+            peripheral_alpha_weight,
+            peripheral_beta_weight,
         })
     }
 

@@ -157,56 +157,109 @@ pub fn turning_points(
         };
     }
     let tol = 1e-9 * (1.0 + t1_h.abs());
-    let slope = |s: State| model.central_slope(s);
+    let exact_two = model.is_linear() && probe_times_h.is_empty() && model.peripheral.is_some();
+    let (t1_h, end) = if exact_two && !start.has_rates() {
+        without_emptied_tail(start, end, t0_h, t1_h, &mut state_at)
+    } else {
+        (t1_h, end)
+    };
+    // dA_c/dt and U at time t: from the closed form about `start` where there is one (see
+    // `exact::central_slopes_after`: from the state they cancel at fast exchange rates),
+    // else from the state.
+    let closed = |t: f64| {
+        exact_two
+            .then(|| super::exact::central_slopes_after(model, start, t - t0_h))
+            .flatten()
+    };
+    let u_of = |s: State| {
+        model.central_slope(model.derivative(s)) + model.ka_per_h * model.central_slope(s)
+    };
     // With an exact solution (no probes) the split below is rigorous. A numerical solution is
     // only trusted above its tolerance floor (its emptied tail has sign noise), so it is
     // scanned at the integrator's accepted steps instead, like the nonlinear model.
     // One compartment with an input running: dA_c/dt is a sum of two exponentials (ka, ke),
     // one sign change at most, in either direction; the even scan below brackets it.
-    let cuts: Vec<f64> =
-        if model.is_linear() && probe_times_h.is_empty() && model.peripheral.is_some() {
-            let u = |s: State| {
-                model.central_slope(model.derivative(s)) + model.ka_per_h * model.central_slope(s)
-            };
-            let (u0, u1) = (u(start), u(state_at(t1_h)));
-            let split = if u0 > 0.0 && u1 < 0.0 {
-                Some(bracketed_root(|t| u(state_at(t)), t0_h, t1_h, tol))
-            } else if u0 < 0.0 && u1 > 0.0 {
-                Some(bracketed_root(|t| -u(state_at(t)), t0_h, t1_h, tol))
-            } else {
-                None
-            };
-            std::iter::once(t0_h)
-                .chain(split)
-                .chain(std::iter::once(t1_h))
-                .collect()
-        } else {
-            let mut v: Vec<f64> = (0..=64)
-                .map(|k| t0_h + (t1_h - t0_h) * f64::from(k) / 64.0)
-                .chain(
-                    probe_times_h
-                        .iter()
-                        .copied()
-                        .filter(|&t| t > t0_h && t < t1_h),
-                )
-                .collect();
-            v.sort_by(f64::total_cmp);
-            v.dedup();
-            v
+    let cuts: Vec<f64> = if exact_two {
+        let mut u = |t: f64| match closed(t) {
+            Some((_, u)) => u,
+            None => u_of(if t <= t0_h { start } else { state_at(t) }),
         };
+        let (u0, u1) = (u(t0_h), u(t1_h));
+        let split = if u0 > 0.0 && u1 < 0.0 {
+            Some(bracketed_root(&mut u, t0_h, t1_h, tol))
+        } else if u0 < 0.0 && u1 > 0.0 {
+            Some(bracketed_root(|t| -u(t), t0_h, t1_h, tol))
+        } else {
+            None
+        };
+        std::iter::once(t0_h)
+            .chain(split)
+            .chain(std::iter::once(t1_h))
+            .collect()
+    } else {
+        let mut v: Vec<f64> = (0..=64)
+            .map(|k| t0_h + (t1_h - t0_h) * f64::from(k) / 64.0)
+            .chain(
+                probe_times_h
+                    .iter()
+                    .copied()
+                    .filter(|&t| t > t0_h && t < t1_h),
+            )
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    };
+    let mut slope_at = |t: f64| match closed(t) {
+        Some((sl, _)) => sl,
+        None => model.central_slope(if t >= t1_h { end } else { state_at(t) }),
+    };
     let mut out = Vec::new();
-    let mut prev = (cuts[0], slope(start));
+    let s0 = closed(t0_h).map_or_else(|| model.central_slope(start), |(sl, _)| sl);
+    let mut prev = (cuts[0], s0);
     for &b in &cuts[1..] {
-        let sb = slope(if b >= t1_h { end } else { state_at(b) });
+        let sb = slope_at(b);
         let (a, sa) = prev;
         if sa > 0.0 && sb < 0.0 {
-            out.push((bracketed_root(|t| slope(state_at(t)), a, b, tol), true));
+            out.push((bracketed_root(&mut slope_at, a, b, tol), true));
         } else if sa < 0.0 && sb > 0.0 {
-            out.push((bracketed_root(|t| -slope(state_at(t)), a, b, tol), false));
+            out.push((bracketed_root(|t| -slope_at(t), a, b, tol), false));
         }
         prev = (b, sb);
     }
     out
+}
+
+/// The span `[t0_h, t1_h]` cut where its amounts fall below 1e-200 of the start's (for a
+/// dose-free span of the closed form, whose total amount only falls), with the state there.
+/// Beyond, the amounts are subnormal or zero (fast rates over a long span underflow), the sign
+/// of dA_c/dt means nothing, and a peak bracketed against such an end was missed (Cmax = 0).
+fn without_emptied_tail(
+    start: State,
+    end: State,
+    t0_h: f64,
+    t1_h: f64,
+    mut state_at: impl FnMut(f64) -> State,
+) -> (f64, State) {
+    let total = |s: State| s.gut_ug + s.central_ug + s.peripheral_ug;
+    let floor = 1e-200 * total(start);
+    if floor.is_nan() || floor <= 0.0 || total(end) >= floor {
+        return (t1_h, end);
+    }
+    // total ≥ floor at `lo`, below at `hi`.
+    let (mut lo, mut hi) = (t0_h, t1_h);
+    while hi - lo > 1e-12 * (1.0 + t1_h.abs()) {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if total(state_at(mid)) >= floor {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo, state_at(lo))
 }
 
 /// The maximum of the central amount over a span and its time: the largest of the ends and the
