@@ -174,3 +174,59 @@ markers = ["dp_ucmgp"]
     // 180 µg/day at 12 weeks is the Dalmeijer calibration arm: −31 % within a point.
     assert!((rows[1].response[0].pct_change_at_end + 31.0).abs() < 1.0);
 }
+
+#[test]
+fn sensitivity_reports_the_marker_changes_as_two_runs_give_them() {
+    let text = r#"name = "marker sensitivity"
+duration = "12 weeks"
+step_h = 2
+
+[[regimen]]
+label = "MK-7"
+compound = "mk7"
+dose_ug = 180
+interval_h = 24
+doses = 84
+
+[response]
+markers = ["dp_ucmgp", "ucoc"]
+"#;
+    use k2sim::model::ModelParam;
+    use k2sim::scenario::SweepParam;
+    use k2sim::study::sweep::{sensitivity, SensitivityMetric};
+    let s = scenario::parse_str(text, "t").unwrap();
+    let rows = sensitivity(
+        &s,
+        SolverKind::Exact,
+        10.0,
+        &[SweepParam::Model(ModelParam::VL)],
+    )
+    .unwrap();
+    let v = s.regimens[0].model.v_l;
+    let at = |factor: f64| {
+        let t = text.replace(
+            "doses = 84\n",
+            &format!("doses = 84\n[regimen.params]\nv_l = {:e}\n", v * factor),
+        );
+        let one = scenario::parse_str(&t, "one").unwrap();
+        run::run(&one, SolverKind::Exact).unwrap().regimens[0]
+            .response
+            .clone()
+    };
+    let (base, lo, hi) = (at(1.0), at(0.9), at(1.1));
+    for m in [Marker::DpUcmgp, Marker::Ucoc] {
+        let r = rows
+            .iter()
+            .find(|r| r.metric == SensitivityMetric::MarkerAtEnd(m))
+            .unwrap();
+        let pick = |v: &[k2sim::engine::response::MarkerCourse]| {
+            v.iter().find(|c| c.marker == m).unwrap().pct_change_at_end
+        };
+        let (b, l, h) = (pick(&base), pick(&lo), pick(&hi));
+        assert!((r.base - b).abs() < 1e-9 && (r.low - l).abs() < 1e-9 && (r.high - h).abs() < 1e-9);
+        assert!((r.low_change_pct - (l / b - 1.0) * 100.0).abs() < 1e-9);
+        // A smaller volume gives a higher level and a deeper fall: the fall grows.
+        assert!(r.low_change_pct > 0.0 && r.high_change_pct < 0.0, "{r:?}");
+        assert_eq!(r.metric.key(), format!("{}_pct_change_at_end", m.key()));
+    }
+}

@@ -323,9 +323,10 @@ pub fn sensitivity_files(
     progress.finish();
     let mut report = format!("one-at-a-time sensitivity, each parameter ±{delta_pct} %\n");
     for r in &rows {
-        if r.metric == study_figure::tornado_metric(&rows) {
+        let marker = matches!(r.metric, sweep::SensitivityMetric::MarkerAtEnd(_));
+        if marker || r.metric == study_figure::tornado_metric(&rows) {
             report.push_str(&format!(
-                "  {:<28} {:<15} {:<16} {:>+8.2} % {:>+8.2} %\n",
+                "  {:<28} {:<15} {:<26} {:>+8.2} % {:>+8.2} %\n",
                 r.regimen,
                 r.param.key(),
                 r.metric,

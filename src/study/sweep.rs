@@ -159,12 +159,50 @@ pub fn run_sweep(
     Ok(per_combo.into_iter().flatten().collect())
 }
 
+/// What a sensitivity row measures: a PK metric, or a marker's change at the end of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SensitivityMetric {
+    Pk(Metric),
+    /// The marker's change from baseline at the end of the run (%), with `[response]`.
+    MarkerAtEnd(crate::response::Marker),
+}
+
+impl SensitivityMetric {
+    /// Key in `sensitivity.csv`: the metric's, or `<marker>_pct_change_at_end`.
+    pub fn key(self) -> &'static str {
+        use crate::response::Marker;
+        match self {
+            SensitivityMetric::Pk(m) => m.key(),
+            SensitivityMetric::MarkerAtEnd(Marker::DpUcmgp) => "dp_ucmgp_pct_change_at_end",
+            SensitivityMetric::MarkerAtEnd(Marker::Ucoc) => "ucoc_pct_change_at_end",
+        }
+    }
+}
+
+impl PartialEq<Metric> for SensitivityMetric {
+    fn eq(&self, m: &Metric) -> bool {
+        matches!(self, SensitivityMetric::Pk(x) if x == m)
+    }
+}
+
+impl serde::Serialize for SensitivityMetric {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl std::fmt::Display for SensitivityMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.key())
+    }
+}
+
 /// One bar of a tornado chart: a metric's response to one parameter moved by ±δ.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SensitivityRow {
     pub regimen: String,
     pub param: SweepParam,
-    pub metric: Metric,
+    pub metric: SensitivityMetric,
     pub base: f64,
     pub low: f64,
     pub high: f64,
@@ -229,32 +267,51 @@ fn sensitivity_job(
     if v0 == 0.0 {
         return Ok(Vec::new());
     }
-    let moved = |factor: f64| -> Result<Metrics, SimError> {
+    let moved = |factor: f64| -> Result<crate::engine::run::RegimenResult, SimError> {
         let mut s = scenario.clone();
         s.regimens = vec![with_param(r, p, v0 * factor)?];
-        Ok(run(&s, solver)?.regimens[0].metrics)
+        Ok(run(&s, solver)?.regimens.remove(0))
     };
     let (lo, hi) = (
         moved(1.0 - delta_pct / 100.0)?,
         moved(1.0 + delta_pct / 100.0)?,
     );
-    Ok(Metric::SENSITIVITY
+    let row = |metric, b: f64, l: f64, h: f64| SensitivityRow {
+        regimen: r.label.clone(),
+        param: p,
+        metric,
+        base: b,
+        low: l,
+        high: h,
+        low_change_pct: (l / b - 1.0) * 100.0,
+        high_change_pct: (h / b - 1.0) * 100.0,
+    };
+    let b = &base.regimens[i];
+    let mut rows: Vec<SensitivityRow> = Metric::SENSITIVITY
         .iter()
         .filter_map(|&metric| {
-            let b = metric.value(&base.regimens[i].metrics)?;
-            let (l, h) = (metric.value(&lo)?, metric.value(&hi)?);
-            Some(SensitivityRow {
-                regimen: r.label.clone(),
-                param: p,
-                metric,
-                base: b,
-                low: l,
-                high: h,
-                low_change_pct: (l / b - 1.0) * 100.0,
-                high_change_pct: (h / b - 1.0) * 100.0,
-            })
+            let v = metric.value(&b.metrics)?;
+            let (l, h) = (metric.value(&lo.metrics)?, metric.value(&hi.metrics)?);
+            Some(row(SensitivityMetric::Pk(metric), v, l, h))
         })
-        .collect())
+        .collect();
+    // The markers' change at the end of the run, relative to its value (a fall of 30 % that
+    // becomes 27 % is a −10 % change of the fall).
+    for c in &b.response {
+        let at = |x: &crate::engine::run::RegimenResult| {
+            x.response
+                .iter()
+                .find(|d| d.marker == c.marker)
+                .map(|d| d.pct_change_at_end)
+        };
+        if let (Some(l), Some(h)) = (at(&lo), at(&hi)) {
+            if c.pct_change_at_end != 0.0 {
+                let m = SensitivityMetric::MarkerAtEnd(c.marker);
+                rows.push(row(m, c.pct_change_at_end, l, h));
+            }
+        }
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
