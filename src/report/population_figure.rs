@@ -46,7 +46,17 @@ pub fn population_figure(
     let mut bands = Vec::new();
     for (i, p) in pops.iter().enumerate() {
         let mm = molar(&p.label);
-        let q = |t: usize, pct: f64| conv(p.histogram.percentile(t, pct), mm);
+        // The 5th, 25th, 50th, 75th and 95th percentiles of every band time, one pass each.
+        let rows: Vec<Vec<f64>> = (0..p.band_times_h.len())
+            .map(|t| p.histogram.percentiles(t, &[5.0, 25.0, 50.0, 75.0, 95.0]))
+            .collect();
+        let q = |t: usize, pct: f64| {
+            let k = [5.0, 25.0, 50.0, 75.0, 95.0]
+                .iter()
+                .position(|&x| x == pct)
+                .expect("one of the five");
+            conv(rows[t][k], mm)
+        };
         let times = &p.band_times_h;
         series.push(Series {
             label: if several {
@@ -59,7 +69,10 @@ pub fn population_figure(
         // The observed 5–95 % band first and lightest: it is the widest, and the opaque bands
         // of the true concentrations are drawn over it.
         if let Some(obs) = &p.observed {
-            let o = |t: usize, pct: f64| conv(obs.percentile(t, pct), mm);
+            let rows: Vec<Vec<f64>> = (0..times.len())
+                .map(|t| obs.percentiles(t, &[5.0, 95.0]))
+                .collect();
+            let o = |t: usize, pct: f64| conv(rows[t][usize::from(pct > 50.0)], mm);
             bands.push(Band {
                 series: i,
                 label: "5–95 % of observed samples (assay error)".into(),

@@ -60,17 +60,20 @@ pub fn bands_csv(spec: &PopulationSpec, pops: &[RegimenPopulation]) -> Result<Ve
             for (p, l) in pops.iter().zip(&lloq) {
                 for (i, t) in p.band_times_h.iter().enumerate() {
                     let mut rec = vec![p.label.clone(), fmt_time(*t)];
+                    // All five percentiles of a row in one pass over it.
                     rec.extend(
-                        PERCENTILES
-                            .iter()
-                            .map(|&q| fmt_sig(p.histogram.percentile(i, q))),
+                        p.histogram
+                            .percentiles(i, &PERCENTILES)
+                            .into_iter()
+                            .map(fmt_sig),
                     );
                     if observed {
-                        rec.extend(PERCENTILES.iter().map(|&q| {
-                            p.observed
-                                .as_ref()
-                                .map_or(String::new(), |h| fmt_sig(h.percentile(i, q)))
-                        }));
+                        match &p.observed {
+                            Some(h) => {
+                                rec.extend(h.percentiles(i, &PERCENTILES).into_iter().map(fmt_sig))
+                            }
+                            None => rec.extend(PERCENTILES.iter().map(|_| String::new())),
+                        }
                     }
                     if with_lloq {
                         rec.push(

@@ -3,6 +3,7 @@
 //! and writes the shard files.
 
 pub mod assay;
+pub mod bands;
 pub mod dose_response;
 pub mod fit;
 pub mod fit_response;

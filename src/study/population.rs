@@ -42,10 +42,7 @@ use crate::response::{Marker, MarkerPreset};
 
 /// Subjects advanced together by the batch kernel.
 pub const CHUNK: usize = 256;
-/// log2 of the number of histogram bins per octave of concentration.
-pub const BIN_BITS: u32 = 8;
-/// Octaves covered by the histogram below its top.
-const OCTAVES: i32 = 32;
+pub use super::bands::{BandHistogram, BIN_BITS};
 
 /// Metrics of one simulated subject.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -88,97 +85,6 @@ impl SubjectMetrics {
             Marker::DpUcmgp => self.dp_ucmgp_pct_change_at_end,
             Marker::Ucoc => self.ucoc_pct_change_at_end,
         }
-    }
-}
-
-/// Histogram of concentrations at each band time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BandHistogram {
-    /// Exponent (base 2) of the bottom of the log-binned range.
-    pub exp_lo: i32,
-    /// Counts, `bins()` per band time, band-time major.
-    pub counts: Vec<u32>,
-    /// Number of band times.
-    pub times: usize,
-}
-
-impl BandHistogram {
-    /// Bins per band time: one for ≤ 0, one for (0, 2^exp_lo), the log bins, one for overflow.
-    pub const fn bins() -> usize {
-        (OCTAVES as usize) << BIN_BITS | 3
-    }
-
-    /// An empty histogram whose top octave is 2^8 times `typical_max`.
-    pub fn new(times: usize, typical_max_ng_ml: f64) -> Self {
-        let top = if typical_max_ng_ml > 0.0 && typical_max_ng_ml.is_finite() {
-            typical_max_ng_ml.log2().ceil() as i32 + 8
-        } else {
-            8
-        };
-        Self {
-            exp_lo: top - OCTAVES,
-            counts: vec![0; times * Self::bins()],
-            times,
-        }
-    }
-
-    /// The bin of a concentration: exponent and leading mantissa bits of the f64, no logarithm.
-    #[inline]
-    pub fn bin(&self, v: f64) -> usize {
-        if v <= 0.0 || v.is_nan() {
-            return 0;
-        }
-        let bits = v.to_bits();
-        let exp = ((bits >> 52) & 0x7ff) as i32 - 1023;
-        let rel = exp - self.exp_lo;
-        if rel < 0 {
-            return 1;
-        }
-        if rel >= OCTAVES {
-            return Self::bins() - 1;
-        }
-        let mant = ((bits >> (52 - BIN_BITS)) & ((1 << BIN_BITS) - 1)) as usize;
-        2 + ((rel as usize) << BIN_BITS) + mant
-    }
-
-    /// The value a bin stands for: its midpoint (0 for the bottom two bins, the lower edge of
-    /// the overflow bin).
-    pub fn value(&self, bin: usize) -> f64 {
-        if bin < 2 {
-            return 0.0;
-        }
-        if bin == Self::bins() - 1 {
-            return 2f64.powi(self.exp_lo + OCTAVES);
-        }
-        let k = bin - 2;
-        let rel = (k >> BIN_BITS) as i32;
-        let mant = (k & ((1 << BIN_BITS) - 1)) as f64;
-        2f64.powi(self.exp_lo + rel) * (1.0 + (mant + 0.5) / f64::from(1u32 << BIN_BITS))
-    }
-
-    /// Adds another histogram of the same shape.
-    pub fn merge(&mut self, other: &BandHistogram) {
-        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
-            *a += b;
-        }
-    }
-
-    /// Nearest-rank percentile `p` (0–100) at band time `t`.
-    pub fn percentile(&self, t: usize, p: f64) -> f64 {
-        let row = &self.counts[t * Self::bins()..(t + 1) * Self::bins()];
-        let total: u64 = row.iter().map(|&c| u64::from(c)).sum();
-        if total == 0 {
-            return f64::NAN;
-        }
-        let rank = ((p / 100.0 * total as f64).ceil() as u64).clamp(1, total);
-        let mut seen = 0u64;
-        for (bin, &c) in row.iter().enumerate() {
-            seen += u64::from(c);
-            if seen >= rank {
-                return self.value(bin);
-            }
-        }
-        self.value(Self::bins() - 1)
     }
 }
 
@@ -530,6 +436,16 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandCounts) -> Vec<Subjec
     let pa: Vec<f64> = maps.iter().map(|m| m.auc_from_central_h).collect();
     let pb: Vec<f64> = maps.iter().map(|m| m.auc_from_gut_h).collect();
     let inv_v: Vec<f64> = models.iter().map(|m| 1.0 / m.v_l).collect();
+    let f: Vec<f64> = models.iter().map(|m| m.f).collect();
+    // Which doses each subject took, dose-major.
+    let all_taken = drawn.iter().all(|d| d.1 .2.iter().all(|&t| t));
+    let taken: Vec<bool> = if all_taken {
+        Vec::new()
+    } else {
+        (0..s.events.len())
+            .flat_map(|j| drawn.iter().map(move |d| d.1 .2[j]))
+            .collect()
+    };
     let base = s.regimen.model.baseline_ng_ml;
     let mut gut = vec![0.0; n];
     let mut cen = vec![0.0; n];
@@ -592,9 +508,18 @@ fn batch_kernel(s: &Setup, drawn: &[Drawn], hist: &mut BandCounts) -> Vec<Subjec
         while next_dose < dose_steps.len() && dose_steps[next_dose].0 == k {
             let j = dose_steps[next_dose].1;
             let amount = s.events[j].amount_ug;
-            for (i, (_, (m, _, taken))) in drawn.iter().enumerate() {
-                if taken[j] {
-                    gut[i] += m.f * amount;
+            // Contiguous arrays, not each subject's own `taken` vector (a cache miss per
+            // subject and dose).
+            if all_taken {
+                for i in 0..n {
+                    gut[i] += f[i] * amount;
+                }
+            } else {
+                let row = &taken[j * n..(j + 1) * n];
+                for i in 0..n {
+                    if row[i] {
+                        gut[i] += f[i] * amount;
+                    }
                 }
             }
             next_dose += 1;
