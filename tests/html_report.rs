@@ -50,7 +50,8 @@ fn files_ending(dir: &Path, ext: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(ext))
+        // Not the output manifest (`.k2sim-manifest`): it lists the set, it is not in it.
+        .filter(|n| n.ends_with(ext) && !n.starts_with('.'))
         .collect();
     v.sort();
     v

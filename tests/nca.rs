@@ -450,6 +450,7 @@ fn the_nca_command_writes_both_files() {
     let mut names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".k2sim-manifest")
         .collect();
     names.sort();
     let mut want = vec!["nca.csv".to_string(), "nca.md".to_string()];
@@ -539,6 +540,7 @@ fn no_figures_writes_the_two_tables_only() {
     let mut names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".k2sim-manifest")
         .collect();
     names.sort();
     assert_eq!(names, ["nca.csv", "nca.md"]);

@@ -26,6 +26,8 @@ fn names_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        // Not the output manifest (`.k2sim-manifest`): it lists the set, it is not in it.
+        .filter(|n| !n.starts_with('.'))
         .collect();
     v.sort();
     v

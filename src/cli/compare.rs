@@ -26,7 +26,7 @@ pub(super) fn compare_command(
     let started = Instant::now();
     let mut scenarios = Vec::new();
     for p in paths {
-        let mut s = scenario::load(p)?;
+        let mut s = scenario::load_with(p, super::reach())?;
         fig.apply(&mut s);
         for w in &s.warnings {
             errln!("warning: {w}");

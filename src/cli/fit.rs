@@ -25,7 +25,7 @@ pub fn fit_command(
     opts: plot::RenderOptions,
 ) -> Result<(), Error> {
     let started = Instant::now();
-    let scenario = scenario::load(path)?;
+    let scenario = scenario::load_with(path, super::reach())?;
     let spec = scenario.fit.clone().ok_or_else(|| {
         input_error(
             path,
@@ -127,7 +127,7 @@ pub fn fit_command(
         ..k2sim::report::html::Page::new(&title, &command, &files)
     });
     files.push(("report.html".into(), html.into_bytes()));
-    let written = crate::cli::write::write_set(&dir, &files)?;
+    let written = crate::cli::write::replace_set(&dir, "fit", &files)?;
     if !quiet {
         outln!(
             "{} — fit of {} to {} observations, {} solver",

@@ -80,6 +80,10 @@ struct Cli {
     /// Also print each phase with its time and the thread count, on standard error.
     #[arg(long, short, global = true, conflicts_with = "quiet")]
     verbose: bool,
+    /// Read the files a scenario names (`observed_csv`, `dataset`) also outside its folder
+    /// (by default they must be under it, so a scenario from elsewhere cannot read other files).
+    #[arg(long, global = true)]
+    allow_outside: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +274,18 @@ static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 /// `--quiet`: no progress bars either.
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// `--allow-outside`: files named by a scenario may be anywhere.
+static ALLOW_OUTSIDE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Where the files a scenario names may be read (`--allow-outside`).
+pub(crate) fn reach() -> k2sim::scenario::Reach {
+    if ALLOW_OUTSIDE.load(std::sync::atomic::Ordering::Relaxed) {
+        k2sim::scenario::Reach::Anywhere
+    } else {
+        k2sim::scenario::Reach::ScenarioFolder
+    }
+}
+
 /// Whether `--quiet` was given.
 pub(crate) fn quiet() -> bool {
     QUIET.load(std::sync::atomic::Ordering::Relaxed)
@@ -319,6 +335,7 @@ pub fn main() -> ExitCode {
     let quiet = cli.quiet;
     VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    ALLOW_OUTSIDE.store(cli.allow_outside, std::sync::atomic::Ordering::Relaxed);
     if cli.verbose {
         let n = rayon::current_num_threads();
         eprintln!(

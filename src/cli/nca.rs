@@ -11,7 +11,7 @@ use k2sim::report;
 use k2sim::scenario;
 
 use super::run::peak_memory_note;
-use super::write::write_set;
+use super::write::replace_set;
 
 pub(super) fn nca_command(
     path: &Path,
@@ -40,7 +40,7 @@ pub(super) fn nca_command(
         &super::command_line(),
         render.as_ref(),
     )?;
-    let written = write_set(&dir, &files.into_vec())?;
+    let written = replace_set(&dir, "nca", &files.into_vec())?;
     if !quiet {
         outln!(
             "NCA of {} — {} subject{}, PKNCA default rules",

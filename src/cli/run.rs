@@ -12,7 +12,7 @@ use k2sim::report;
 use k2sim::report::tables as output;
 use k2sim::scenario::{self, Scenario};
 
-use super::write::write_set;
+use super::write::replace_set;
 use super::{command_line, option_error, FigureArgs};
 
 /// Options of `k2sim run`, besides the scenario files.
@@ -67,7 +67,7 @@ pub(super) fn run_many(paths: &[PathBuf], args: &RunArgs) -> Result<(), Error> {
 /// Reads the scenario at `path`, or from standard input for `-`.
 fn load_scenario(path: &Path) -> Result<Scenario, Error> {
     if path.as_os_str() != "-" {
-        return Ok(scenario::load(path)?);
+        return Ok(scenario::load_with(path, super::reach())?);
     }
     use std::io::Read as _;
     let mut text = String::new();
@@ -87,7 +87,7 @@ fn load_scenario(path: &Path) -> Result<Scenario, Error> {
         )));
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    Ok(scenario::load_stdin_text(&text, &cwd)?)
+    Ok(scenario::load_stdin_text(&text, &cwd, super::reach())?)
 }
 
 /// One scenario of `k2sim run`; returns its summary.json text under `--json`. With
@@ -260,7 +260,7 @@ pub(super) fn finish(
     });
     all.push(("report.html".into(), html.into_bytes()));
     vlog!(ctx.started, "rendered {} files", all.len());
-    let written = write_set(ctx.dir, &all)?;
+    let written = replace_set(ctx.dir, "run", &all)?;
     vlog!(ctx.started, "wrote {}", ctx.dir.display());
     if !ctx.quiet && !ctx.fig.no_figures {
         if let Some(h) = report::figure::scale_hint(scenario, result) {

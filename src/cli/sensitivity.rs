@@ -6,7 +6,7 @@ use k2sim::error::Error;
 use k2sim::model::SolverKind;
 use k2sim::scenario::{self};
 
-use super::write::write_set;
+use super::write::replace_set;
 use super::{command_line, option_error};
 
 pub(super) fn sensitivity_command(
@@ -22,7 +22,7 @@ pub(super) fn sensitivity_command(
             "--delta-pct {delta_pct} is out of range\n  help: give a change between 0 and 100 (%), e.g. --delta-pct 10"
         )));
     }
-    let scenario = scenario::load(path)?;
+    let scenario = scenario::load_with(path, super::reach())?;
     let solver = solver.unwrap_or(scenario.solver);
     let render = size.render_for(&scenario);
     let (mut files, report) = crate::cli::study::sensitivity_files(
@@ -48,7 +48,7 @@ pub(super) fn sensitivity_command(
     let dir = out.unwrap_or_else(|| {
         Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
     });
-    for p in write_set(&dir, &files)? {
+    for p in replace_set(&dir, "sensitivity", &files)? {
         if !quiet {
             outln!("wrote {}", p.display());
         }

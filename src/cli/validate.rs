@@ -46,7 +46,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
     let cases = match &args.dir {
         Some(dir) => case_files(dir)?
             .iter()
-            .map(|p| case::load_case(p))
+            .map(|p| case::load_case(p, super::reach()))
             .collect::<Result<Vec<_>, _>>()?,
         None => case::bundled_cases()?,
     };
@@ -84,7 +84,7 @@ pub fn validate_command(args: ValidateArgs) -> Result<(), Error> {
         ..k2sim::report::html::Page::new("Validation against published data", &command, &files)
     });
     files.push(("report.html".into(), html.into_bytes()));
-    let written = crate::cli::write::write_set(&args.out, &files)?;
+    let written = crate::cli::write::replace_set(&args.out, "validate", &files)?;
     let passed = outcomes.iter().filter(|o| o.pass).count();
     let regressions: Vec<_> = outcomes.iter().filter(|o| o.is_regression()).collect();
     let improved = outcomes

@@ -23,13 +23,42 @@ pub fn on_interrupt() {
     std::process::exit(130);
 }
 
-/// Writes a complete set of outputs into `dir`, so that the files there are replaced only by a
-/// complete new set: [`stage`], then [`Staged::commit`]. Returns the paths written, in the
-/// order of `files`.
+/// Name of the file in an output directory that lists, per command, the files of the last set
+/// that command wrote there (`<command> <file name>` per line).
+pub const MANIFEST: &str = ".k2sim-manifest";
+
+/// Writes a file or files into `dir` beside what is there (a shard beside the other shards):
+/// each is replaced only by a complete new version, and nothing else in `dir` is touched.
+/// Returns the paths written, in the order of `files`.
 pub fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, Error> {
+    write(dir, None, files)
+}
+
+/// Writes the complete output set of `command` (`run`, `fit`, …) into `dir`: the files there
+/// are replaced only by a complete new set, and the files of `command`'s previous set in `dir`
+/// that the new set does not have (the comparison and panel figures of a run that had two
+/// regimens, before one with one) are removed after it is in place. Which files those are is
+/// read from the [`MANIFEST`]; a file k2sim did not list there (the user's own, or one an older
+/// k2sim wrote) is never removed. Returns the paths written, in the order of `files`.
+pub fn replace_set(
+    dir: &Path,
+    command: &str,
+    files: &[(String, Vec<u8>)],
+) -> Result<Vec<PathBuf>, Error> {
+    write(dir, Some(command), files)
+}
+
+fn write(
+    dir: &Path,
+    command: Option<&str>,
+    files: &[(String, Vec<u8>)],
+) -> Result<Vec<PathBuf>, Error> {
     // Ctrl-C or SIGTERM waits until the set is committed or cleaned up (see `on_interrupt`).
     let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
-    let staged = stage(dir, files)?;
+    let mut staged = stage(dir, files)?;
+    if let Some(command) = command {
+        staged.track(command)?;
+    }
     // For the interruption tests only (tests/outputs.rs): hold the staged set for a while, so
     // that a signal lands between staging and commit.
     if let Some(ms) = std::env::var("K2SIM_TEST_PAUSE_BEFORE_COMMIT_MS")
@@ -48,6 +77,34 @@ pub struct Staged {
     dir: PathBuf,
     staging: PathBuf,
     names: Vec<String>,
+    /// Files of the previous set to remove once the new one is in place, and whether a new
+    /// manifest is staged.
+    stale: Vec<String>,
+    manifest: bool,
+}
+
+/// First line of a manifest: a file without it is not k2sim's and lists nothing.
+const MANIFEST_HEAD: &str = "# k2sim output manifest 1: the files each command last wrote here";
+
+/// The entries of a manifest's text: (command, file name), skipping lines that are not one
+/// and names that are not a plain file name of `dir`; nothing unless the text starts with
+/// [`MANIFEST_HEAD`] (a file of that name that k2sim did not write).
+fn manifest_entries(text: &str) -> Vec<(String, String)> {
+    let mut lines = text.lines();
+    if lines.next() != Some(MANIFEST_HEAD) {
+        return Vec::new();
+    }
+    lines
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(c, n)| !c.is_empty() && plain_name(n))
+        .map(|(c, n)| (c.to_string(), n.to_string()))
+        .collect()
+}
+
+/// A file name that stays in its directory: no separator, no `..`, not hidden (so neither the
+/// manifest nor a staging directory).
+fn plain_name(n: &str) -> bool {
+    !n.is_empty() && !n.starts_with('.') && !n.contains(['/', '\\', '\0'])
 }
 
 fn write_err(path: &Path) -> impl Fn(std::io::Error) -> Error {
@@ -73,6 +130,8 @@ pub fn stage(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Staged, Error> {
         dir: dir.to_path_buf(),
         staging,
         names: files.iter().map(|(n, _)| n.clone()).collect(),
+        stale: Vec::new(),
+        manifest: false,
     };
     for (name, bytes) in files {
         let err = write_err(&dir.join(name));
@@ -84,6 +143,41 @@ pub fn stage(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Staged, Error> {
 }
 
 impl Staged {
+    /// Makes the set `command`'s: stages the new manifest (the other commands' entries kept,
+    /// less the names this set now writes) and notes which files of `command`'s previous set
+    /// to remove at commit.
+    fn track(&mut self, command: &str) -> Result<(), Error> {
+        let old = std::fs::read_to_string(self.dir.join(MANIFEST)).unwrap_or_default();
+        let new_names: std::collections::HashSet<&str> =
+            self.names.iter().map(String::as_str).collect();
+        let entries = manifest_entries(&old);
+        let kept: Vec<&(String, String)> = entries
+            .iter()
+            .filter(|(c, n)| c != command && !new_names.contains(n.as_str()))
+            .collect();
+        self.stale = entries
+            .iter()
+            .filter(|(c, n)| {
+                c == command && !new_names.contains(n.as_str()) && !kept.iter().any(|(_, k)| k == n)
+            })
+            .map(|(_, n)| n.clone())
+            .collect();
+        let mut text = format!("{MANIFEST_HEAD}\n");
+        for (c, n) in kept {
+            text.push_str(&format!("{c} {n}\n"));
+        }
+        for n in self.names.iter().filter(|n| plain_name(n)) {
+            text.push_str(&format!("{command} {n}\n"));
+        }
+        let path = self.staging.join(MANIFEST);
+        let err = write_err(&self.dir.join(MANIFEST));
+        let mut f = std::fs::File::create(&path).map_err(&err)?;
+        f.write_all(text.as_bytes()).map_err(&err)?;
+        f.sync_all().map_err(&err)?;
+        self.manifest = true;
+        Ok(())
+    }
+
     /// Renames every staged file over its old version (renames within one directory are atomic
     /// and take microseconds) and removes the staging directory.
     pub fn commit(self) -> Result<Vec<PathBuf>, Error> {
@@ -92,6 +186,19 @@ impl Staged {
             let to = self.dir.join(name);
             std::fs::rename(self.staging.join(name), &to).map_err(write_err(&to))?;
             written.push(to);
+        }
+        // The new set is in place: remove what only the previous set had (regular files only),
+        // then put the new manifest in place. Killed in between, the old manifest still lists
+        // what is left, and the next run removes it.
+        for name in &self.stale {
+            let p = self.dir.join(name);
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()) {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+        if self.manifest {
+            let to = self.dir.join(MANIFEST);
+            std::fs::rename(self.staging.join(MANIFEST), &to).map_err(write_err(&to))?;
         }
         // Make the renames durable; not every platform can open a directory for syncing.
         if let Ok(d) = std::fs::File::open(&self.dir) {

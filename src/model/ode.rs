@@ -98,6 +98,8 @@ pub struct OdePropagator {
     reuse: bool,
     bases: Vec<Basis>,
     max_steps: u32,
+    /// [`MAX_KEPT_STEPS`] (smaller in tests, so pieces are cheap to exercise).
+    kept_steps: f64,
     /// Right-hand-side evaluations so far, for benchmarks and diagnostics.
     pub evaluations: u64,
 }
@@ -164,6 +166,7 @@ impl OdePropagator {
             reuse: options.reuse_spans && model.is_linear(),
             bases: Vec::new(),
             max_steps: options.max_steps_per_span,
+            kept_steps: MAX_KEPT_STEPS,
             evaluations: 0,
         }
     }
@@ -197,7 +200,12 @@ impl Propagator for OdePropagator {
         if s.is_zero() || dt_h <= 0.0 {
             return Ok(s);
         }
-        Ok(state_of(&self.integrate(vec_of(s), s, 0.0, dt_h)?.y_end).with_rates_of(s))
+        self.within_budget(0.0, dt_h)?;
+        let mut y = vec_of(s);
+        for (a, b) in self.pieces(0.0, dt_h) {
+            y = self.integrate(y, s, a, b)?.y_end;
+        }
+        Ok(state_of(&y).with_rates_of(s))
     }
 
     fn span(
@@ -219,35 +227,70 @@ impl Propagator for OdePropagator {
                 min_central_ug: start.central_ug,
             });
         }
-        // Superposition combines unit amounts; a running input is integrated directly.
-        if self.reuse && !start.has_rates() {
+        self.within_budget(t0_h, t1_h)?;
+        // Superposition combines unit amounts; a running input is integrated directly, and so
+        // is a span too long to keep whole (its unit solutions could not be kept either).
+        if self.reuse && !start.has_rates() && self.pieces(t0_h, t1_h).len() == 1 {
             return self.span_by_superposition(start, t0_h, t1_h, sample_times_h, samples);
         }
-        let sol = self.integrate(vec_of(start), start, t0_h, t1_h)?;
-        let at = |t: f64| -> Vec3 {
-            if t >= t1_h {
-                sol.y_end
-            } else {
-                sol.dense.evaluate(t).unwrap_or(sol.y_end)
+        let mut y = vec_of(start);
+        let mut from = start;
+        let mut max = (f64::NEG_INFINITY, t0_h);
+        let mut min_central_ug = f64::INFINITY;
+        let mut next_sample = 0;
+        for (a, b) in self.pieces(t0_h, t1_h) {
+            let sol = self.integrate(y, start, a, b)?;
+            let at = |t: f64| -> Vec3 {
+                if t >= b {
+                    sol.y_end
+                } else {
+                    sol.dense.evaluate(t).unwrap_or(sol.y_end)
+                }
+            };
+            let last = b >= t1_h;
+            while let Some(&ts) = sample_times_h.get(next_sample) {
+                if ts >= b && !last {
+                    break;
+                }
+                samples.push(sample_of(&at(ts)).with_rates_of(start));
+                next_sample += 1;
             }
-        };
-        for &ts in sample_times_h {
-            samples.push(sample_of(&at(ts)).with_rates_of(start));
+            let to = state_of(&sol.y_end).with_rates_of(start);
+            let state_at = |t: f64| state_of(&at(t)).with_rates_of(start);
+            let piece_max = span_max(&self.model, from, to, a, b, &sol.steps_h, state_at);
+            if piece_max.0 > max.0 {
+                max = piece_max;
+            }
+            min_central_ug = min_central_ug.min(span_min(
+                &self.model,
+                from,
+                to,
+                a,
+                b,
+                &sol.steps_h,
+                state_at,
+            ));
+            // The running AUC (the fourth component) carries on into the next piece.
+            y = sol.y_end;
+            from = to;
         }
-        let end = state_of(&sol.y_end).with_rates_of(start);
-        let state_at = |t: f64| state_of(&at(t)).with_rates_of(start);
-        let (max_central_ug, t_max_h) =
-            span_max(&self.model, start, end, t0_h, t1_h, &sol.steps_h, state_at);
-        let min_central_ug = span_min(&self.model, start, end, t0_h, t1_h, &sol.steps_h, state_at);
         Ok(SpanResult {
-            end,
-            auc_central_ug_h: sol.y_end[3],
-            max_central_ug,
-            t_max_h,
+            end: from,
+            auc_central_ug_h: y[3],
+            max_central_ug: max.0,
+            t_max_h: max.1,
             min_central_ug,
         })
     }
 }
+
+/// Most Dopri5 steps one integration is expected to keep. Dopri5 keeps every accepted step (its
+/// dense-output coefficients and the step list, about 200 bytes a step), so a span that needs
+/// more (a fast rate over a long gap, e.g. ka = 1e6 /h over a day: 8e6 steps, 1.6 GB per unit
+/// solution) is integrated in consecutive pieces of at most this many steps at the stability
+/// limit, each dropped once its samples, extrema and end state are taken: about 200 MB
+/// whatever the rates and the step budget.
+const MAX_KEPT_STEPS: f64 = 1e6;
 
 /// One Dopri5 integration: its dense output, accepted step ends and end state.
 struct Solved {
@@ -282,6 +325,52 @@ struct Basis {
 const MAX_BASES: usize = 64;
 
 impl OdePropagator {
+    /// The fewest steps a span can take: Dopri5's step is capped at 3/k, k the fastest rate
+    /// (see `integrate`).
+    fn min_steps(&self, span_h: f64) -> f64 {
+        span_h * self.model.fastest_rate_per_h() / 3.0
+    }
+
+    /// Refuses a span that cannot be covered within `max_steps_per_span` before integrating
+    /// any of it (it used to fill the budget first, gigabytes of steps, then fail).
+    fn within_budget(&self, t0_h: f64, t1_h: f64) -> Result<(), SimError> {
+        if self.min_steps(t1_h - t0_h) <= f64::from(self.max_steps) {
+            return Ok(());
+        }
+        Err(self.out_of_steps(t0_h, t0_h, t1_h))
+    }
+
+    fn out_of_steps(&self, at_h: f64, t0_h: f64, t1_h: f64) -> SimError {
+        let k = self.model.fastest_rate_per_h();
+        SimError::OdeFailed {
+            t_h: at_h,
+            reason: format!(
+                "more than {} steps between events at {t0_h} h and {t1_h} h: the fastest rate ({k:.4e} /h) limits Dopri5 to steps of about {:.1e} h (it is unstable beyond), so a tighter or looser rtol does not help",
+                self.max_steps,
+                3.3 / k
+            ),
+            hint: self.step_budget_hint(t1_h - t0_h),
+        }
+    }
+
+    /// `[t0_h, t1_h]` cut into consecutive pieces of at most [`MAX_KEPT_STEPS`] steps at the
+    /// stability limit; one piece for every span of an ordinary model.
+    fn pieces(&self, t0_h: f64, t1_h: f64) -> Vec<(f64, f64)> {
+        let n = (self.min_steps(t1_h - t0_h) / self.kept_steps)
+            .ceil()
+            .max(1.0);
+        // `within_budget` bounds n by max_steps / MAX_KEPT_STEPS (at most 100).
+        let n = n.min(1e4) as usize;
+        let width = (t1_h - t0_h) / n as f64;
+        (0..n)
+            .map(|i| {
+                let a = t0_h + i as f64 * width;
+                let b = if i + 1 == n { t1_h } else { a + width };
+                (a, b)
+            })
+            .collect()
+    }
+
     fn integrate(
         &mut self,
         y0: Vec3,
@@ -322,23 +411,18 @@ impl OdePropagator {
             ode_solvers::OutputType::Continuous,
         );
         let mut dense = ContinuousOutputModel::default();
-        let max_steps = self.max_steps;
-        let k = self.model.fastest_rate_per_h();
-        let stats = solver.integrate_with_continuous_output_model(&mut dense).map_err(|e| match e {
-            ode_solvers::dop_shared::IntegrationError::MaxNumStepReached { x, .. } => SimError::OdeFailed {
-                t_h: x,
-                reason: format!(
-                    "more than {max_steps} steps between events at {t0} h and {t1} h: the fastest rate ({k:.4e} /h) limits Dopri5 to steps of about {:.1e} h (it is unstable beyond), so a tighter or looser rtol does not help",
-                    3.3 / k
-                ),
-                hint: self.step_budget_hint(t1 - t0),
-            },
-            other => SimError::OdeFailed {
-                t_h: t0,
-                reason: other.to_string(),
-                hint: self.tolerance_hint(),
-            },
-        })?;
+        let stats = solver
+            .integrate_with_continuous_output_model(&mut dense)
+            .map_err(|e| match e {
+                ode_solvers::dop_shared::IntegrationError::MaxNumStepReached { x, .. } => {
+                    self.out_of_steps(x, t0, t1)
+                }
+                other => SimError::OdeFailed {
+                    t_h: t0,
+                    reason: other.to_string(),
+                    hint: self.tolerance_hint(),
+                },
+            })?;
         self.evaluations += u64::from(stats.num_eval);
         let (xs, ys) = solver.results().get();
         let (t_last, y_end) = match (xs.last(), ys.last()) {
@@ -592,5 +676,55 @@ mod tests {
         assert!((re.max_central_ug - ro.max_central_ug).abs() < 1e-8 * re.max_central_ug);
         assert!((re.t_max_h - ro.t_max_h).abs() < 1e-4);
         assert!(ode.evaluations > 0);
+    }
+
+    #[test]
+    fn a_span_too_long_to_keep_whole_is_integrated_in_pieces_that_agree_with_exact() {
+        // ka = 2000 /h over 30 h: at least 2e4 steps at the stability limit, so with pieces of
+        // at most 1e4 steps (1e6 outside tests, the same code) two pieces.
+        let m = PkModel::new(2000.0, 0.0096, 216.0, 1.0, 0.0, 0.0).unwrap();
+        let start = State::new(180.0, 50.0);
+        let times: Vec<f64> = (0..30).map(|t| f64::from(t) + 0.25).collect();
+        let mut ode = OdePropagator::new(m, OdeOptions::default(), 180.0);
+        ode.kept_steps = 1e4;
+        let pieces = ode.pieces(0.0, 30.0);
+        assert_eq!(pieces.len(), 2, "{pieces:?}");
+        assert_eq!((pieces[0].0, pieces[1].1), (0.0, 30.0));
+        assert_eq!(pieces[0].1, pieces[1].0);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let re = ExactPropagator::new(m)
+            .span(start, 0.0, 30.0, &times, &mut a)
+            .unwrap();
+        let ro = ode.span(start, 0.0, 30.0, &times, &mut b).unwrap();
+        assert_eq!(
+            b.len(),
+            times.len(),
+            "one sample per time, none twice at a piece edge"
+        );
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x.central_ug - y.central_ug).abs() < 1e-7 * re.max_central_ug);
+        }
+        let rel = |x: f64, y: f64| (x - y).abs() / y.abs();
+        assert!(
+            rel(ro.auc_central_ug_h, re.auc_central_ug_h) < 1e-7,
+            "AUC carried over pieces"
+        );
+        assert!(rel(ro.end.central_ug, re.end.central_ug) < 1e-7);
+        assert!(rel(ro.max_central_ug, re.max_central_ug) < 1e-7);
+        assert!(rel(ro.min_central_ug, re.min_central_ug) < 1e-7);
+        // A span the budget cannot cover is refused before any step is taken.
+        let tight = OdeOptions {
+            max_steps_per_span: 100,
+            ..OdeOptions::default()
+        };
+        let mut ode = OdePropagator::new(m, tight, 180.0);
+        match ode.span(start, 5.0, 35.0, &times, &mut Vec::new()) {
+            Err(SimError::OdeFailed { t_h, reason, .. }) => {
+                assert_eq!(t_h, 5.0);
+                assert!(reason.contains("more than 100 steps"), "{reason}");
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        assert_eq!(ode.evaluations, 0);
     }
 }

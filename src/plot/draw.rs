@@ -140,17 +140,7 @@ fn draw_figure<DB: DrawingBackend>(
     // curve passing through a point leaves it readable.
     for (i, pts) in l.observed.iter().enumerate() {
         let colour = series_colour(i + prep.style_base);
-        let r = 4.5 * m.series_w;
-        for &(x, y) in pts {
-            let ring: Vec<(f64, f64)> = (0..=32)
-                .map(|k| {
-                    let a = f64::from(k) / 32.0 * std::f64::consts::TAU;
-                    (x + r * a.cos(), y + r * a.sin())
-                })
-                .collect();
-            p.polyline(&[(x, y), (x, y)], &WHITE, 2.0 * r)?;
-            p.polyline(&ring, &colour, m.series_w)?;
-        }
+        p.open_circles(pts, 4.5 * m.series_w, m.series_w, &colour)?;
     }
 
     // Guide lines over the curves and circles, thinner than a series and dark.

@@ -235,8 +235,8 @@ struct RawCheck {
     expect: Option<Spanned<String>>,
 }
 
-/// Reads a case file. Errors carry the path.
-pub fn load_case(path: &Path) -> Result<Case, InputError> {
+/// Reads a case file; its `observed_csv` is read where `reach` allows. Errors carry the path.
+pub fn load_case(path: &Path, reach: super::Reach) -> Result<Case, InputError> {
     let text = super::read_regular(path, super::MAX_SCENARIO_BYTES, "validation case")
         .and_then(|b| {
             String::from_utf8(b)
@@ -251,6 +251,7 @@ pub fn load_case(path: &Path) -> Result<Case, InputError> {
         &mut case.scenario,
         path.parent().unwrap_or(Path::new(".")),
         Some((&text, path)),
+        reach,
     )?;
     case.scenario.source = Some(path.to_path_buf());
     Ok(case)

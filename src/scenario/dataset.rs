@@ -182,7 +182,7 @@ pub fn parse_dataset(text: &str, amount_factor_ug: f64) -> Result<Dataset, Input
                     problem: if v.is_empty() {
                         "(empty)".into()
                     } else {
-                        short(&v)
+                        super::excerpt(&v)
                     },
                     hint: format!("expected {hint}"),
                 },
@@ -466,16 +466,6 @@ fn schedule_of(doses: &[DoseRecord]) -> Result<(Schedule, bool), (Range<usize>, 
     }
     out.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
     Ok((Schedule::Explicit { doses: out }, false))
-}
-
-/// A cell's text for an error message: at most 40 characters, control characters escaped.
-fn short(v: &str) -> String {
-    let s: String = v.chars().take(40).flat_map(char::escape_default).collect();
-    if v.chars().count() > 40 {
-        format!("{s}…")
-    } else {
-        s
-    }
 }
 
 /// The dataset keys of a scenario, read and turned into regimens and observations.

@@ -131,7 +131,30 @@ impl Validator<'_> {
                 },
             ));
         }
+        let too_many = |count: usize, span: std::ops::Range<usize>, key: &str, what: &str| {
+            self.err(
+                span,
+                K::OutOfRange {
+                    key: key.into(),
+                    value: format!("{count} {what}"),
+                    expected: format!(
+                        "at most {} regimens in one scenario (split the regimens over several scenario files, or use a [sweep] or [population] for many variants of one)",
+                        super::MAX_REGIMENS
+                    ),
+                },
+            )
+        };
+        if regs.get_ref().len() > super::MAX_REGIMENS {
+            let span = regs.get_ref()[super::MAX_REGIMENS].span();
+            return Err(too_many(
+                regs.get_ref().len(),
+                span,
+                "regimen",
+                "[[regimen]] tables",
+            ));
+        }
         let mut regimens: Vec<Regimen> = Vec::new();
+        let mut labels = std::collections::HashSet::new();
         let mut warnings = Vec::new();
         for r in regs.into_inner() {
             let span = r.span();
@@ -141,7 +164,7 @@ impl Validator<'_> {
                 .as_ref()
                 .map_or(span.clone(), |l| l.span());
             let reg = self.regimen(r.into_inner(), span)?;
-            if regimens.iter().any(|o| o.label == reg.label) {
+            if !labels.insert(reg.label.clone()) {
                 return Err(self.err(
                     label_span,
                     K::OutOfRange {
@@ -169,8 +192,22 @@ impl Validator<'_> {
         let mut data_observed = Vec::new();
         if let Some(d) = dataset {
             warnings.extend(d.warnings);
+            let named_at = raw.dataset.as_ref().map_or(0..0, |s| s.span());
+            if regimens.len() + d.regimens.len() > super::MAX_REGIMENS {
+                let what = format!(
+                    "regimens ({} IDs in {})",
+                    d.regimens.len(),
+                    d.path.display()
+                );
+                return Err(too_many(
+                    regimens.len() + d.regimens.len(),
+                    named_at,
+                    "dataset",
+                    &what,
+                ));
+            }
             for reg in d.regimens {
-                if regimens.iter().any(|o| o.label == reg.label) {
+                if !labels.insert(reg.label.clone()) {
                     return Err(self.err(
                         raw.dataset.as_ref().map_or(0..0, |s| s.span()),
                         K::OutOfRange {

@@ -55,6 +55,11 @@ use raw::RawScenario;
 pub const MAX_OUTPUT_ROWS: u64 = 10_000_000;
 /// Most intervals `auc_intervals_h` may list.
 pub const MAX_AUC_INTERVALS: usize = 1000;
+/// Most regimens one scenario may hold ([[regimen]] tables and dataset IDs together). Every
+/// regimen is a curve, a comparison row, a panel and a column of timeseries.csv: at a
+/// thousand the run takes about 15 s, mostly drawing; far beyond it the figures are
+/// unreadable and memory grows without use. A [sweep] or [population] covers more.
+pub const MAX_REGIMENS: usize = 1000;
 /// Most doses one regimen may have.
 pub const MAX_DOSES: u64 = 1_000_000;
 /// Longest simulated span (h): 100 years.
@@ -212,6 +217,66 @@ pub fn read_regular(path: &Path, limit_bytes: u64, what: &str) -> Result<Vec<u8>
     Ok(bytes)
 }
 
+/// Where the files a scenario names (`observed_csv`, `dataset`) may be.
+///
+/// By default they must be under the folder of the scenario that names them (after
+/// following symbolic links): a scenario received from someone else cannot make k2sim read
+/// (and quote in an error, or copy into a shard) a file elsewhere on the system, such as
+/// `../../etc/passwd` or `/home/me/.ssh/id_rsa`. `k2sim … --allow-outside` lifts the rule for
+/// one run. A scenario on standard input names files under the working directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reach {
+    /// Only files under the scenario's folder.
+    #[default]
+    ScenarioFolder,
+    /// Any file the user can read (`--allow-outside`).
+    Anywhere,
+}
+
+/// The path of `name`, a file named by the scenario in `base` (the scenario's folder), or why
+/// it may not be read under `reach`.
+pub fn named_file(base: &Path, name: &Path, reach: Reach) -> Result<PathBuf, String> {
+    let path = base.join(name);
+    if reach == Reach::Anywhere {
+        return Ok(path);
+    }
+    let folder = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
+    let inside = match path.canonicalize() {
+        Ok(target) => target.starts_with(&folder),
+        // Not there (reading it will say so): judge the name as written.
+        Err(_) => {
+            use std::path::Component as C;
+            name.components()
+                .all(|c| matches!(c, C::Normal(_) | C::CurDir))
+        }
+    };
+    if inside {
+        return Ok(path);
+    }
+    Err(format!(
+        "`{}` is outside the folder of the scenario ({}); k2sim reads only files under the folder of the scenario that names them, so that a scenario from elsewhere cannot make it read other files\n  help: copy the file into {} (or a folder under it) and name it relative to the scenario, or pass --allow-outside to read it where it is",
+        crate::format::terminal_safe(&name.display().to_string()),
+        folder.display(),
+        folder.display()
+    ))
+}
+
+/// Longest excerpt of a data file's content an error quotes (characters).
+pub const EXCERPT_CHARS: usize = 40;
+
+/// What an error quotes of a cell or header it does not recognise: at most [`EXCERPT_CHARS`]
+/// characters, control characters escaped (`\u{1b}`), and `…` when there was more. A file
+/// that is not what the scenario says (a key file, a binary) is never echoed beyond this.
+pub fn excerpt(text: &str) -> String {
+    let head: String = text.chars().take(EXCERPT_CHARS).collect();
+    let safe = crate::format::terminal_safe(&head).into_owned();
+    if text.chars().nth(EXCERPT_CHARS).is_some() {
+        format!("{safe}…")
+    } else {
+        safe
+    }
+}
+
 /// `text` without a leading UTF-8 byte-order mark, which spreadsheet programs write at the
 /// start of a "UTF-8 CSV" and which would otherwise stick to the first header cell. Every CSV
 /// parser calls it first, so lines and columns count from the first visible character.
@@ -270,8 +335,14 @@ pub struct Scenario {
     pub auc_intervals_h: Vec<[f64; 2]>,
 }
 
-/// Reads and validates a scenario file. Errors carry the path.
+/// Reads and validates a scenario file, reading the files it names only under its folder
+/// ([`Reach::ScenarioFolder`]). Errors carry the path.
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    load_with(path, Reach::ScenarioFolder)
+}
+
+/// [`load`], with the files the scenario names read where `reach` allows.
+pub fn load_with(path: &Path, reach: Reach) -> Result<Scenario, InputError> {
     let io = |message: String| InputError::io(path, message);
     if path.is_dir() {
         return Err(io("is a directory, not a scenario file; give a .toml file such as scenarios/mk7_daily.toml".into()));
@@ -307,7 +378,7 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
         .file_stem()
         .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let mut scenario = from_text(&text, path, &dir, &default_name)?;
+    let mut scenario = from_text(&text, path, &dir, &default_name, reach)?;
     scenario.source = Some(path.to_path_buf());
     Ok(scenario)
 }
@@ -317,9 +388,10 @@ pub const STDIN_LABEL: &str = "<stdin>";
 
 /// Validates scenario text read from standard input (`k2sim run -`): errors name
 /// [`STDIN_LABEL`] as the file, and files it names (a `dataset`, `observed_csv`) are read
-/// relative to `cwd`. The name defaults to "stdin".
-pub fn load_stdin_text(text: &str, cwd: &Path) -> Result<Scenario, InputError> {
-    from_text(text, Path::new(STDIN_LABEL), cwd, "stdin")
+/// relative to `cwd` (and under it, unless `reach` is [`Reach::Anywhere`]). The name
+/// defaults to "stdin".
+pub fn load_stdin_text(text: &str, cwd: &Path, reach: Reach) -> Result<Scenario, InputError> {
+    from_text(text, Path::new(STDIN_LABEL), cwd, "stdin", reach)
 }
 
 /// Validates `text`, the content of `path`, reading the files it names from `dir`.
@@ -328,10 +400,11 @@ fn from_text(
     path: &Path,
     dir: &Path,
     default_name: &str,
+    reach: Reach,
 ) -> Result<Scenario, InputError> {
     let base = dir.to_path_buf();
     let read = move |name: &str| -> Result<(PathBuf, String), String> {
-        let p = base.join(name);
+        let p = named_file(&base, Path::new(name), reach)?;
         let bytes = read_regular(&p, MAX_DATASET_BYTES, "dataset")
             .map_err(|e| format!("{}: {e}", p.display()))?;
         let text = String::from_utf8(bytes)
@@ -348,7 +421,7 @@ fn from_text(
             e.in_file(path)
         }
     })?;
-    attach_observed_csv(&mut scenario, dir, Some((text, path)))?;
+    attach_observed_csv(&mut scenario, dir, Some((text, path)), reach)?;
     Ok(scenario)
 }
 

@@ -90,7 +90,7 @@ pub fn parse_nca_data(text: &str) -> Result<Vec<Subject>, InputError> {
             K::Invalid {
                 message: format!(
                     "the header `{}` is neither the long table nor a NONMEM-style dataset\n  help: {FORMS_HELP}",
-                    names.join(",")
+                    super::excerpt(&names.join(","))
                 ),
             },
         ));
@@ -179,7 +179,7 @@ fn cell_err(
         text,
         Some(span),
         K::Cell {
-            column: column.into(),
+            column: super::excerpt(column),
             problem,
             hint,
         },
@@ -334,12 +334,14 @@ fn long_records(
                 name,
                 format!(
                     "missing from the header `{}`",
-                    header
-                        .cells
-                        .iter()
-                        .map(|c| c.1.as_str())
-                        .collect::<Vec<_>>()
-                        .join(",")
+                    super::excerpt(
+                        &header
+                            .cells
+                            .iter()
+                            .map(|c| c.1.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
                 ),
                 "the long table needs the columns id, time_h and conc_ng_ml (and may add dose_ug)"
                     .into(),

@@ -193,7 +193,7 @@ pub fn parse_observed_csv(
                 return Err(err(
                     span.clone(),
                     K::OutOfRange {
-                        key: name.clone(),
+                        key: super::excerpt(name),
                         value: "a second column of this name".into(),
                         expected: "each column once".into(),
                     },
@@ -203,7 +203,7 @@ pub fn parse_observed_csv(
                 return Err(err(
                     span.clone(),
                     K::UnknownKey {
-                        key: name.clone(),
+                        key: super::excerpt(name),
                         suggestion: suggest(name, CSV_COLUMNS),
                         expected: CSV_COLUMNS.iter().map(|s| s.to_string()).collect(),
                     },
@@ -248,7 +248,7 @@ pub fn parse_observed_csv(
                     span.clone(),
                     K::BadQuantity {
                         key: head[i].1.clone(),
-                        text: format!("\"{s}\""),
+                        text: format!("\"{}\"", super::excerpt(s)),
                         expected: "a number".into(),
                     },
                 )
@@ -272,7 +272,7 @@ pub fn parse_observed_csv(
                 row[i].0.clone(),
                 K::UnknownName {
                     key: "regimen".into(),
-                    name: n.into(),
+                    name: super::excerpt(n),
                     suggestion,
                     known,
                 },
@@ -302,6 +302,7 @@ pub fn attach_observed_csv(
     scenario: &mut Scenario,
     base_dir: &Path,
     named_in: Option<(&str, &Path)>,
+    reach: super::Reach,
 ) -> Result<(), InputError> {
     let Some(rel) = scenario.observed_csv.clone() else {
         return Ok(());
@@ -311,7 +312,8 @@ pub fn attach_observed_csv(
         None => e,
     };
     let path: PathBuf = base_dir.join(&rel);
-    let text = super::read_regular(&path, super::MAX_DATASET_BYTES, "observations file")
+    let text = super::named_file(base_dir, &rel, reach)
+        .and_then(|p| super::read_regular(&p, super::MAX_DATASET_BYTES, "observations file"))
         .and_then(|b| {
             String::from_utf8(b)
                 .map_err(|_| "the observations file is not UTF-8 text; save it as UTF-8".into())

@@ -143,21 +143,49 @@ pub fn inline_svg(bytes: &[u8], prefix: &str, label: &str) -> Result<String, Ref
     ));
     svg.replace_range(..root_end, &root);
     // Unique ids: two figures of one page may both use `id="clip0"`.
-    let ids: Vec<String> = tags(&svg)
+    let ids: std::collections::HashSet<String> = tags(&svg)
         .flat_map(attributes)
         .filter(|(a, _)| a == "id")
         .map(|(_, v)| v)
         .collect();
-    for id in ids {
-        for (from, to) in [
-            (format!("id=\"{id}\""), format!("id=\"{prefix}{id}\"")),
-            (format!("url(#{id})"), format!("url(#{prefix}{id})")),
-            (format!("href=\"#{id}\""), format!("href=\"#{prefix}{id}\"")),
-        ] {
-            svg = svg.replace(&from, &to);
+    Ok(prefix_references(&svg, &ids, prefix))
+}
+
+/// `svg` with `prefix` put before each of `ids` where it is defined (`id="x"`) or referred
+/// to (`url(#x)`, `href="#x"`), in one pass over the text: a figure with a thousand curve
+/// groups costs no more per id than one with two (a replace of the whole text per id made
+/// it quadratic).
+fn prefix_references(svg: &str, ids: &std::collections::HashSet<String>, prefix: &str) -> String {
+    const OPENERS: [(&str, char); 3] = [("id=\"", '"'), ("url(#", ')'), ("href=\"#", '"')];
+    let mut out = String::with_capacity(svg.len() + ids.len() * 3 * prefix.len());
+    // The next position of each opener at or after `at`, searched again only once passed, so
+    // the text is scanned once per opener in all.
+    let find = |o: &str, from: usize| svg[from..].find(o).map(|i| from + i);
+    let mut next: Vec<Option<usize>> = OPENERS.iter().map(|(o, _)| find(o, 0)).collect();
+    let mut at = 0;
+    while let Some((k, i)) = next
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| p.map(|i| (k, i)))
+        .min_by_key(|&(_, i)| i)
+    {
+        let (opener, close) = OPENERS[k];
+        let value_at = i + opener.len();
+        out.push_str(&svg[at..value_at]);
+        at = value_at;
+        if let Some(len) = svg[at..].find(close) {
+            if ids.contains(&svg[at..at + len]) {
+                out.push_str(prefix);
+            }
+        }
+        for (j, p) in next.iter_mut().enumerate() {
+            if p.is_some_and(|p| p < at) {
+                *p = find(OPENERS[j].0, at);
+            }
         }
     }
-    Ok(svg)
+    out.push_str(&svg[at..]);
+    out
 }
 
 #[cfg(test)]
@@ -183,6 +211,35 @@ mod tests {
         assert!(s.contains("id=\"f2-c0\""), "{s}");
         assert!(s.contains("url(#f2-c0)"));
         assert!(s.contains("href=\"#f2-c0\""));
+    }
+
+    #[test]
+    fn every_id_of_many_is_prefixed_once_and_similar_names_are_kept_apart() {
+        // curve-1 is a prefix of curve-10 .. curve-19: each reference must get its own id's
+        // prefix once, and text that only looks like an id (`c1` in a title) is left alone.
+        let mut svg = String::from("<svg><title>c1 url(#c1</title>");
+        for k in 1..=20 {
+            svg.push_str(&format!(
+                "<g id=\"curve-{k}\" clip-path=\"url(#curve-{k})\"/><use href=\"#curve-{k}\"/>"
+            ));
+        }
+        svg.push_str("<use href=\"#other\"/></svg>");
+        let s = inline_svg(svg.as_bytes(), "f3-", "x").unwrap();
+        for k in 1..=20 {
+            assert_eq!(s.matches(&format!("id=\"f3-curve-{k}\"")).count(), 1, "{s}");
+            assert_eq!(s.matches(&format!("url(#f3-curve-{k})")).count(), 1, "{s}");
+            assert_eq!(
+                s.matches(&format!("href=\"#f3-curve-{k}\"")).count(),
+                1,
+                "{s}"
+            );
+        }
+        assert_eq!(s.matches("f3-").count(), 60, "{s}");
+        assert!(s.contains("<title>c1 url(#c1</title>"), "{s}");
+        assert!(
+            s.contains("href=\"#other\""),
+            "an id not defined here is not renamed: {s}"
+        );
     }
 
     #[test]
