@@ -441,3 +441,65 @@ fn a_shard_argument_out_of_range_says_why() {
         assert!(err.contains(says), "--shard {arg}: {err}");
     }
 }
+
+/// A two-compartment regimen beside a one-compartment one, with a trough target and both
+/// markers: the columns and summaries a merge reads from the shards pass by pass.
+const RESPONSE_SCENARIO: &str = r#"name = "shards with markers"
+duration_h = 168
+step_h = 2
+[[regimen]]
+label = "MK-7"
+compound = "mk7"
+dose_ug = 180
+interval_h = 24
+doses = 7
+[[regimen]]
+label = "MK-4 two compartments"
+compound = "mk4"
+dose = "15 mg"
+times_h = [8, 13, 19]
+days = 7
+[regimen.params]
+model = "two_compartment"
+ka_per_h = 1.3
+half_life_h = 1.35
+v_l = 40
+q_l_per_h = 17
+vp_l = 227
+[population]
+n = 25
+seed = 3
+cv_pct = { ka_per_h = 30, half_life_h = 30, v_l = 30 }
+target_trough_ng_ml = 0.5
+[response]
+markers = ["dp_ucmgp", "ucoc"]
+"#;
+
+#[test]
+fn markers_and_two_compartments_merge_to_the_unsharded_bytes() {
+    let tmp = setup();
+    let d = tmp.path();
+    std::fs::write(d.join("r.toml"), RESPONSE_SCENARIO).unwrap();
+    k2sim(d)
+        .args(["run", "r.toml", "-q", "--out", "whole"])
+        .assert()
+        .success();
+    for k in 1..=3 {
+        shard(d, "r.toml", k, 3, &format!("shards/{k}"));
+    }
+    let (code, err) = merge(d, 3);
+    assert_eq!(code, 0, "{err}");
+    let whole = read_dir_sorted(&d.join("whole"));
+    let subjects = &whole
+        .iter()
+        .find(|(n, _)| n == "population_subjects.csv")
+        .unwrap()
+        .1;
+    let head = String::from_utf8_lossy(subjects);
+    let head = head.lines().next().unwrap();
+    assert!(
+        head.contains("q_l_per_h") && head.contains("ucoc_pct_change_at_end"),
+        "{head}"
+    );
+    assert_eq!(whole, read_dir_sorted(&d.join("merged")));
+}

@@ -1,12 +1,14 @@
 //! `k2sim merge`: the shard files of `k2sim run --shard K/N` verified and combined into the
 //! outputs of an unsharded run.
 //!
-//! Two passes over the files. The first reads only each shard's header (format, version,
+//! Passes over the files. The first reads only each shard's header (format, version,
 //! scenario hash, K/N), so a foreign, duplicated or missing shard is reported, with every
 //! missing shard listed, before any shard is read whole. The second reads the shards one at a
 //! time in index order, verifies each (checksum, counts against the scenario) and folds it into
 //! the [`Merger`], then drops it: memory holds one shard and the accumulator, whatever the
-//! number of shards.
+//! number of shards. Then, to write the outputs, [`SubjectPasses`] reads the subject rows again,
+//! one regimen and summary column per pass, holding one column (8 bytes per subject) and the
+//! bytes of `population_subjects.csv`, never the subjects' metrics.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -14,9 +16,10 @@ use std::time::Instant;
 use k2sim::engine::run;
 use k2sim::error::{Error, InputError};
 use k2sim::model::SolverKind;
+use k2sim::report::study::SubjectsCsv;
 use k2sim::scenario::Scenario;
 use k2sim::study::shard::{self, ShardError};
-use k2sim::study::{Merger, ShardFile, ShardHeader, StudyResult};
+use k2sim::study::{Merger, ShardFile, ShardHeader, ShardSubjects, StudyResult, SubjectPasses};
 
 use super::run::{finish, peak_memory_note, print_notes, Finish};
 use super::FigureArgs;
@@ -28,7 +31,7 @@ pub(super) fn merge_command(
     check: bool,
 ) -> Result<(), Error> {
     let started = Instant::now();
-    let merged = read_and_merge(inputs)?;
+    let mut merged = read_and_merge(inputs)?;
     if check {
         if !quiet {
             outln!(
@@ -43,6 +46,7 @@ pub(super) fn merge_command(
         }
         return Ok(());
     }
+    let subjects_csv = subject_passes(&mut merged)?;
     let scenario = &merged.scenario;
     let result = run::run(scenario, merged.solver)?;
     print_notes(&result);
@@ -50,10 +54,11 @@ pub(super) fn merge_command(
     let dir = out.unwrap_or_else(|| {
         Path::new("out").join(k2sim::format::sanitize_file_stem(&scenario.name))
     });
-    let extra = crate::cli::study::study_files(
+    let extra = crate::cli::study::study_files_with(
         scenario,
         &result,
         &merged.study,
+        subjects_csv,
         &fig.render(scenario),
         &merged.command,
     )?;
@@ -75,13 +80,48 @@ pub(super) fn merge_command(
 }
 
 /// The shards merged: the scenario they carry, its solver, the command of shard 1 (for the
-/// captions) and the whole study.
+/// captions) and the whole study but its subjects, which `passes` reads again from `paths`.
 pub(super) struct Merged {
     pub scenario: Scenario,
     pub solver: SolverKind,
     pub command: String,
     pub study: StudyResult,
     pub shards: u32,
+    passes: SubjectPasses,
+    /// The shard files in index order, with their headers.
+    paths: Vec<(PathBuf, ShardHeader)>,
+}
+
+/// Reads the subjects from the shards again ([`SubjectPasses`]): puts each regimen's summary
+/// into `merged.study` and returns the bytes of `population_subjects.csv` (`None` without a
+/// population).
+fn subject_passes(merged: &mut Merged) -> Result<Option<Vec<u8>>, Error> {
+    let Some(pops) = merged.study.populations.as_mut() else {
+        return Ok(None);
+    };
+    let paths = &merged.paths;
+    let mut csv = SubjectsCsv::new(Vec::new(), merged.passes.fields())?;
+    let progress = crate::cli::study::Progress::new("subjects", false);
+    let total = (merged.passes.passes() * paths.len()) as u64;
+    let mut done = 0u64;
+    let summaries = merged.passes.run(
+        |k| {
+            progress.update(done, total);
+            done += 1;
+            let (p, _) = &paths[k as usize - 1];
+            parse_subjects(p, &read_bytes(p)?)
+        },
+        |label, rows| csv.rows(label, rows),
+        |k, e| {
+            let (p, h) = &paths[k as usize - 1];
+            shard_failure(p, &h.command, h.shard, &e)
+        },
+    )?;
+    progress.finish();
+    for (p, s) in pops.iter_mut().zip(summaries) {
+        p.summary = s;
+    }
+    csv.finish().map(Some)
 }
 
 fn input_error(path: &Path, message: String) -> Error {
@@ -286,7 +326,7 @@ pub(super) fn read_and_merge(inputs: &[PathBuf]) -> Result<Merged, Error> {
             .map_err(|e| shard_failure(p, &h.command, sh, &e))?;
     }
     progress.finish();
-    let study = merger
+    let (study, passes) = merger
         .finish()
         .map_err(|e| input_error(first_path, e.to_string()))?;
     Ok(Merged {
@@ -295,6 +335,17 @@ pub(super) fn read_and_merge(inputs: &[PathBuf]) -> Result<Merged, Error> {
         command,
         study,
         shards: count,
+        passes,
+        paths: headers,
+    })
+}
+
+fn parse_subjects(p: &Path, bytes: &[u8]) -> Result<ShardSubjects, Error> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        input_error(
+            p,
+            format!("is no longer a whole k2sim shard file ({e})\n  help: the file changed during the merge; merge again"),
+        )
     })
 }
 

@@ -102,6 +102,20 @@ pub fn study_files(
     render: &plot::RenderOptions,
     command: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    study_files_with(scenario, result, r, None, render, command)
+}
+
+/// [`study_files`] with `population_subjects.csv` already written (`subjects_csv`: a merge
+/// streams it from the shards, its populations hold no subjects), or `None` to write it from
+/// the subjects of `r`.
+pub fn study_files_with(
+    scenario: &Scenario,
+    result: &RunResult,
+    r: &StudyResult,
+    subjects_csv: Option<Vec<u8>>,
+    render: &plot::RenderOptions,
+    command: &str,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let mut files = Vec::new();
     if let (Some(spec), Some(pops)) = (&scenario.population, &r.populations) {
         files.push((
@@ -110,7 +124,10 @@ pub fn study_files(
         ));
         files.push((
             "population_subjects.csv".into(),
-            study_output::subjects_csv(pops)?,
+            match subjects_csv {
+                Some(bytes) => bytes,
+                None => study_output::subjects_csv(pops)?,
+            },
         ));
         files.push((
             "population_summary.json".into(),

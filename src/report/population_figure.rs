@@ -359,8 +359,8 @@ pub fn population_caption(
     );
     if let Some(t) = spec.target_trough_ng_ml {
         for p in pops {
-            let n = p.subjects.len();
-            let above = p.subjects.iter().filter(|m| m.c_trough_ng_ml >= t).count();
+            let n = p.summary.subjects;
+            let above = p.summary.trough_at_or_above_target.unwrap_or(0);
             if n > 0 {
                 let _ = writeln!(
                     s,

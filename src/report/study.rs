@@ -12,8 +12,9 @@ use crate::metric::Metric;
 use crate::response::Marker;
 use crate::study::assay::{lloq_summary, LloqSummary};
 use crate::study::population::{
-    distribution, BandHistogram, Distribution, RegimenPopulation, BIN_BITS, PERCENTILES,
+    BandHistogram, Distribution, RegimenPopulation, SubjectMetrics, BIN_BITS, PERCENTILES,
 };
+use crate::study::summary::SubjectFields;
 use crate::study::sweep::{SensitivityRow, SweepRow};
 
 fn csv_bytes(
@@ -92,66 +93,92 @@ pub fn bands_csv(spec: &PopulationSpec, pops: &[RegimenPopulation]) -> Result<Ve
 
 /// `population_subjects.csv`: one row per regimen and subject.
 pub fn subjects_csv(pops: &[RegimenPopulation]) -> Result<Vec<u8>, Error> {
-    // Q and Vp columns only when some subject has a peripheral compartment.
-    let two = pops
-        .iter()
-        .any(|p| p.subjects.iter().any(|s| s.q_l_per_h.is_some()));
-    let markers: Vec<Marker> = Marker::ALL
-        .into_iter()
-        .filter(|m| {
-            pops.iter()
-                .any(|p| p.subjects.iter().any(|s| s.pct_change_at_end(*m).is_some()))
+    let fields = SubjectFields::of(pops.iter().flat_map(|p| &p.subjects));
+    let mut w = SubjectsCsv::new(Vec::new(), &fields)?;
+    for p in pops {
+        w.rows(&p.label, &p.subjects)?;
+    }
+    w.finish()
+}
+
+/// `population_subjects.csv` written as its rows come: the header, then the rows of each
+/// regimen in subject order, given in as many pieces as they come in (a merge streams them shard
+/// by shard).
+pub struct SubjectsCsv<W: std::io::Write> {
+    w: csv::Writer<W>,
+    fields: SubjectFields,
+}
+
+const SUBJECTS_CSV: &str = "population_subjects.csv";
+
+fn subjects_csv_error(e: impl std::fmt::Display) -> Error {
+    Error::serialize(SUBJECTS_CSV, e.to_string())
+}
+
+impl<W: std::io::Write> SubjectsCsv<W> {
+    /// Writes the header: the Q and Vp columns only when some subject has a peripheral
+    /// compartment, a marker's column only when some subject has its change (`fields`, of all
+    /// regimens' subjects).
+    pub fn new(out: W, fields: &SubjectFields) -> Result<Self, Error> {
+        let mut w = csv::Writer::from_writer(out);
+        let mut head = vec!["regimen", "subject", "ka_per_h", "half_life_h", "v_l", "f"];
+        if fields.two_compartment {
+            head.extend(["q_l_per_h", "vp_l"]);
+        }
+        head.extend([
+            "doses_taken",
+            "cmax_ng_ml",
+            "tmax_h",
+            "c_trough_ng_ml",
+            "c_end_ng_ml",
+            "auc_last_tau_ng_h_ml",
+        ]);
+        let marker_columns: Vec<String> = fields
+            .markers
+            .iter()
+            .map(|m| format!("{}_pct_change_at_end", m.key()))
+            .collect();
+        head.extend(marker_columns.iter().map(String::as_str));
+        w.write_record(&head).map_err(subjects_csv_error)?;
+        Ok(Self {
+            w,
+            fields: fields.clone(),
         })
-        .collect();
-    let marker_columns: Vec<String> = markers
-        .iter()
-        .map(|m| format!("{}_pct_change_at_end", m.key()))
-        .collect();
-    csv_bytes(
-        |w| {
-            let mut head = vec!["regimen", "subject", "ka_per_h", "half_life_h", "v_l", "f"];
-            if two {
-                head.extend(["q_l_per_h", "vp_l"]);
+    }
+
+    /// Writes the rows of `subjects` of regimen `label`.
+    pub fn rows(&mut self, label: &str, subjects: &[SubjectMetrics]) -> Result<(), Error> {
+        for s in subjects {
+            let mut row = vec![
+                label.to_string(),
+                s.subject.to_string(),
+                fmt_sig(s.ka_per_h),
+                fmt_sig(s.half_life_h),
+                fmt_sig(s.v_l),
+                fmt_sig(s.f),
+            ];
+            if self.fields.two_compartment {
+                row.extend([opt_sig(s.q_l_per_h), opt_sig(s.vp_l)]);
             }
-            head.extend([
-                "doses_taken",
-                "cmax_ng_ml",
-                "tmax_h",
-                "c_trough_ng_ml",
-                "c_end_ng_ml",
-                "auc_last_tau_ng_h_ml",
+            row.extend([
+                s.doses_taken.to_string(),
+                fmt_sig(s.cmax_ng_ml),
+                fmt_time(s.tmax_h),
+                fmt_sig(s.c_trough_ng_ml),
+                fmt_sig(s.c_end_ng_ml),
+                fmt_sig(s.auc_last_tau_ng_h_ml),
             ]);
-            head.extend(marker_columns.iter().map(String::as_str));
-            w.write_record(&head)?;
-            for p in pops {
-                for s in &p.subjects {
-                    let mut row = vec![
-                        p.label.clone(),
-                        s.subject.to_string(),
-                        fmt_sig(s.ka_per_h),
-                        fmt_sig(s.half_life_h),
-                        fmt_sig(s.v_l),
-                        fmt_sig(s.f),
-                    ];
-                    if two {
-                        row.extend([opt_sig(s.q_l_per_h), opt_sig(s.vp_l)]);
-                    }
-                    row.extend([
-                        s.doses_taken.to_string(),
-                        fmt_sig(s.cmax_ng_ml),
-                        fmt_time(s.tmax_h),
-                        fmt_sig(s.c_trough_ng_ml),
-                        fmt_sig(s.c_end_ng_ml),
-                        fmt_sig(s.auc_last_tau_ng_h_ml),
-                    ]);
-                    row.extend(markers.iter().map(|m| opt_sig(s.pct_change_at_end(*m))));
-                    w.write_record(&row)?;
-                }
-            }
-            Ok(())
-        },
-        "population_subjects.csv",
-    )
+            let markers = &self.fields.markers;
+            row.extend(markers.iter().map(|m| opt_sig(s.pct_change_at_end(*m))));
+            self.w.write_record(&row).map_err(subjects_csv_error)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the rows and gives back the destination.
+    pub fn finish(self) -> Result<W, Error> {
+        self.w.into_inner().map_err(subjects_csv_error)
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -166,7 +193,7 @@ struct MetricDistributions {
 #[derive(serde::Serialize)]
 struct RegimenPopSummary<'a> {
     label: &'a str,
-    subjects: usize,
+    subjects: u64,
     metrics: MetricDistributions,
     #[serde(skip_serializing_if = "Option::is_none")]
     target_trough_ng_ml: Option<f64>,
@@ -195,39 +222,29 @@ struct MarkerPopSummary {
     share_reduced_by_at_least_pct: std::collections::BTreeMap<String, f64>,
 }
 
-/// The falls (%) whose shares of subjects are reported.
-pub const RESPONDER_FALLS_PCT: [u32; 9] = [10, 20, 30, 40, 50, 60, 70, 80, 90];
+pub use crate::study::summary::RESPONDER_FALLS_PCT;
 
 fn marker_summaries(
     p: &RegimenPopulation,
     at_h: f64,
 ) -> std::collections::BTreeMap<&'static str, MarkerPopSummary> {
-    Marker::ALL
-        .into_iter()
-        .filter_map(|m| {
-            let v: Vec<f64> = p
-                .subjects
-                .iter()
-                .filter_map(|s| s.pct_change_at_end(m))
-                .collect();
-            if v.is_empty() {
-                return None;
-            }
+    p.summary
+        .markers
+        .iter()
+        .map(|m| {
             let share = RESPONDER_FALLS_PCT
                 .iter()
-                .map(|&f| {
-                    let n = v.iter().filter(|&&x| x <= -f64::from(f)).count();
-                    (f.to_string(), 100.0 * n as f64 / v.len() as f64)
-                })
+                .zip(m.reduced_by_at_least)
+                .map(|(&f, n)| (f.to_string(), 100.0 * n as f64 / m.subjects as f64))
                 .collect();
-            Some((
-                m.key(),
+            (
+                m.marker.key(),
                 MarkerPopSummary {
                     at_h,
-                    pct_change_at_end: distribution(&v),
+                    pct_change_at_end: m.pct_change_at_end,
                     share_reduced_by_at_least_pct: share,
                 },
-            ))
+            )
         })
         .collect()
 }
@@ -258,23 +275,20 @@ fn pop_regimen_summary<'a>(
     p: &'a RegimenPopulation,
     per_subject_walk: Option<&'a str>,
 ) -> RegimenPopSummary<'a> {
-    let get = |f: fn(&crate::study::population::SubjectMetrics) -> f64| {
-        distribution(&p.subjects.iter().map(f).collect::<Vec<_>>())
-    };
-    let share = spec.target_trough_ng_ml.map(|t| {
-        let above = p.subjects.iter().filter(|s| s.c_trough_ng_ml >= t).count();
-        above as f64 / p.subjects.len().max(1) as f64 * 100.0
-    });
+    let sum = &p.summary;
+    let share = sum
+        .trough_at_or_above_target
+        .map(|above| above as f64 / sum.subjects.max(1) as f64 * 100.0);
     RegimenPopSummary {
         per_subject_walk,
         label: &p.label,
-        subjects: p.subjects.len(),
+        subjects: sum.subjects,
         metrics: MetricDistributions {
-            cmax_ng_ml: get(|s| s.cmax_ng_ml),
-            tmax_h: get(|s| s.tmax_h),
-            c_trough_ng_ml: get(|s| s.c_trough_ng_ml),
-            c_end_ng_ml: get(|s| s.c_end_ng_ml),
-            auc_last_tau_ng_h_ml: get(|s| s.auc_last_tau_ng_h_ml),
+            cmax_ng_ml: sum.cmax_ng_ml,
+            tmax_h: sum.tmax_h,
+            c_trough_ng_ml: sum.c_trough_ng_ml,
+            c_end_ng_ml: sum.c_end_ng_ml,
+            auc_last_tau_ng_h_ml: sum.auc_last_tau_ng_h_ml,
         },
         target_trough_ng_ml: spec.target_trough_ng_ml,
         share_trough_at_or_above_target_pct: share,

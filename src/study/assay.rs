@@ -17,7 +17,7 @@ use rand_distr::StandardNormal;
 
 use crate::scenario::{PopulationSpec, ResidualSpec};
 
-use super::population::{BandHistogram, RegimenPopulation, SubjectMetrics};
+use super::population::{BandHistogram, RegimenPopulation, SubjectMetrics, SubjectSummary};
 
 /// SplitMix64's output function: a bijective mix of 64 bits.
 fn mix64(x: u64) -> u64 {
@@ -128,6 +128,7 @@ impl BandCounts {
         label: String,
         band_times_h: Vec<f64>,
         subjects: Vec<SubjectMetrics>,
+        summary: SubjectSummary,
     ) -> RegimenPopulation {
         RegimenPopulation {
             label,
@@ -136,6 +137,7 @@ impl BandCounts {
             observed: self.observed,
             below_lloq: self.below_lloq,
             subjects,
+            summary,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod fit_response;
 pub mod literature;
 pub mod population;
 pub mod shard;
+pub mod summary;
 pub mod sweep;
 pub mod uncertainty;
 pub mod walk;
@@ -19,7 +20,9 @@ use crate::model::SolverKind;
 use crate::scenario::Scenario;
 use crate::study::population::{simulate_population_with, RegimenPopulation};
 use crate::study::sweep::{run_sweep, SweepRow};
-pub use shard::{Merger, ShardError, ShardFile, ShardHeader, SHARD_FORMAT};
+pub use shard::{
+    Merger, ShardError, ShardFile, ShardHeader, ShardSubjects, SubjectPasses, SHARD_FORMAT,
+};
 
 /// Shard `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

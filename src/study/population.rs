@@ -43,6 +43,7 @@ use crate::response::{Marker, MarkerPreset};
 /// Subjects advanced together by the batch kernel.
 pub const CHUNK: usize = 256;
 pub use super::bands::{BandHistogram, BIN_BITS};
+pub use super::summary::{distribution, Distribution, SubjectSummary};
 
 /// Metrics of one simulated subject.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -104,8 +105,11 @@ pub struct RegimenPopulation {
     pub observed: Option<BandHistogram>,
     /// With `lloq_ng_ml`: samples below the LLOQ at each band time ([`super::assay`]).
     pub below_lloq: Option<Vec<u32>>,
-    /// Per-subject metrics, in subject order.
+    /// Per-subject metrics, in subject order. Empty after a merge of shards, which streams
+    /// them from the shard files instead of holding them.
     pub subjects: Vec<SubjectMetrics>,
+    /// The summary of the subjects (of this shard's subjects, in a shard).
+    pub summary: SubjectSummary,
 }
 
 /// Everything a population needs besides the subjects to run.
@@ -349,8 +353,9 @@ pub fn simulate_population_with(
         parts.extend(p);
     }
     parts.sort_by_key(|p| p.0);
-    let subjects = parts.into_iter().flat_map(|p| p.1).collect();
-    Ok(hist.into_population(regimen.label.clone(), setup.band_times_h, subjects))
+    let subjects: Vec<SubjectMetrics> = parts.into_iter().flat_map(|p| p.1).collect();
+    let summary = SubjectSummary::of(&subjects, spec.target_trough_ng_ml);
+    Ok(hist.into_population(regimen.label.clone(), setup.band_times_h, subjects, summary))
 }
 
 fn band_counts(s: &Setup) -> BandCounts {
@@ -631,39 +636,6 @@ fn one_subject(
         hist.record(row, index, c);
     }
     Ok(o)
-}
-
-/// Percentiles and mean of a per-subject metric.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Distribution {
-    pub p5: f64,
-    pub p25: f64,
-    pub p50: f64,
-    pub p75: f64,
-    pub p95: f64,
-    pub mean: f64,
-}
-
-/// Exact nearest-rank percentiles of `values`.
-pub fn distribution(values: &[f64]) -> Distribution {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        if v.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((p / 100.0 * v.len() as f64).ceil() as usize).clamp(1, v.len());
-        v[rank - 1]
-    };
-    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-    Distribution {
-        p5: q(5.0),
-        p25: q(25.0),
-        p50: q(50.0),
-        p75: q(75.0),
-        p95: q(95.0),
-        mean,
-    }
 }
 
 /// Memory the population state will take (bytes): per-subject metrics plus one histogram per

@@ -3,8 +3,11 @@
 //! checks all three and the shard's counts against the scenario, so an edited, truncated or
 //! foreign shard is refused with its reason instead of merging into wrong results.
 //!
-//! Shards are folded one at a time into a [`Merger`] (histograms add, rows append in shard
-//! order), so a merge holds one shard and the accumulator, whatever the number of shards.
+//! Shards are folded one at a time into a [`Merger`] (histograms add, sweep rows append in
+//! shard order), so a merge holds one shard and the accumulator, whatever the number of shards.
+//! The subject rows are not accumulated: [`SubjectPasses`] reads them from the shards again, one
+//! regimen and one summary column per pass, so the memory of a merge depends on the number of
+//! subjects only through one column of 8-byte values.
 //!
 //! The hash is 64-bit FNV-1a, written here (no crate): it guards against accidental change
 //! (an edit, a truncated copy, a shard of another scenario), which 64 bits do with a chance of
@@ -16,6 +19,7 @@ use std::ops::Range;
 use crate::model::SolverKind;
 use crate::scenario::Scenario;
 use crate::study::population::{BandHistogram, RegimenPopulation, SubjectMetrics};
+use crate::study::summary::{SubjectColumn, SubjectFields, SubjectSummary};
 use crate::study::sweep::SweepRow;
 use crate::study::{Shard, StudyResult};
 
@@ -404,6 +408,9 @@ pub struct Merger<'a> {
     count: u32,
     next: u32,
     acc: StudyResult,
+    /// Of the shards folded so far, in order.
+    checksums: Vec<String>,
+    fields: SubjectFields,
 }
 
 impl<'a> Merger<'a> {
@@ -414,6 +421,8 @@ impl<'a> Merger<'a> {
             count,
             next: 1,
             acc: StudyResult::default(),
+            checksums: Vec::new(),
+            fields: SubjectFields::default(),
         }
     }
 
@@ -428,6 +437,7 @@ impl<'a> Merger<'a> {
         }
         verify_contents(self.scenario, &f)?;
         self.next += 1;
+        self.checksums.push(f.checksum);
         if let Some(pops) = f.populations {
             let acc = self.acc.populations.get_or_insert_with(Vec::new);
             let first = acc.is_empty();
@@ -449,6 +459,7 @@ impl<'a> Merger<'a> {
                         }),
                         below_lloq: p.below_lloq.as_ref().map(|b| vec![0; b.len()]),
                         subjects: Vec::new(),
+                        summary: SubjectSummary::default(),
                     });
                 }
                 let a = &mut acc[i];
@@ -467,7 +478,8 @@ impl<'a> Merger<'a> {
                         *c += d;
                     }
                 }
-                a.subjects.extend(p.subjects);
+                // The rows are not kept: [`SubjectPasses`] reads them again.
+                self.fields.union(&SubjectFields::of(&p.subjects));
             }
         }
         if let Some(rows) = f.sweep_rows {
@@ -479,15 +491,138 @@ impl<'a> Merger<'a> {
         Ok(())
     }
 
-    /// The merged result, once every shard is folded in.
-    pub fn finish(self) -> Result<StudyResult, ShardError> {
+    /// The merged result, once every shard is folded in, without the subjects: their summaries
+    /// are empty and their rows dropped. The [`SubjectPasses`] read them again from the shards.
+    pub fn finish(self) -> Result<(StudyResult, SubjectPasses), ShardError> {
         if self.next != self.count + 1 {
             return Err(contents(format!(
                 "the merge stopped at shard {} of {}",
                 self.next, self.count
             )));
         }
-        Ok(self.acc)
+        let passes = SubjectPasses {
+            count: self.count,
+            n: self.scenario.population.as_ref().map_or(0, |p| p.n),
+            target_trough_ng_ml: self
+                .scenario
+                .population
+                .as_ref()
+                .and_then(|p| p.target_trough_ng_ml),
+            labels: self
+                .acc
+                .populations
+                .iter()
+                .flatten()
+                .map(|p| p.label.clone())
+                .collect(),
+            checksums: self.checksums,
+            fields: self.fields,
+        };
+        Ok((self.acc, passes))
+    }
+}
+
+/// The subject rows of a shard file and its identity, read without the rest (the histograms
+/// and scenario are skipped unkept), for the passes of [`SubjectPasses`].
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ShardSubjects {
+    pub shard: Shard,
+    pub checksum: String,
+    pub populations: Option<Vec<ShardSubjectRows>>,
+}
+
+/// The subject rows of one regimen in a shard file.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ShardSubjectRows {
+    pub label: String,
+    pub subjects: Vec<SubjectMetrics>,
+}
+
+/// The per-subject outputs of a merge, read from the verified shards again: one pass over the
+/// shards per regimen and summary column, each holding one column of one regimen (8 bytes per
+/// subject), never the rows. The first pass of a regimen also hands its rows, in subject order,
+/// to the caller (who writes `population_subjects.csv`). A shard is accepted again only with the
+/// checksum it was verified with.
+#[derive(Debug)]
+pub struct SubjectPasses {
+    count: u32,
+    n: u64,
+    target_trough_ng_ml: Option<f64>,
+    labels: Vec<String>,
+    checksums: Vec<String>,
+    fields: SubjectFields,
+}
+
+impl SubjectPasses {
+    /// The optional fields the subjects carry (for the CSV header).
+    pub fn fields(&self) -> &SubjectFields {
+        &self.fields
+    }
+
+    /// Passes over the shards [`Self::run`] makes: regimens × summary columns.
+    pub fn passes(&self) -> usize {
+        self.labels.len() * SubjectColumn::all(&self.fields.markers).len()
+    }
+
+    /// Checks that a shard read again is the one verified: its index, checksum and rows.
+    fn check(&self, index: u32, s: &ShardSubjects) -> Result<(), ShardError> {
+        let Some(recorded) = self.checksums.get(index as usize - 1) else {
+            return Err(contents(format!("there is no shard {index}")));
+        };
+        if s.shard.index != index || s.shard.count != self.count || &s.checksum != recorded {
+            return Err(contents(format!(
+                "changed during the merge: read again, it is shard {}/{} with checksum {}, verified as shard {index}/{} with checksum {recorded}",
+                s.shard.index, s.shard.count, s.checksum, self.count
+            )));
+        }
+        let pops = s.populations.as_deref().unwrap_or_default();
+        if pops.len() != self.labels.len() {
+            return Err(contents(format!(
+                "changed during the merge: it has {} regimen populations, verified with {}",
+                pops.len(),
+                self.labels.len()
+            )));
+        }
+        for p in pops {
+            check_subjects(&p.label, &p.subjects, s.shard.slice(self.n), self.n)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the passes and returns each regimen's summary. `read(k)` reads shard `k` (1 to
+    /// the count, in order, [`Self::passes`] times over); `rows(label, subjects)` takes every
+    /// regimen's rows in order, regimen after regimen; `mismatch(k, e)` reports a shard that
+    /// differs from the one verified.
+    pub fn run<E>(
+        &self,
+        mut read: impl FnMut(u32) -> Result<ShardSubjects, E>,
+        mut rows: impl FnMut(&str, &[SubjectMetrics]) -> Result<(), E>,
+        mismatch: impl Fn(u32, ShardError) -> E,
+    ) -> Result<Vec<SubjectSummary>, E> {
+        let mut summaries = Vec::with_capacity(self.labels.len());
+        for (r, label) in self.labels.iter().enumerate() {
+            let mut summary = SubjectSummary::new(self.n, self.target_trough_ng_ml);
+            for (pass, c) in SubjectColumn::all(&self.fields.markers)
+                .into_iter()
+                .enumerate()
+            {
+                let mut column = Vec::with_capacity(self.n as usize);
+                for k in 1..=self.count {
+                    let s = read(k)?;
+                    self.check(k, &s).map_err(|e| mismatch(k, e))?;
+                    let Some(p) = s.populations.as_ref().and_then(|p| p.get(r)) else {
+                        continue;
+                    };
+                    if pass == 0 {
+                        rows(label, &p.subjects)?;
+                    }
+                    column.extend(p.subjects.iter().filter_map(|m| c.value(m)));
+                }
+                summary.add_column(c, column);
+            }
+            summaries.push(summary);
+        }
+        Ok(summaries)
     }
 }
 
@@ -521,6 +656,75 @@ mod tests {
         assert_eq!(content_hash(&[]), "fnv1a64:cbf29ce484222325");
         assert_ne!(content_hash(&[b"ab", b"c"]), content_hash(&[b"a", b"bc"]));
         assert_ne!(scenario_hash("x", None), scenario_hash("x", Some("")));
+    }
+
+    /// Three shards of a two-regimen population folded and passed over: the summaries of the
+    /// whole run, and a shard that changed since it was verified refused.
+    #[test]
+    fn subject_passes_give_the_whole_runs_summaries() {
+        let text = "duration_h = 96\nstep_h = 2\n\
+            [[regimen]]\nlabel = \"a\"\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 4\n\
+            [[regimen]]\nlabel = \"b\"\ncompound = \"mk7\"\ndose_ug = 90\ninterval_h = 24\ndoses = 4\n\
+            [population]\nn = 17\nseed = 2\ncv_pct = { ka_per_h = 30, v_l = 30 }\ntarget_trough_ng_ml = 1.0\n";
+        let s = crate::scenario::parse_str(text, "p").unwrap();
+        let solver = SolverKind::Exact;
+        let whole = crate::study::compute(&s, solver, Shard::WHOLE, &|_, _| {}).unwrap();
+        let json: Vec<Vec<u8>> = (1..=3)
+            .map(|index| {
+                let shard = Shard { index, count: 3 };
+                let r = crate::study::compute(&s, solver, shard, &|_, _| {}).unwrap();
+                let f = ShardFile::new(text, None, "p", solver, "k2sim run p.toml", shard, r);
+                serde_json::to_vec(&f).unwrap()
+            })
+            .collect();
+        let mut merger = Merger::new(&s, 3);
+        for j in &json {
+            merger.fold(serde_json::from_slice(j).unwrap()).unwrap();
+        }
+        let (_, passes) = merger.finish().unwrap();
+        assert_eq!(passes.passes(), 2 * 5);
+        let mut rows = Vec::new();
+        let read = |k: u32| {
+            serde_json::from_slice::<ShardSubjects>(&json[k as usize - 1])
+                .map_err(|e| e.to_string())
+        };
+        let summaries = passes
+            .run(
+                read,
+                |label, r| {
+                    rows.extend(r.iter().map(|m| (label.to_string(), m.subject)));
+                    Ok(())
+                },
+                |k, e| format!("shard {k}: {e}"),
+            )
+            .unwrap();
+        let pops = whole.populations.unwrap();
+        let want: Vec<SubjectSummary> = pops.iter().map(|p| p.summary.clone()).collect();
+        assert_eq!(summaries, want);
+        assert!(want[0].trough_at_or_above_target.is_some());
+        let want_rows: Vec<(String, u64)> = pops
+            .iter()
+            .flat_map(|p| p.subjects.iter().map(|m| (p.label.clone(), m.subject)))
+            .collect();
+        assert_eq!(rows, want_rows);
+        // Shard 2 replaced by another shard of the same slice, with another checksum.
+        let err = passes
+            .run(
+                |k| {
+                    let mut s = read(k)?;
+                    if k == 2 {
+                        s.checksum = "fnv1a64:0000000000000000".into();
+                    }
+                    Ok(s)
+                },
+                |_, _| Ok(()),
+                |k, e| format!("shard {k}: {e}"),
+            )
+            .unwrap_err();
+        assert!(
+            err.starts_with("shard 2: changed during the merge"),
+            "{err}"
+        );
     }
 
     #[test]
