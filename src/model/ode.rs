@@ -325,6 +325,12 @@ struct Basis {
 const MAX_BASES: usize = 64;
 
 impl OdePropagator {
+    /// The absolute tolerance of the integration as a concentration (ng/mL): amounts below it
+    /// are not resolved relative to themselves.
+    pub fn abs_tolerance_ng_ml(&self) -> f64 {
+        self.atol_ug / self.model.v_l
+    }
+
     /// The fewest steps a span can take: Dopri5's step is capped at 3/k, k the fastest rate
     /// (see `integrate`).
     fn min_steps(&self, span_h: f64) -> f64 {
