@@ -165,35 +165,62 @@ fn exercise(text: &str) -> Result<Option<Scenario>, TestCaseError> {
         Ok(s) => s,
         Err(e) => {
             check_input_error(&e)?;
+            tally("refused-located");
             return Ok(None);
         }
     };
     prop_assert!(!s.regimens.is_empty());
     prop_assert!(rows(&s) <= scenario::MAX_OUTPUT_ROWS);
     if rows(&s) > MAX_ROWS_TO_RUN {
+        tally("valid-not-run");
         return Ok(Some(s));
     }
     // Saturable absorption is integrated by Dopri5 even under the exact solver: only run it
     // when that is cheap, and accept the typed failures of the numerical path.
     let nonlinear = s.regimens.iter().any(|r| !r.model.is_linear());
     if nonlinear && !ode_is_cheap(&s) {
+        tally("valid-not-run");
         return Ok(Some(s));
     }
     let exact = k2sim::engine::run::run(&s, SolverKind::Exact);
     match &exact {
-        Ok(r) => check_result(&s, r)?,
-        Err(SimError::OdeFailed { .. } | SimError::SteadyState { .. }) if nonlinear => {}
+        Ok(r) => {
+            check_result(&s, r)?;
+            tally("ran-exact");
+        }
+        Err(SimError::OdeFailed { .. } | SimError::SteadyState { .. }) if nonlinear => {
+            tally("typed-failure");
+        }
         Err(e) => prop_assert!(false, "the exact solver failed: {e}"),
     }
     if ode_is_cheap(&s) {
         match k2sim::engine::run::run(&s, SolverKind::Ode) {
-            Ok(r) => check_result(&s, &r)?,
-            Err(SimError::OdeFailed { .. }) => {}
-            Err(SimError::SteadyState { .. }) if nonlinear => {}
+            Ok(r) => {
+                check_result(&s, &r)?;
+                tally("ran-ode");
+            }
+            Err(SimError::OdeFailed { .. }) => tally("typed-failure"),
+            Err(SimError::SteadyState { .. }) if nonlinear => tally("typed-failure"),
             Err(e) => prop_assert!(false, "the ODE solver failed untyped: {e}"),
         }
     }
     Ok(Some(s))
+}
+
+/// With `K2SIM_ROBUSTNESS_TALLY=FILE`, appends what became of an input (`refused-located`,
+/// `valid-not-run`, `ran-exact`, `ran-ode`, `typed-failure`) to FILE, one word a line, for the
+/// counts of a long run (`tests/long_run.sh`). Without it, nothing.
+fn tally(outcome: &str) {
+    use std::io::Write as _;
+    if let Some(path) = std::env::var_os("K2SIM_ROBUSTNESS_TALLY") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{outcome}");
+        }
+    }
 }
 
 fn check_input_error(e: &InputError) -> Result<(), TestCaseError> {

@@ -503,3 +503,29 @@ fn markers_and_two_compartments_merge_to_the_unsharded_bytes() {
     );
     assert_eq!(whole, read_dir_sorted(&d.join("merged")));
 }
+
+#[test]
+fn one_regimen_merges_to_the_unsharded_bytes_and_leaves_no_spill() {
+    // With one regimen the merge's spilled rows file is population_subjects.csv itself (no
+    // join); with two (the tests above) the pieces are joined regimen after regimen. Either
+    // way the spill directory is gone afterwards: `read_dir_sorted` would fail on it.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let one = "name = \"one\"\nduration_h = 96\nstep_h = 2\n\
+        [[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 4\n\
+        [population]\nn = 25\nseed = 9\ncv_pct = { ka_per_h = 30, half_life_h = 30 }\n";
+    std::fs::write(d.join("s.toml"), one).unwrap();
+    k2sim(d)
+        .args(["run", "s.toml", "-q", "--out", "whole"])
+        .assert()
+        .success();
+    all_shards(d, 4);
+    let (code, err) = merge(d, 4);
+    assert_eq!(code, 0, "{err}");
+    let merged = read_dir_sorted(&d.join("merged"));
+    assert!(merged
+        .iter()
+        .any(|(n, b)| n == "population_subjects.csv"
+            && String::from_utf8_lossy(b).lines().count() == 26));
+    assert_eq!(read_dir_sorted(&d.join("whole")), merged);
+}

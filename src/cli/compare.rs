@@ -113,6 +113,7 @@ pub(super) fn compare_command(
         extra: Vec::new(),
         extra_report: String::new(),
         uncertainty: None,
+        moved: Vec::new(),
     };
     if let Some(summary) = finish(&merged, &result, ctx)? {
         out!("{summary}");

@@ -12,7 +12,7 @@ use k2sim::report;
 use k2sim::report::tables as output;
 use k2sim::scenario::{self, Scenario};
 
-use super::write::replace_set;
+use super::write::replace_set_moving;
 use super::{command_line, option_error, FigureArgs};
 
 /// Options of `k2sim run`, besides the scenario files.
@@ -201,6 +201,7 @@ fn run_command(path: &Path, out_is_parent: bool, args: &RunArgs) -> Result<Optio
         extra,
         extra_report: report,
         uncertainty,
+        moved: Vec::new(),
     };
     finish(&scenario, &result, ctx)
 }
@@ -223,6 +224,9 @@ pub(super) struct Finish<'a> {
     pub(super) extra_report: String,
     /// The `--uncertainty` study, when asked for.
     pub(super) uncertainty: Option<k2sim::study::uncertainty::Uncertainty>,
+    /// Files of `extra` already written whole in a spill directory of `dir`, by name: they are
+    /// renamed into the set, their bytes in `extra` are an empty placeholder.
+    pub(super) moved: Vec<(String, std::path::PathBuf)>,
 }
 
 /// Renders every output, then writes them (atomically) and prints the tables; under `--json`
@@ -260,7 +264,7 @@ pub(super) fn finish(
     });
     all.push(("report.html".into(), html.into_bytes()));
     vlog!(ctx.started, "rendered {} files", all.len());
-    let written = replace_set(ctx.dir, "run", &all)?;
+    let written = replace_set_moving(ctx.dir, "run", &all, &ctx.moved)?;
     vlog!(ctx.started, "wrote {}", ctx.dir.display());
     if !ctx.quiet && !ctx.fig.no_figures {
         if let Some(h) = report::figure::scale_hint(scenario, result) {

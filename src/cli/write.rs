@@ -31,7 +31,7 @@ pub const MANIFEST: &str = ".k2sim-manifest";
 /// each is replaced only by a complete new version, and nothing else in `dir` is touched.
 /// Returns the paths written, in the order of `files`.
 pub fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, Error> {
-    write(dir, None, files)
+    write(dir, None, files, &[])
 }
 
 /// Writes the complete output set of `command` (`run`, `fit`, …) into `dir`: the files there
@@ -45,17 +45,65 @@ pub fn replace_set(
     command: &str,
     files: &[(String, Vec<u8>)],
 ) -> Result<Vec<PathBuf>, Error> {
-    write(dir, Some(command), files)
+    write(dir, Some(command), files, &[])
+}
+
+/// [`replace_set`] with some files already written whole in a [`Spill`] of `dir`: a file of
+/// `files` whose name `moved` lists is the spilled file, renamed into the set (its bytes in
+/// `files` are not written; they are a placeholder, empty).
+pub fn replace_set_moving(
+    dir: &Path,
+    command: &str,
+    files: &[(String, Vec<u8>)],
+    moved: &[(String, PathBuf)],
+) -> Result<Vec<PathBuf>, Error> {
+    write(dir, Some(command), files, moved)
+}
+
+/// A directory inside an output directory for outputs too large to hold in memory, written
+/// before the set is staged (a merge's `population_subjects.csv` at 10⁷ subjects is 1.3 GB): it
+/// is on the output directory's file system, so a file in it joins the set by a rename
+/// ([`replace_set_moving`]). Dropped, it is removed; a killed run's is removed by the next run
+/// into the directory, as its staging directory is.
+#[derive(Debug)]
+pub struct Spill {
+    dir: PathBuf,
+}
+
+impl Spill {
+    /// Creates `out`'s spill directory (and `out`, if needed).
+    pub fn new(out: &Path) -> Result<Self, Error> {
+        std::fs::create_dir_all(out).map_err(write_err(out))?;
+        remove_stale_staging(out);
+        let dir = out.join(format!("{STAGING_PREFIX}{}-spill", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(write_err(&dir))?;
+        }
+        std::fs::create_dir(&dir).map_err(write_err(out))?;
+        Ok(Self { dir })
+    }
+
+    /// The path of a file `name` in the spill directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn write(
     dir: &Path,
     command: Option<&str>,
     files: &[(String, Vec<u8>)],
+    moved: &[(String, PathBuf)],
 ) -> Result<Vec<PathBuf>, Error> {
     // Ctrl-C or SIGTERM waits until the set is committed or cleaned up (see `on_interrupt`).
     let _writing = WRITING.lock().unwrap_or_else(|e| e.into_inner());
-    let mut staged = stage(dir, files)?;
+    let mut staged = stage(dir, files, moved)?;
     if let Some(command) = command {
         staged.track(command)?;
     }
@@ -116,9 +164,14 @@ fn write_err(path: &Path) -> impl Fn(std::io::Error) -> Error {
 }
 
 /// Writes and syncs every file into a staging directory inside `dir` (created if needed),
-/// after removing staging directories that killed runs left there. On failure (a full disk,
+/// after removing staging directories that killed runs left there; a file `moved` names is
+/// renamed in from where it is instead (a [`Spill`] of `dir`). On failure (a full disk,
 /// permissions) the staging directory is removed and `dir` is as it was.
-pub fn stage(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Staged, Error> {
+fn stage(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    moved: &[(String, PathBuf)],
+) -> Result<Staged, Error> {
     std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     remove_stale_staging(dir);
     let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
@@ -135,7 +188,15 @@ pub fn stage(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Staged, Error> {
     };
     for (name, bytes) in files {
         let err = write_err(&dir.join(name));
-        let mut f = std::fs::File::create(staged.staging.join(name)).map_err(&err)?;
+        let to = staged.staging.join(name);
+        if let Some((_, from)) = moved.iter().find(|(n, _)| n == name) {
+            std::fs::rename(from, &to).map_err(&err)?;
+            std::fs::File::open(&to)
+                .and_then(|f| f.sync_all())
+                .map_err(&err)?;
+            continue;
+        }
+        let mut f = std::fs::File::create(to).map_err(&err)?;
         f.write_all(bytes).map_err(&err)?;
         f.sync_all().map_err(&err)?;
     }
@@ -225,9 +286,11 @@ fn remove_stale_staging(dir: &Path) {
     let proc_fs = Path::new("/proc/self").exists();
     for e in entries.flatten() {
         let name = e.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else {
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else {
             continue;
         };
+        // `<pid>` (a staging directory) or `<pid>-spill` (a [`Spill`]).
+        let pid = rest.split('-').next().unwrap_or(rest);
         let alive = proc_fs && Path::new("/proc").join(pid).exists();
         if pid != me && !alive {
             let _ = std::fs::remove_dir_all(e.path());
@@ -297,5 +360,39 @@ mod tests {
         let blocked = dir.path().join("a.txt").join("sub");
         assert!(write_set(&blocked, &[("a.txt".into(), b"x".to_vec())]).is_err());
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
+    }
+
+    #[test]
+    fn a_spilled_file_joins_the_set_by_a_rename_and_the_spill_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A dead process's spill directory is removed; this process's is kept while in use.
+        let dead = d.join(format!("{STAGING_PREFIX}4294967295-spill"));
+        std::fs::create_dir(&dead).unwrap();
+        let spill = Spill::new(d).unwrap();
+        assert!(!dead.exists());
+        let big = spill.path("big.csv");
+        std::fs::write(&big, "spilled").unwrap();
+        let ino = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+        let spilled_ino = ino(&big);
+        let files = vec![
+            ("a.txt".to_string(), b"a".to_vec()),
+            ("big.csv".to_string(), Vec::new()),
+        ];
+        let moved = vec![("big.csv".to_string(), big.clone())];
+        let written = replace_set_moving(d, "run", &files, &moved).unwrap();
+        assert_eq!(written, vec![d.join("a.txt"), d.join("big.csv")]);
+        // The spilled bytes, not the placeholder, and the very file (renamed, not copied).
+        assert_eq!(std::fs::read(d.join("big.csv")).unwrap(), b"spilled");
+        assert_eq!(ino(&d.join("big.csv")), spilled_ino);
+        let manifest = std::fs::read_to_string(d.join(MANIFEST)).unwrap();
+        assert!(manifest.contains("run big.csv\n"), "{manifest}");
+        drop(spill);
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [MANIFEST, "a.txt", "big.csv"]);
     }
 }

@@ -120,7 +120,7 @@ impl<W: std::io::Write> SubjectsCsv<W> {
     /// compartment, a marker's column only when some subject has its change (`fields`, of all
     /// regimens' subjects).
     pub fn new(out: W, fields: &SubjectFields) -> Result<Self, Error> {
-        let mut w = csv::Writer::from_writer(out);
+        let mut w = Self::continuing(out, fields);
         let mut head = vec!["regimen", "subject", "ka_per_h", "half_life_h", "v_l", "f"];
         if fields.two_compartment {
             head.extend(["q_l_per_h", "vp_l"]);
@@ -139,11 +139,17 @@ impl<W: std::io::Write> SubjectsCsv<W> {
             .map(|m| format!("{}_pct_change_at_end", m.key()))
             .collect();
         head.extend(marker_columns.iter().map(String::as_str));
-        w.write_record(&head).map_err(subjects_csv_error)?;
-        Ok(Self {
-            w,
+        w.w.write_record(&head).map_err(subjects_csv_error)?;
+        Ok(w)
+    }
+
+    /// A writer of rows only, with the columns [`Self::new`] heads: for pieces of the file
+    /// written apart and joined after the header.
+    pub fn continuing(out: W, fields: &SubjectFields) -> Self {
+        Self {
+            w: csv::Writer::from_writer(out),
             fields: fields.clone(),
-        })
+        }
     }
 
     /// Writes the rows of `subjects` of regimen `label`.

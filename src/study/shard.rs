@@ -5,9 +5,10 @@
 //!
 //! Shards are folded one at a time into a [`Merger`] (histograms add, sweep rows append in
 //! shard order), so a merge holds one shard and the accumulator, whatever the number of shards.
-//! The subject rows are not accumulated: [`SubjectPasses`] reads them from the shards again, one
-//! regimen and one summary column per pass, so the memory of a merge depends on the number of
-//! subjects only through one column of 8-byte values.
+//! The subject rows are not accumulated: [`SubjectPasses`] reads them from the shards again, once,
+//! and hands them on for the caller to keep outside memory (a merge spills them to files); the
+//! summaries are then folded one column at a time, so the memory of a merge depends on the
+//! number of subjects only through one column of 8-byte values.
 //!
 //! The hash is 64-bit FNV-1a, written here (no crate): it guards against accidental change
 //! (an edit, a truncated copy, a shard of another scenario), which 64 bits do with a chance of
@@ -538,11 +539,12 @@ pub struct ShardSubjectRows {
     pub subjects: Vec<SubjectMetrics>,
 }
 
-/// The per-subject outputs of a merge, read from the verified shards again: one pass over the
-/// shards per regimen and summary column, each holding one column of one regimen (8 bytes per
-/// subject), never the rows. The first pass of a regimen also hands its rows, in subject order,
-/// to the caller (who writes `population_subjects.csv`). A shard is accepted again only with the
-/// checksum it was verified with.
+/// The per-subject outputs of a merge, read from the verified shards again, once: [`Self::read`]
+/// hands each shard's rows of each regimen to the caller, in shard order, who keeps them where
+/// it likes (a merge spills the CSV rows and the summary columns to files); then
+/// [`Self::summaries`] folds each regimen's summary one column at a time from what the caller
+/// gives back, holding one column of one regimen (8 bytes per subject), never the rows. A shard
+/// is accepted again only with the checksum it was verified with.
 #[derive(Debug)]
 pub struct SubjectPasses {
     count: u32,
@@ -559,9 +561,19 @@ impl SubjectPasses {
         &self.fields
     }
 
-    /// Passes over the shards [`Self::run`] makes: regimens × summary columns.
-    pub fn passes(&self) -> usize {
-        self.labels.len() * SubjectColumn::all(&self.fields.markers).len()
+    /// The regimens' labels, in the order of the populations.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The summary columns, in the order [`Self::summaries`] asks for them.
+    pub fn columns(&self) -> Vec<SubjectColumn> {
+        SubjectColumn::all(&self.fields.markers)
+    }
+
+    /// Number of shards [`Self::read`] reads.
+    pub fn shards(&self) -> u32 {
+        self.count
     }
 
     /// Checks that a shard read again is the one verified: its index, checksum and rows.
@@ -583,42 +595,50 @@ impl SubjectPasses {
                 self.labels.len()
             )));
         }
-        for p in pops {
+        for (p, label) in pops.iter().zip(&self.labels) {
+            if &p.label != label {
+                return Err(contents(format!(
+                    "changed during the merge: a regimen is \"{}\", verified as \"{label}\"",
+                    p.label
+                )));
+            }
             check_subjects(&p.label, &p.subjects, s.shard.slice(self.n), self.n)?;
         }
         Ok(())
     }
 
-    /// Makes the passes and returns each regimen's summary. `read(k)` reads shard `k` (1 to
-    /// the count, in order, [`Self::passes`] times over); `rows(label, subjects)` takes every
-    /// regimen's rows in order, regimen after regimen; `mismatch(k, e)` reports a shard that
-    /// differs from the one verified.
-    pub fn run<E>(
+    /// Reads every shard once, in order: `read(k)` reads shard `k` (1 to the count), which is
+    /// checked against the shard verified; `rows(r, subjects)` then takes the rows of regimen
+    /// `r` (index into [`Self::labels`]) of that shard, regimen after regimen. `mismatch(k, e)`
+    /// reports a shard that differs from the one verified.
+    pub fn read<E>(
         &self,
         mut read: impl FnMut(u32) -> Result<ShardSubjects, E>,
-        mut rows: impl FnMut(&str, &[SubjectMetrics]) -> Result<(), E>,
+        mut rows: impl FnMut(usize, &[SubjectMetrics]) -> Result<(), E>,
         mismatch: impl Fn(u32, ShardError) -> E,
+    ) -> Result<(), E> {
+        for k in 1..=self.count {
+            let s = read(k)?;
+            self.check(k, &s).map_err(|e| mismatch(k, e))?;
+            for (r, p) in s.populations.iter().flatten().enumerate() {
+                rows(r, &p.subjects)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each regimen's summary, folded one column at a time: `column(r, c)` gives the values
+    /// of column `c` for regimen `r`'s subjects that have one, in subject order (those
+    /// [`Self::read`] handed over).
+    pub fn summaries<E>(
+        &self,
+        mut column: impl FnMut(usize, SubjectColumn) -> Result<Vec<f64>, E>,
     ) -> Result<Vec<SubjectSummary>, E> {
         let mut summaries = Vec::with_capacity(self.labels.len());
-        for (r, label) in self.labels.iter().enumerate() {
+        for r in 0..self.labels.len() {
             let mut summary = SubjectSummary::new(self.n, self.target_trough_ng_ml);
-            for (pass, c) in SubjectColumn::all(&self.fields.markers)
-                .into_iter()
-                .enumerate()
-            {
-                let mut column = Vec::with_capacity(self.n as usize);
-                for k in 1..=self.count {
-                    let s = read(k)?;
-                    self.check(k, &s).map_err(|e| mismatch(k, e))?;
-                    let Some(p) = s.populations.as_ref().and_then(|p| p.get(r)) else {
-                        continue;
-                    };
-                    if pass == 0 {
-                        rows(label, &p.subjects)?;
-                    }
-                    column.extend(p.subjects.iter().filter_map(|m| c.value(m)));
-                }
-                summary.add_column(c, column);
+            for c in self.columns() {
+                summary.add_column(c, column(r, c)?);
             }
             summaries.push(summary);
         }
@@ -682,34 +702,37 @@ mod tests {
             merger.fold(serde_json::from_slice(j).unwrap()).unwrap();
         }
         let (_, passes) = merger.finish().unwrap();
-        assert_eq!(passes.passes(), 2 * 5);
-        let mut rows = Vec::new();
+        assert_eq!(passes.columns().len(), 5);
+        assert_eq!(passes.labels(), ["a", "b"]);
         let read = |k: u32| {
             serde_json::from_slice::<ShardSubjects>(&json[k as usize - 1])
                 .map_err(|e| e.to_string())
         };
-        let summaries = passes
-            .run(
+        // What a merge keeps of each shard's rows: here, the rows themselves per regimen.
+        let mut kept: Vec<Vec<SubjectMetrics>> = vec![Vec::new(); 2];
+        passes
+            .read(
                 read,
-                |label, r| {
-                    rows.extend(r.iter().map(|m| (label.to_string(), m.subject)));
+                |r, rows| {
+                    kept[r].extend_from_slice(rows);
                     Ok(())
                 },
                 |k, e| format!("shard {k}: {e}"),
             )
             .unwrap();
+        let summaries = passes
+            .summaries(|r, c| Ok::<_, String>(kept[r].iter().filter_map(|m| c.value(m)).collect()))
+            .unwrap();
         let pops = whole.populations.unwrap();
         let want: Vec<SubjectSummary> = pops.iter().map(|p| p.summary.clone()).collect();
         assert_eq!(summaries, want);
         assert!(want[0].trough_at_or_above_target.is_some());
-        let want_rows: Vec<(String, u64)> = pops
-            .iter()
-            .flat_map(|p| p.subjects.iter().map(|m| (p.label.clone(), m.subject)))
-            .collect();
-        assert_eq!(rows, want_rows);
+        for (p, k) in pops.iter().zip(&kept) {
+            assert_eq!(&p.subjects, k, "the rows of {} in subject order", p.label);
+        }
         // Shard 2 replaced by another shard of the same slice, with another checksum.
         let err = passes
-            .run(
+            .read(
                 |k| {
                     let mut s = read(k)?;
                     if k == 2 {
