@@ -8,31 +8,25 @@
 //! the [`Merger`], then drops it: memory holds one shard and the accumulator, whatever the
 //! number of shards. Then, to write the outputs, [`SubjectPasses`] reads the subject rows again,
 //! once, and [`SubjectSpill`] writes them to files in a [`Spill`] of the output directory: the
-//! rows of `population_subjects.csv` and the summary columns as 8-byte values. The summaries
+//! subjects as records and the summary columns as 8-byte values. The summaries
 //! are folded from the column file one column at a time (8 bytes per subject in memory), and
 //! the CSV file joins the output set by a rename: memory grows with neither the shards nor the
 //! subjects beyond one column.
 
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use k2sim::engine::run;
 use k2sim::error::{Error, InputError};
 use k2sim::model::SolverKind;
-use k2sim::report::study::SubjectsCsv;
 use k2sim::scenario::Scenario;
-use k2sim::study::population::SubjectMetrics;
 use k2sim::study::shard::{self, ShardError};
-use k2sim::study::summary::{SubjectColumn, SubjectFields};
 use k2sim::study::{Merger, ShardFile, ShardHeader, ShardSubjects, StudyResult, SubjectPasses};
 
 use super::run::{finish, peak_memory_note, print_notes, Finish};
+use super::spill::{SubjectSpill, SUBJECTS_CSV};
 use super::write::Spill;
 use super::FigureArgs;
-
-const SUBJECTS_CSV: &str = "population_subjects.csv";
 
 pub(super) fn merge_command(
     inputs: &[PathBuf],
@@ -117,7 +111,7 @@ fn subject_passes(merged: &mut Merged, spill: &Spill) -> Result<Option<PathBuf>,
     };
     let paths = &merged.paths;
     let passes = &merged.passes;
-    let mut kept = SubjectSpill::new(spill, passes)?;
+    let mut kept = SubjectSpill::new(spill, passes.labels().to_vec())?;
     let progress = crate::cli::study::Progress::new("subjects", false);
     passes.read(
         |k| {
@@ -138,169 +132,6 @@ fn subject_passes(merged: &mut Merged, spill: &Spill) -> Result<Option<PathBuf>,
         p.summary = s;
     }
     Ok(Some(csv))
-}
-
-fn spill_err(path: &Path) -> impl Fn(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Write {
-        path: path.clone(),
-        source,
-    }
-}
-
-/// A byte range of a spill file: (offset, length).
-type Piece = (u64, u64);
-
-/// Where a merge keeps the subjects read from the shards, shard after shard: each regimen's
-/// CSV rows in a rows file and its summary columns, 8-byte little-endian values, in a column
-/// file, with the pieces of each in shard order. With one regimen the rows file, headed, is
-/// `population_subjects.csv` itself; with more, the pieces are joined regimen after regimen.
-struct SubjectSpill {
-    csv_path: PathBuf,
-    rows_path: PathBuf,
-    rows: BufWriter<File>,
-    rows_len: u64,
-    cols_path: PathBuf,
-    cols: BufWriter<File>,
-    cols_len: u64,
-    /// `row_pieces[r]`: regimen `r`'s rows in each shard.
-    row_pieces: Vec<Vec<Piece>>,
-    /// `col_pieces[r][c]`: the values of column `c` of regimen `r` in each shard.
-    col_pieces: Vec<Vec<Vec<Piece>>>,
-    labels: Vec<String>,
-    columns: Vec<SubjectColumn>,
-    fields: SubjectFields,
-    header: Vec<u8>,
-}
-
-fn create(path: &Path) -> Result<BufWriter<File>, Error> {
-    let f = File::create(path).map_err(spill_err(path))?;
-    Ok(BufWriter::with_capacity(1 << 16, f))
-}
-
-impl SubjectSpill {
-    fn new(spill: &Spill, passes: &SubjectPasses) -> Result<Self, Error> {
-        let fields = passes.fields().clone();
-        let header = SubjectsCsv::new(Vec::new(), &fields)?.finish()?;
-        let labels = passes.labels().to_vec();
-        let columns = passes.columns();
-        let csv_path = spill.path(SUBJECTS_CSV);
-        let rows_path = if labels.len() == 1 {
-            csv_path.clone()
-        } else {
-            spill.path("rows.csv")
-        };
-        let mut rows = create(&rows_path)?;
-        let mut rows_len = 0;
-        if labels.len() == 1 {
-            rows.write_all(&header).map_err(spill_err(&rows_path))?;
-            rows_len = header.len() as u64;
-        }
-        let cols_path = spill.path("columns.f64");
-        Ok(Self {
-            cols: create(&cols_path)?,
-            csv_path,
-            rows_path,
-            rows,
-            rows_len,
-            cols_path,
-            cols_len: 0,
-            row_pieces: vec![Vec::new(); labels.len()],
-            col_pieces: vec![vec![Vec::new(); columns.len()]; labels.len()],
-            labels,
-            columns,
-            fields,
-            header,
-        })
-    }
-
-    /// Keeps the rows of regimen `r` of one shard.
-    fn keep(&mut self, r: usize, subjects: &[SubjectMetrics]) -> Result<(), Error> {
-        let mut bytes = Vec::new();
-        let mut w = SubjectsCsv::continuing(&mut bytes, &self.fields);
-        w.rows(&self.labels[r], subjects)?;
-        w.finish()?;
-        self.rows
-            .write_all(&bytes)
-            .map_err(spill_err(&self.rows_path))?;
-        self.row_pieces[r].push((self.rows_len, bytes.len() as u64));
-        self.rows_len += bytes.len() as u64;
-        for (ci, c) in self.columns.iter().enumerate() {
-            let start = self.cols_len;
-            for v in subjects.iter().filter_map(|m| c.value(m)) {
-                self.cols
-                    .write_all(&v.to_le_bytes())
-                    .map_err(spill_err(&self.cols_path))?;
-                self.cols_len += 8;
-            }
-            self.col_pieces[r][ci].push((start, self.cols_len - start));
-        }
-        Ok(())
-    }
-
-    /// Writes out `population_subjects.csv` (joining the rows regimen after regimen) and
-    /// returns its path and the column file to fold the summaries from.
-    fn finish(self) -> Result<(PathBuf, SpilledColumns), Error> {
-        let flush = |w: BufWriter<File>, p: &Path| {
-            w.into_inner()
-                .map_err(|e| e.into_error())
-                .map_err(spill_err(p))
-        };
-        drop(flush(self.rows, &self.rows_path)?);
-        drop(flush(self.cols, &self.cols_path)?);
-        if self.rows_path != self.csv_path {
-            let err = spill_err(&self.csv_path);
-            let mut out = create(&self.csv_path)?;
-            out.write_all(&self.header).map_err(&err)?;
-            let mut from = File::open(&self.rows_path).map_err(spill_err(&self.rows_path))?;
-            for &(offset, len) in self.row_pieces.iter().flatten() {
-                from.seek(SeekFrom::Start(offset)).map_err(&err)?;
-                std::io::copy(&mut (&mut from).take(len), &mut out).map_err(&err)?;
-            }
-            drop(flush(out, &self.csv_path)?);
-            let _ = std::fs::remove_file(&self.rows_path);
-        }
-        let cols = File::open(&self.cols_path).map_err(spill_err(&self.cols_path))?;
-        Ok((
-            self.csv_path,
-            SpilledColumns {
-                file: BufReader::with_capacity(1 << 16, cols),
-                path: self.cols_path,
-                pieces: self.col_pieces,
-                columns: self.columns,
-            },
-        ))
-    }
-}
-
-/// The summary columns a [`SubjectSpill`] wrote, read back one column of one regimen at a time.
-struct SpilledColumns {
-    file: BufReader<File>,
-    path: PathBuf,
-    pieces: Vec<Vec<Vec<Piece>>>,
-    columns: Vec<SubjectColumn>,
-}
-
-impl SpilledColumns {
-    /// The values of column `c` of regimen `r`, in subject order.
-    fn column(&mut self, r: usize, c: SubjectColumn) -> Result<Vec<f64>, Error> {
-        let err = spill_err(&self.path);
-        let Some(ci) = self.columns.iter().position(|&x| x == c) else {
-            return Ok(Vec::new());
-        };
-        let pieces = &self.pieces[r][ci];
-        let total: u64 = pieces.iter().map(|&(_, len)| len / 8).sum();
-        let mut values = Vec::with_capacity(total as usize);
-        let mut v = [0u8; 8];
-        for &(offset, len) in pieces {
-            self.file.seek(SeekFrom::Start(offset)).map_err(&err)?;
-            for _ in 0..len / 8 {
-                self.file.read_exact(&mut v).map_err(&err)?;
-                values.push(f64::from_le_bytes(v));
-            }
-        }
-        Ok(values)
-    }
 }
 
 fn input_error(path: &Path, message: String) -> Error {

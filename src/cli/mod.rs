@@ -42,6 +42,7 @@ mod merge;
 mod nca;
 mod run;
 mod sensitivity;
+mod spill;
 mod study;
 mod validate;
 mod write;

@@ -167,17 +167,34 @@ fn run_command(path: &Path, out_is_parent: bool, args: &RunArgs) -> Result<Optio
     let result = run::run(&scenario, solver)?;
     print_notes(&result);
     vlog!(started, "simulated with the {solver:?} solver");
-    let study = crate::cli::study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?;
+    // A population's subjects go to files in the output directory as they are computed
+    // (memory does not grow with their number); population_subjects.csv joins the set from there.
+    let spill = match scenario.population {
+        Some(_) => Some(super::write::Spill::new(&dir)?),
+        None => None,
+    };
+    let (study, subjects_csv) = match &spill {
+        Some(spill) => crate::cli::study::compute_spilled(&scenario, solver, quiet, spill)?,
+        None => (
+            crate::cli::study::compute(&scenario, solver, k2sim::study::Shard::WHOLE, quiet)?,
+            None,
+        ),
+    };
     if scenario.population.is_some() || scenario.sweep.is_some() {
         vlog!(started, "computed the population / sweep");
     }
-    let extra = crate::cli::study::study_files(
+    let extra = crate::cli::study::study_files_with(
         &scenario,
         &result,
         &study,
+        // The file is in the spill directory; this is its placeholder in the set.
+        subjects_csv.as_ref().map(|_| Vec::new()),
         &fig.render(&scenario),
         &command_line(),
     )?;
+    let moved = subjects_csv
+        .map(|p| vec![(super::spill::SUBJECTS_CSV.to_string(), p)])
+        .unwrap_or_default();
     let mut report = crate::cli::study::study_report(&scenario, &study);
     let uncertainty = if uncertainty || scenario.uncertainty.is_some() {
         let spec = scenario.uncertainty.unwrap_or_default();
@@ -201,7 +218,7 @@ fn run_command(path: &Path, out_is_parent: bool, args: &RunArgs) -> Result<Optio
         extra,
         extra_report: report,
         uncertainty,
-        moved: Vec::new(),
+        moved,
     };
     finish(&scenario, &result, ctx)
 }

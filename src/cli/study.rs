@@ -13,8 +13,13 @@ use k2sim::error::{Error, InputError};
 use k2sim::plot;
 use k2sim::report::{study as study_output, study_figure};
 use k2sim::scenario::Scenario;
+use k2sim::study::population::SubjectMetrics;
+use k2sim::study::summary::SubjectSummary;
 use k2sim::study::sweep;
 use k2sim::study::{self, Shard, ShardFile, StudyResult};
+
+use super::spill::SubjectSpill;
+use super::write::Spill;
 
 /// Output files as (name, bytes).
 pub type Files = Vec<(String, Vec<u8>)>;
@@ -95,19 +100,10 @@ fn shard_number(text: &str, name: &str) -> Result<u32, String> {
 /// The study's output files (bytes), for a whole run or a merge: tables, then figures drawn
 /// from the merged data only (`result` is the typical-subject run of the same scenario and
 /// solver; `command` goes into the captions).
-pub fn study_files(
-    scenario: &Scenario,
-    result: &RunResult,
-    r: &StudyResult,
-    render: &plot::RenderOptions,
-    command: &str,
-) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    study_files_with(scenario, result, r, None, render, command)
-}
-
-/// [`study_files`] with `population_subjects.csv` already written (`subjects_csv`: a merge
-/// streams it from the shards, its populations hold no subjects), or `None` to write it from
-/// the subjects of `r`.
+///
+/// `subjects_csv`: `Some` when `population_subjects.csv` is written apart (a run and a merge
+/// spill it, and their populations hold no subjects): its bytes here, or an empty placeholder
+/// for a file joining the set by a rename; `None` to write it from the subjects of `r`.
 pub fn study_files_with(
     scenario: &Scenario,
     result: &RunResult,
@@ -201,6 +197,14 @@ pub fn study_report(scenario: &Scenario, r: &StudyResult) -> String {
     s
 }
 
+fn progress_label(scenario: &Scenario) -> &'static str {
+    match (&scenario.population, &scenario.sweep) {
+        (Some(_), Some(_)) => "population and sweep",
+        (Some(_), None) => "population",
+        _ => "sweep",
+    }
+}
+
 /// Computes the study with a progress bar.
 pub fn compute(
     scenario: &Scenario,
@@ -208,15 +212,59 @@ pub fn compute(
     shard: Shard,
     quiet: bool,
 ) -> Result<StudyResult, Error> {
-    let label = match (&scenario.population, &scenario.sweep) {
-        (Some(_), Some(_)) => "population and sweep",
-        (Some(_), None) => "population",
-        _ => "sweep",
-    };
-    let progress = Progress::new(label, quiet);
+    let progress = Progress::new(progress_label(scenario), quiet);
     let r = study::compute(scenario, solver, shard, &|d, t| progress.update(d, t));
     progress.finish();
     Ok(r?)
+}
+
+/// [`compute`] of a whole run, its subjects written to `spill` as they are computed instead of
+/// held: the populations' summaries are folded from the spilled columns (as an in-memory run
+/// folds them, so the bytes are the same). Returns the study, its populations without subjects,
+/// and the path of `population_subjects.csv` in the spill (`None` without a population).
+pub fn compute_spilled(
+    scenario: &Scenario,
+    solver: SolverKind,
+    quiet: bool,
+    spill: &Spill,
+) -> Result<(StudyResult, Option<PathBuf>), Error> {
+    let Some(spec) = &scenario.population else {
+        return Ok((compute(scenario, solver, Shard::WHOLE, quiet)?, None));
+    };
+    let labels = scenario.regimens.iter().map(|r| r.label.clone()).collect();
+    let mut kept = SubjectSpill::new(spill, labels)?;
+    let mut failed: Option<Error> = None;
+    let progress = Progress::new(progress_label(scenario), quiet);
+    let r = {
+        let mut sink = |r: usize, rows: &[SubjectMetrics]| {
+            if failed.is_none() {
+                failed = kept.keep(r, rows).err();
+            }
+        };
+        study::compute_into(
+            scenario,
+            solver,
+            Shard::WHOLE,
+            &|d, t| progress.update(d, t),
+            Some(&mut sink),
+        )
+    };
+    progress.finish();
+    let mut r = r?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let counts: Vec<u64> = (0..scenario.regimens.len())
+        .map(|i| kept.subjects(i))
+        .collect();
+    let markers = kept.fields().markers.clone();
+    let (csv, mut columns) = kept.finish()?;
+    for (i, p) in r.populations.iter_mut().flatten().enumerate() {
+        p.summary = SubjectSummary::folded(counts[i], spec.target_trough_ng_ml, &markers, |c| {
+            columns.column(i, c)
+        })?;
+    }
+    Ok((r, Some(csv)))
 }
 
 /// What a sharded run did.

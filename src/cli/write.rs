@@ -68,11 +68,15 @@ pub fn replace_set_moving(
 #[derive(Debug)]
 pub struct Spill {
     dir: PathBuf,
+    /// The output directory, when this spill created it: removed again if it is still empty
+    /// when the spill goes (a run that failed leaves no new empty directory).
+    created: Option<PathBuf>,
 }
 
 impl Spill {
     /// Creates `out`'s spill directory (and `out`, if needed).
     pub fn new(out: &Path) -> Result<Self, Error> {
+        let created = (!out.exists()).then(|| out.to_path_buf());
         std::fs::create_dir_all(out).map_err(write_err(out))?;
         remove_stale_staging(out);
         let dir = out.join(format!("{STAGING_PREFIX}{}-spill", std::process::id()));
@@ -80,7 +84,7 @@ impl Spill {
             std::fs::remove_dir_all(&dir).map_err(write_err(&dir))?;
         }
         std::fs::create_dir(&dir).map_err(write_err(out))?;
-        Ok(Self { dir })
+        Ok(Self { dir, created })
     }
 
     /// The path of a file `name` in the spill directory.
@@ -92,6 +96,10 @@ impl Spill {
 impl Drop for Spill {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(out) = &self.created {
+            // Fails, as it should, unless the directory is empty.
+            let _ = std::fs::remove_dir(out);
+        }
     }
 }
 

@@ -18,7 +18,7 @@ pub mod walk;
 use crate::error::SimError;
 use crate::model::SolverKind;
 use crate::scenario::Scenario;
-use crate::study::population::{simulate_population_with, RegimenPopulation};
+use crate::study::population::{simulate_population_into, RegimenPopulation, SubjectMetrics};
 use crate::study::sweep::{run_sweep, SweepRow};
 pub use shard::{
     Merger, ShardError, ShardFile, ShardHeader, ShardSubjects, SubjectPasses, SHARD_FORMAT,
@@ -74,15 +74,35 @@ pub fn compute(
     shard: Shard,
     progress: Progress,
 ) -> Result<StudyResult, SimError> {
+    compute_into(s, solver, shard, progress, None)
+}
+
+/// Where [`compute_into`] hands the subjects: `(regimen index, subjects)`, each regimen's
+/// subjects in subject order, regimen after regimen.
+pub type StudySink<'a> = &'a mut (dyn FnMut(usize, &[SubjectMetrics]) + Send);
+
+/// [`compute`], the subjects handed to `sink` as they are computed, when there is one: then
+/// the populations hold no subjects and empty summaries (see
+/// [`population::simulate_population_into`]).
+pub fn compute_into(
+    s: &Scenario,
+    solver: SolverKind,
+    shard: Shard,
+    progress: Progress,
+    mut sink: Option<StudySink>,
+) -> Result<StudyResult, SimError> {
     let total = total_units(s, shard);
     let mut out = StudyResult::default();
     let mut base = 0u64;
     if let Some(spec) = &s.population {
         let range = shard.slice(spec.n);
         let mut pops = Vec::new();
-        for r in &s.regimens {
+        for (i, r) in s.regimens.iter().enumerate() {
             let b = base;
-            pops.push(simulate_population_with(
+            let mut to_sink = sink
+                .as_mut()
+                .map(|f| move |rows: &[SubjectMetrics]| f(i, rows));
+            pops.push(simulate_population_into(
                 spec,
                 r,
                 s.response.as_ref().map_or(&[][..], |x| &x.presets[..]),
@@ -92,6 +112,9 @@ pub fn compute(
                 s.ode,
                 range.clone(),
                 &|d| progress(b + d, total),
+                to_sink
+                    .as_mut()
+                    .map(|f| f as &mut (dyn FnMut(&[SubjectMetrics]) + Send)),
             )?);
             base += range.end - range.start;
         }
@@ -126,6 +149,63 @@ mod tests {
                     next = r.end;
                 }
                 assert_eq!(next, total);
+            }
+        }
+    }
+
+    /// The subjects handed to a sink are the in-memory run's, in order, whatever the thread
+    /// count; the rest of the result is the same; the summary folded from them is the same.
+    #[test]
+    fn a_sink_gets_the_subjects_in_order_and_the_rest_is_unchanged() {
+        let text = "duration_h = 96\nstep_h = 2\n\
+            [[regimen]]\nlabel = \"a\"\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 4\n\
+            [[regimen]]\nlabel = \"b\"\ncompound = \"mk4\"\ndose = \"15 mg\"\ntimes_h = [8, 13, 19]\ndays = 4\n\
+            [population]\nn = 2000\nseed = 3\ncv_pct = { ka_per_h = 40, half_life_h = 40 }\ntarget_trough_ng_ml = 0.5\n";
+        let s = crate::scenario::parse_str(text, "p").unwrap();
+        let whole = compute(&s, SolverKind::Exact, Shard::WHOLE, &|_, _| {}).unwrap();
+        let want = whole.populations.clone().unwrap();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut kept: Vec<Vec<SubjectMetrics>> = vec![Vec::new(); 2];
+            let mut sink = |r: usize, rows: &[SubjectMetrics]| kept[r].extend_from_slice(rows);
+            let streamed = pool
+                .install(|| {
+                    compute_into(
+                        &s,
+                        SolverKind::Exact,
+                        Shard::WHOLE,
+                        &|_, _| {},
+                        Some(&mut sink),
+                    )
+                })
+                .unwrap();
+            for (i, (p, w)) in streamed
+                .populations
+                .unwrap()
+                .into_iter()
+                .zip(&want)
+                .enumerate()
+            {
+                assert!(p.subjects.is_empty());
+                assert_eq!(&kept[i], &w.subjects, "{threads} threads, regimen {i}");
+                let folded = summary::SubjectSummary::folded(
+                    kept[i].len() as u64,
+                    Some(0.5),
+                    &crate::response::Marker::ALL,
+                    |c| Ok::<_, ()>(kept[i].iter().filter_map(|m| c.value(m)).collect()),
+                )
+                .unwrap();
+                assert_eq!(folded, w.summary);
+                assert_eq!(p.summary.subjects, 2000);
+                let full = RegimenPopulation {
+                    subjects: w.subjects.clone(),
+                    summary: w.summary.clone(),
+                    ..p
+                };
+                assert_eq!(&full, w);
             }
         }
     }

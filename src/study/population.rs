@@ -257,6 +257,34 @@ pub fn simulate_population_with(
     range: std::ops::Range<u64>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RegimenPopulation, SimError> {
+    simulate_population_into(
+        spec, regimen, response, duration_h, step_h, solver, ode, range, progress, None,
+    )
+}
+
+/// Where a population's subjects go as they are computed, instead of into the result: called
+/// with the subjects in subject order, a chunk at a time (so a caller can write them out and
+/// hold none).
+pub type SubjectSink<'a> = &'a mut (dyn FnMut(&[SubjectMetrics]) + Send);
+
+/// [`simulate_population_with`], the subjects handed to `sink` in subject order as they are
+/// computed, when there is one: then the result holds no subjects and its summary is empty
+/// ([`SubjectSummary::new`]), for the caller to fold from what it kept
+/// ([`SubjectSummary::folded`]). Memory then holds the chunks computed ahead of the next one
+/// due, not the population.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_population_into(
+    spec: &PopulationSpec,
+    regimen: &Regimen,
+    response: &[MarkerPreset],
+    duration_h: f64,
+    step_h: f64,
+    solver: SolverKind,
+    ode: OdeOptions,
+    range: std::ops::Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: Option<SubjectSink>,
+) -> Result<RegimenPopulation, SimError> {
     let (omega, chol) = covariance_factor(spec)?;
     let events = regimen.schedule.events();
     let stride = (spec.band_step_h / step_h).round().max(1.0) as u64;
@@ -318,9 +346,16 @@ pub fn simulate_population_with(
     // Workers push their results here; nothing blocks inside the scope, so a pool of one
     // thread runs the workers one after the other instead of deadlocking.
     let outs: std::sync::Mutex<Vec<WorkerOut>> = std::sync::Mutex::new(Vec::new());
+    let streamed = sink.is_some();
+    let ordered = std::sync::Mutex::new(InOrder {
+        next: 0,
+        ahead: std::collections::BTreeMap::new(),
+        sink,
+    });
     rayon::scope(|scope| {
         for _ in 0..workers {
             let (setup, chunks, next, done, outs) = (&setup, &chunks, &next, &done, &outs);
+            let ordered = &ordered;
             scope.spawn(move |_| {
                 let mut hist = band_counts(setup);
                 let mut mine = Vec::new();
@@ -328,7 +363,15 @@ pub fn simulate_population_with(
                     loop {
                         let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(r) = chunks.get(c) else { break };
-                        mine.push((c, run_chunk(setup, r.clone(), &mut hist)?));
+                        let subjects = run_chunk(setup, r.clone(), &mut hist)?;
+                        if streamed {
+                            ordered
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .give(c, subjects);
+                        } else {
+                            mine.push((c, subjects));
+                        }
                         let d = done
                             .fetch_add(r.end - r.start, std::sync::atomic::Ordering::Relaxed)
                             + (r.end - r.start);
@@ -345,17 +388,46 @@ pub fn simulate_population_with(
     let outs = outs
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut hist = band_counts(&setup);
+    // The first worker's histogram takes in the others' (one histogram less held at once).
+    let mut hist: Option<BandCounts> = None;
     let mut parts = Vec::with_capacity(chunks.len());
     for out in outs {
         let (p, h) = out?;
-        hist.merge(&h);
+        match &mut hist {
+            Some(acc) => acc.merge(&h),
+            None => hist = Some(h),
+        }
         parts.extend(p);
     }
+    let hist = hist.unwrap_or_else(|| band_counts(&setup));
     parts.sort_by_key(|p| p.0);
     let subjects: Vec<SubjectMetrics> = parts.into_iter().flat_map(|p| p.1).collect();
-    let summary = SubjectSummary::of(&subjects, spec.target_trough_ng_ml);
+    let summary = if streamed {
+        SubjectSummary::new(range.end - range.start, spec.target_trough_ng_ml)
+    } else {
+        SubjectSummary::of(&subjects, spec.target_trough_ng_ml)
+    };
     Ok(hist.into_population(regimen.label.clone(), setup.band_times_h, subjects, summary))
+}
+
+/// Chunks of subjects handed to a sink in chunk order, whatever order the workers finish them
+/// in: a chunk finished early waits in `ahead` until those before it are given.
+struct InOrder<'a> {
+    next: usize,
+    ahead: std::collections::BTreeMap<usize, Vec<SubjectMetrics>>,
+    sink: Option<SubjectSink<'a>>,
+}
+
+impl InOrder<'_> {
+    fn give(&mut self, chunk: usize, subjects: Vec<SubjectMetrics>) {
+        self.ahead.insert(chunk, subjects);
+        while let Some(s) = self.ahead.remove(&self.next) {
+            if let Some(sink) = self.sink.as_mut() {
+                sink(&s);
+            }
+            self.next += 1;
+        }
+    }
 }
 
 fn band_counts(s: &Setup) -> BandCounts {

@@ -634,15 +634,16 @@ impl SubjectPasses {
         &self,
         mut column: impl FnMut(usize, SubjectColumn) -> Result<Vec<f64>, E>,
     ) -> Result<Vec<SubjectSummary>, E> {
-        let mut summaries = Vec::with_capacity(self.labels.len());
-        for r in 0..self.labels.len() {
-            let mut summary = SubjectSummary::new(self.n, self.target_trough_ng_ml);
-            for c in self.columns() {
-                summary.add_column(c, column(r, c)?);
-            }
-            summaries.push(summary);
-        }
-        Ok(summaries)
+        (0..self.labels.len())
+            .map(|r| {
+                SubjectSummary::folded(
+                    self.n,
+                    self.target_trough_ng_ml,
+                    &self.fields.markers,
+                    |c| column(r, c),
+                )
+            })
+            .collect()
     }
 }
 

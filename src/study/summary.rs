@@ -181,11 +181,34 @@ impl SubjectSummary {
 
     /// The summary of subjects held in memory.
     pub fn of(subjects: &[SubjectMetrics], target_trough_ng_ml: Option<f64>) -> Self {
-        let mut s = Self::new(subjects.len() as u64, target_trough_ng_ml);
-        for c in SubjectColumn::all(&Marker::ALL) {
-            s.add_column(c, subjects.iter().filter_map(|m| c.value(m)).collect());
+        let all = |c: SubjectColumn| -> Result<Vec<f64>, std::convert::Infallible> {
+            Ok(subjects.iter().filter_map(|m| c.value(m)).collect())
+        };
+        match Self::folded(
+            subjects.len() as u64,
+            target_trough_ng_ml,
+            &Marker::ALL,
+            all,
+        ) {
+            Ok(s) => s,
+            Err(never) => match never {},
         }
-        s
+    }
+
+    /// The summary of `subjects` subjects folded one column at a time: `column(c)` gives the
+    /// values of column `c` (of the five metrics, then the change of each of `markers`) for
+    /// the subjects that have one, in subject order; only one column is held at a time.
+    pub fn folded<E>(
+        subjects: u64,
+        target_trough_ng_ml: Option<f64>,
+        markers: &[Marker],
+        mut column: impl FnMut(SubjectColumn) -> Result<Vec<f64>, E>,
+    ) -> Result<Self, E> {
+        let mut s = Self::new(subjects, target_trough_ng_ml);
+        for c in SubjectColumn::all(markers) {
+            s.add_column(c, column(c)?);
+        }
+        Ok(s)
     }
 
     /// Folds in column `c`: its values for every subject that has one, in subject order.
