@@ -27,7 +27,8 @@ pub struct Metrics {
     pub cmin_ss_ng_ml: Option<f64>,
     pub cavg_ss_ng_ml: Option<f64>,
     pub auc_tau_ss_ng_h_ml: Option<f64>,
-    /// AUCτ,ss / AUC(0–τ) of the first period, baseline excluded.
+    /// AUCτ,ss / AUC(0–τ) of the first period, baseline excluded; `None` without a steady state
+    /// or when the first period has no exposure (a lag of at least the interval).
     pub accumulation_ratio: Option<f64>,
     /// (Cmax,ss − Cmin,ss) / Cavg,ss × 100.
     pub fluctuation_pct: Option<f64>,

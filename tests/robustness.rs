@@ -138,6 +138,9 @@ fn check_no_null(v: &serde_json::Value, key: &str) -> Result<(), TestCaseError> 
         // A marker's time to half its steady-state change: none without a steady state or
         // when the run ends first (engine::response).
         "t_50pct_effect_h",
+        // A marker's period-mean change at steady state: none without a steady state
+        // (engine::response::MarkerCourse).
+        "pct_change_ss",
     ];
     match v {
         serde_json::Value::Null => {

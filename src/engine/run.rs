@@ -237,7 +237,11 @@ fn simulate_with(
         cmin_ss_ng_ml: steady_state.map(|s| s.cmin_ss_ng_ml),
         cavg_ss_ng_ml: steady_state.map(|s| s.cavg_ss_ng_ml),
         auc_tau_ss_ng_h_ml: steady_state.map(|s| s.auc_tau_ss_ng_h_ml),
-        accumulation_ratio: steady_state.map(|s| s.accumulation_ratio),
+        // Infinite when the first period has no exposure (a lag of at least the interval):
+        // then there is no ratio to the first period, and none is reported.
+        accumulation_ratio: steady_state
+            .map(|s| s.accumulation_ratio)
+            .filter(|x| x.is_finite()),
         fluctuation_pct: steady_state.map(|s| s.fluctuation_pct),
         t_90ss_h: steady_state.and_then(|s| s.t_90ss_h),
         steady_state_reached: reached,
@@ -490,6 +494,27 @@ mod tests {
         let (avg, hi) = (x.cavg_ss_ng_ml.unwrap(), x.cmax_ss_ng_ml.unwrap());
         assert!((avg / hi - 1.0).abs() < 1e-4, "{avg} vs {hi}");
         run(&s, SolverKind::Exact).unwrap();
+    }
+
+    /// Found by the long generated-input run (session 9): a lag as long as the interval leaves
+    /// the first period without exposure, so AUCτ,ss over the first period's AUC was infinite.
+    #[test]
+    fn a_lag_of_a_whole_interval_has_no_accumulation_ratio() {
+        let text = "duration_h = 48\nstep_h = 1\n[[regimen]]\ncompound = \"mk4\"\ndose_ug = 100\n\
+            interval_h = 2\ndoses = 20\n[regimen.params]\ntlag_h = 2\n";
+        let s = crate::scenario::parse_str(text, "lag").unwrap();
+        for solver in [SolverKind::Exact, SolverKind::Ode] {
+            let m = run(&s, solver).unwrap().regimens[0].metrics;
+            assert_eq!(m.accumulation_ratio, None, "{solver:?}");
+            assert!(m.cavg_ss_ng_ml.is_some_and(|c| c > 0.0));
+        }
+        // A lag just inside the interval: a finite ratio, still reported.
+        let s =
+            crate::scenario::parse_str(&text.replace("tlag_h = 2", "tlag_h = 1.5"), "l").unwrap();
+        let m = run(&s, SolverKind::Exact).unwrap().regimens[0].metrics;
+        assert!(m
+            .accumulation_ratio
+            .is_some_and(|a| a.is_finite() && a > 1.0));
     }
 
     #[test]
