@@ -61,12 +61,16 @@ impl Input {
             rate_ug_per_h: 0.0,
             reset: true,
         });
-        let d = dose.infusion_h;
-        let (first, second) = if d > 0.0 {
-            let rate = amount / d;
+        // The rate over the infusion as the times represent it, (t + d) − t, which differs
+        // from d by the rounding of t + d: the propagator delivers rate × ((t + d) − t), so this
+        // is the whole dose. An infusion shorter than the rounding of its start (d under about
+        // 1e-16·t) is a bolus.
+        let span = (t + dose.infusion_h) - t;
+        let (first, second) = if span > 0.0 {
+            let rate = amount / span;
             (
                 Input::rate(t, entry, rate),
-                Some(Input::rate(t + d, entry, -rate)),
+                Some(Input::rate(t + dose.infusion_h, entry, -rate)),
             )
         } else {
             (
@@ -115,12 +119,6 @@ impl Input {
                 *rate = 0.0;
             }
         }
-    }
-
-    /// The amount this input delivers from its time until `end_h` (µg): the bolus, plus the
-    /// rate change times the time left.
-    pub fn delivered_by_ug(&self, end_h: f64) -> f64 {
-        self.amount_ug + self.rate_ug_per_h * (end_h - self.time_h).max(0.0)
     }
 }
 

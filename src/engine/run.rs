@@ -517,6 +517,31 @@ mod tests {
             .is_some_and(|a| a.is_finite() && a > 1.0));
     }
 
+    /// Found by the long generated-input run (session 9): 10 mg infused over 4e-12 h from
+    /// 8 h. The rate was dose/d while the propagator delivers it over (8 + d) − 8, which
+    /// rounds d by 4e-4 (relative), and the input was counted per rate change times the time
+    /// left, which cancelled: 9992 µg counted, 9999.4 µg in the body. Now the rate is over the
+    /// represented span and the input counted span by span: 10 000 µg both.
+    #[test]
+    fn a_very_short_infusion_delivers_its_whole_dose() {
+        for (infusion_h, start_h) in [(3.973948927207406e-12, 8.0), (1e-17, 8.0), (0.7, 8.3)] {
+            let text = format!(
+                "duration_h = 36\nstep_h = 0.05\n[[regimen]]\ncompound = \"mk4\"\ndose = \"10 mg\"\n\
+                 start_h = {start_h}\nroute = \"iv\"\ninfusion_h = {infusion_h}\n"
+            );
+            let s = crate::scenario::parse_str(&text, "short").unwrap();
+            for solver in [SolverKind::Exact, SolverKind::Ode] {
+                let b = run(&s, solver).unwrap().regimens[0].mass_balance;
+                let body = b.gut_ug + b.central_ug + b.eliminated_ug;
+                assert!(
+                    (b.absorbed_input_ug - 10_000.0).abs() < 1e-9 * 10_000.0
+                        && (body - 10_000.0).abs() < 1e-9 * 10_000.0,
+                    "{infusion_h} h, {solver:?}: {b:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_result_out_of_order_is_an_error_not_a_number() {
         let tr = grid(vec![0.0, 3.0, 2.0]);
