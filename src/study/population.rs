@@ -229,7 +229,7 @@ pub fn simulate_population(
     range: std::ops::Range<u64>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RegimenPopulation, SimError> {
-    simulate_population_with(
+    simulate_population_into(
         spec,
         regimen,
         &[],
@@ -239,26 +239,7 @@ pub fn simulate_population(
         ode,
         range,
         progress,
-    )
-}
-
-/// [`simulate_population`] with the `[response]` marker presets: each subject's course then
-/// drives the markers, and their change at the end of the run joins the subject's metrics (the
-/// subjects take the per-subject walk, which keeps the whole course).
-#[allow(clippy::too_many_arguments)]
-pub fn simulate_population_with(
-    spec: &PopulationSpec,
-    regimen: &Regimen,
-    response: &[MarkerPreset],
-    duration_h: f64,
-    step_h: f64,
-    solver: SolverKind,
-    ode: OdeOptions,
-    range: std::ops::Range<u64>,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<RegimenPopulation, SimError> {
-    simulate_population_into(
-        spec, regimen, response, duration_h, step_h, solver, ode, range, progress, None,
+        None,
     )
 }
 
@@ -267,8 +248,10 @@ pub fn simulate_population_with(
 /// hold none).
 pub type SubjectSink<'a> = &'a mut (dyn FnMut(&[SubjectMetrics]) + Send);
 
-/// [`simulate_population_with`], the subjects handed to `sink` in subject order as they are
-/// computed, when there is one: then the result holds no subjects and its summary is empty
+/// [`simulate_population`] with the `[response]` marker presets (each subject's course then
+/// drives the markers, and their change at the end of the run joins the subject's metrics; the
+/// subjects take the per-subject walk, which keeps the whole course), and the subjects handed
+/// to `sink` in subject order as they are computed, when there is one: then the result holds no subjects and its summary is empty
 /// ([`SubjectSummary::new`]), for the caller to fold from what it kept
 /// ([`SubjectSummary::folded`]). Memory then holds the chunks computed ahead of the next one
 /// due, not the population.
