@@ -180,6 +180,11 @@ fn solve_two_arms(base: Turnover, s_nmol_per_ug: f64, a: Arm, b: Arm) -> Option<
         let (mut lo, mut hi) = (0.0, 1.0);
         for _ in 0..200 {
             let mid = 0.5 * (lo + hi);
+            // No number between lo and hi is left: later steps would change neither (the
+            // result is the same as after all 200, in a quarter of the work).
+            if mid <= lo || mid >= hi {
+                break;
+            }
             if at(mid) < a.fall {
                 lo = mid;
             } else {
@@ -202,6 +207,9 @@ fn solve_two_arms(base: Turnover, s_nmol_per_ug: f64, a: Arm, b: Arm) -> Option<
     let (mut lo, mut hi) = (1e-3_f64.ln(), 1e5_f64.ln());
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
         match second(mid.exp()) {
             // The second arm falls too little: saturated, IC50 must be larger.
             Some(g) if g < 0.0 => lo = mid,
@@ -258,6 +266,9 @@ fn solve_potency(t: &Turnover, c_nmol_l: f64, target: f64) -> Option<f64> {
     let (mut lo, mut hi) = (1e-8_f64.ln(), 1e6_f64.ln());
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
         if fall(t, mid.exp() * c_nmol_l) < target {
             lo = mid;
         } else {
