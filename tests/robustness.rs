@@ -164,6 +164,11 @@ fn check_no_null(v: &serde_json::Value, key: &str) -> Result<(), TestCaseError> 
 /// Parses `text`; if it is valid and small enough, runs it with both solvers and checks the
 /// results. An ODE failure must be the typed `OdeFailed`, never a panic or a wrong number.
 fn exercise(text: &str) -> Result<Option<Scenario>, TestCaseError> {
+    // With `K2SIM_ROBUSTNESS_LAST=FILE`, each input is written to FILE before it is tried, so
+    // a batch the kernel kills (out of memory: no panic, no shrinking) leaves its input behind.
+    if let Some(path) = std::env::var_os("K2SIM_ROBUSTNESS_LAST") {
+        let _ = std::fs::write(path, text);
+    }
     let s = match scenario::parse_str(text, "generated") {
         Ok(s) => s,
         Err(e) => {
