@@ -239,21 +239,53 @@ pub fn inputs_over(model: &PkModel, p: &Periodic, window_h: f64) -> Vec<Input> {
     out
 }
 
-/// The inputs still to come at or after `t0_h` from the doses of the periods before the first
+/// Whole numbers below this are exact in an `f64`, and so is adding 1 to them.
+const EXACT_COUNT: f64 = 4_503_599_627_370_496.0; // 2^52
+
+/// The inputs still to come in `[t0_h, end_h]` from the doses of the periods before the first
 /// one of `p` (a regimen that starts at steady state has taken them): a lag or an infusion
-/// reaching past the first dose. Absolute times, ascending.
-pub fn inputs_from_before(model: &PkModel, p: &Periodic, t0_h: f64) -> Vec<Input> {
+/// reaching past the first dose, and the doses of earlier periods after `t0_h` when the first
+/// dose comes later. Inputs after `end_h` cannot change the run and are not made, so the walk
+/// back starts at the last period whose input lands by `end_h`. Absolute times, ascending.
+pub fn inputs_from_before(model: &PkModel, p: &Periodic, t0_h: f64, end_h: f64) -> Vec<Input> {
     let mut v = Vec::new();
     for d in &p.pattern {
         for i in Input::of_dose(model, d) {
-            let mut j = 1.0;
-            loop {
-                let t = p.first_h + i.time_h - j * p.period_h;
-                if t < t0_h {
-                    break;
+            let base_h = p.first_h + i.time_h;
+            // The first period back whose input lands at or before end_h.
+            let first_j = if base_h - p.period_h > end_h {
+                ((base_h - end_h) / p.period_h).ceil()
+            } else {
+                1.0
+            };
+            if first_j < EXACT_COUNT {
+                // Each time from the period count, as the schedule computes its doses.
+                let mut j = first_j;
+                loop {
+                    let t = base_h - j * p.period_h;
+                    if t < t0_h {
+                        break;
+                    }
+                    if t <= end_h {
+                        v.push(Input { time_h: t, ..i });
+                    }
+                    j += 1.0;
                 }
-                v.push(Input { time_h: t, ..i });
-                j += 1.0;
+            } else {
+                // A first dose so far away (10^17 h) that adding 1 to the period count no
+                // longer changes it: walk by time from the last period at or before end_h.
+                // The jump is off by up to the rounding of base_h: step to the last period.
+                let mut t = base_h - first_j * p.period_h;
+                while t > end_h {
+                    t -= p.period_h;
+                }
+                while t + p.period_h <= end_h {
+                    t += p.period_h;
+                }
+                while t >= t0_h {
+                    v.push(Input { time_h: t, ..i });
+                    t -= p.period_h;
+                }
             }
         }
     }
@@ -296,16 +328,85 @@ pub fn first_period_inputs(model: &PkModel, p: &Periodic) -> Vec<Input> {
     merged(v)
 }
 
-/// `inputs` (ascending) together with [`inputs_from_before`] at or after `t0_h`: everything a
-/// regimen that has been taken since long before `t0_h` still delivers from then on.
+/// `inputs` (ascending) together with [`inputs_from_before`] in `[t0_h, end_h]`: everything a
+/// regimen that has been taken since long before `t0_h` still delivers from then on to `end_h`.
 pub fn with_inputs_from_before(
     model: &PkModel,
     p: &Periodic,
     t0_h: f64,
+    end_h: f64,
     inputs: Vec<Input>,
 ) -> Vec<Input> {
-    let mut v = inputs_from_before(model, p, t0_h);
+    let mut v = inputs_from_before(model, p, t0_h, end_h);
     v.extend(inputs);
     v.sort_by(|a, b| a.time_h.total_cmp(&b.time_h));
     merged(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dosing::DoseEvent;
+
+    fn daily(first_h: f64, period_h: f64) -> Periodic {
+        Periodic {
+            period_h,
+            first_h,
+            pattern: vec![DoseEvent::oral(0.0, 100.0)],
+            periods: 3,
+        }
+    }
+
+    fn times(v: &[Input]) -> Vec<f64> {
+        v.iter().map(|i| i.time_h).collect()
+    }
+
+    /// A first dose at 100 h every 24 h with a 2 h lag and F = 0.5: the earlier periods' doses
+    /// enter at 102 − 24·j, i.e. 78, 54, 30 and 6 h, each 50 µg; with the run ending at 60 h the
+    /// ones after it are not made.
+    #[test]
+    fn earlier_periods_land_between_the_start_and_the_end() {
+        let m = PkModel::new(1.0, 0.1, 10.0, 0.5, 2.0, 0.0).unwrap();
+        let p = daily(100.0, 24.0);
+        let all = inputs_from_before(&m, &p, 0.0, 1000.0);
+        assert_eq!(times(&all), [6.0, 30.0, 54.0, 78.0]);
+        assert!(all
+            .iter()
+            .all(|i| i.amount_ug == 50.0 && i.entry == Entry::Gut));
+        assert_eq!(
+            times(&inputs_from_before(&m, &p, 0.0, 60.0)),
+            [6.0, 30.0, 54.0]
+        );
+        assert_eq!(
+            times(&inputs_from_before(&m, &p, 0.0, 54.0)),
+            [6.0, 30.0, 54.0]
+        );
+        assert_eq!(times(&inputs_from_before(&m, &p, 10.0, 53.9)), [30.0]);
+        assert!(inputs_from_before(&m, &p, 0.0, 5.9).is_empty());
+    }
+
+    /// Found by the long generated-input run (session 9): a steady-state regimen whose first
+    /// dose is 6.9·10¹⁷ h away walked 2.9·10¹⁶ periods back to t = 0 (past 2^53 the period
+    /// count stops changing when 1 is added) and allocated until killed. Now only the inputs
+    /// inside the run are made: one per period between 0 and 672 h (28 of them, 24 h apart,
+    /// whatever phase the rounding of 6.9·10¹⁷ gives).
+    #[test]
+    fn a_first_dose_far_past_the_run_makes_only_the_inputs_inside_it() {
+        let m = PkModel::new(1.0, 0.1, 10.0, 1.0, 0.0, 0.0).unwrap();
+        let p = daily(693_249_133_010_611_182.0, 24.0);
+        let v = inputs_from_before(&m, &p, 0.0, 672.0);
+        assert!((28..=29).contains(&v.len()), "{} inputs", v.len());
+        assert!(v.iter().all(|i| (0.0..=672.0).contains(&i.time_h)));
+        for w in v.windows(2) {
+            assert_eq!(w[1].time_h - w[0].time_h, 24.0);
+        }
+        // Below 2^53 h the times are whole numbers of hours, exact: the jump by the period
+        // count lands on the periods themselves.
+        let p = daily(24.0 * 1.0e14, 24.0);
+        let v = inputs_from_before(&m, &p, 0.0, 672.0);
+        assert_eq!(
+            times(&v),
+            (0..=28).map(|k| 24.0 * k as f64).collect::<Vec<_>>()
+        );
+    }
 }

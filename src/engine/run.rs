@@ -141,7 +141,14 @@ pub fn predict_at<P: Propagator>(
     let mut grid: Vec<f64> = times_h.to_vec();
     grid.sort_by(f64::total_cmp);
     grid.dedup();
-    let start = run_start(prop, &regimen.schedule, regimen.at_steady_state, events)?;
+    let end_h = grid.last().copied().unwrap_or(0.0);
+    let start = run_start(
+        prop,
+        &regimen.schedule,
+        regimen.at_steady_state,
+        events,
+        end_h,
+    )?;
     let tr = sim::simulate_inputs(prop, start.state, 0.0, &start.inputs, &grid)?;
     Ok(times_h
         .iter()
@@ -197,7 +204,8 @@ fn simulate_with(
 ) -> Result<RegimenResult, SimError> {
     let m = r.model;
     let grid = output_grid_h(scenario.duration_h, scenario.step_h, events, m.tlag_h);
-    let start = run_start(prop, &r.schedule, r.at_steady_state, events)?;
+    let end_h = grid.last().copied().unwrap_or(0.0);
+    let start = run_start(prop, &r.schedule, r.at_steady_state, events, end_h)?;
     let trajectory = sim::simulate_inputs(prop, start.state, 0.0, &start.inputs, &grid)?;
     // A steady state that cannot be computed (a one-period map with an eigenvalue 1 to double
     // precision: elimination so slow that it would take longer than 1e12 years) is reported as

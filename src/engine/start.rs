@@ -30,12 +30,14 @@ impl RunStart {
 /// an empty body, or with `at_steady_state` the steady state of `schedule`'s periodic pattern
 /// at t = 0 (the first period starts at `first_h`; t = 0 is `τ − first_h mod τ` into an earlier
 /// one). Fails for a steady-state start of a schedule without a repeated pattern (the scenario
-/// checks refuse that first).
+/// checks refuse that first). `end_h` is the last time the run looks at: inputs of earlier
+/// periods after it are not made.
 pub fn run_start<P: Propagator>(
     prop: &mut P,
     schedule: &Schedule,
     at_steady_state: bool,
     events: &[DoseEvent],
+    end_h: f64,
 ) -> Result<RunStart, SimError> {
     let model = *prop.model();
     let inputs = absorption_inputs(&model, events);
@@ -57,6 +59,6 @@ pub fn run_start<P: Propagator>(
     };
     Ok(RunStart {
         state: ss_state_at(prop, p, offset_h)?,
-        inputs: with_inputs_from_before(&model, p, 0.0, inputs),
+        inputs: with_inputs_from_before(&model, p, 0.0, end_h, inputs),
     })
 }

@@ -163,7 +163,11 @@ impl Validator<'_> {
                 .label
                 .as_ref()
                 .map_or(span.clone(), |l| l.span());
+            let ss_span = r.get_ref().steady_state.as_ref().map(|k| k.span());
             let reg = self.regimen(r.into_inner(), span)?;
+            if let Some(ss_span) = ss_span {
+                self.earlier_doses(&reg, duration_h, ss_span, "steady_state")?;
+            }
             if !labels.insert(reg.label.clone()) {
                 return Err(self.err(
                     label_span,
@@ -207,6 +211,7 @@ impl Validator<'_> {
                 ));
             }
             for reg in d.regimens {
+                self.earlier_doses(&reg, duration_h, named_at.clone(), "dataset")?;
                 if !labels.insert(reg.label.clone()) {
                     return Err(self.err(
                         raw.dataset.as_ref().map_or(0..0, |s| s.span()),
@@ -363,6 +368,43 @@ impl Validator<'_> {
     }
 
     /// `auc_intervals_h = [[0, 24], [0, 72]]`: pairs of hours, start before end, inside the run.
+    /// A regimen that starts at steady state has also taken the doses of its earlier periods,
+    /// including those between the start of the run and its first dose (`start_h` sets the
+    /// phase): refuse a first dose so late, or an interval so short, that they would be more
+    /// than [`MAX_DOSES`](super::MAX_DOSES) doses inside the run.
+    fn earlier_doses(
+        &self,
+        reg: &Regimen,
+        duration_h: f64,
+        span: Range<usize>,
+        key: &str,
+    ) -> R<()> {
+        let Some(p) = reg.schedule.periodic().filter(|_| reg.at_steady_state) else {
+            return Ok(());
+        };
+        let periods = (p.first_h.min(duration_h) / p.period_h).floor();
+        let earlier = periods * p.pattern.len() as f64;
+        let limit = super::MAX_DOSES as f64 - reg.schedule.dose_count() as f64;
+        if earlier > limit {
+            return Err(self.err(
+                span,
+                K::WrongType {
+                    key: key.into(),
+                    message: format!(
+                        "regimen \"{}\" starts at steady state, so it has also taken the doses of its earlier periods: its first dose at {} h every {} h puts {} doses of them inside the run, over the limit of {} doses in one regimen",
+                        reg.label,
+                        fmt_value(p.first_h),
+                        fmt_value(p.period_h),
+                        fmt_value(earlier),
+                        super::MAX_DOSES
+                    ),
+                    hint: "start the regimen within one interval of the start of the run (a steady-state start needs only the phase of the doses), or remove `steady_state`".into(),
+                },
+            ));
+        }
+        Ok(())
+    }
+
     fn auc_intervals(&self, raw: &Spanned<raw::RawIntervals>, duration_h: f64) -> R<Vec<[f64; 2]>> {
         const KEY: &str = "auc_intervals_h";
         const EXAMPLE: &str =

@@ -295,6 +295,7 @@ pub fn simulate_population_into(
         &regimen.schedule,
         regimen.at_steady_state,
         &events,
+        duration_h,
     )?;
     let typical = simulate_inputs(
         &mut typical_prop,
@@ -644,6 +645,7 @@ fn one_subject(
         &s.regimen.schedule,
         s.regimen.at_steady_state,
         events,
+        s.duration_h,
     )?;
     // The head's end state already holds inputs at exactly t_window.
     let cut_inputs = start.inputs.partition_point(|i| i.time_h <= t_window);
