@@ -1246,3 +1246,21 @@ fn saturable_absorption_last_trough_of_a_short_run() {
     assert_eq!(m.t_90ss_h, Some(96.0));
     assert_eq!(m.steady_state_reached, Some(false));
 }
+
+/// The single-dose peak time ln(ka/ke)/(ka − ke) near ka = ke, where the code switches to the
+/// series ln(r)/(r − 1) = 1 − (r − 1)/2 + (r − 1)²/3 − … (r = ka/ke): at r − 1 = 4e-7 and
+/// ke = 0.1 /h, tmax = 10·(1 − 2e-7 + 5.3e-14) h = 9.999998 h; at ka = ke the limit 1/ke = 10 h;
+/// and just outside the series (r − 1 = 2e-6) the log form, evaluated here with ln_1p.
+/// A slip in the series (its half) moves the value by 6e-6 h, far beyond the 1e-10 allowed.
+#[test]
+fn peak_time_near_equal_rates_follows_the_series() {
+    use k2sim::compound::tmax_single_dose_h;
+    let ke = 0.1;
+    assert_eq!(tmax_single_dose_h(ke, ke), 10.0);
+    let t = tmax_single_dose_h(ke * (1.0 + 4e-7), ke);
+    assert!((t - 9.999_998).abs() < 1e-10, "{t}");
+    let x: f64 = 2e-6;
+    let t = tmax_single_dose_h(ke * (1.0 + x), ke);
+    let expected = x.ln_1p() / x / ke;
+    assert!((t - expected).abs() < 1e-9, "{t} vs {expected}");
+}
