@@ -409,4 +409,29 @@ mod tests {
             (0..=28).map(|k| 24.0 * k as f64).collect::<Vec<_>>()
         );
     }
+
+    /// Inputs at one time into one compartment become one: amounts add (10 + 5 µg) and rate
+    /// changes add (+3 − 1 µg/h); another compartment or a reset keeps its own.
+    #[test]
+    fn coincident_inputs_add() {
+        let bolus = |t, entry, a| Input {
+            time_h: t,
+            entry,
+            amount_ug: a,
+            rate_ug_per_h: 0.0,
+            reset: false,
+        };
+        let v = merged([
+            bolus(1.0, Entry::Gut, 10.0),
+            bolus(1.0, Entry::Gut, 5.0),
+            Input::rate(1.0, Entry::Gut, 3.0),
+            Input::rate(1.0, Entry::Gut, -1.0),
+            bolus(1.0, Entry::Central, 7.0),
+            bolus(2.0, Entry::Gut, 4.0),
+        ]);
+        assert_eq!(v.len(), 3);
+        assert_eq!((v[0].amount_ug, v[0].rate_ug_per_h), (15.0, 2.0));
+        assert_eq!((v[1].entry, v[1].amount_ug), (Entry::Central, 7.0));
+        assert_eq!((v[2].time_h, v[2].amount_ug), (2.0, 4.0));
+    }
 }

@@ -130,3 +130,43 @@ fn default_step_is_round() {
     assert_eq!(default_step_h(24.0), 0.025);
     assert_eq!(default_step_h(8760.0), 6.0);
 }
+
+/// Each parameter's limits, at the edges the range message states (the peripheral flow has its
+/// own: 1e-9 to 1e9 L/h; without it the two-compartment model would take any positive flow).
+#[test]
+fn two_compartment_flow_has_its_stated_limits() {
+    let text = |q: &str| {
+        format!("duration_h = 24\n[[regimen]]\ncompound = \"mk4\"\ndose_ug = 5\n[regimen.params]\nmodel = \"two_compartment\"\nq_l_per_h = {q}\nvp_l = 10\n")
+    };
+    assert!(parse(&text("1e9")).is_ok());
+    let msg = error_text(&text("1e10"));
+    assert!(
+        msg.contains(":7:13: key `q_l_per_h`: 10000000000 is out of range"),
+        "{msg}"
+    );
+    assert!(msg.contains("1e-9 to 1e9"), "{msg}");
+}
+
+/// The caret line of a syntax error keeps the tabs before the column (so the caret lines up
+/// under them) and puts a space under every other character: here a tab and `k = ` before the
+/// bad value's first character.
+#[test]
+fn the_caret_lines_up_under_tabs() {
+    let text = "duration_h = 24\n\tk = x\n";
+    let at = text.find('x').unwrap();
+    let s = snippet(text, Some(at..at + 1));
+    assert_eq!(s, "\n   |\n  2| \tk = x\n   | \t    ^");
+}
+
+/// A file of exactly the size limit is read; one byte more is refused with the limit named.
+#[test]
+fn a_file_of_exactly_the_size_limit_is_read() {
+    let dir = std::env::temp_dir().join(format!("k2sim-read-regular-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ten.txt");
+    std::fs::write(&path, b"0123456789").unwrap();
+    assert_eq!(read_regular(&path, 10, "file").unwrap(), b"0123456789");
+    let err = read_regular(&path, 9, "file").unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(err.contains("the limit for it"), "{err}");
+}
