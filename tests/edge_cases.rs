@@ -171,3 +171,19 @@ fn saturable_absorption_out_of_steps_suggests_what_helps_not_the_exact_solver() 
         run(&s2, solver).unwrap_or_else(|e| panic!("with the suggested {n} steps: {e}"));
     }
 }
+
+/// The budget the hint suggests, by hand: one dose at 24 h, Vmax/Km = 1000 /h, so the span from
+/// the dose to the end (24–48 h) needs ⌈24·1000/3⌉ = 8000 steps at the stable step 3/k; with
+/// 20 % more, 9600, rounded up to two significant digits: 9600 (the budget's double, 2000, is
+/// smaller). The span is 24 h long, not 48 or 72: the hint uses the span's own length.
+#[test]
+fn the_suggested_step_budget_is_computed_from_the_failing_span() {
+    let text = "duration_h = 48\nsolver = \"ode\"\n[ode]\nmax_steps_per_span = 1000\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\ninterval_h = 24\ndoses = 1\nstart_h = 24\n[regimen.params]\nabsorption = \"michaelis_menten\"\nvmax_ug_per_h = 1000\nkm_ug = 1\n";
+    let s = scenario::parse_str(text, "mm").unwrap();
+    let msg = match run(&s, SolverKind::Ode) {
+        Err(e @ SimError::OdeFailed { .. }) => e.to_string(),
+        other => panic!("expected OdeFailed, got {:?}", other.map(|_| ())),
+    };
+    assert!(msg.contains("between events at 24 h and 48 h"), "{msg}");
+    assert_eq!(suggested_budget(&msg), 9600, "{msg}");
+}

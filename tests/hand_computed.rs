@@ -1287,3 +1287,35 @@ fn three_nearly_equal_rates_convolve_as_their_sum_of_exponentials() {
     // Symmetric in the rates.
     assert_eq!(triple_kernel(l[2], l[0], l[1], t), k);
 }
+
+/// A run that ends before the single dose's peak: Cmax is the concentration at the end, not the
+/// peak the curve would reach later. One oral dose of 100 µg at 0 h, F = 0.5, V = 10 L,
+/// ka = 0.5 /h, ke = 0.05 /h: the peak would come at ln(ka/ke)/(ka − ke) = 5.12 h, but the run
+/// ends at 1 h, so Cmax = A·(e^(−ke) − e^(−ka)) with A = F·D·ka/(V·(ka − ke)) = 50/9 ng/mL:
+/// 1.9225 ng/mL at Tmax = 1 h (the peak beyond the end would be 3.7 ng/mL).
+#[test]
+fn a_run_that_ends_before_the_peak_has_its_end_as_cmax() {
+    let s = parse_str(
+        r#"
+duration_h = 1
+step_h = 0.25
+[[regimen]]
+compound = "mk7"
+dose_ug = 100
+[regimen.params]
+ka_per_h = 0.5
+ke_per_h = 0.05
+v_l = 10
+f = 0.5
+"#,
+        "hand",
+    )
+    .unwrap();
+    let a = 0.5 * 100.0 * 0.5 / (10.0 * 0.45);
+    let want = a * ((-0.05_f64).exp() - (-0.5_f64).exp());
+    for solver in [SolverKind::Exact, SolverKind::Ode] {
+        let m = &run(&s, solver).unwrap().regimens[0].metrics;
+        close(m.cmax_ng_ml, want, 1e-6, "cmax before the peak");
+        close(m.tmax_h, 1.0, 1e-9, "tmax at the end");
+    }
+}
