@@ -153,6 +153,18 @@ mod tests {
         }
     }
 
+    /// Work units: subjects of the shard times regimens, plus the shard's sweep combinations.
+    /// 3 subjects × 2 regimens = 6; shard 2/5 holds one subject: 2 units (not 0: an empty-shard
+    /// warning hangs on this count).
+    #[test]
+    fn work_units_are_subjects_times_regimens() {
+        let text = "duration_h = 48\n[[regimen]]\ncompound = \"mk7\"\ndose_ug = 180\n[[regimen]]\ncompound = \"mk4\"\ndose_ug = 1000\n[population]\nn = 3\n";
+        let s = crate::scenario::parse_str(text, "units").unwrap();
+        assert_eq!(total_units(&s, Shard { index: 1, count: 1 }), 6);
+        assert_eq!(total_units(&s, Shard { index: 2, count: 5 }), 2);
+        assert_eq!(total_units(&s, Shard { index: 1, count: 5 }), 0);
+    }
+
     /// The subjects handed to a sink are the in-memory run's, in order, whatever the thread
     /// count; the rest of the result is the same; the summary folded from them is the same.
     #[test]
