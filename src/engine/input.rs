@@ -273,15 +273,12 @@ pub fn inputs_from_before(model: &PkModel, p: &Periodic, t0_h: f64, end_h: f64) 
                 }
             } else {
                 // A first dose so far away (10^17 h) that adding 1 to the period count no
-                // longer changes it: walk by time from the last period at or before end_h.
-                // The jump is off by up to the rounding of base_h: step to the last period.
-                let mut t = base_h - first_j * p.period_h;
-                while t > end_h {
-                    t -= p.period_h;
-                }
-                while t + p.period_h <= end_h {
-                    t += p.period_h;
-                }
+                // longer changes it. The inputs come at times ≡ base_h (mod τ); the remainder
+                // of floating-point division is exact, so the last of them at or before end_h
+                // is found without a walk (one from a rounded jump could stall: far enough
+                // out, subtracting τ no longer changes the number).
+                let phase_h = base_h % p.period_h;
+                let mut t = end_h - (end_h - phase_h).rem_euclid(p.period_h);
                 while t >= t0_h {
                     v.push(Input { time_h: t, ..i });
                     t -= p.period_h;
@@ -408,6 +405,26 @@ mod tests {
             times(&v),
             (0..=28).map(|k| 24.0 * k as f64).collect::<Vec<_>>()
         );
+    }
+
+    /// A first dose at 1e300 h: a rounded jump back lands ~1e284 h off, where subtracting
+    /// 24 h changes nothing, so a walk from it never ends. The exact remainder gives one input
+    /// per period inside the run, 24 h apart.
+    #[test]
+    fn a_first_dose_at_the_edge_of_the_floats_ends() {
+        let m = PkModel::new(1.0, 0.1, 10.0, 1.0, 0.0, 0.0).unwrap();
+        for first_h in [1e300, 1e33, f64::MAX] {
+            let v = inputs_from_before(&m, &daily(first_h, 24.0), 0.0, 672.0);
+            assert!(
+                (28..=29).contains(&v.len()),
+                "{first_h}: {} inputs",
+                v.len()
+            );
+            assert!(v.iter().all(|i| (0.0..=672.0).contains(&i.time_h)));
+            for w in v.windows(2) {
+                assert_eq!(w[1].time_h - w[0].time_h, 24.0);
+            }
+        }
     }
 
     /// Inputs at one time into one compartment become one: amounts add (10 + 5 µg) and rate
